@@ -1,0 +1,50 @@
+import type { LmlOps } from '@dcem/lml';
+
+/**
+ * The tensor operations the CEM/DCEM solver is built from.
+ *
+ * A backend is a plain object over one tensor library; `T` is its tensor
+ * type. The solver never calls autodiff itself: it only composes these
+ * operations, so a backend that records them (TensorFlow.js does) makes the
+ * whole solve differentiable. Binary operations broadcast like NumPy; masks
+ * are the results of comparisons and may have any element type the backend
+ * likes, as long as {@link Backend.where}, {@link LmlOps.logicalAnd} and
+ * {@link Backend.maskToFloat} accept them.
+ *
+ * `@dcem/core/testing` exports conformance cases every backend must pass and
+ * a float64 reference backend over plain typed arrays.
+ */
+export interface Backend<T> extends LmlOps<T> {
+  /** A short name for messages, for example `"tfjs-wasm"`. */
+  readonly name: string;
+  /** A tensor with the given row-major `values` and `shape`. */
+  tensor(values: ArrayLike<number>, shape: readonly number[]): T;
+  /** `x` with a new shape of the same size. */
+  reshape(x: T, shape: readonly number[]): T;
+  /** Element-wise e^x. */
+  exp(x: T): T;
+  /** Element-wise √x. */
+  sqrt(x: T): T;
+  /** Element-wise x². */
+  square(x: T): T;
+  /** Element-wise maximum of `a` and `b`. */
+  maximum(a: T, b: T): T;
+  /** Element-wise minimum of `a` and `b`. */
+  minimum(a: T, b: T): T;
+  /** Maximum over `axis`. */
+  max(x: T, axis: number, keepDims: boolean): T;
+  /** Minimum over `axis`. */
+  min(x: T, axis: number, keepDims: boolean): T;
+  /**
+   * For a 2-D `x`, 1 at the `k` largest entries of each row and 0 elsewhere
+   * (ties broken by position, lowest index first), as a float tensor with no
+   * gradient.
+   */
+  topkMask(x: T, k: number): T;
+  /** A mask as a float tensor of 0 and 1. */
+  maskToFloat(mask: T): T;
+  /** Standard normal draws. The same `seed` gives the same draws; without a seed the backend picks one. */
+  randomNormal(shape: readonly number[], seed?: number): T;
+  /** `x` in the forward pass, zero gradient in the backward pass. */
+  stopGradient(x: T): T;
+}

@@ -1,0 +1,45 @@
+/**
+ * `@dcem/core`: the cross-entropy method (CEM) and its differentiable
+ * variant (DCEM) over a small, autodiff-agnostic {@link Backend} interface.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  LML_DEFAULTS,
+  LML_DEGENERATE_FILL,
+  type LmlDiagnostics,
+  type LmlOps,
+  type LmlOptions,
+  lml,
+  lmlWithDiagnostics,
+} from '@dcem/lml';
+export type { Backend } from './backend.js';
+export { cem, dcem, type Objective } from './cem.js';
+export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
+export { clamp, frobeniusNorm, mean, softmax, std } from './ops.js';
+export {
+  CEM_DEFAULTS,
+  type CemOptions,
+  type IterationInfo,
+  NORMALIZE_EPS,
+  type ResolvedCemOptions,
+  resolveCemOptions,
+  toRowTensor,
+} from './options.js';
+export {
+  eliteWeights,
+  hardTopK,
+  lmlWeights,
+  NON_FINITE_MARGIN,
+  type Scores,
+  softmaxWeights,
+  valuesToScores,
+} from './selectors.js';
+export {
+  type CemResult,
+  type CemSolver,
+  type CemState,
+  createCem,
+  iterationSeed,
+} from './solver.js';

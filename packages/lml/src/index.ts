@@ -1,0 +1,25 @@
+/**
+ * `@dcem/lml`: the Limited Multi-Label projection (soft top-k) with an
+ * implicit gradient, over any tensor library that implements {@link LmlOps}.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  assertFiniteNumber,
+  assertInteger,
+  assertNonNegative,
+  assertPositive,
+  describeValue,
+  formatShape,
+} from './errors.js';
+export {
+  LML_DEFAULTS,
+  LML_DEGENERATE_FILL,
+  type LmlDiagnostics,
+  type LmlOptions,
+  lml,
+  lmlWithDiagnostics,
+} from './lml.js';
+export type { LmlOps } from './lml-ops.js';
+export { type DualSolution, type DualSolveSettings, dualBracket, solveDual } from './solve-dual.js';

@@ -1,0 +1,125 @@
+import {
+  type CemOptions,
+  type CemResult,
+  type CemSolver,
+  cem as coreCem,
+  createCem as coreCreateCem,
+  dcem as coreDcem,
+  lml as coreLml,
+  lmlWithDiagnostics as coreLmlWithDiagnostics,
+  type LmlDiagnostics,
+  type LmlOptions,
+  type Objective,
+} from '@dcem/core';
+import { createTfjsBackend, type Tensor } from './backend.js';
+
+/** The backend the bound functions of this package use (the default tfjs namespace). */
+export const tfjsBackend = createTfjsBackend();
+
+/** Options of the bound {@link dcem} and {@link cem}: `CemOptions` over `tf.Tensor`. */
+export type DcemOptions = CemOptions<Tensor>;
+/** Result of the bound {@link dcem} and {@link cem}. */
+export type DcemResult = CemResult<Tensor>;
+
+/**
+ * The differentiable cross-entropy method on `tf.Tensor` (Amos & Yarats 2020).
+ *
+ * Minimises f over x ∈ ℝ^dim for `batchSize` problems at once: each iteration
+ * samples X = μ + σ ⊙ ε ([batch, numSamples, dim], clamped to the bounds),
+ * evaluates v = f(X) ([batch, numSamples]), weights the samples with
+ * I = LML_k(−v̂/τ) (k = `numElites`, τ = `temperature`, v̂ the per-row
+ * standardised v) and refits μ' = ΣIX/k, σ' = √(ΣI(X − μ')²/k). The solution
+ * is differentiable with `tf.grad` / `tf.variableGrads` with respect to
+ * everything f depends on. `temperature: null` gives vanilla CEM.
+ *
+ * @param objective f: samples [batch, numSamples, dim] ↦ values [batch, numSamples], lower is better.
+ * @param options See `CemOptions` in `@dcem/core`; `temperature` defaults to 1.
+ * @returns `solution` [batch, dim] (the mean clamped to the bounds), `mean`,
+ *   `std`, `iterations`, `converged`, `nonFiniteValues`. The caller owns the tensors.
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { dcem } from '@dcem/tfjs';
+ * const target = tf.tensor1d([1, -2]);
+ * const { solution } = dcem((x) => tf.sum(tf.square(tf.sub(x, target)), -1), {
+ *   dim: 2, numSamples: 100, numElites: 10, numIterations: 20, seed: 0,
+ * });
+ * solution.print(); // ≈ [[1, -2]]
+ * ```
+ */
+export function dcem(objective: Objective<Tensor>, options: DcemOptions): DcemResult {
+  return coreDcem(tfjsBackend, objective, options);
+}
+
+/**
+ * Vanilla cross-entropy method on `tf.Tensor`: {@link dcem} with the hard
+ * top-k elite indicator (`temperature` defaults to null here).
+ *
+ * @param objective f: [batch, numSamples, dim] ↦ [batch, numSamples].
+ * @param options See `CemOptions` in `@dcem/core`.
+ * @example
+ * ```ts
+ * const { solution } = cem((x) => tf.sum(tf.square(x), -1), { dim: 3, seed: 1 });
+ * ```
+ */
+export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemResult {
+  return coreCem(tfjsBackend, objective, options);
+}
+
+/**
+ * The CEM/DCEM state machine (init / ask / tell / result) on `tf.Tensor`, for
+ * driving the loop yourself. See `createCem` in `@dcem/core`.
+ *
+ * @param options Solver options.
+ * @param defaultTemperature τ when `options.temperature` is undefined (default 1, DCEM).
+ * @example
+ * ```ts
+ * const solver = createCem({ dim: 2 });
+ * let state = solver.init();
+ * while (!solver.done(state)) {
+ *   const x = solver.ask(state);
+ *   const v = tf.tidy(() => tf.sum(tf.square(x), -1));
+ *   const next = solver.tell(state, x, v);
+ *   tf.dispose([x, v]);
+ *   solver.release(state);
+ *   state = next;
+ * }
+ * ```
+ */
+export function createCem(options: DcemOptions, defaultTemperature: number | null = 1): CemSolver<Tensor> {
+  return coreCreateCem(tfjsBackend, options, defaultTemperature);
+}
+
+/**
+ * The LML projection (soft top-k) on `tf.Tensor`: y = LML_k(x/τ), i.e.
+ * y = σ(x/τ + ν) with ν such that every row sums to k, with its implicit
+ * gradient for `tf.grad`.
+ *
+ * @param x Scores, [batch, n].
+ * @param k Entries to select per row, an integer ≥ 1 (k ≥ n gives 1 − 1e-5 everywhere, as the reference).
+ * @param options `temperature` τ (default 1), `tolerance`, `maxIterations`.
+ * @returns [batch, n], entries in (0, 1), rows summing to k.
+ * @example
+ * ```ts
+ * const y = lml(tf.tensor2d([[3, 1, 2, 0]]), 2); // ≈ [[0.84, 0.16, 0.5, 0.5]]-like, row sum 2
+ * ```
+ */
+export function lml(x: Tensor, k: number, options?: LmlOptions): Tensor {
+  return coreLml(tfjsBackend, x, k, options);
+}
+
+/**
+ * {@link lml} plus the root finder's diagnostics: ν, the iterations used and
+ * per-row convergence.
+ *
+ * @param x Scores, [batch, n].
+ * @param k Entries to select per row.
+ * @param options As {@link lml}.
+ * @example
+ * ```ts
+ * const { value, iterations, converged } = lmlWithDiagnostics(x, 10);
+ * ```
+ */
+export function lmlWithDiagnostics(x: Tensor, k: number, options?: LmlOptions): LmlDiagnostics<Tensor> {
+  return coreLmlWithDiagnostics(tfjsBackend, x, k, options);
+}

@@ -1,0 +1,28 @@
+/**
+ * `@dcem/tfjs`: the differentiable cross-entropy method (DCEM) and the LML
+ * soft top-k on TensorFlow.js tensors, plus backend selection
+ * (tfjs-node-gpu → tfjs-node → wasm → cpu).
+ *
+ * @packageDocumentation
+ */
+
+export type { Backend, CemOptions, CemResult, IterationInfo, LmlOptions, Objective } from '@dcem/core';
+export {
+  cem,
+  createCem,
+  type DcemOptions,
+  type DcemResult,
+  dcem,
+  lml,
+  lmlWithDiagnostics,
+  tfjsBackend,
+} from './api.js';
+export { createTfjsBackend, type Tensor, type Tf } from './backend.js';
+export {
+  BACKEND_ORDER,
+  type BackendAttempt,
+  type BackendName,
+  type BackendSelection,
+  selectBackend,
+  useBackend,
+} from './select-backend.js';
