@@ -32,7 +32,10 @@ function run<T>(
         backend.dispose(samples);
       }
     }
-    return solver.result(state);
+    const result = solver.result(state);
+    // The result owns mean and std; the running count is not part of it.
+    backend.dispose(state.nonFinite);
+    return result;
   } catch (error) {
     solver.release(state);
     throw error;

@@ -121,8 +121,9 @@ function isNumber(value: unknown): value is number {
 }
 
 /**
- * Checks that a number-or-tensor option has a shape broadcastable to
- * [batch, dim]: a number, [dim], [1, dim] or [batch, dim]. Returns it as a
+ * Checks that a number-or-tensor option broadcasts to the shape
+ * `[batch, dim]` (a number, or a tensor of shape `[dim]`, `[1, dim]` or
+ * `[batch, dim]`) and returns it as a
  * new 2-D tensor that the caller owns.
  */
 export function toRowTensor<T>(
