@@ -7,7 +7,8 @@ import { runDemo } from './demo.js';
 function integer(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, received "${value}"`);
+    if (!Number.isInteger(n))
+      throw new InvalidArgumentError(`${name} must be an integer, received "${value}"`);
     return n;
   };
 }
