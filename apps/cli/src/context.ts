@@ -1,0 +1,101 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BACKEND_ORDER, type BackendName, selectBackend, useBackend } from '@dcem/tfjs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+
+/** The flags every subcommand takes. */
+export interface CommonOptions {
+  backend?: BackendName;
+  seed: number;
+  out: string;
+  quiet: boolean;
+  json: boolean;
+}
+
+/** What a subcommand gets to talk to the user and write its results. */
+export interface RunContext {
+  /** The options as parsed. */
+  options: CommonOptions;
+  /** The tfjs backend that runs. */
+  backend: string;
+  /** Prints a line for people (nothing with --quiet or --json). */
+  log: (line: string) => void;
+  /** Whether progress bars may be drawn (not with --quiet or --json). */
+  interactive: boolean;
+  /** Absolute path of a file in the output folder (created on first use). */
+  outPath: (name: string) => string;
+  /** Writes a JSON file into the output folder and returns its path. */
+  writeJson: (name: string, value: unknown) => string;
+}
+
+/** Parses an integer flag, with a one-line error naming the flag. */
+export function integerFlag(flag: string, min = Number.NEGATIVE_INFINITY) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n)) {
+      throw new InvalidArgumentError(`${flag} must be an integer, received "${value}"`);
+    }
+    if (n < min) throw new InvalidArgumentError(`${flag} must be ≥ ${min}, received ${n}`);
+    return n;
+  };
+}
+
+/** Parses a number flag, with a one-line error naming the flag. */
+export function numberFlag(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) {
+      throw new InvalidArgumentError(`${flag} must be a number, received "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** Adds --backend, --seed, --out, --quiet and --json to a subcommand. */
+export function withCommonOptions(command: Command, defaultOut: string): Command {
+  return command
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend (default: the fastest installed)').choices([
+        ...BACKEND_ORDER,
+      ]),
+    )
+    .option('--seed <n>', 'random seed', integerFlag('--seed'), 0)
+    .option('--out <dir>', 'folder for CSV/JSON/PNG results', defaultOut)
+    .option('--quiet', 'print nothing but errors', false)
+    .option('--json', 'print the result as JSON on stdout (nothing else)', false);
+}
+
+/** Activates the backend and builds the run context of a subcommand. */
+export async function createContext(options: CommonOptions): Promise<RunContext> {
+  const talk = !options.quiet && !options.json;
+  const log = (line: string) => {
+    if (talk) console.log(line);
+  };
+  let backend: string;
+  if (options.backend !== undefined) {
+    await useBackend(options.backend);
+    backend = options.backend;
+    log(`tfjs backend: ${backend} (chosen with --backend)`);
+  } else {
+    const selection = await selectBackend();
+    backend = selection.active;
+    log(selection.message);
+  }
+  const out = resolve(options.out);
+  const outPath = (name: string) => {
+    mkdirSync(out, { recursive: true });
+    return join(out, name);
+  };
+  return {
+    options,
+    backend,
+    log,
+    interactive: talk,
+    outPath,
+    writeJson: (name, value) => {
+      const path = outPath(name);
+      writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+      return path;
+    },
+  };
+}
