@@ -32,10 +32,8 @@ function run<T>(
         backend.dispose(samples);
       }
     }
-    const result = solver.result(state);
-    // The result owns mean and std; the running count is not part of it.
-    backend.dispose(state.nonFinite);
-    return result;
+    // result() hands mean and std to the caller and releases the rest of the state.
+    return solver.result(state);
   } catch (error) {
     solver.release(state);
     throw error;

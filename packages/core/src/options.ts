@@ -232,10 +232,16 @@ export function resolveCemOptions<T>(
     options.lowerBound === undefined
       ? undefined
       : backend.keep(toRowTensor(backend, 'lowerBound', options.lowerBound, batchSize, dim));
-  const upperBound =
-    options.upperBound === undefined
-      ? undefined
-      : backend.keep(toRowTensor(backend, 'upperBound', options.upperBound, batchSize, dim));
+  let upperBound: T | undefined;
+  try {
+    upperBound =
+      options.upperBound === undefined
+        ? undefined
+        : backend.keep(toRowTensor(backend, 'upperBound', options.upperBound, batchSize, dim));
+  } catch (error) {
+    if (lowerBound !== undefined) backend.dispose(lowerBound);
+    throw error;
+  }
   if (lowerBound !== undefined && upperBound !== undefined) {
     const bad = anyFalse(backend, () => backend.less(lowerBound, upperBound));
     if (bad) {

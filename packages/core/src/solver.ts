@@ -65,7 +65,11 @@ export interface CemSolver<T> {
    * @param values f(samples), [batch, numSamples].
    */
   tell(state: CemState<T>, samples: T, values: T): CemState<T>;
-  /** The result of a finished (or interrupted) solve; releases nothing. */
+  /**
+   * The result of a finished (or interrupted) solve. The state's mean and std
+   * become the result's (the caller owns them); its other tensors are
+   * released, so do not `release` the state afterwards. Call it once per state.
+   */
   result(state: CemState<T>): CemResult<T>;
   /** Releases the tensors of `state`. */
   release(state: CemState<T>): void;
@@ -153,7 +157,10 @@ export function createCem<T>(
           );
         }
         const raw = sampleDiagonalGaussian(backend, state.mean, state.std, noise);
-        let x = clamp(backend, raw, o.lowerBound, o.upperBound);
+        // Bounds are [1 or batch, dim]; samples [batch, n, dim] need them as [·, 1, dim].
+        const perSample = (bound: T | undefined) =>
+          bound === undefined ? undefined : backend.reshape(bound, [backend.shape(bound)[0] ?? 1, 1, dim]);
+        let x = clamp(backend, raw, perSample(o.lowerBound), perSample(o.upperBound));
         if (o.project !== undefined) {
           x = o.project(x);
           checkShape(backend, 'project(samples)', x, [batch, n, dim]);
@@ -186,6 +193,8 @@ export function createCem<T>(
     result(state) {
       const solution = backend.tidy(() => clamp(backend, state.mean, o.lowerBound, o.upperBound));
       const nonFiniteValues = backend.readSync(state.nonFinite)[0] ?? 0;
+      // The count is handed out as a number: release its tensor (mean and std go to the caller).
+      backend.dispose(state.nonFinite);
       return {
         solution,
         mean: state.mean,

@@ -86,7 +86,12 @@ export function solveDual<T>(ops: LmlOps<T>, x: T, k: number, settings: DualSolv
         ops.logicalAnd(ops.greater(candidate, newLo), ops.less(candidate, newHi)),
       );
       const mid = ops.mul(ops.add(newLo, newHi), half);
-      const newNu = ops.where(inside, candidate, mid);
+      // A step that rounds to 0 means ν is on the root to working precision.
+      // ν is then one end of the bracket, so the strict test above rejects
+      // the candidate: keep ν instead of bisecting into the stale other half.
+      // (A candidate landing on the other end still bisects, which breaks the
+      // 2-cycles Newton falls into at the noise level of g in float32.)
+      const newNu = ops.where(ops.equal(candidate, nu), nu, ops.where(inside, candidate, mid));
       const out: Record<string, T> = { lo: newLo, hi: newHi, nu: newNu };
       if (convergedAt !== undefined) {
         const scale = ops.add(one, ops.abs(newNu));

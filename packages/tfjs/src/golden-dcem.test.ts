@@ -162,8 +162,8 @@ describe('dcem reproduces golden/dcem.json (tfjs cpu, noise from the file, tempe
       const cfg = c.config;
       const params = paramTensors(c);
       const f = objective(c, params);
-      let mean = tf.tensor2d(cfg.init_mu);
-      let std = tf.tensor2d(cfg.init_sigma);
+      let mean: tf.Tensor = tf.tensor2d(cfg.init_mu);
+      let std: tf.Tensor = tf.tensor2d(cfg.init_sigma);
       for (let t = 0; t < c.n_iter_run; t++) {
         const next = tf.tidy(() => {
           const x = sampleDiagonalGaussian(b, mean, std, tf.tensor3d(c.eps[t] as number[][][]));

@@ -39,13 +39,27 @@ function errorText(error: unknown): string {
   return text.split('\n')[0] ?? text;
 }
 
+/**
+ * Whether importing `pkg` failed because `pkg` itself cannot be resolved.
+ * Node says "Cannot find package 'pkg'", CommonJS and webpack "Cannot find
+ * module 'pkg'", Vite/vitest and esbuild 'Could not resolve "pkg"',
+ * browsers 'Failed to resolve module specifier "pkg"'. The quoted name must
+ * be `pkg` itself: an installed package whose own file is missing (say, a
+ * native binding) failed to load, it is not "not installed".
+ */
+function isNotInstalled(error: unknown, pkg: string): boolean {
+  const text = errorText(error);
+  const quoted = text.includes(`'${pkg}'`) || text.includes(`"${pkg}"`);
+  return quoted && /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(text);
+}
+
 async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
   const pkg = PACKAGES[name];
   if (pkg !== undefined) {
     try {
       await import(pkg);
     } catch (error) {
-      const missing = /Cannot find (module|package)/.test(errorText(error));
+      const missing = isNotInstalled(error, pkg);
       return {
         name,
         ok: false,

@@ -1,0 +1,434 @@
+/**
+ * Behaviour tests of `@dcem/lml` on the float64 reference backend (a precise
+ * oracle: every op is exact up to float64 rounding). `@dcem/lml` cannot
+ * depend on `@dcem/core`, so its tests live here.
+ */
+import { LML_DEFAULTS, LML_DEGENERATE_FILL, type LmlOps, lml, lmlWithDiagnostics } from '@dcem/lml';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
+
+const b = createFloat64Backend();
+const read = (x: Float64Tensor): number[] => Array.from(b.readSync(x));
+const matrix = (rows: readonly (readonly number[])[]): Float64Tensor =>
+  b.tensor(rows.flat(), [rows.length, rows[0]?.length ?? 0]);
+const rowsOf = (values: readonly number[], n: number): number[][] =>
+  Array.from({ length: values.length / n }, (_, r) => values.slice(r * n, (r + 1) * n));
+const sum = (v: readonly number[]): number => v.reduce((a, c) => a + c, 0);
+const maxAbsDiff = (a: readonly number[], c: readonly number[]): number =>
+  Math.max(0, ...a.map((v, i) => Math.abs(v - (c[i] as number))));
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
+/** A batch of rows of length n with 1 ≤ k < n and entries in [−scale, scale]. */
+function problem(scale: number, maxN = 30, maxBatch = 3) {
+  return fc
+    .record({ batch: fc.integer({ min: 1, max: maxBatch }), n: fc.integer({ min: 2, max: maxN }) })
+    .chain(({ batch, n }) =>
+      fc.record({
+        batch: fc.constant(batch),
+        n: fc.constant(n),
+        k: fc.integer({ min: 1, max: n - 1 }),
+        x: fc.array(fc.double({ min: -scale, max: scale, noNaN: true }), {
+          minLength: batch * n,
+          maxLength: batch * n,
+        }),
+      }),
+    );
+}
+
+/** An `LmlOps` whose `customGrad` records the backward closure of the last call. */
+function recordingOps(): { ops: LmlOps<Float64Tensor>; vjp: () => (dy: Float64Tensor) => Float64Tensor } {
+  let last: ((dy: Float64Tensor) => Float64Tensor) | undefined;
+  const ops: LmlOps<Float64Tensor> = {
+    ...b,
+    customGrad: (forward) => (x) => {
+      const saved: Float64Tensor[] = [];
+      const out = forward(x, (tensors) => {
+        saved.push(...tensors);
+      });
+      last = (dy) => out.gradient(dy, saved);
+      return out.value;
+    },
+  };
+  return {
+    ops,
+    vjp: () => {
+      if (last === undefined) throw new Error('customGrad was not called');
+      return last;
+    },
+  };
+}
+
+describe('lml: properties (fast-check)', () => {
+  it('rows sum to k', () => {
+    fc.assert(
+      fc.property(problem(10), fc.double({ min: 0.25, max: 4, noNaN: true }), ({ batch, n, k, x }, tau) => {
+        const y = read(lml(b, b.tensor(x, [batch, n]), k, { temperature: tau }));
+        // Newton runs to machine precision on ν; Σy then carries only the
+        // rounding of n sigmoids and a sum of n terms ≤ 1: ~n·ε ≈ 1e-14.
+        for (const row of rowsOf(y, n)) expect(Math.abs(sum(row) - k)).toBeLessThan(1e-9);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('entries lie strictly inside (0, 1) for moderate inputs', () => {
+    fc.assert(
+      fc.property(problem(8), fc.double({ min: 1, max: 4, noNaN: true }), ({ batch, n, k, x }, tau) => {
+        // |x/τ| ≤ 8 and n ≤ 30: the logits x/τ + ν stay within ±(16 + log 31),
+        // far from where σ rounds to 0 or 1 in float64 (|t| ≳ 36.7 / 745).
+        const y = read(lml(b, b.tensor(x, [batch, n]), k, { temperature: tau }));
+        for (const v of y) {
+          expect(v).toBeGreaterThan(0);
+          expect(v).toBeLessThan(1);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is permutation equivariant: lml(P x) = P lml(x)', () => {
+    const arb = problem(10, 25, 1).chain((p) =>
+      fc.record({
+        p: fc.constant(p),
+        perm: fc.shuffledSubarray(
+          Array.from({ length: p.n }, (_, i) => i),
+          { minLength: p.n, maxLength: p.n },
+        ),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ p: { n, k, x }, perm }) => {
+        const y = read(lml(b, b.tensor(x, [1, n]), k));
+        const permuted = perm.map((j) => x[j] as number);
+        const yp = read(lml(b, b.tensor(permuted, [1, n]), k));
+        // Only the summation order differs: ν agrees to a few ulps (~1e-15).
+        expect(
+          maxAbsDiff(
+            yp,
+            perm.map((j) => y[j] as number),
+          ),
+        ).toBeLessThan(1e-12);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('is monotone: a larger score never gets a smaller y, a clearly larger one a larger y', () => {
+    fc.assert(
+      fc.property(problem(5), ({ batch, n, k, x }) => {
+        const y = read(lml(b, b.tensor(x, [batch, n]), k));
+        for (let r = 0; r < batch; r++) {
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              const xi = x[r * n + i] as number;
+              const xj = x[r * n + j] as number;
+              const yi = y[r * n + i] as number;
+              const yj = y[r * n + j] as number;
+              if (xi >= xj) expect(yi).toBeGreaterThanOrEqual(yj);
+              // |logit| ≤ 10 + log 31 keeps σ' ≥ 1e-6, so a gap of 1e-6 moves y
+              // by ≥ 1e-12, far above the ulp of y (≤ 1.1e-16).
+              if (xi - xj >= 1e-6) expect(yi).toBeGreaterThan(yj);
+            }
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('is shift invariant: adding a constant to a row does not change it', () => {
+    fc.assert(
+      fc.property(problem(10), fc.double({ min: -100, max: 100, noNaN: true }), ({ batch, n, k, x }, c) => {
+        const y = read(lml(b, b.tensor(x, [batch, n]), k));
+        const shifted = read(
+          lml(
+            b,
+            b.tensor(
+              x.map((v) => v + c),
+              [batch, n],
+            ),
+            k,
+          ),
+        );
+        // x + c is rounded to ~|c|·ε ≈ 2e-14 and ν absorbs c to the same
+        // precision; σ' ≤ 1/4 keeps the effect on y below 1e-13.
+        expect(maxAbsDiff(shifted, y)).toBeLessThan(1e-11);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('approaches the hard top-k indicator as τ → 0 (distinct, well-separated entries)', () => {
+    const arb = fc.record({ n: fc.integer({ min: 2, max: 30 }) }).chain(({ n }) =>
+      fc.record({
+        n: fc.constant(n),
+        k: fc.integer({ min: 1, max: n - 1 }),
+        values: fc.uniqueArray(fc.integer({ min: -50, max: 50 }), { minLength: n, maxLength: n }),
+        tau: fc.constantFrom(1e-2, 1e-3, 1e-6),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ n, k, values, tau }) => {
+        const y = read(lml(b, b.tensor(values, [1, n]), k, { temperature: tau }));
+        const threshold = [...values].sort((a, c) => c - a)[k - 1] as number;
+        const hard = values.map((v) => (v >= threshold ? 1 : 0));
+        // Gaps are ≥ 1, so the logits are ≥ 1/τ − log(n) ≥ 96 away from the
+        // decision point: every σ is within e^−96 ≈ 2e-42 of 0 or 1.
+        expect(maxAbsDiff(y, hard)).toBeLessThan(1e-12);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('has the closed-form Jacobian diag(s) − s sᵀ/Σs (s = y(1 − y), times 1/τ), equal to central differences', () => {
+    const arb = fc.tuple(problem(3, 10, 1), fc.double({ min: 0.5, max: 2, noNaN: true }));
+    fc.assert(
+      fc.property(arb, ([{ n, k, x }, tau]) => {
+        const forward = (v: number[]) => read(lml(b, b.tensor(v, [1, n]), k, { temperature: tau }));
+        const y = forward(x);
+        const s = y.map((v) => v * (1 - v));
+        const total = sum(s);
+        const h = 1e-5;
+        for (let j = 0; j < n; j++) {
+          const plus = forward(x.map((v, i) => (i === j ? v + h : v)));
+          const minus = forward(x.map((v, i) => (i === j ? v - h : v)));
+          for (let i = 0; i < n; i++) {
+            const fd = ((plus[i] as number) - (minus[i] as number)) / (2 * h);
+            const exact =
+              ((i === j ? (s[i] as number) : 0) - ((s[i] as number) * (s[j] as number)) / total) / tau;
+            // Central FD: truncation h²·|y'''|/6 ≲ 1e-10/τ³ and rounding
+            // ε/h ≈ 1e-11 (ν is solved to machine precision each time).
+            expect(Math.abs(fd - exact)).toBeLessThan(1e-7);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("customGrad's implicit VJP is gᵀJ for the closed-form Jacobian", () => {
+    const arb = fc.tuple(
+      problem(5, 12, 3),
+      fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 36, maxLength: 36 }),
+    );
+    fc.assert(
+      fc.property(arb, ([{ batch, n, k, x }, g]) => {
+        const { ops, vjp } = recordingOps();
+        const y = read(lml(ops, b.tensor(x, [batch, n]), k));
+        const upstream = g.slice(0, batch * n);
+        const dz = read(vjp()(b.tensor(upstream, [batch, n])));
+        for (let r = 0; r < batch; r++) {
+          const yr = y.slice(r * n, (r + 1) * n);
+          const gr = upstream.slice(r * n, (r + 1) * n);
+          const s = yr.map((v) => v * (1 - v));
+          const total = sum(s);
+          for (let j = 0; j < n; j++) {
+            // (gᵀJ)_j = Σᵢ gᵢ (δᵢⱼ sᵢ − sᵢ sⱼ / Σs), J symmetric.
+            let expected = 0;
+            for (let i = 0; i < n; i++) {
+              const si = s[i] as number;
+              const sj = s[j] as number;
+              expected += (gr[i] as number) * ((i === j ? si : 0) - (si * sj) / total);
+            }
+            // The same formula evaluated in a different order: ~n·ε.
+            expect(Math.abs((dz[r * n + j] as number) - expected)).toBeLessThan(1e-13);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('lml: large n (the reference brackets fail for n − k ≳ 1100 or k ≳ 1100)', () => {
+  for (const k of [2500, 10]) {
+    it(`n = 5000, k = ${k}: rows sum to k and every row converges`, () => {
+      const n = 5000;
+      const x = b.mul(b.randomNormal([2, n], 17 + k), b.scalar(3));
+      const d = lmlWithDiagnostics(b, x, k);
+      expect(d.converged).toEqual([true, true]);
+      expect(d.iterations).toBeGreaterThan(0);
+      expect(d.iterations).toBeLessThanOrEqual(LML_DEFAULTS.maxIterations);
+      const y = read(d.value);
+      // A sum of 5000 terms ≤ 1 carries ≲ 5000·ε·k ≈ 3e-12 of rounding.
+      for (const row of rowsOf(y, n)) {
+        expect(Math.abs(sum(row) - k)).toBeLessThan(1e-9);
+        expect(Math.min(...row)).toBeGreaterThan(0);
+        expect(Math.max(...row)).toBeLessThan(1);
+      }
+      expect(read(lml(b, x, k))).toEqual(y);
+    });
+  }
+});
+
+describe('lml: edge cases', () => {
+  it('stays on the root once it has found it (regression: a zero Newton step bisected away)', () => {
+    // ν converges at iteration 6 here; the next step rounds to 0, which a
+    // strict bracket test rejected, sending ν back into the stale half of the
+    // bracket (Σy − k was −1e-4 after the default 16 iterations).
+    const x = [0, 0, 0, 0, 0, 0, 0, 0, 2.328747157234023, 0];
+    for (const maxIterations of [6, 7, 16, 40]) {
+      const y = read(lml(b, matrix([x]), 2, { temperature: 0.25, maxIterations }));
+      expect(Math.abs(sum(y) - 2)).toBeLessThan(1e-12);
+    }
+  });
+
+  it('gives equal entries equal values, and k/n to an all-equal row', () => {
+    const y = read(lml(b, matrix([[1, 1, 1, 0, 0, 0.5], Array(6).fill(3.25)]), 2));
+    expect(y[0]).toBe(y[1]);
+    expect(y[1]).toBe(y[2]);
+    expect(y[3]).toBe(y[4]);
+    expect(Math.abs(sum(y.slice(0, 6)) - 2)).toBeLessThan(1e-12);
+    // ν solves 6σ(3.25 + ν) = 2 to machine precision.
+    for (const v of y.slice(6)) expect(Math.abs(v - 2 / 6)).toBeLessThan(1e-14);
+  });
+
+  it('handles ±1e3 magnitudes without NaN; a saturated row still sums to k', () => {
+    const wide = read(b.mul(b.randomNormal([3, 40], 5), b.scalar(1e3)));
+    const y = read(lml(b, b.tensor(wide, [3, 40]), 7));
+    expect(y.every(Number.isFinite)).toBe(true);
+    for (const row of rowsOf(y, 40)) expect(Math.abs(sum(row) - 7)).toBeLessThan(1e-9);
+    const saturated = read(lml(b, matrix([[1000, -1000, 900, -900]]), 2));
+    // ν lands in a flat region (−900, 900): σ rounds to exactly 0 and 1.
+    expect(saturated).toEqual([1, 0, 1, 0]);
+    const tiny = read(lml(b, matrix([[1e3, 1e3 + 1e-3, 1e3 - 1e-3, 1e3 + 2e-3]]), 2, { temperature: 1e3 }));
+    expect(tiny.every((v) => Math.abs(v - 0.5) < 1e-6)).toBe(true);
+  });
+
+  it('returns 1 − 1e-5 everywhere when k ≥ n', () => {
+    for (const k of [4, 5, 9]) {
+      const y = read(
+        lml(
+          b,
+          matrix([
+            [1, 2, 3, 4],
+            [0, -1, 5, 2],
+          ]),
+          k,
+        ),
+      );
+      expect(y).toEqual(Array(8).fill(LML_DEGENERATE_FILL));
+      expect(LML_DEGENERATE_FILL).toBe(1 - 1e-5);
+    }
+  });
+
+  it('turns a row holding NaN or ±∞ into NaN and leaves the other rows as if solved alone', () => {
+    const rows = [
+      [0.5, -1, 2, 0.25, 3],
+      [0.1, Number.NaN, 1, 2, 3],
+      [4, -2, 1.5, 0, 1],
+      [Number.POSITIVE_INFINITY, 0, 1, 2, 3],
+      [0, Number.NEGATIVE_INFINITY, 1, 2, 3],
+      [-3, 2, 2, 1, 0.5],
+    ];
+    const y = rowsOf(read(lml(b, matrix(rows), 2)), 5);
+    for (const r of [1, 3, 4]) expect((y[r] as number[]).every(Number.isNaN)).toBe(true);
+    for (const r of [0, 2, 5]) {
+      const alone = read(lml(b, matrix([rows[r] as number[]]), 2));
+      expect(y[r]).toEqual(alone);
+    }
+  });
+});
+
+describe('lmlWithDiagnostics', () => {
+  it('reports ν, iterations ≤ maxIterations and per-row converged flags', () => {
+    const x = matrix([
+      [0.3, -1.2, 2.5, 0.7, 1.1, -0.4],
+      [5, 4, 3, 2, 1, 0],
+    ]);
+    const d = lmlWithDiagnostics(b, x, 3, { temperature: 0.7 });
+    expect(d.converged).toEqual([true, true]);
+    expect(d.iterations).toBeGreaterThanOrEqual(1);
+    expect(d.iterations).toBeLessThanOrEqual(LML_DEFAULTS.maxIterations);
+    expect(b.shape(d.nu)).toEqual([2, 1]);
+    // value = σ(x/τ + ν), recomputed on the host from the reported ν.
+    const nu = read(d.nu);
+    const xs = read(x);
+    const expected = xs.map((v, i) => sigmoid(v / 0.7 + (nu[Math.floor(i / 6)] as number)));
+    expect(maxAbsDiff(read(d.value), expected)).toBeLessThan(1e-15);
+    expect(read(d.value)).toEqual(read(lml(b, x, 3, { temperature: 0.7 })));
+  });
+
+  it('reports non-convergence when maxIterations is too small', () => {
+    const x = b.mul(b.randomNormal([2, 2000], 3), b.scalar(10));
+    const d = lmlWithDiagnostics(b, x, 5, { maxIterations: 1 });
+    expect(d.converged).toContain(false);
+    expect(d.iterations).toBe(1);
+    const full = lmlWithDiagnostics(b, x, 5, { maxIterations: 40 });
+    expect(full.converged).toEqual([true, true]);
+    expect(full.iterations).toBeLessThanOrEqual(40);
+  });
+
+  it('flags a non-finite row as not converged and the others as converged', () => {
+    const d = lmlWithDiagnostics(
+      b,
+      matrix([
+        [1, 2, 3],
+        [1, Number.NaN, 3],
+      ]),
+      1,
+    );
+    expect(d.converged).toEqual([true, false]);
+    expect(d.iterations).toBe(LML_DEFAULTS.maxIterations);
+  });
+
+  it('reports nothing to solve when k ≥ n', () => {
+    const d = lmlWithDiagnostics(b, matrix([[1, 2, 3]]), 3);
+    expect(d.iterations).toBe(0);
+    expect(d.converged).toEqual([true]);
+    expect(read(d.value)).toEqual(Array(3).fill(LML_DEGENERATE_FILL));
+  });
+});
+
+describe('lml: argument validation', () => {
+  const x = matrix([[1, 2, 3, 4]]);
+
+  it('rejects k = 0 with a RangeError naming k', () => {
+    expect(() => lml(b, x, 0)).toThrow(RangeError);
+    expect(() => lml(b, x, 0)).toThrow(/k must be an integer ≥ 1, received 0/);
+  });
+
+  it('rejects a negative k with a RangeError', () => {
+    expect(() => lml(b, x, -2)).toThrow(RangeError);
+    expect(() => lml(b, x, -2)).toThrow(/k .*received -2/);
+  });
+
+  it('rejects a non-integer k with a TypeError', () => {
+    expect(() => lml(b, x, 1.5)).toThrow(TypeError);
+    expect(() => lml(b, x, 1.5)).toThrow(/k must be an integer, received 1\.5/);
+  });
+
+  it('rejects temperature ≤ 0 with a RangeError', () => {
+    for (const temperature of [0, -1]) {
+      expect(() => lml(b, x, 2, { temperature })).toThrow(RangeError);
+      expect(() => lml(b, x, 2, { temperature })).toThrow(
+        new RegExp(`temperature must be > 0, received ${temperature}`),
+      );
+    }
+  });
+
+  it('rejects a NaN temperature with a RangeError', () => {
+    expect(() => lml(b, x, 2, { temperature: Number.NaN })).toThrow(RangeError);
+    expect(() => lml(b, x, 2, { temperature: Number.NaN })).toThrow(/temperature.*received NaN/);
+  });
+
+  it('rejects tolerance ≤ 0 with a RangeError', () => {
+    expect(() => lmlWithDiagnostics(b, x, 2, { tolerance: 0 })).toThrow(RangeError);
+    expect(() => lml(b, x, 2, { tolerance: -1e-3 })).toThrow(/tolerance must be > 0, received -0\.001/);
+  });
+
+  it('rejects a non-integer maxIterations with a TypeError', () => {
+    expect(() => lml(b, x, 2, { maxIterations: 2.5 })).toThrow(TypeError);
+    expect(() => lml(b, x, 2, { maxIterations: 2.5 })).toThrow(
+      /maxIterations must be an integer, received 2\.5/,
+    );
+    expect(() => lml(b, x, 2, { maxIterations: 0 })).toThrow(RangeError);
+  });
+
+  it('rejects x that is not 2-D, naming the shape', () => {
+    expect(() => lml(b, b.tensor([1, 2, 3], [3]), 1)).toThrow(RangeError);
+    expect(() => lml(b, b.tensor([1, 2, 3], [3]), 1)).toThrow(/x must be a 2-D tensor.*received shape \[3\]/);
+    expect(() => lmlWithDiagnostics(b, b.fill([1, 2, 3], 0), 1)).toThrow(/received shape \[1, 2, 3\]/);
+  });
+});
