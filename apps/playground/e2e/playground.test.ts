@@ -1,0 +1,128 @@
+// End-to-end test of the playground in a real browser: Debian's chromium
+// driven by playwright-core (no browser download). `.ci/run` installs
+// chromium with apt; without it this test fails and says so.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOT = join(ROOT, 'reports', 'playground.png');
+
+let server: PreviewServer;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'index.html'))) {
+    throw new Error('apps/playground/dist is missing: run `pnpm --filter @dcem/playground build` first');
+  }
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
+  }
+  server = await preview({ root: ROOT, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+  });
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page.on('pageerror', (error) => consoleErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(message.text());
+  });
+  const address = server.httpServer.address() as AddressInfo;
+  await page.goto(`http://127.0.0.1:${address.port}/`);
+  await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => server?.httpServer.close(() => resolve()));
+});
+
+/** Counts canvas pixels close to a colour (the sample and elite dots are drawn in fixed colours). */
+async function countPixels(rgb: [number, number, number], tolerance = 30): Promise<number> {
+  return page.evaluate(
+    ([r, g, b, tol]) => {
+      const canvas = document.querySelector('#plot') as HTMLCanvasElement;
+      const data = (canvas.getContext('2d') as CanvasRenderingContext2D).getImageData(
+        0,
+        0,
+        canvas.width,
+        canvas.height,
+      ).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const d =
+          Math.abs((data[i] as number) - r) +
+          Math.abs((data[i + 1] as number) - g) +
+          Math.abs((data[i + 2] as number) - b);
+        if (d < tol) n++;
+      }
+      return n;
+    },
+    [...rgb, tolerance] as [number, number, number, number],
+  );
+}
+
+describe('playground', () => {
+  it('says which tfjs backend runs, chosen by measurement', async () => {
+    const text = (await page.textContent('#backend')) ?? '';
+    expect(text).toMatch(/^tfjs backend: (webgl|wasm|cpu) \(fastest measured;/);
+    expect(await page.getAttribute('#backend', 'data-backend')).toMatch(/^(webgl|wasm|cpu)$/);
+  });
+
+  it('runs DCEM with changed settings and draws the samples and elites on the contour plot', async () => {
+    await page.selectOption('#objective', '0');
+    await page.fill('#numSamples', '60');
+    await page.fill('#numElites', '6');
+    await page.fill('#numIterations', '6');
+    await page.fill('#temperature', '0.5');
+    const eliteBefore = await countPixels([228, 87, 46]);
+    await page.click('#run');
+    // Screenshot early in the run, while the samples are still spread out.
+    await page.waitForSelector('#plot[data-iteration="1"]', { timeout: 120_000 });
+    mkdirSync(dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+    await page.waitForSelector('#status[data-state="done"]', { timeout: 120_000 });
+    const status = (await page.textContent('#status')) ?? '';
+    expect(status).toMatch(/^done: DCEM \(τ = 0\.5\) found \(-?\d+\.\d{3}, -?\d+\.\d{3}\) in 6 iterations$/);
+    expect(await page.getAttribute('#plot', 'data-iteration')).toBe('6');
+    expect(await page.getAttribute('#plot', 'data-samples-drawn')).toBe('60');
+    // The elites are drawn as orange-red dots: none before the run, many after.
+    const eliteAfter = await countPixels([228, 87, 46]);
+    expect(eliteBefore).toBe(0);
+    expect(eliteAfter).toBeGreaterThan(60);
+  });
+
+  it('shows the library’s validation message for impossible settings', async () => {
+    await page.fill('#numElites', '60');
+    await page.click('#run');
+    await page.waitForSelector('#status[data-state="error"]', { timeout: 30_000 });
+    expect((await page.textContent('#status')) ?? '').toMatch(
+      /numElites must be < numSamples \(60\), received 60/,
+    );
+    await page.fill('#numElites', '6');
+  });
+
+  it('learns the objective live: the loss goes down', async () => {
+    await page.fill('#numIterations', '8');
+    await page.click('#learn');
+    await page.waitForSelector('#status[data-state="learning"]', { timeout: 60_000 });
+    const first = Number(await page.getAttribute('#plot', 'data-loss'));
+    await page.waitForSelector('#status[data-state="done"]', { timeout: 180_000 });
+    const last = Number(await page.getAttribute('#plot', 'data-loss'));
+    expect(Number.isFinite(first)).toBe(true);
+    expect(last).toBeLessThan(first);
+  }, 240_000);
+
+  it('logged no errors in the page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

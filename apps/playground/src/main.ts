@@ -1,0 +1,231 @@
+import { createCem, dcem } from '@dcem/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { pickFastestBackend } from './backend.js';
+import { drawFrame, type Overlay, renderSurface, toPoint, type View } from './draw.js';
+import { BUMPS_THETA, OBJECTIVES } from './objectives.js';
+
+const canvas = document.querySelector<HTMLCanvasElement>('#plot') as HTMLCanvasElement;
+const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+const form = document.querySelector<HTMLFormElement>('#settings') as HTMLFormElement;
+const select = document.querySelector<HTMLSelectElement>('#objective') as HTMLSelectElement;
+const status = document.querySelector<HTMLOutputElement>('#status') as HTMLOutputElement;
+const backendOut = document.querySelector<HTMLOutputElement>('#backend') as HTMLOutputElement;
+const logOut = document.querySelector<HTMLPreElement>('#log') as HTMLPreElement;
+const learnButton = document.querySelector<HTMLButtonElement>('#learn') as HTMLButtonElement;
+const runButton = document.querySelector<HTMLButtonElement>('#run') as HTMLButtonElement;
+
+OBJECTIVES.forEach((o, i) => {
+  const option = document.createElement('option');
+  option.value = String(i);
+  option.textContent = o.name;
+  select.append(option);
+});
+
+let busy = false;
+let target: [number, number] = [0, 1.25];
+let surface: ImageData | undefined;
+
+function view(): View {
+  const objective = OBJECTIVES[Number(select.value)] ?? OBJECTIVES[0];
+  return { box: objective?.box ?? [-3, 3, -3, 3], width: canvas.width, height: canvas.height };
+}
+
+function objective() {
+  return OBJECTIVES[Number(select.value)] ?? (OBJECTIVES[0] as (typeof OBJECTIVES)[number]);
+}
+
+function readSettings() {
+  const value = (id: string) => (form.elements.namedItem(id) as HTMLInputElement).value;
+  const vanilla = (form.elements.namedItem('vanilla') as HTMLInputElement).checked;
+  return {
+    numSamples: Number(value('numSamples')),
+    numElites: Number(value('numElites')),
+    numIterations: Number(value('numIterations')),
+    temperature: vanilla ? null : Number(value('temperature')),
+    initStd: Number(value('initStd')),
+    seed: Number(value('seed')),
+  };
+}
+
+function log(line: string): void {
+  logOut.textContent = `${line}\n${logOut.textContent ?? ''}`.slice(0, 4000);
+}
+
+function setStatus(text: string, state: string): void {
+  status.textContent = text;
+  status.dataset.state = state;
+}
+
+function redrawSurface(theta?: tf.Tensor1D): void {
+  surface = renderSurface(view(), objective().f(theta));
+}
+
+function show(o: Overlay): void {
+  if (surface === undefined) redrawSurface();
+  drawFrame(ctx, view(), surface as ImageData, o);
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs CEM/DCEM step by step with the ask/tell state machine, drawing every iteration. */
+async function run(): Promise<void> {
+  const s = readSettings();
+  const f = objective().f();
+  let weights: Float32Array | undefined;
+  let solver: ReturnType<typeof createCem>;
+  try {
+    solver = createCem(
+      {
+        dim: 2,
+        ...s,
+        initMean: 0,
+        tolerance: 0,
+        onIteration: (info) => {
+          weights = Float32Array.from(info.weights.dataSync());
+        },
+      },
+      null, // the temperature is always given explicitly above
+    );
+  } catch (error) {
+    setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, 'error');
+    return;
+  }
+  const trail: number[][] = [];
+  let state = solver.init();
+  let drawn = 0;
+  try {
+    while (!solver.done(state)) {
+      const samples = solver.ask(state);
+      const values = tf.tidy(() => f(samples));
+      const next = solver.tell(state, samples, values);
+      const mean = Array.from(next.mean.dataSync());
+      const std = Array.from(next.std.dataSync());
+      trail.push(mean);
+      const overlay: Overlay = { samples: samples.dataSync() as Float32Array, mean, std, trail };
+      if (weights !== undefined) overlay.weights = weights;
+      drawn = (overlay.samples as Float32Array).length / 2;
+      show(overlay);
+      tf.dispose([samples, values]);
+      solver.release(state);
+      state = next;
+      const fm = tf.tidy(() => f(tf.tensor3d([[mean]])).dataSync()[0] as number);
+      setStatus(
+        `iteration ${state.iteration}/${s.numIterations}: mean (${mean.map((v) => v.toFixed(3)).join(', ')}), f = ${fm.toFixed(4)}`,
+        'running',
+      );
+      canvas.dataset.iteration = String(state.iteration);
+      canvas.dataset.samplesDrawn = String(drawn);
+      await pause(250);
+    }
+    const result = solver.result(state);
+    const x = Array.from(result.solution.dataSync());
+    tf.dispose([result.solution, result.mean, result.std]);
+    const kind = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
+    setStatus(
+      `done: ${kind} found (${x.map((v) => v.toFixed(3)).join(', ')}) in ${result.iterations} iterations`,
+      'done',
+    );
+    log(`${objective().name}: ${kind} → (${x.map((v) => v.toFixed(3)).join(', ')})`);
+  } catch (error) {
+    solver.release(state);
+    setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, 'error');
+  } finally {
+    solver.dispose();
+  }
+}
+
+/** Learns θ of the three-bumps objective through DCEM so that its minimiser moves to the target. */
+async function learn(): Promise<void> {
+  select.value = '0';
+  const s = readSettings();
+  const theta = tf.variable(tf.tensor1d(BUMPS_THETA));
+  const optimizer = tf.train.adam(0.05);
+  const goal = tf.tensor2d([target]);
+  const steps = 40;
+  try {
+    for (let step = 0; step < steps; step++) {
+      let solution: number[] = [];
+      const loss = optimizer.minimize(
+        () => {
+          const r = dcem(objective().f(theta as tf.Tensor1D), {
+            dim: 2,
+            numSamples: s.numSamples,
+            numElites: s.numElites,
+            numIterations: s.numIterations,
+            temperature: s.temperature ?? 1,
+            initStd: s.initStd,
+            seed: s.seed + step,
+          });
+          solution = Array.from(r.solution.dataSync());
+          return tf.sum(tf.square(tf.sub(r.solution, goal))) as tf.Scalar;
+        },
+        true,
+        [theta],
+      );
+      const value = (loss as tf.Scalar).dataSync()[0] as number;
+      loss?.dispose();
+      redrawSurface(theta as tf.Tensor1D);
+      show({ mean: solution, std: [0.05, 0.05], target });
+      setStatus(
+        `learning: step ${step + 1}/${steps}, loss ‖x̂ − target‖² = ${value.toExponential(2)}`,
+        'learning',
+      );
+      canvas.dataset.loss = String(value);
+      await pause(30);
+    }
+    setStatus(`done: learned θ moves the DCEM minimiser to the target (loss ${canvas.dataset.loss})`, 'done');
+    log(`learned θ = (${Array.from(theta.dataSync(), (v) => v.toFixed(2)).join(', ')})`);
+  } finally {
+    tf.dispose([theta, goal]);
+    optimizer.dispose();
+  }
+}
+
+async function exclusive(task: () => Promise<void>): Promise<void> {
+  if (busy) return;
+  busy = true;
+  runButton.disabled = true;
+  learnButton.disabled = true;
+  try {
+    await task();
+  } finally {
+    busy = false;
+    runButton.disabled = false;
+    learnButton.disabled = false;
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  void exclusive(run);
+});
+learnButton.addEventListener('click', () => void exclusive(learn));
+select.addEventListener('change', () => {
+  redrawSurface();
+  show({});
+});
+canvas.addEventListener('click', (event) => {
+  const rect = canvas.getBoundingClientRect();
+  target = toPoint(view(), event.clientX - rect.left, event.clientY - rect.top);
+  show({ target });
+});
+
+async function start(): Promise<void> {
+  runButton.disabled = true;
+  learnButton.disabled = true;
+  const { active, measurements } = await pickFastestBackend();
+  const detail = measurements
+    .map((m) =>
+      m.ms === undefined ? `${m.name}: unavailable (${m.error})` : `${m.name} ${m.ms.toFixed(1)} ms`,
+    )
+    .join(', ');
+  backendOut.textContent = `tfjs backend: ${active} (fastest measured; ${detail})`;
+  backendOut.dataset.backend = active;
+  redrawSurface();
+  show({ target });
+  setStatus('ready: choose settings and press Run', 'ready');
+  runButton.disabled = false;
+  learnButton.disabled = false;
+}
+
+void start();

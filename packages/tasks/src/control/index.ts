@@ -1,0 +1,2 @@
+// Control (dynamics, planner, MPC, latent action embeddings): exports are added here.
+export {};

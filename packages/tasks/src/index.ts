@@ -1,0 +1,10 @@
+/**
+ * `@dcem/tasks`: the applications of the DCEM paper on TensorFlow.js —
+ * energy-based structured prediction (regression) and control
+ * (differentiable dynamics, DCEM model-predictive control, learned latent
+ * action spaces).
+ *
+ * @packageDocumentation
+ */
+export * from './regression/index.js';
+export * from './control/index.js';

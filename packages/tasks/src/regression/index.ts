@@ -1,0 +1,2 @@
+// Energy-based structured prediction (regression): exports are added here.
+export {};
