@@ -2,6 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { registerDemo } from './commands/demo.js';
+import { registerLearn } from './commands/learn.js';
+import { registerOptimize } from './commands/optimize.js';
 
 // tfjs prints a banner about tfjs-node on first use unless in production mode.
 tf.enableProdMode();
@@ -13,6 +15,8 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerDemo(program);
+registerOptimize(program);
+registerLearn(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`dcem: ${error instanceof Error ? error.message : String(error)}`);

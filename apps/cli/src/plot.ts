@@ -27,13 +27,23 @@ export async function toSvg(spec: PlotSpec): Promise<string> {
   return svg;
 }
 
-/** Rasterises SVG text to PNG with resvg and the bundled DejaVu fonts (the same on every machine). */
-export function svgToPng(svg: string): Buffer {
+function rasterise(svg: string) {
   const resvg = new Resvg(svg, {
     font: { fontFiles: FONT_FILES, loadSystemFonts: false, defaultFontFamily: FONT },
     background: 'white',
   });
-  return resvg.render().asPng();
+  return resvg.render();
+}
+
+/** Rasterises SVG text to PNG with resvg and the bundled DejaVu fonts (the same on every machine). */
+export function svgToPng(svg: string): Buffer {
+  return rasterise(svg).asPng();
+}
+
+/** Rasterises SVG text to raw RGBA pixels (for animations). */
+export function svgToRgba(svg: string): { width: number; height: number; rgba: Uint8Array } {
+  const image = rasterise(svg);
+  return { width: image.width, height: image.height, rgba: new Uint8Array(image.pixels) };
 }
 
 /**

@@ -1,8 +1,10 @@
-import { createCem, dcem } from '@dcem/tfjs';
+import { createMinimumMover, OBJECTIVES_2D } from '@dcem/tasks/objectives';
+import { createCem } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { pickFastestBackend } from './backend.js';
 import { drawFrame, type Overlay, renderSurface, toPoint, type View } from './draw.js';
-import { BUMPS_THETA, OBJECTIVES } from './objectives.js';
+
+const OBJECTIVES = Object.values(OBJECTIVES_2D);
 
 const canvas = document.querySelector<HTMLCanvasElement>('#plot') as HTMLCanvasElement;
 const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
@@ -17,7 +19,7 @@ const runButton = document.querySelector<HTMLButtonElement>('#run') as HTMLButto
 OBJECTIVES.forEach((o, i) => {
   const option = document.createElement('option');
   option.value = String(i);
-  option.textContent = o.name;
+  option.textContent = o.title;
   select.append(option);
 });
 
@@ -56,8 +58,8 @@ function setStatus(text: string, state: string): void {
   status.dataset.state = state;
 }
 
-function redrawSurface(theta?: tf.Tensor1D): void {
-  surface = renderSurface(view(), objective().f(theta));
+function redrawSurface(f?: (samples: tf.Tensor) => tf.Tensor): void {
+  surface = renderSurface(view(), f ?? objective().f());
 }
 
 function show(o: Overlay): void {
@@ -125,7 +127,7 @@ async function run(): Promise<void> {
       `done: ${kind} found (${x.map((v) => v.toFixed(3)).join(', ')}) in ${result.iterations} iterations`,
       'done',
     );
-    log(`${objective().name}: ${kind} → (${x.map((v) => v.toFixed(3)).join(', ')})`);
+    log(`${objective().title}: ${kind} → (${x.map((v) => v.toFixed(3)).join(', ')})`);
   } catch (error) {
     solver.release(state);
     setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, 'error');
@@ -138,46 +140,39 @@ async function run(): Promise<void> {
 async function learn(): Promise<void> {
   select.value = '0';
   const s = readSettings();
-  const theta = tf.variable(tf.tensor1d(BUMPS_THETA));
-  const optimizer = tf.train.adam(0.05);
-  const goal = tf.tensor2d([target]);
   const steps = 40;
+  const mover = createMinimumMover({
+    target,
+    numSamples: s.numSamples,
+    numElites: s.numElites,
+    numIterations: s.numIterations,
+    temperature: s.temperature ?? 1,
+    initStd: s.initStd,
+    seed: s.seed,
+  });
   try {
     for (let step = 0; step < steps; step++) {
-      let solution: number[] = [];
-      const loss = optimizer.minimize(
-        () => {
-          const r = dcem(objective().f(theta as tf.Tensor1D), {
-            dim: 2,
-            numSamples: s.numSamples,
-            numElites: s.numElites,
-            numIterations: s.numIterations,
-            temperature: s.temperature ?? 1,
-            initStd: s.initStd,
-            seed: s.seed + step,
-          });
-          solution = Array.from(r.solution.dataSync());
-          return tf.sum(tf.square(tf.sub(r.solution, goal))) as tf.Scalar;
-        },
-        true,
-        [theta],
-      );
-      const value = (loss as tf.Scalar).dataSync()[0] as number;
-      loss?.dispose();
-      redrawSurface(theta as tf.Tensor1D);
+      const { loss, solution } = mover.step();
+      redrawSurface(mover.objective());
       show({ mean: solution, std: [0.05, 0.05], target });
       setStatus(
-        `learning: step ${step + 1}/${steps}, loss ‖x̂ − target‖² = ${value.toExponential(2)}`,
+        `learning: step ${step + 1}/${steps}, loss ‖x̂ − target‖² = ${loss.toExponential(2)}`,
         'learning',
       );
-      canvas.dataset.loss = String(value);
+      canvas.dataset.loss = String(loss);
       await pause(30);
     }
     setStatus(`done: learned θ moves the DCEM minimiser to the target (loss ${canvas.dataset.loss})`, 'done');
-    log(`learned θ = (${Array.from(theta.dataSync(), (v) => v.toFixed(2)).join(', ')})`);
+    log(
+      `learned θ = (${mover
+        .theta()
+        .map((v) => v.toFixed(2))
+        .join(', ')})`,
+    );
+  } catch (error) {
+    setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, 'error');
   } finally {
-    tf.dispose([theta, goal]);
-    optimizer.dispose();
+    mover.dispose();
   }
 }
 

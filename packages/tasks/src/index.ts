@@ -8,3 +8,4 @@
  */
 export * from './regression/index.js';
 export * from './control/index.js';
+export * from './objectives/index.js';
