@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
+import { registerCartpoleEmbed } from './commands/cartpole-embed.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLearn } from './commands/learn.js';
 import { registerOptimize } from './commands/optimize.js';
+import { registerPendulum } from './commands/pendulum.js';
+import { registerRegression } from './commands/regression.js';
 
 // tfjs prints a banner about tfjs-node on first use unless in production mode.
 tf.enableProdMode();
@@ -15,6 +18,9 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerDemo(program);
+registerPendulum(program);
+registerCartpoleEmbed(program);
+registerRegression(program);
 registerOptimize(program);
 registerLearn(program);
 

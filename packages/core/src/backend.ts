@@ -47,4 +47,30 @@ export interface Backend<T> extends LmlOps<T> {
   randomNormal(shape: readonly number[], seed?: number): T;
   /** `x` in the forward pass, zero gradient in the backward pass. */
   stopGradient(x: T): T;
+  /**
+   * Optional fast path of `valuesToScores`: the scores and the non-finite
+   * count of `values` [batch, numSamples] in one fused operation, with the
+   * same results and gradient. `eps` is the constant added to the std,
+   * `margin` how far below the worst finite score a non-finite value goes.
+   * Return `undefined` where it cannot run (the generic ops are used then).
+   */
+  fusedScores?(
+    values: T,
+    normalize: boolean,
+    eps: number,
+    margin: number,
+  ): { scores: T; nonFinite: T } | undefined;
+  /**
+   * Optional fast path of sampling: min(max(μ + σ ⊙ ε, lower), upper) for μ,
+   * σ [batch, dim], ε [batch, numSamples, dim] and bounds [1 or batch, dim]
+   * (either may be `undefined`), with the gradient of the generic ops
+   * (clamped entries pass theirs to the bound). `undefined`: not available.
+   */
+  fusedSample?(mean: T, std: T, noise: T, lower: T | undefined, upper: T | undefined): T | undefined;
+  /**
+   * Optional fast path of the refit: `fitMean` and `fitStd` of samples
+   * [batch, numSamples, dim] and weights [batch, numSamples] in one fused
+   * operation, with the same gradient. `undefined`: not available.
+   */
+  fusedFit?(samples: T, weights: T, k: number, minStd: number): { mean: T; std: T } | undefined;
 }

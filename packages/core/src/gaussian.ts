@@ -14,6 +14,8 @@ import type { Backend } from './backend.js';
  * ```
  */
 export function sampleDiagonalGaussian<T>(backend: Backend<T>, mean: T, std: T, noise: T): T {
+  const fused = backend.fusedSample?.(mean, std, noise, undefined, undefined);
+  if (fused !== undefined) return fused;
   const [batch = 0, dim = 0] = backend.shape(mean);
   const mu = backend.reshape(mean, [batch, 1, dim]);
   const sigma = backend.reshape(std, [batch, 1, dim]);
@@ -43,6 +45,8 @@ export function fitDiagonalGaussian<T>(
   k: number,
   minStd: number,
 ): { mean: T; std: T } {
+  const fused = backend.fusedFit?.(samples, weights, k, minStd);
+  if (fused !== undefined) return fused;
   const mean = fitMean(backend, samples, weights, k);
   const std = fitStd(backend, samples, weights, mean, k, minStd);
   return { mean, std };

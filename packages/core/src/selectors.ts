@@ -41,6 +41,9 @@ export function valuesToScores<T>(
   normalize: boolean,
   temperature: number | null,
 ): Scores<T> {
+  const margin = NON_FINITE_MARGIN * (temperature ?? 1);
+  const fused = backend.fusedScores?.(values, normalize, NORMALIZE_EPS, margin);
+  if (fused !== undefined) return fused;
   const [batch = 0, n = 0] = backend.shape(values);
   const finite = backend.isFinite(values);
   const finiteF = backend.maskToFloat(finite);
@@ -65,8 +68,11 @@ export function valuesToScores<T>(
   const raw = backend.sub(zero, v);
   const inf = backend.fill([batch, n], Number.POSITIVE_INFINITY);
   const worst = backend.stopGradient(backend.min(backend.where(finite, raw, inf), 1, true));
-  const margin = backend.scalar(NON_FINITE_MARGIN * (temperature ?? 1));
-  const penalty = backend.where(backend.greater(count, zero), backend.sub(worst, margin), zero);
+  const penalty = backend.where(
+    backend.greater(count, zero),
+    backend.sub(worst, backend.scalar(margin)),
+    zero,
+  );
   const scores = backend.where(finite, raw, backend.add(backend.fill([batch, n], 0), penalty));
   return { scores, nonFinite };
 }

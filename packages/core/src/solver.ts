@@ -156,11 +156,14 @@ export function createCem<T>(
             o.seed === undefined ? undefined : iterationSeed(o.seed, t),
           );
         }
-        const raw = sampleDiagonalGaussian(backend, state.mean, state.std, noise);
-        // Bounds are [1 or batch, dim]; samples [batch, n, dim] need them as [·, 1, dim].
-        const perSample = (bound: T | undefined) =>
-          bound === undefined ? undefined : backend.reshape(bound, [backend.shape(bound)[0] ?? 1, 1, dim]);
-        let x = clamp(backend, raw, perSample(o.lowerBound), perSample(o.upperBound));
+        let x = backend.fusedSample?.(state.mean, state.std, noise, o.lowerBound, o.upperBound);
+        if (x === undefined) {
+          const raw = sampleDiagonalGaussian(backend, state.mean, state.std, noise);
+          // Bounds are [1 or batch, dim]; samples [batch, n, dim] need them as [·, 1, dim].
+          const perSample = (bound: T | undefined) =>
+            bound === undefined ? undefined : backend.reshape(bound, [backend.shape(bound)[0] ?? 1, 1, dim]);
+          x = clamp(backend, raw, perSample(o.lowerBound), perSample(o.upperBound));
+        }
         if (o.project !== undefined) {
           x = o.project(x);
           checkShape(backend, 'project(samples)', x, [batch, n, dim]);
@@ -174,7 +177,9 @@ export function createCem<T>(
       const next = backend.tidy(() => {
         const { scores, nonFinite } = valuesToScores(backend, values, o.normalize, o.temperature);
         const weights = eliteWeights(backend, scores, k, o.temperature, o.lmlIterations);
-        const mean = fitMean(backend, samples, weights, k);
+        // The fused refit computes σ' too; it is dropped if the tolerance stops the solve.
+        const fit = backend.fusedFit?.(samples, weights, k, o.minStd);
+        const mean = fit?.mean ?? fitMean(backend, samples, weights, k);
         const count = backend.add(state.nonFinite, nonFinite);
         if (o.tolerance > 0) {
           const change = backend.readSync(frobeniusNorm(backend, backend.sub(mean, state.mean)))[0] ?? 0;
@@ -184,7 +189,7 @@ export function createCem<T>(
           // As the reference: keep the new mean, leave σ, skip the callback.
           return { mean, std: backend.add(state.std, backend.scalar(0)), nonFinite: count };
         }
-        const std = fitStd(backend, samples, weights, mean, k, o.minStd);
+        const std = fit?.std ?? fitStd(backend, samples, weights, mean, k, o.minStd);
         o.onIteration?.({ iteration: state.iteration, samples, values, weights, mean, std });
         return { mean, std, nonFinite: count };
       });

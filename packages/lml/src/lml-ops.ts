@@ -69,4 +69,13 @@ export interface LmlOps<T> {
   dispose(x: T): void;
   /** Copies the entries of `x` to the host, row-major. */
   readSync(x: T): ArrayLike<number>;
+  /**
+   * Optional fast path: LML_k(x/τ) of a 2-D `x` (1 ≤ k < n) as one fused
+   * operation, with the semantics of the generic composition (the root
+   * finder of `solveDual` with at most `maxIterations` steps, NaN rows for
+   * rows that hold NaN or ±∞) and its implicit gradient, recorded by the
+   * backend's autodiff. Return `undefined` where it cannot run: `lml` then
+   * composes the operations above.
+   */
+  fusedLml?(x: T, k: number, temperature: number, maxIterations: number): T | undefined;
 }

@@ -12,11 +12,13 @@ export interface LmlOptions {
   /**
    * Convergence threshold of the root finder on ν: a row has converged once a
    * Newton step satisfies |Δν| ≤ tolerance · (1 + |ν|). Default 1e-6. Used for
-   * the diagnostics of {@link lmlWithDiagnostics}; the loop itself always runs
-   * `maxIterations` iterations (it never reads back to the host).
+   * the diagnostics of {@link lmlWithDiagnostics}; the generic loop itself
+   * always runs `maxIterations` iterations (it never reads back to the host).
+   * A backend's fused kernel (`LmlOps.fusedLml`) stops each row on its own
+   * once the row is exact to float32 precision.
    */
   tolerance?: number;
-  /** Root-finder iterations, an integer ≥ 1. Default 16. */
+  /** Root-finder iterations (at most, on a fused kernel), an integer ≥ 1. Default 16. */
   maxIterations?: number;
 }
 
@@ -128,6 +130,11 @@ function projection<T>(
  * zero gradient; a fully saturated row has zero gradient; a row that holds a
  * NaN or ±∞ comes back as NaN (other rows are unaffected).
  *
+ * Where `ops` has a fused kernel for it (`fusedLml`; the tfjs backend has one
+ * on its cpu and wasm backends), the whole projection and its gradient run
+ * as that kernel, with the same root finder in float64; otherwise it is
+ * composed from the operations of {@link LmlOps}.
+ *
  * @param ops The tensor operations (a `Backend` of `@dcem/core` is one).
  * @param x Scores, shape [batch, n].
  * @param k Number of entries to select per row, an integer ≥ 1 (`k` in the paper).
@@ -142,6 +149,10 @@ function projection<T>(
  */
 export function lml<T>(ops: LmlOps<T>, x: T, k: number, options?: LmlOptions): T {
   const settings = resolve(ops, x, k, options);
+  if (ops.fusedLml !== undefined && k < (ops.shape(x)[1] ?? 0)) {
+    const y = ops.fusedLml(x, k, settings.temperature, settings.maxIterations);
+    if (y !== undefined) return y;
+  }
   return ops.tidy(() => {
     const z = settings.temperature === 1 ? x : ops.div(x, ops.scalar(settings.temperature));
     return projection(ops, k, settings)(z);

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
-export * from './regression/index.js';
+
 export * from './control/index.js';
 export * from './objectives/index.js';
+export * from './regression/index.js';

@@ -1,5 +1,7 @@
 import type { Backend } from '@dcem/core';
 import * as tfjs from '@tensorflow/tfjs';
+import { createFusedOps } from './fused-kernels.js';
+import { seededNormal } from './random-normal.js';
 
 /** The TensorFlow.js namespace (`import * as tf from '@tensorflow/tfjs'`). */
 export type Tf = typeof tfjs;
@@ -7,15 +9,34 @@ export type Tf = typeof tfjs;
 /** The tensor type of the TensorFlow.js backend. */
 export type Tensor = tfjs.Tensor;
 
+/** Options of {@link createTfjsBackend}. */
+export interface TfjsBackendOptions {
+  /**
+   * Use the fused kernels this package registers for the tfjs `cpu` and
+   * `wasm` backends (LML, scores, sampling, refit: one kernel each, with the
+   * same results and gradients as the composition of generic ops). Default
+   * true; false always composes generic tfjs ops (for example to compare).
+   * Other tfjs backends always use the generic ops.
+   */
+  fused?: boolean;
+}
+
 /**
  * A `Backend<tf.Tensor>` of `@dcem/core` over TensorFlow.js. It runs on
  * whichever tfjs backend is active (`tf.getBackend()`: cpu, wasm, webgl,
  * tensorflow…) and records on tfjs's tape, so `tf.grad` and optimisers
  * differentiate through CEM/DCEM and LML. Tensors are float32.
  *
+ * On the `cpu` and `wasm` tfjs backends it runs LML, the scores, the
+ * sampling and the refit of each CEM iteration as fused kernels (registered
+ * on first use, under names starting with `Dcem`); see
+ * {@link TfjsBackendOptions}. Seeded draws (`randomNormal(shape, seed)`)
+ * are the numbers of `tf.randomNormal(shape, 0, 1, 'float32', seed)`.
+ *
  * @param tf The TensorFlow.js namespace to use, default the one this package
  *   imports. Pass your own when you load tfjs another way (for example from
  *   `@tensorflow/tfjs-node`), so that both share one engine.
+ * @param options See {@link TfjsBackendOptions}.
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -25,8 +46,14 @@ export type Tensor = tfjs.Tensor;
  * const { solution } = dcem(backend, (x) => tf.sum(tf.square(x), -1), { dim: 3 });
  * ```
  */
-export function createTfjsBackend(tf: Tf = tfjs): Backend<Tensor> {
-  const stopGradient = tf.customGrad((x, save) => {
+export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {}): Backend<Tensor> {
+  const fused = options.fused === false ? undefined : createFusedOps(tf);
+  // Outside a gradient tape (and inside custom-gradient forward passes)
+  // nothing records gradients, so the zero-gradient wrappers below are not
+  // needed: call the plain ops, which saves a kernel call and two tensor
+  // copies per comparison.
+  const taping = () => tf.engine().isTapeOn();
+  const stopGradientTaped = tf.customGrad((x, save) => {
     void save;
     const input = x as Tensor;
     return { value: input.clone(), gradFunc: (dy: Tensor) => tf.zerosLike(dy) };
@@ -48,23 +75,17 @@ export function createTfjsBackend(tf: Tf = tfjs): Backend<Tensor> {
       const y = b as Tensor;
       return { value: op(x, y), gradFunc: () => [tf.zerosLike(x), tf.zerosLike(y)] };
     }) as (a: Tensor, b: Tensor) => Tensor;
-  const less = constant2((a, b) => tf.less(a, b));
-  const greater = constant2((a, b) => tf.greater(a, b));
-  const equal = constant2((a, b) => tf.equal(a, b));
-  const finite = constant1((x) => tf.isFinite(x));
-  const topkMask = (k: number) =>
-    constant1((x) => {
+  const lessTaped = constant2((a, b) => tf.less(a, b));
+  const greaterTaped = constant2((a, b) => tf.greater(a, b));
+  const equalTaped = constant2((a, b) => tf.equal(a, b));
+  const finiteTaped = constant1((x) => tf.isFinite(x));
+  const topkMaskPlain = (x: Tensor, k: number): Tensor =>
+    tf.tidy(() => {
       const n = x.shape[x.shape.length - 1] ?? 0;
-      const { values, indices } = tf.topk(x, k, true);
-      values.dispose();
-      const oneHot = tf.oneHot(indices as tfjs.Tensor2D, n);
-      indices.dispose();
-      const counts = tf.sum(oneHot, 1);
-      oneHot.dispose();
-      const mask = tf.cast(counts, 'float32');
-      counts.dispose();
-      return mask;
+      const { indices } = tf.topk(x, k, true);
+      return tf.cast(tf.sum(tf.oneHot(indices as tfjs.Tensor2D, n), 1), 'float32');
     });
+  const topkMaskTaped = (k: number) => constant1((x) => topkMaskPlain(x, k));
   return {
     get name() {
       return `tfjs-${tf.getBackend()}`;
@@ -94,18 +115,28 @@ export function createTfjsBackend(tf: Tf = tfjs): Backend<Tensor> {
       indices.dispose();
       return values;
     },
-    topkMask: (x, k) => topkMask(k)(x),
+    topkMask: (x, k) => (taping() ? topkMaskTaped(k)(x) : topkMaskPlain(x, k)),
     sliceColumns: (x, begin, size) => tf.slice(x, [0, begin], [-1, size]),
-    less,
-    greater,
-    equal,
-    isFinite: finite,
+    less: (a, b) => (taping() ? lessTaped(a, b) : tf.less(a, b)),
+    greater: (a, b) => (taping() ? greaterTaped(a, b) : tf.greater(a, b)),
+    equal: (a, b) => (taping() ? equalTaped(a, b) : tf.equal(a, b)),
+    isFinite: (x) => (taping() ? finiteTaped(x) : tf.isFinite(x)),
     logicalAnd: (a, b) => tf.logicalAnd(a, b),
     allRows: (mask) => tf.all(mask, 1, true),
     where: (mask, a, b) => tf.where(mask, a, b),
     maskToFloat: (mask) => tf.cast(mask, 'float32'),
-    randomNormal: (shape, seed) => tf.randomNormal([...shape], 0, 1, 'float32', seed),
-    stopGradient: (x) => stopGradient(x),
+    randomNormal: (shape, seed) =>
+      seed === undefined
+        ? tf.randomNormal([...shape], 0, 1, 'float32')
+        : tf.tensor(
+            seededNormal(
+              shape.reduce((a, b) => a * b, 1),
+              seed,
+            ),
+            [...shape],
+            'float32',
+          ),
+    stopGradient: (x) => (taping() ? stopGradientTaped(x) : x.clone()),
     customGrad: (forward) =>
       tf.customGrad((x, save) => {
         const out = forward(x as Tensor, save as (tensors: Tensor[]) => void);
@@ -115,5 +146,9 @@ export function createTfjsBackend(tf: Tf = tfjs): Backend<Tensor> {
     keep: (x) => tf.keep(x),
     dispose: (x) => tf.dispose(x),
     readSync: (x) => x.dataSync() as ArrayLike<number>,
+    fusedLml: (x, k, temperature, maxIterations) => fused?.lml(x, k, temperature, maxIterations),
+    fusedScores: (values, normalize, eps, margin) => fused?.scores(values, normalize, eps, margin),
+    fusedSample: (mean, std, noise, lower, upper) => fused?.sample(mean, std, noise, lower, upper),
+    fusedFit: (samples, weights, k, minStd) => fused?.fit(samples, weights, k, minStd),
   };
 }

@@ -17,7 +17,7 @@ export {
   lmlWithDiagnostics,
   tfjsBackend,
 } from './api.js';
-export { createTfjsBackend, type Tensor, type Tf } from './backend.js';
+export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export {
   BACKEND_ORDER,
   type BackendAttempt,

@@ -28,7 +28,9 @@ describe('2-D objectives', () => {
   it('three bumps matches its formula (float32 accuracy)', () => {
     const f = threeBumps();
     const v = f(tf.tensor3d([POINTS])).dataSync();
-    POINTS.forEach(([x, y], i) => expect(v[i]).toBeCloseTo(bumps64(BUMPS_THETA, x, y), 6));
+    POINTS.forEach(([x, y], i) => {
+      expect(v[i]).toBeCloseTo(bumps64(BUMPS_THETA, x, y), 6);
+    });
   });
 
   it('three bumps is differentiable in θ: tf.grad matches float64 central differences', () => {

@@ -1,0 +1,127 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { runCartpoleEmbed } from '../cartpole-embed.js';
+import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
+
+/** Parses a comma-separated list of numbers that each pass `check`. */
+export function numberListFlag(flag: string, check: (n: number) => boolean, what: string) {
+  return (value: string): number[] => {
+    const items = value.split(',').map((v) => v.trim());
+    const numbers = items.map(Number);
+    const bad = items.findIndex(
+      (v, i) => v === '' || !Number.isFinite(numbers[i]) || !check(numbers[i] as number),
+    );
+    if (bad >= 0) {
+      throw new InvalidArgumentError(`${flag} takes a comma-separated list of ${what}, received "${value}"`);
+    }
+    return [...new Set(numbers)];
+  };
+}
+
+/** Parses a τ flag: a number ≥ 0 (0: vanilla CEM). */
+function tauFlag(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
+      throw new InvalidArgumentError(`${flag} must be a number ≥ 0 (0: vanilla CEM), received "${value}"`);
+    }
+    return n;
+  };
+}
+
+interface CartpoleEmbedFlags extends CommonOptions {
+  latent: number;
+  tau: number;
+  seeds: number;
+  iterations: number;
+  table: boolean;
+  tableLatents: number[];
+  tableTaus: number[];
+  tableSeeds: number;
+  tableIterations?: number;
+  validateEvery: number;
+  batch: number;
+  learningRate: number;
+  validationCount: number;
+}
+
+/** `dcem cartpole-embed`: the paper's latent action embedding study on the cart-pole. */
+export function registerCartpoleEmbed(program: Command): void {
+  withCommonOptions(
+    program
+      .command('cartpole-embed')
+      .description(
+        'learn a latent action space for the cart-pole with DCEM (Algorithm 2 of the paper) and compare the ' +
+          'latent DCEM controller with CEM over the full control space; writes curves, the improvement-factor ' +
+          'table, the latent cost surface, the iterates of both planners, checkpoints and an animation',
+      ),
+    'out/cartpole-embed',
+  )
+    .option('--latent <d>', 'latent size of the main study', integerFlag('--latent', 1), 2)
+    .option('--tau <τ>', 'DCEM temperature of the main study (0: vanilla CEM)', tauFlag('--tau'), 1)
+    .option('--seeds <n>', 'seeds of the main study', integerFlag('--seeds', 1), 3)
+    .option('--iterations <n>', 'Adam updates per run', integerFlag('--iterations', 0), 1500)
+    .option('--no-table', 'skip the table of other latent sizes and temperatures')
+    .option(
+      '--table-latents <list>',
+      'latent sizes of the table',
+      numberListFlag('--table-latents', (n) => Number.isInteger(n) && n >= 1, 'integers ≥ 1'),
+      [2, 8],
+    )
+    .option(
+      '--table-taus <list>',
+      'temperatures of the table (0: vanilla CEM)',
+      numberListFlag('--table-taus', (n) => n >= 0, 'numbers ≥ 0'),
+      [1, 0.1, 0],
+    )
+    .option('--table-seeds <n>', 'seeds per table cell', integerFlag('--table-seeds', 1), 1)
+    .option(
+      '--table-iterations <n>',
+      'Adam updates per table run (default: --iterations)',
+      integerFlag('--table-iterations', 0),
+    )
+    .option('--validate-every <n>', 'updates between validations', integerFlag('--validate-every', 1), 100)
+    .option('--batch <n>', 'initial states per update (1: the reference)', integerFlag('--batch', 1), 1)
+    .option('--learning-rate <x>', "Adam's initial learning rate", numberFlag('--learning-rate'), 5e-4)
+    .option(
+      '--validation-count <n>',
+      'validation (and test) states',
+      integerFlag('--validation-count', 2),
+      100,
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ pnpm dcem cartpole-embed\n  $ pnpm dcem cartpole-embed --seeds 1 --no-table --iterations 300',
+    )
+    .action(async (opts: CartpoleEmbedFlags) => {
+      if (!(opts.learningRate > 0)) {
+        throw new InvalidArgumentError(`--learning-rate must be > 0, received ${opts.learningRate}`);
+      }
+      const ctx = await createContext(opts);
+      const result = await runCartpoleEmbed(ctx, {
+        latent: opts.latent,
+        tau: opts.tau,
+        seeds: opts.seeds,
+        iterations: opts.iterations,
+        table: opts.table,
+        tableLatents: opts.tableLatents,
+        tableTaus: opts.tableTaus,
+        tableSeeds: opts.tableSeeds,
+        tableIterations: opts.tableIterations ?? opts.iterations,
+        validateEvery: opts.validateEvery,
+        batch: opts.batch,
+        learningRate: opts.learningRate,
+        validationCount: opts.validationCount,
+        seed: opts.seed,
+      });
+      if (opts.json) {
+        console.log(
+          JSON.stringify({
+            backend: ctx.backend,
+            ...result,
+            runs: result.runs.map(({ trainCosts, ...rest }) => rest),
+          }),
+        );
+      }
+      ctx.log(`results in ${ctx.outPath('')}`);
+    });
+}

@@ -1,0 +1,87 @@
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
+import { runPendulum } from '../pendulum.js';
+
+/** Parses `--temperature`: a number > 0, or `none` for vanilla CEM. */
+export function temperatureFlag(flag: string) {
+  return (value: string): number | null => {
+    if (value === 'none' || value === 'null') return null;
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
+      throw new InvalidArgumentError(`${flag} must be a number > 0 or "none", received "${value}"`);
+    }
+    return n;
+  };
+}
+
+interface PendulumFlags extends CommonOptions {
+  count: number;
+  horizon: number;
+  samples: number;
+  elites: number;
+  iterations: number;
+  initStd: number;
+  tolerance: number;
+  temperature: number | null;
+  mode: 'open-loop' | 'mpc';
+  mpcSteps: number;
+}
+
+/** `dcem pendulum`: the swing-up example of the DCEM repository's notebook. */
+export function registerPendulum(program: Command): void {
+  withCommonOptions(
+    program
+      .command('pendulum')
+      .description(
+        'swing up 12 pendulums with CEM trajectory planning (the DCEM notebook): writes the cost, cos θ, θ̇ ' +
+          'and control plots, trajectories as CSV/JSON and an animation (SVG and GIF)',
+      ),
+    'out/pendulum',
+  )
+    .option('--count <n>', 'swing-ups (random start states)', integerFlag('--count', 1), 12)
+    .option('--horizon <n>', 'plan horizon (steps)', integerFlag('--horizon', 1), 50)
+    .option('--samples <n>', 'sampled plans per iteration', integerFlag('--samples', 2), 250)
+    .option('--elites <n>', 'elites per iteration', integerFlag('--elites', 1), 10)
+    .option('--iterations <n>', 'solver iterations at most (per plan)', integerFlag('--iterations', 1), 300)
+    .option('--init-std <x>', 'initial standard deviation of the torques', numberFlag('--init-std'), 3)
+    .option('--tolerance <x>', 'stop when the plan moves less than this', numberFlag('--tolerance'), 1e-6)
+    .option(
+      '--temperature <τ>',
+      'DCEM temperature τ, or "none" for vanilla CEM',
+      temperatureFlag('--temperature'),
+      null,
+    )
+    .addOption(
+      new Option('--mode <mode>', 'one open-loop plan per swing-up (the notebook) or receding-horizon MPC')
+        .choices(['open-loop', 'mpc'])
+        .default('open-loop'),
+    )
+    .option('--mpc-steps <n>', 'closed-loop steps in --mode mpc', integerFlag('--mpc-steps', 1), 50)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ pnpm dcem pendulum\n  $ pnpm dcem pendulum --mode mpc --horizon 20 --iterations 20 --init-std 1',
+    )
+    .action(async (opts: PendulumFlags) => {
+      if (opts.elites >= opts.samples) {
+        throw new InvalidArgumentError(
+          `--elites must be < --samples (${opts.samples}), received ${opts.elites}`,
+        );
+      }
+      const ctx = await createContext(opts);
+      const result = await runPendulum(ctx, {
+        count: opts.count,
+        horizon: opts.horizon,
+        samples: opts.samples,
+        elites: opts.elites,
+        iterations: opts.iterations,
+        initStd: opts.initStd,
+        tolerance: opts.tolerance,
+        temperature: opts.temperature,
+        mode: opts.mode,
+        mpcSteps: opts.mpcSteps,
+        seed: opts.seed,
+      });
+      if (opts.json) console.log(JSON.stringify({ backend: ctx.backend, ...result }));
+      ctx.log(`results: ${result.files.join(', ')}`);
+    });
+}

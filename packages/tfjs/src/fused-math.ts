@@ -1,0 +1,609 @@
+// The arithmetic of the fused kernels (see fused-kernels.ts), over flat
+// row-major arrays. Each forward function computes what the generic
+// composition of tfjs ops in @dcem/lml and @dcem/core computes, with float64
+// accumulation; each backward function is the vector–Jacobian product that
+// tfjs's autodiff takes through that composition, written out in closed form.
+// Results go to caller-provided float32 arrays (on the wasm backend these are
+// views of the output tensors), and every entry of an output is written.
+
+/** Float32 rounding, as every generic tfjs op rounds its result. */
+const f32 = Math.fround;
+
+/** Logistic function in float64. */
+function sigmoid(t: number): number {
+  return 1 / (1 + Math.exp(-t));
+}
+
+/**
+ * Moves the `rank`-th largest entry (0-based) of `a[0, n)` to `a[rank]`, with
+ * every entry of `a[0, rank)` ≥ it and every entry of `a(rank, n)` ≤ it
+ * (Hoare quickselect, median of three; expected O(n)).
+ */
+function selectDescending(a: Float64Array, n: number, rank: number): void {
+  let left = 0;
+  let right = n - 1;
+  while (right > left) {
+    const mid = (left + right) >>> 1;
+    let p0 = a[left] as number;
+    let p1 = a[mid] as number;
+    const p2 = a[right] as number;
+    if (p0 < p1) [p0, p1] = [p1, p0];
+    const pivot = p2 > p0 ? p0 : Math.max(p2, p1);
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) > pivot) i++;
+      while ((a[j] as number) < pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) right = j;
+    else if (rank >= i) left = i;
+    else return;
+  }
+}
+
+/** Newton steps whose size is below this (relative to 1 + |ν|) end the solve of a row. */
+export const NEWTON_CONVERGED = 1e-7;
+
+/** A residual |Σσ(zᵢ + ν) − k| below this ends the solve of a row (every yᵢ is then exact to about this). */
+export const RESIDUAL_CONVERGED = 1e-9;
+
+/**
+ * Largest spread |zᵢ − z₍ₖ₎| for which a row uses precomputed exponentials
+ * (e^(z₍ₖ₎ − zᵢ) and e^(−ν − z₍ₖ₎) stay far inside the float64 range).
+ */
+const SHIFTED_EXP_RANGE = 300;
+
+/**
+ * LML_k(x/τ) for every row of x [rows, n] (1 ≤ k < n): y = σ(x/τ + ν) with ν
+ * the root of Σσ(x/τ + ν) = k, found by the safeguarded log-Newton iteration
+ * of `solveDual` in @dcem/lml (same bracket, start, steps and safeguards),
+ * in float64. A row stops once |Σσ − k| ≤ 1e-9 (then every yᵢ is within
+ * about 1e-9 of its exact value), once a Newton step is below
+ * 1e-7·(1 + |ν|) (ν is then exact to float64 rounding: the next step would
+ * be ~1e-14), or after `maxIterations` steps. Rows holding NaN or ±∞ come
+ * out as NaN.
+ *
+ * Each step needs Σσ(zᵢ + ν) and Σσ(1 − σ). With c = z₍ₖ₎ and the
+ * precomputed eᵢ = e^(c − zᵢ), σ(zᵢ + ν) = 1/(1 + eᵢ·e^(−ν − c)): one
+ * exponential per step instead of one per entry.
+ *
+ * @param steps Receives, per row, the steps taken (optional).
+ */
+export function lmlForward(
+  x: ArrayLike<number>,
+  rows: number,
+  n: number,
+  k: number,
+  temperature: number,
+  maxIterations: number,
+  y: Float32Array,
+  steps?: Int32Array,
+): void {
+  const z = new Float64Array(n);
+  const scratch = new Float64Array(n);
+  const e = new Float64Array(n);
+  const logK = Math.log(k);
+  const logNK = Math.log(n - k);
+  const loOffset = -Math.log(n - k + 1);
+  const hiOffset = Math.log(k + 1);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    let finite = true;
+    let zMax = Number.NEGATIVE_INFINITY;
+    let zMin = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      // The generic path divides by τ in float32.
+      const v = temperature === 1 ? (x[base + i] as number) : f32((x[base + i] as number) / temperature);
+      z[i] = v;
+      scratch[i] = v;
+      if (v > zMax) zMax = v;
+      if (v < zMin) zMin = v;
+    }
+    finite = Number.isFinite(zMax) && Number.isFinite(zMin);
+    if (!finite) {
+      y.fill(Number.NaN, base, base + n);
+      if (steps !== undefined) steps[r] = 0;
+      continue;
+    }
+    // Bracket from the k-th and (k+1)-th largest entries (see dualBracket).
+    selectDescending(scratch, n, k - 1);
+    const c = scratch[k - 1] as number;
+    let next = Number.NEGATIVE_INFINITY;
+    for (let i = k; i < n; i++) if ((scratch[i] as number) > next) next = scratch[i] as number;
+    let lo = loOffset - c;
+    let hi = hiOffset - next;
+    let nu = (lo + hi) * 0.5;
+    const shifted = Math.max(zMax - c, c - zMin) < SHIFTED_EXP_RANGE;
+    if (shifted) for (let i = 0; i < n; i++) e[i] = Math.exp(c - (z[i] as number));
+    let it = 0;
+    while (it < maxIterations) {
+      it++;
+      let s = 0;
+      let d = 0;
+      if (shifted) {
+        const f = Math.exp(-nu - c);
+        for (let i = 0; i < n; i++) {
+          const t = (e[i] as number) * f;
+          const p = 1 / (1 + t);
+          s += p;
+          d += t * p * p;
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          const p = sigmoid((z[i] as number) + nu);
+          s += p;
+          d += p * (1 - p);
+        }
+      }
+      const g = s - k;
+      // |Δyᵢ| ≈ sᵢ|ν − ν*| and Σsᵢ|ν − ν*| ≈ |g|: every yᵢ is within |g| of
+      // its exact value, so the row is done (this also ends rows whose
+      // entries all saturate, where Newton steps are rejected and only
+      // bisection would move ν).
+      if (Math.abs(g) <= RESIDUAL_CONVERGED) break;
+      const below = g < 0;
+      const above = g > 0;
+      const newLo = above ? lo : nu;
+      const newHi = below ? hi : nu;
+      let step = 0;
+      if (below) step = ((logK - Math.log(s)) * s) / d;
+      else if (above) {
+        const rest = n - s;
+        step = ((Math.log(rest) - logNK) * rest) / d;
+      }
+      const candidate = nu + step;
+      const inside = Number.isFinite(candidate) && candidate > newLo && candidate < newHi;
+      let newNu: number;
+      if (candidate === nu) newNu = nu;
+      else if (inside) newNu = candidate;
+      else newNu = (newLo + newHi) * 0.5;
+      const done =
+        newNu === nu || (inside && Math.abs(newNu - nu) <= NEWTON_CONVERGED * (1 + Math.abs(newNu)));
+      lo = newLo;
+      hi = newHi;
+      nu = newNu;
+      if (done) break;
+    }
+    if (steps !== undefined) steps[r] = it;
+    if (shifted) {
+      const f = Math.exp(-nu - c);
+      for (let i = 0; i < n; i++) y[base + i] = 1 / (1 + (e[i] as number) * f);
+    } else {
+      for (let i = 0; i < n; i++) y[base + i] = sigmoid((z[i] as number) + nu);
+    }
+  }
+}
+
+/**
+ * VJP of LML_k(x/τ) at y [rows, n]: with s = y(1 − y),
+ * dx = s ⊙ (g − ⟨s, g⟩/Σs)/τ, and 0 for a row with Σs = 0.
+ */
+export function lmlBackward(
+  y: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  rows: number,
+  n: number,
+  temperature: number,
+  dx: Float32Array,
+): void {
+  const scale = 1 / temperature;
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    let total = 0;
+    let dot = 0;
+    for (let i = 0; i < n; i++) {
+      const yi = y[base + i] as number;
+      const s = yi * (1 - yi);
+      total += s;
+      dot += s * (dy[base + i] as number);
+    }
+    const mean = dot / (total > 0 ? total : 1);
+    for (let i = 0; i < n; i++) {
+      const yi = y[base + i] as number;
+      dx[base + i] = yi * (1 - yi) * ((dy[base + i] as number) - mean) * scale;
+    }
+  }
+}
+
+/** Per-row statistics of the finite values, as `valuesToScores` in @dcem/core computes them. */
+interface RowStats {
+  count: number;
+  mean: number;
+  sd: number;
+}
+
+function rowStats(values: ArrayLike<number>, base: number, n: number): RowStats {
+  let count = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[base + i] as number;
+    if (Number.isFinite(v)) {
+      count++;
+      sum += v;
+    }
+  }
+  const mean = f32(sum / Math.max(count, 1));
+  let ss = 0;
+  for (let i = 0; i < n; i++) {
+    const v = values[base + i] as number;
+    if (Number.isFinite(v)) {
+      const dev = v - mean;
+      ss += dev * dev;
+    }
+  }
+  const sd = f32(Math.sqrt(ss / Math.max(count - 1, 1)));
+  return { count, mean, sd };
+}
+
+/**
+ * `valuesToScores` of @dcem/core: scores = −v̂ with v̂ = (v − mean)/(sd + eps)
+ * over the finite entries of each row (or −v without `normalize`); a
+ * non-finite value gets min(finite scores) − margin (0 for a row with no
+ * finite value).
+ *
+ * @returns the number of non-finite values.
+ */
+export function scoresForward(
+  values: ArrayLike<number>,
+  rows: number,
+  n: number,
+  normalize: boolean,
+  eps: number,
+  margin: number,
+  scores: Float32Array,
+): number {
+  let nonFinite = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    let mean = 0;
+    let scale = 1;
+    let count = 0;
+    if (normalize) {
+      const stats = rowStats(values, base, n);
+      count = stats.count;
+      mean = stats.mean;
+      scale = f32(stats.sd + eps);
+    } else {
+      for (let i = 0; i < n; i++) if (Number.isFinite(values[base + i] as number)) count++;
+    }
+    nonFinite += n - count;
+    let worst = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const v = values[base + i] as number;
+      if (!Number.isFinite(v)) continue;
+      const score = normalize ? -f32(f32(v - mean) / scale) : -v;
+      scores[base + i] = score;
+      if (score < worst) worst = score;
+    }
+    if (count < n) {
+      const penalty = count > 0 ? f32(worst - margin) : 0;
+      for (let i = 0; i < n; i++)
+        if (!Number.isFinite(values[base + i] as number)) scores[base + i] = penalty;
+    }
+  }
+  return nonFinite;
+}
+
+/**
+ * VJP of {@link scoresForward} with respect to the values. With h = −g on the
+ * finite entries, d = v − mean, u = sd + eps and N₁ = max(count − 1, 1):
+ * dv = (h − h̄)/u − (Σ h d)·d/(u²·N₁·sd); non-finite entries (whose score is
+ * a constant) get 0. Where sd = 0 every d is 0 and the second term is taken
+ * as 0.
+ */
+export function scoresBackward(
+  values: ArrayLike<number>,
+  dScores: ArrayLike<number>,
+  rows: number,
+  n: number,
+  normalize: boolean,
+  eps: number,
+  dv: Float32Array,
+): void {
+  dv.fill(0, 0, rows * n);
+  for (let r = 0; r < rows; r++) {
+    const base = r * n;
+    if (!normalize) {
+      for (let i = 0; i < n; i++) {
+        if (Number.isFinite(values[base + i] as number)) dv[base + i] = -(dScores[base + i] as number);
+      }
+      continue;
+    }
+    const { count, mean, sd } = rowStats(values, base, n);
+    if (count === 0) continue;
+    const u = f32(sd + eps);
+    let hSum = 0;
+    let hd = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[base + i] as number;
+      if (!Number.isFinite(v)) continue;
+      const h = -(dScores[base + i] as number);
+      hSum += h;
+      hd += h * (v - mean);
+    }
+    const hMean = hSum / count;
+    const coef = sd > 0 ? hd / (u * u * Math.max(count - 1, 1) * sd) : 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[base + i] as number;
+      if (!Number.isFinite(v)) continue;
+      const h = -(dScores[base + i] as number);
+      dv[base + i] = (h - hMean) / u - coef * (v - mean);
+    }
+  }
+}
+
+/**
+ * Shapes of a fused sampling call: batch B, samples N, dimension D, and per
+ * bound its rows (1 or B) or 0 where there is no bound.
+ */
+export interface SampleShape {
+  batch: number;
+  samples: number;
+  dim: number;
+  lowerRows: number;
+  upperRows: number;
+}
+
+/**
+ * X = min(max(μ + σ ⊙ ε, lower), upper) for μ, σ [B, D], ε [B, N, D] and
+ * bounds [1 or B, D] (skipped where `lowerRows`/`upperRows` is 0), rounded
+ * exactly as the generic float32 ops round.
+ */
+export function sampleForward(
+  mean: ArrayLike<number>,
+  std: ArrayLike<number>,
+  noise: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  shape: SampleShape,
+  out: Float32Array,
+): void {
+  const { batch, samples, dim, lowerRows, upperRows } = shape;
+  for (let b = 0; b < batch; b++) {
+    const row = b * dim;
+    const rowLo = lowerRows === 1 ? 0 : row;
+    const rowHi = upperRows === 1 ? 0 : row;
+    for (let i = 0; i < samples; i++) {
+      const base = (b * samples + i) * dim;
+      if (lowerRows === 0 && upperRows === 0) {
+        for (let j = 0; j < dim; j++) {
+          out[base + j] =
+            (mean[row + j] as number) + f32((std[row + j] as number) * (noise[base + j] as number));
+        }
+        continue;
+      }
+      for (let j = 0; j < dim; j++) {
+        let v = f32((mean[row + j] as number) + f32((std[row + j] as number) * (noise[base + j] as number)));
+        if (lowerRows !== 0) v = Math.max(v, lower[rowLo + j] as number);
+        if (upperRows !== 0) v = Math.min(v, upper[rowHi + j] as number);
+        out[base + j] = v;
+      }
+    }
+  }
+}
+
+/**
+ * Where the gradient of sample (b, i, j) goes, as tfjs differentiates max
+ * and min: 0 to the sample, 1 to the lower bound (raw < lower), 2 to the
+ * upper bound (max(raw, lower) > upper).
+ */
+function route(raw: number, lower: number | undefined, upper: number | undefined): 0 | 1 | 2 {
+  const clipped = lower === undefined ? raw : Math.max(raw, lower);
+  if (upper !== undefined && clipped > upper) return 2;
+  if (lower !== undefined && raw < lower) return 1;
+  return 0;
+}
+
+/**
+ * VJP of {@link sampleForward} with respect to μ, σ and the bounds (the
+ * bound gradients are written only where the bound exists): dμ = Σᵢ g,
+ * dσ = Σᵢ g·ε over the samples whose gradient reaches them.
+ */
+export function sampleBackwardParams(
+  dx: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  std: ArrayLike<number>,
+  noise: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  shape: SampleShape,
+  dMean: Float32Array,
+  dStd: Float32Array,
+  dLower: Float32Array,
+  dUpper: Float32Array,
+): void {
+  const { batch, samples, dim, lowerRows, upperRows } = shape;
+  const accMean = new Float64Array(dim);
+  const accStd = new Float64Array(dim);
+  const accLo = new Float64Array(Math.max(lowerRows, 1) * dim);
+  const accHi = new Float64Array(Math.max(upperRows, 1) * dim);
+  const bounded = lowerRows !== 0 || upperRows !== 0;
+  for (let b = 0; b < batch; b++) {
+    const row = b * dim;
+    const rowLo = lowerRows === 1 ? 0 : row;
+    const rowHi = upperRows === 1 ? 0 : row;
+    accMean.fill(0);
+    accStd.fill(0);
+    for (let i = 0; i < samples; i++) {
+      const base = (b * samples + i) * dim;
+      if (!bounded) {
+        for (let j = 0; j < dim; j++) {
+          const g = dx[base + j] as number;
+          accMean[j] = (accMean[j] as number) + g;
+          accStd[j] = (accStd[j] as number) + g * (noise[base + j] as number);
+        }
+        continue;
+      }
+      for (let j = 0; j < dim; j++) {
+        const g = dx[base + j] as number;
+        const eps = noise[base + j] as number;
+        const raw = f32((mean[row + j] as number) + f32((std[row + j] as number) * eps));
+        const to = route(
+          raw,
+          lowerRows === 0 ? undefined : (lower[rowLo + j] as number),
+          upperRows === 0 ? undefined : (upper[rowHi + j] as number),
+        );
+        if (to === 0) {
+          accMean[j] = (accMean[j] as number) + g;
+          accStd[j] = (accStd[j] as number) + g * eps;
+        } else if (to === 1) {
+          accLo[rowLo + j] = (accLo[rowLo + j] as number) + g;
+        } else {
+          accHi[rowHi + j] = (accHi[rowHi + j] as number) + g;
+        }
+      }
+    }
+    for (let j = 0; j < dim; j++) {
+      dMean[row + j] = accMean[j] as number;
+      dStd[row + j] = accStd[j] as number;
+    }
+  }
+  for (let i = 0; i < dLower.length; i++) dLower[i] = lowerRows === 0 ? 0 : (accLo[i] as number);
+  for (let i = 0; i < dUpper.length; i++) dUpper[i] = upperRows === 0 ? 0 : (accHi[i] as number);
+}
+
+/** VJP of {@link sampleForward} with respect to the noise: dε = g·σ where the gradient reaches the sample. */
+export function sampleBackwardNoise(
+  dx: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  std: ArrayLike<number>,
+  noise: ArrayLike<number>,
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  shape: SampleShape,
+  dNoise: Float32Array,
+): void {
+  const { batch, samples, dim, lowerRows, upperRows } = shape;
+  for (let b = 0; b < batch; b++) {
+    const row = b * dim;
+    const rowLo = lowerRows === 1 ? 0 : row;
+    const rowHi = upperRows === 1 ? 0 : row;
+    for (let i = 0; i < samples; i++) {
+      const base = (b * samples + i) * dim;
+      for (let j = 0; j < dim; j++) {
+        const sigma = std[row + j] as number;
+        let g = dx[base + j] as number;
+        if (lowerRows !== 0 || upperRows !== 0) {
+          const raw = f32((mean[row + j] as number) + f32(sigma * (noise[base + j] as number)));
+          const to = route(
+            raw,
+            lowerRows === 0 ? undefined : (lower[rowLo + j] as number),
+            upperRows === 0 ? undefined : (upper[rowHi + j] as number),
+          );
+          if (to !== 0) g = 0;
+        }
+        dNoise[base + j] = g * sigma;
+      }
+    }
+  }
+}
+
+/**
+ * Weighted refit of `fitMean`/`fitStd` in @dcem/core for X [B, N, D] and
+ * w [B, N]: μ' = Σᵢ wᵢXᵢ/k and σ' = √max(Σᵢ wᵢ(Xᵢ − μ')²/k, minStd²).
+ */
+export function fitForward(
+  samples: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  batch: number,
+  count: number,
+  dim: number,
+  k: number,
+  minStd: number,
+  mean: Float32Array,
+  std: Float32Array,
+): void {
+  const acc = new Float64Array(dim);
+  const floor = f32(minStd * minStd);
+  for (let b = 0; b < batch; b++) {
+    const row = b * dim;
+    acc.fill(0);
+    for (let i = 0; i < count; i++) {
+      const w = weights[b * count + i] as number;
+      const base = (b * count + i) * dim;
+      for (let j = 0; j < dim; j++) acc[j] = (acc[j] as number) + w * (samples[base + j] as number);
+    }
+    for (let j = 0; j < dim; j++) mean[row + j] = (acc[j] as number) / k;
+    acc.fill(0);
+    for (let i = 0; i < count; i++) {
+      const w = weights[b * count + i] as number;
+      const base = (b * count + i) * dim;
+      for (let j = 0; j < dim; j++) {
+        const c = (samples[base + j] as number) - (mean[row + j] as number);
+        acc[j] = (acc[j] as number) + w * c * c;
+      }
+    }
+    for (let j = 0; j < dim; j++) std[row + j] = Math.sqrt(Math.max(f32((acc[j] as number) / k), floor));
+  }
+}
+
+/**
+ * VJP of {@link fitForward} at its outputs μ', σ' for upstream gradients of
+ * μ' and σ' (tfjs's rule for max sends the gradient to the variance where
+ * variance ≥ minStd²): with cᵢ = Xᵢ − μ', dv = dσ/(2σ') and
+ * dμ = dμ' − 2·dv·Σᵢ wᵢcᵢ/k, dXᵢ = wᵢ(dμ + 2cᵢ·dv)/k and
+ * dwᵢ = Σⱼ (Xᵢⱼ·dμⱼ + cᵢⱼ²·dvⱼ)/k.
+ */
+export function fitBackward(
+  samples: ArrayLike<number>,
+  weights: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  std: ArrayLike<number>,
+  dMean: ArrayLike<number>,
+  dStd: ArrayLike<number>,
+  batch: number,
+  count: number,
+  dim: number,
+  k: number,
+  minStd: number,
+  dSamples: Float32Array,
+  dWeights: Float32Array,
+): void {
+  const floor = f32(minStd * minStd);
+  const dVar = new Float64Array(dim);
+  const dMu = new Float64Array(dim);
+  const wc = new Float64Array(dim);
+  const variance = new Float64Array(dim);
+  for (let b = 0; b < batch; b++) {
+    const row = b * dim;
+    wc.fill(0);
+    variance.fill(0);
+    for (let i = 0; i < count; i++) {
+      const w = weights[b * count + i] as number;
+      const base = (b * count + i) * dim;
+      for (let j = 0; j < dim; j++) {
+        const c = (samples[base + j] as number) - (mean[row + j] as number);
+        const wcj = w * c;
+        wc[j] = (wc[j] as number) + wcj;
+        variance[j] = (variance[j] as number) + wcj * c;
+      }
+    }
+    for (let j = 0; j < dim; j++) {
+      const v = f32((variance[j] as number) / k);
+      const dv = v >= floor ? (dStd[row + j] as number) / (2 * (std[row + j] as number)) : 0;
+      dVar[j] = dv;
+      dMu[j] = (dMean[row + j] as number) - (2 * dv * (wc[j] as number)) / k;
+    }
+    for (let i = 0; i < count; i++) {
+      const w = weights[b * count + i] as number;
+      const base = (b * count + i) * dim;
+      let dw = 0;
+      for (let j = 0; j < dim; j++) {
+        const x = samples[base + j] as number;
+        const c = x - (mean[row + j] as number);
+        const dv = dVar[j] as number;
+        const dm = dMu[j] as number;
+        dSamples[base + j] = (w * (dm + 2 * c * dv)) / k;
+        dw += x * dm + c * c * dv;
+      }
+      dWeights[b * count + i] = dw / k;
+    }
+  }
+}
