@@ -5,28 +5,33 @@ import { join } from 'node:path';
 
 let passed = 0;
 let failed = 0;
+/** Every workspace folder with a vitest config: packages/*, apps/* and tests/. */
+const projects = [];
 for (const group of ['packages', 'apps']) {
   if (!existsSync(group)) continue;
-  for (const name of readdirSync(group)) {
-    const file = join(group, name, 'reports', 'vitest.json');
-    if (!existsSync(join(group, name, 'vitest.config.ts'))) continue;
-    if (!existsSync(file)) {
-      console.log(`${group}/${name}: no test report (its tests did not run)`);
-      failed += 1;
-      continue;
-    }
-    const report = JSON.parse(readFileSync(file, 'utf8'));
-    const p = report.numPassedTests ?? 0;
-    // Pending/todo tests are not passes: count them as failures so nothing
-    // skipped can look green.
-    const f = (report.numFailedTests ?? 0) + (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-    console.log(`${group}/${name}: ${p} passed, ${f} failed`);
-    passed += p;
-    failed += f;
-    if (report.numFailedTestSuites > 0 && (report.numFailedTests ?? 0) === 0) {
-      console.log(`${group}/${name}: ${report.numFailedTestSuites} test file(s) failed to load`);
-      failed += report.numFailedTestSuites;
-    }
+  for (const name of readdirSync(group)) projects.push(join(group, name));
+}
+projects.push('tests');
+
+for (const dir of projects) {
+  if (!existsSync(join(dir, 'vitest.config.ts'))) continue;
+  const file = join(dir, 'reports', 'vitest.json');
+  if (!existsSync(file)) {
+    console.log(`${dir}: no test report (its tests did not run)`);
+    failed += 1;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  const p = report.numPassedTests ?? 0;
+  // Pending/todo tests are not passes: count them as failures so nothing
+  // skipped can look green.
+  const f = (report.numFailedTests ?? 0) + (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  console.log(`${dir}: ${p} passed, ${f} failed`);
+  passed += p;
+  failed += f;
+  if (report.numFailedTestSuites > 0 && (report.numFailedTests ?? 0) === 0) {
+    console.log(`${dir}: ${report.numFailedTestSuites} test file(s) failed to load`);
+    failed += report.numFailedTestSuites;
   }
 }
 for (const arg of process.argv.slice(2)) {
