@@ -75,6 +75,11 @@ describe('dcem regression (in process)', () => {
     expect(curve.filter((l) => l.startsWith('gd,')).map((l) => Number(l.split(',')[1]))).toEqual([
       0, 10, 20, 30,
     ]);
+
+    // --resume --updates 0: evaluate and plot the saved model only.
+    const again = await runRegression(tiny(out, { resume: true, updates: 0, models: ['dcem'] }));
+    expect(again.models.dcem?.updates).toBe(20);
+    expect(again.models.dcem?.finalMse).toBe(summary.models.dcem?.finalMse);
   });
 
   it('parses --models and rejects unknown names', () => {
@@ -102,7 +107,8 @@ describe('dcem regression (command line)', () => {
   };
 
   it('prints one line and exits 1 on bad options', () => {
-    expectOneLineError(run('--updates', '0'), /--updates must be ≥ 1, received 0/);
+    expectOneLineError(run('--updates', '0'), /--updates must be ≥ 1 \(0 only with --resume\), received 0/);
+    expectOneLineError(run('--updates', '-5'), /--updates must be ≥ 0, received -5/);
     expectOneLineError(run('--batch-size', '-2'), /--batch-size must be ≥ 1, received -2/);
     expectOneLineError(
       run('--models', 'dcem,mlp'),

@@ -184,9 +184,12 @@ export async function runRegression(options: RegressionRunOptions): Promise<Regr
       entry.updates = options.updates;
       if (!files.includes(path)) files.push(path);
       const last = trainer.history.at(-1);
+      const timing =
+        options.updates === 0
+          ? 'loaded, not trained'
+          : `${entry.seconds.toFixed(0)} s (${((1000 * entry.seconds) / options.updates).toFixed(1)} ms/update)`;
       log(
-        `${MODEL_TITLES[model]}: ${trainer.updates} updates, full-data MSE ${last?.mse.toExponential(3)}, ` +
-          `${entry.seconds.toFixed(0)} s (${((1000 * entry.seconds) / Math.max(1, options.updates)).toFixed(1)} ms/update)`,
+        `${MODEL_TITLES[model]}: ${trainer.updates} updates, full-data MSE ${last?.mse.toExponential(3)}, ${timing}`,
       );
     }
 

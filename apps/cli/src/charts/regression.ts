@@ -56,7 +56,13 @@ export function ablationChart(
     type: 'nominal' as const,
     title: null,
     scale: COLORS,
-    legend: { labelExpr: "datum.label == 'gd' ? 'Unrolled GD' : 'DCEM'", orient: 'bottom' as const },
+    legend: {
+      labelExpr: "datum.label == 'gd' ? 'Unrolled GD' : 'DCEM'",
+      orient: 'bottom' as const,
+      symbolType: 'stroke',
+      symbolOpacity: 1,
+      symbolStrokeWidth: 2,
+    },
   };
   const x = { field: 'iterations', type: 'quantitative' as const, title: 'inner iterations at test time' };
   return {
@@ -72,7 +78,7 @@ export function ablationChart(
           x,
           y: { field: 'lo', type: 'quantitative', scale: { type: 'log' }, title: 'MSE' },
           y2: { field: 'hi' },
-          color: { ...color, legend: null },
+          color,
         },
       },
       {
@@ -122,11 +128,13 @@ export function surfaceChart(
     const cells = surface.x.flatMap((x, i) => {
       const row = surface.energy[i] as number[];
       const min = Math.min(...row);
+      // Each cell overlaps the next by a quarter of a half-cell (about a pixel), which hides the
+      // anti-aliasing seams; the next cell is drawn over the overlap, so what shows is exact.
       return surface.y.map((y, j) => ({
         x: x - dx,
-        x2: x + dx,
+        x2: x + 1.25 * dx,
         y: y - dy,
-        y2: y + dy,
+        y2: y + 1.25 * dy,
         e: Math.min((row[j] as number) - min, clip),
       }));
     });
@@ -152,15 +160,13 @@ export function surfaceChart(
       layer: [
         {
           data: { values: cells },
-          // The stroke in the fill colour hides the anti-aliasing seams between cells.
-          mark: { type: 'rect' as const, strokeWidth: 0.6 },
+          mark: { type: 'rect' as const, clip: true },
           encoding: {
             x: { field: 'x', ...xEnc },
             x2: { field: 'x2' },
             y: { field: 'y', ...yEnc },
             y2: { field: 'y2' },
             color: energyColor,
-            stroke: { ...energyColor, legend: null },
           },
         },
         {
