@@ -1,5 +1,6 @@
 import { type DcemOptions, dcem, type IterationInfo } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { matMulExplicitGrad } from '../explicit-matmul.js';
 import type { ControlCost } from './planner.js';
 import { deriveSeed } from './seed.js';
 import {
@@ -13,25 +14,10 @@ import {
   perDimension,
 } from './validate.js';
 
-/**
- * y = x·W + b with the backward pass written with explicit transposes,
- * dx = dy·transpose(W), dW = transpose(x)·dy, db = Σ dy. (The same maths as
- * tfjs's own matMul gradient, which passes transpose flags to the kernel
- * instead; on the wasm backend a flagged matMul of these sizes is ~10×
- * slower than a transpose plus a plain matMul.)
- */
-const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.add(tf.matMul(x, w), b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, tf.transpose(sw)), tf.matMul(tf.transpose(sx), g), tf.sum(g, 0)];
-    },
-  };
-}) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+/** y = x·W + b, with the explicit-transpose gradient of {@link matMulExplicitGrad} (fast on wasm). */
+function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.add(matMulExplicitGrad(x, w), b);
+}
 
 /** Options of {@link createActionDecoder}. */
 export interface ActionDecoderOptions {

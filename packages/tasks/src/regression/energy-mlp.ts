@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { matMulExplicitGrad } from '../explicit-matmul.js';
 import { hash32, STREAM } from './random.js';
 import { checkInteger, checkObject, describe } from './validate.js';
 
@@ -141,25 +142,8 @@ type Unary = (a: tf.Tensor) => tf.Tensor;
  * Both are first-order custom gradients: the unrolled-GD path only needs the
  * first derivative of a graph that already contains ∂E/∂y as explicit ops.
  */
-/** The transpose of a matrix; a row or column vector is only reshaped (no copy). */
-function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
-  const [rows, cols] = x.shape;
-  return rows === 1 || cols === 1 ? tf.reshape(x, [cols, rows]) : tf.transpose(x);
-}
-
 function makeKernels(): { matMul: Binary; softplus: Unary } {
-  const matMul = tf.customGrad((a, b, save) => {
-    const x = a as tf.Tensor2D;
-    const y = b as tf.Tensor2D;
-    (save as tf.GradSaveFunc)([x, y]);
-    return {
-      value: tf.matMul(x, y),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return [tf.matMul(dy as tf.Tensor2D, transpose2d(sb)), tf.matMul(transpose2d(sa), dy as tf.Tensor2D)];
-      },
-    };
-  }) as Binary;
+  const matMul: Binary = matMulExplicitGrad;
   const softplus = tf.customGrad((a, save) => {
     const x = a as tf.Tensor;
     (save as tf.GradSaveFunc)([x]);

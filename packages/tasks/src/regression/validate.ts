@@ -7,38 +7,15 @@
  * @module
  */
 
-/** Renders a received value for an error message. */
-export function describe(value: unknown): string {
-  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return `array of length ${value.length}`;
-  if (typeof value === 'function') return 'a function';
-  return typeof value === 'object' ? 'an object' : String(value);
-}
+// The generic checks are @dcem/lml's, shared by every package (same messages).
+import {
+  assertInteger as checkInteger,
+  assertFiniteNumber as checkNumber,
+  assertPositive as checkPositive,
+  describeValue as describe,
+} from '@dcem/lml';
 
-/** Throws unless `value` is a finite number. */
-export function checkNumber(name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, received ${describe(value)}`);
-  if (!Number.isFinite(value)) {
-    throw new RangeError(`${name} must be a finite number, received ${describe(value)}`);
-  }
-}
-
-/** Throws unless `value` is an integer ≥ `min`. */
-export function checkInteger(name: string, value: unknown, min: number): asserts value is number {
-  checkNumber(name, value);
-  if (!Number.isInteger(value))
-    throw new TypeError(`${name} must be an integer, received ${describe(value)}`);
-  if (value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, received ${describe(value)}`);
-}
-
-/** Throws unless `value` is a finite number > 0. */
-export function checkPositive(name: string, value: unknown): asserts value is number {
-  checkNumber(name, value);
-  if (!(value > 0)) throw new RangeError(`${name} must be > 0, received ${describe(value)}`);
-}
+export { checkInteger, checkNumber, checkPositive, describe };
 
 /** Throws unless `value` is a finite number in the open interval (lo, hi). */
 export function checkOpenInterval(
