@@ -34,36 +34,16 @@ function torchLinear(tf, fanIn, fanOut, seed) {
   };
 }
 
-function dense(tf, x, w, b) {
-  return tf.add(tf.matMul(x, w), b);
-}
-
 /**
- * The same dense layer with a custom gradient that transposes explicitly:
- * dx = dy·transpose(w), dw = transpose(x)·dy. tfjs's own matMul gradient
- * asks for transposed products instead, which the wasm backend runs about
- * 10× slower than a transpose plus a plain product (measured on
- * [10000, 128]·[128, 128]: 400 ms against 30 ms).
+ * The dense layer of the MLP objectives. 'plain': tf.matMul plus the bias,
+ * as a user who knows only tfjs writes it. 'library': `dense` of
+ * @dcem/tfjs, the same values with a backward pass that transposes
+ * explicitly (tfjs's own matMul gradient asks for transposed products,
+ * which the wasm backend runs several times slower).
  */
-function denseTransposedGrad(tf) {
-  return tf.customGrad((x, w, b, save) => {
-    save([x, w]);
-    return {
-      value: tf.add(tf.matMul(x, w), b),
-      gradFunc: (dy, [xs, ws]) => [
-        tf.matMul(dy, tf.transpose(ws)),
-        tf.matMul(tf.transpose(xs), dy),
-        tf.sum(dy, 0),
-      ],
-    };
-  });
-}
-
-/** The dense layer of the objectives: plain tfjs ops, or ('tuned') the explicit-transpose gradient. */
-function denseFor(tf, objectives) {
-  if (objectives !== 'tuned') return (x, w, b) => dense(tf, x, w, b);
-  const layer = denseTransposedGrad(tf);
-  return (x, w, b) => layer(x, w, b);
+function denseFor(tf, api, objectives) {
+  if (objectives === 'library') return (x, w, b) => api.dense(x, w, b);
+  return (x, w, b) => tf.add(tf.matMul(x, w), b);
 }
 
 function buildQuadratic(tf, api) {
@@ -94,7 +74,7 @@ function buildQuadratic(tf, api) {
 }
 
 function buildRegression(tf, api, objectives) {
-  const layer = denseFor(tf, objectives);
+  const layer = denseFor(tf, api, objectives);
   const hidden = 128;
   const layers = [
     torchLinear(tf, 2, hidden, 10),
@@ -172,8 +152,8 @@ function cartpoleStep(tf, [p, dp, c, s, dth], forceRaw) {
   ];
 }
 
-function buildCartpole(tf, api, objectives) {
-  const layer = denseFor(tf, objectives);
+function buildCartpole(tf, api, objectives, tasks) {
+  const layer = denseFor(tf, api, objectives);
   const latent = 2;
   const hidden = 256;
   const horizon = 20;
@@ -190,14 +170,18 @@ function buildCartpole(tf, api, objectives) {
   const th0 = (2 * u[2] - 1) * Math.PI;
   const x0 = [u[0] - 0.5, u[1] - 0.5, Math.cos(th0), Math.sin(th0), 2 * u[3] - 1];
 
-  const cost = (ps, z) => {
+  const forcesOf = (ps, z) => {
     let h = z;
     for (let i = 0; i < 4; i++) {
       h = layer(h, ps[2 * i], ps[2 * i + 1]);
       if (i < 3) h = tf.elu(h);
     }
-    const forces = tf.sub(tf.mul(tf.sigmoid(h), 2 * FORCE_MAX), FORCE_MAX); // [N, T]
-    const steps = tf.unstack(forces, 1); // T × [N]
+    return tf.sub(tf.mul(tf.sigmoid(h), 2 * FORCE_MAX), FORCE_MAX); // [N, T]
+  };
+  // 'plain': the rollout written with tfjs ops, step by step, as the
+  // reference writes it with torch ops.
+  const plainCost = (ps, z) => {
+    const steps = tf.unstack(forcesOf(ps, z), 1); // T × [N]
     let state = x0.map((v) => tf.scalar(v));
     let total = tf.scalar(0);
     for (const f of steps) {
@@ -208,6 +192,26 @@ function buildCartpole(tf, api, objectives) {
     }
     return tf.neg(total); // [N]
   };
+  // 'library': the same cost with @dcem/tasks' cart-pole (the same Euler
+  // steps and reward, rolled out in one fused op with its exact adjoint).
+  const cartpole = tasks?.createCartpole();
+  const start = tf.tensor2d([x0], [1, 5]);
+  const libraryCost = (ps, z) => {
+    const forces = forcesOf(ps, z);
+    const [n, t] = forces.shape;
+    return tf.neg(tf.reshape(tasks.cartpoleReturnFused(cartpole, start, tf.reshape(forces, [1, n, t, 1])), [n]));
+  };
+  const cost = objectives === 'library' ? libraryCost : plainCost;
+  if (objectives === 'library') {
+    // Both costs must agree (float32 rounding): checked once per build.
+    const gap = tf.tidy(() => {
+      const z = tf.randomUniform([64, latent], -1, 1, 'float32', 5);
+      const a = plainCost(params, z);
+      const b = libraryCost(params, z);
+      return tf.max(tf.div(tf.abs(tf.sub(a, b)), tf.add(tf.abs(a), 1))).dataSync()[0];
+    });
+    if (!(gap < 1e-4)) throw new Error(`cart-pole: the library cost differs from the plain one by ${gap}`);
+  }
   const loss = (ps) => {
     const f = (zs) => tf.reshape(cost(ps, tf.reshape(zs, [-1, latent])), [1, -1]);
     const r = api.dcem(f, {
@@ -226,16 +230,24 @@ function buildCartpole(tf, api, objectives) {
     });
     return { loss: tf.sum(cost(ps, r.solution)), iterations: r.iterations };
   };
-  return { params, loss, owned: params, info: { horizon, latent, n_sample: 100, n_elite: 10 } };
+  return { params, loss, owned: [...params, start], info: { horizon, latent, n_sample: 100, n_elite: 10 } };
 }
+
+/** How the objectives are written: see {@link buildConfig}. */
+export const OBJECTIVES = ['library', 'plain'];
 
 /**
  * Builds a config on the active tfjs backend: `{ params, loss, owned, info }`,
  * where `loss(params)` returns `{ loss, iterations? }`. `objectives`:
- * 'plain' (default) writes the MLPs with tf.matMul as a user would;
- * 'tuned' gives their dense layers the explicit-transpose gradient.
+ * 'library' (default) writes the objectives with what our packages offer
+ * (`dense` of @dcem/tfjs for the MLPs, @dcem/tasks' fused cart-pole
+ * rollout); 'plain' writes them with tfjs ops only, the way the reference
+ * writes them with torch ops. `tasks` is the @dcem/tasks module ('library').
  */
-export function buildConfig(name, tf, api, objectives = 'plain') {
+export function buildConfig(name, tf, api, objectives = 'library', tasks = undefined) {
+  if (!OBJECTIVES.includes(objectives)) {
+    throw new RangeError(`objectives must be one of ${OBJECTIVES.join(', ')}, received ${JSON.stringify(objectives)}`);
+  }
   switch (name) {
     case 'lml_small':
       return wrapLml(lmlConfig(tf, api, [64, 100], 10)());
@@ -246,7 +258,7 @@ export function buildConfig(name, tf, api, objectives = 'plain') {
     case 'dcem_regression':
       return buildRegression(tf, api, objectives);
     case 'dcem_cartpole_embed':
-      return buildCartpole(tf, api, objectives);
+      return buildCartpole(tf, api, objectives, tasks);
     default:
       throw new RangeError(`unknown config ${JSON.stringify(name)}; known: ${CONFIGS.join(', ')}`);
   }

@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs [--backends cpu,wasm] [--configs a,b] [--repeats 9]
 //                      [--warmup 2] [--rounds 1] [--budget-s 120]
-//                      [--objectives plain|tuned] [--fused on|off]
+//                      [--objectives library|plain] [--fused on|off]
 //                      [--tfjs-dist DIR] [--label L] [--torch] [--profile]
 //
 // Needs the packages built (`pnpm build`). Prints one JSON line per
@@ -17,7 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildConfig, CONFIGS, DCEM_ITERATIONS } from './configs.mjs';
+import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES } from './configs.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -36,6 +36,17 @@ const tf = requireFromTfjs('@tensorflow/tfjs');
 requireFromTfjs('@tensorflow/tfjs-backend-wasm');
 const tfjsApi = await import(distEntry);
 const core = await import(join(tfjsDir, 'node_modules', '@dcem', 'core', 'dist', 'index.js'));
+// @dcem/tasks (the cart-pole of the 'library' objectives) is always this repo's build.
+const tasksEntry = join(root, 'packages', 'tasks', 'dist', 'index.js');
+if (!existsSync(tasksEntry)) {
+  console.error(`bench: ${tasksEntry} is missing; run \`pnpm build\` first`);
+  process.exit(1);
+}
+const tasks = await import(tasksEntry);
+if (typeof tfjsApi.dense !== 'function' && !process.argv.includes('plain')) {
+  console.error(`bench: ${distEntry} has no \`dense\`; time it with --objectives plain`);
+  process.exit(1);
+}
 
 /**
  * What the configs call: the bound API of @dcem/tfjs, or with `--fused off`
@@ -69,7 +80,7 @@ function parseArgs(argv) {
     reference: resolve(root, '..', 'shared', 'reference'),
     torchThreads: 2,
     budgetS: 120,
-    objectives: 'plain',
+    objectives: 'library',
     fused: true,
     label: undefined,
   };
@@ -118,8 +129,8 @@ function parseArgs(argv) {
         break;
       case '--objectives':
         opts.objectives = value();
-        if (opts.objectives !== 'plain' && opts.objectives !== 'tuned') {
-          throw new RangeError('--objectives must be plain or tuned');
+        if (!OBJECTIVES.includes(opts.objectives)) {
+          throw new RangeError(`--objectives must be one of ${OBJECTIVES.join(', ')}`);
         }
         break;
       case '--profile':
@@ -274,7 +285,7 @@ async function setBackend(name) {
  */
 async function benchConfig(opts, name, backend) {
   await setBackend(backend);
-  const cfg = buildConfig(name, tf, api, opts.objectives);
+  const cfg = buildConfig(name, tf, api, opts.objectives, tasks);
   try {
     const { fwd, fwdBwd } = makeRunners(cfg);
     const start = performance.now();
@@ -343,7 +354,7 @@ async function benchConfig(opts, name, backend) {
 // --------------------------------------------------------------------------
 async function profileConfig(opts, name, backend) {
   await setBackend(backend);
-  const cfg = buildConfig(name, tf, api, opts.objectives);
+  const cfg = buildConfig(name, tf, api, opts.objectives, tasks);
   try {
     const { fwd, fwdBwd } = makeRunners(cfg);
     fwdBwd();

@@ -1,7 +1,8 @@
 /**
  * `@dcem/tfjs`: the differentiable cross-entropy method (DCEM) and the LML
  * soft top-k on TensorFlow.js tensors, plus backend selection
- * (tfjs-node-gpu → tfjs-node → wasm → cpu).
+ * (tfjs-node-gpu → tfjs-node → wasm → cpu), and a matrix product / dense
+ * layer with a backward pass that is fast on the wasm backend.
  *
  * @packageDocumentation
  */
@@ -18,6 +19,7 @@ export {
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
+export { dense, matMul } from './matmul.js';
 export {
   BACKEND_ORDER,
   type BackendAttempt,

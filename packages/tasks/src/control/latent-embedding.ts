@@ -1,6 +1,5 @@
-import { type DcemOptions, dcem, type IterationInfo } from '@dcem/tfjs';
+import { type DcemOptions, dcem, dense, type IterationInfo } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { matMulExplicitGrad } from '../explicit-matmul.js';
 import type { ControlCost } from './planner.js';
 import { deriveSeed } from './seed.js';
 import {
@@ -13,11 +12,6 @@ import {
   isTensor,
   perDimension,
 } from './validate.js';
-
-/** y = x·W + b, with the explicit-transpose gradient of {@link matMulExplicitGrad} (fast on wasm). */
-function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.add(matMulExplicitGrad(x, w), b);
-}
 
 /** Options of {@link createActionDecoder}. */
 export interface ActionDecoderOptions {

@@ -1,5 +1,5 @@
+import { matMul as explicitMatMul } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { matMulExplicitGrad } from '../explicit-matmul.js';
 import { hash32, STREAM } from './random.js';
 import { checkInteger, checkObject, describe } from './validate.js';
 
@@ -143,7 +143,7 @@ type Unary = (a: tf.Tensor) => tf.Tensor;
  * first derivative of a graph that already contains ∂E/∂y as explicit ops.
  */
 function makeKernels(): { matMul: Binary; softplus: Unary } {
-  const matMul: Binary = matMulExplicitGrad;
+  const matMul: Binary = explicitMatMul;
   const softplus = tf.customGrad((a, save) => {
     const x = a as tf.Tensor;
     (save as tf.GradSaveFunc)([x]);

@@ -1,0 +1,11 @@
+import { createRequire } from 'node:module';
+import { buildConfig } from './configs.mjs';
+const req = createRequire('/work/main/packages/tfjs/package.json');
+const tf = req('@tensorflow/tfjs'); req('@tensorflow/tfjs-backend-wasm');
+const api = await import('/work/main/packages/tfjs/dist/index.js');
+const name = process.argv[2]; const be = process.argv[3] ?? 'wasm'; const obj = process.argv[4] ?? 'plain';
+await tf.setBackend(be);
+const cfg = buildConfig(name, tf, api, obj);
+const run = () => { const { value, grads } = tf.valueAndGrads((...ps) => cfg.loss(ps).loss)(cfg.params); value.dataSync(); grads.forEach(g=>g.dataSync()); tf.dispose([value, ...grads]); };
+for (let i=0;i<3;i++) run();
+const t=performance.now(); const n=+(process.argv[5]??10); for (let i=0;i<n;i++) run(); console.log(name, be, ((performance.now()-t)/n).toFixed(1),'ms fwd+bwd');

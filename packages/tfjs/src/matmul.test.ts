@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { maxDiff } from './golden.test-utils.js';
+import { dense, matMul } from './matmul.js';
+
+/** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */
+function relDiff(a: tf.Tensor, b: tf.Tensor): number {
+  const ref = Array.from(b.dataSync());
+  const scale = Math.max(1, ...ref.map(Math.abs));
+  return maxDiff(Array.from(a.dataSync()), ref) / scale;
+}
+
+for (const backendName of ['cpu', 'wasm'] as const) {
+  describe(`matMul and dense on ${backendName}`, () => {
+    beforeAll(async () => {
+      expect(await tf.setBackend(backendName)).toBe(true);
+    });
+
+    // Shapes include single rows and columns (the transposes are reshapes there).
+    const shapes: Array<[number, number, number]> = [
+      [5, 3, 4],
+      [1, 7, 3],
+      [6, 1, 2],
+      [4, 5, 1],
+      [1, 1, 1],
+      [33, 17, 9],
+    ];
+
+    for (const [m, n, p] of shapes) {
+      it(`gives tf.matMul's value and gradients for [${m}, ${n}]·[${n}, ${p}]`, () => {
+        tf.tidy(() => {
+          const a = tf.randomNormal([m, n], 0, 1, 'float32', 1);
+          const b = tf.randomNormal([n, p], 0, 1, 'float32', 2);
+          const w = tf.randomNormal([m, p], 0, 1, 'float32', 3);
+          expect(relDiff(matMul(a, b), tf.matMul(a, b))).toBe(0);
+          const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y), w)))([a, b]);
+          const theirs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
+          // Same products, possibly summed in another order: float32 rounding only.
+          expect(relDiff(ours[0] as tf.Tensor, theirs[0] as tf.Tensor)).toBeLessThan(1e-6);
+          expect(relDiff(ours[1] as tf.Tensor, theirs[1] as tf.Tensor)).toBeLessThan(1e-6);
+        });
+      });
+    }
+
+    it('has the exact gradient of a small product (dA = G·Bᵀ, dB = Aᵀ·G)', () => {
+      tf.tidy(() => {
+        const a = tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]);
+        const b = tf.tensor2d([[5], [6]]);
+        const g = tf.tensor2d([[1], [-2]]);
+        const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y), g)))([a, b]);
+        expect(Array.from((da as tf.Tensor).dataSync())).toEqual([5, 6, -10, -12]);
+        expect(Array.from((db as tf.Tensor).dataSync())).toEqual([1 - 6, 2 - 8]);
+      });
+    });
+
+    it('dense is x·W + b with the gradients of its tf.matMul form, with and without bias', () => {
+      tf.tidy(() => {
+        const x = tf.randomNormal([8, 3], 0, 1, 'float32', 4);
+        const w = tf.randomNormal([3, 5], 0, 1, 'float32', 5);
+        const b = tf.randomNormal([5], 0, 1, 'float32', 6);
+        expect(relDiff(dense(x, w, b), tf.add(tf.matMul(x, w), b))).toBeLessThan(1e-7);
+        expect(relDiff(dense(x, w), tf.matMul(x, w))).toBe(0);
+        const loss =
+          (layer: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
+          (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.sum(tf.sin(layer(xx, ww, bb)));
+        const ours = tf.grads(loss((xx, ww, bb) => dense(xx, ww, bb)))([x, w, b]);
+        const theirs = tf.grads(loss((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb)))([x, w, b]);
+        for (let i = 0; i < 3; i++) {
+          expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(1e-6);
+        }
+      });
+    });
+
+    it('works with tf.variableGrads on variables', () => {
+      const w = tf.variable(tf.randomNormal([4, 2], 0, 1, 'float32', 7));
+      const x = tf.randomNormal([3, 4], 0, 1, 'float32', 8);
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(matMul(x, w))), [w]);
+      const expected = tf.tidy(() => tf.mul(2, tf.matMul(tf.transpose(x), tf.matMul(x, w))));
+      expect(relDiff(grads[w.name] as tf.Tensor, expected)).toBeLessThan(1e-6);
+      tf.dispose([w, x, value, expected, ...Object.values(grads)]);
+    });
+
+    it('leaks no tensors over repeated forward and backward calls', () => {
+      const a = tf.randomNormal([6, 4], 0, 1, 'float32', 9);
+      const w = tf.randomNormal([4, 3], 0, 1, 'float32', 10);
+      const b = tf.zeros([3]);
+      const run = () => {
+        tf.dispose(dense(a, w, b));
+        const { value, grads } = tf.valueAndGrads((ww: tf.Tensor) => tf.sum(dense(a, ww, b)))([w]);
+        tf.dispose([value, ...grads]);
+      };
+      run();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 5; i++) run();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([a, w, b]);
+    });
+  });
+}
+
+describe('matMul and dense reject bad input', () => {
+  it('names the argument and what it received', async () => {
+    await tf.setBackend('cpu');
+    const a = tf.zeros([2, 3]);
+    const b = tf.zeros([3, 4]);
+    expect(() => matMul(a, tf.zeros([2, 4]))).toThrow(
+      /columns of a must match the rows of b.*\[2, 3\].*\[2, 4\]/,
+    );
+    expect(() => matMul(tf.zeros([2, 3, 1]), b)).toThrow(RangeError);
+    expect(() => matMul(tf.zeros([2, 3, 1]), b)).toThrow(
+      /a must be a matrix \(rank 2\), received a tensor of shape \[2, 3, 1\]/,
+    );
+    expect(() => matMul(a, tf.zeros([3]))).toThrow(/b must be a matrix/);
+    expect(() => matMul(a, [[1]] as unknown as tf.Tensor)).toThrow(TypeError);
+    expect(() => matMul(tf.zeros([2, 3], 'int32'), b)).toThrow(/a must have dtype float32, received int32/);
+    expect(() => dense(a, b, tf.zeros([3]))).toThrow(
+      /bias must be a tensor of shape \[4\], received a tensor of shape \[3\]/,
+    );
+    expect(() => dense(a, b, tf.zeros([1, 4]))).toThrow(RangeError);
+  });
+});
