@@ -11,8 +11,6 @@
 // callers fall back to the generic composition.
 import type * as tfjs from '@tensorflow/tfjs';
 import {
-  fitBackward,
-  fitForward,
   lmlBackward,
   lmlForward,
   type SampleShape,
@@ -22,6 +20,7 @@ import {
   scoresBackward,
   scoresForward,
 } from './fused-math.js';
+import { fitBackward, fitForward } from './wasm/kernels.js';
 
 type Tf = typeof tfjs;
 type Tensor = tfjs.Tensor;

@@ -17,7 +17,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfjsBackend, type Tensor } from './backend.js';
 import { FUSED_KERNELS, WASM_SAMPLE_LIMIT } from './fused-kernels.js';
 import { maxDiff } from './golden.test-utils.js';
-import { seededNormal } from './random-normal.js';
 
 const fast = createTfjsBackend(tf);
 const generic = createTfjsBackend(tf, { fused: false });
@@ -61,31 +60,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await tf.setBackend('cpu');
-});
-
-describe('seeded standard-normal draws', () => {
-  it('are the numbers of tf.randomNormal for the same seed', () => {
-    for (const [size, seed] of [
-      [1, 1],
-      [7, 2],
-      [204800, 3],
-      [1001, 4294967295],
-      [64, 123.5],
-    ] as const) {
-      const expected = tf.randomNormal([size], 0, 1, 'float32', seed);
-      const got = seededNormal(size, seed);
-      expect(Array.from(got)).toEqual(Array.from(expected.dataSync()));
-      expected.dispose();
-    }
-  });
-
-  it('treat seed 0 as a seed (tfjs draws fresh numbers for it)', () => {
-    expect(Array.from(seededNormal(10, 0))).toEqual(Array.from(seededNormal(10, 0)));
-    const a = fast.randomNormal([3, 4], 0);
-    const b = fast.randomNormal([3, 4], 0);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
-    tf.dispose([a, b]);
-  });
 });
 
 for (const backendName of ['cpu', 'wasm'] as const) {

@@ -1,0 +1,289 @@
+// Loads the WebAssembly kernels (assembly/kernels.ts) and runs them on
+// float32 arrays: inputs are copied into the module's memory, outputs copied
+// back. Every kernel has a JavaScript twin with bit-identical results
+// (src/normal.ts, src/fused-math.ts), used where WebAssembly (with SIMD) is
+// not available; callers need not care which one ran.
+import { fitBackward as fitBackwardJs, fitForward as fitForwardJs } from '../fused-math.js';
+import { normalsJs, zigguratTables } from '../normal.js';
+import { KERNELS_WASM_BASE64 } from './binary.generated.js';
+
+// The few WebAssembly and base64 globals used here (typed locally: this
+// package compiles without the DOM and Node type libraries).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+declare function atob(data: string): string;
+
+interface KernelExports {
+  memory: WasmMemory;
+  normals(out: number, n: number, a: number, b: number, c: number, d: number, tables: number): void;
+  fitForward(
+    samples: number,
+    weights: number,
+    batch: number,
+    count: number,
+    dim: number,
+    k: number,
+    floor: number,
+    mean: number,
+    std: number,
+    acc: number,
+  ): void;
+  fitBackward(
+    samples: number,
+    weights: number,
+    mean: number,
+    std: number,
+    dMean: number,
+    dStd: number,
+    batch: number,
+    count: number,
+    dim: number,
+    k: number,
+    floor: number,
+    dSamples: number,
+    dWeights: number,
+    scratch: number,
+  ): void;
+}
+
+/** Start of the memory this module manages (the module's own data sits below 64 KiB). */
+const TABLES_AT = 65536;
+const PAGE = 65536;
+
+function decode(base64: string): Uint8Array {
+  const raw = atob(base64);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+/** A bump layout of arrays in the module's memory, 16-byte aligned. */
+class Layout {
+  end: number;
+  constructor(start: number) {
+    this.end = start;
+  }
+  take(bytes: number): number {
+    const at = this.end;
+    this.end = at + Math.ceil(bytes / 16) * 16;
+    return at;
+  }
+}
+
+class Kernels {
+  private readonly exports: KernelExports;
+  private readonly arena: number;
+
+  constructor(exports: KernelExports) {
+    this.exports = exports;
+    const { width, edge, accept } = zigguratTables();
+    const bytes = width.byteLength + edge.byteLength + accept.byteLength;
+    this.reserve(TABLES_AT + bytes);
+    const buffer = exports.memory.buffer;
+    new Float64Array(buffer, TABLES_AT, width.length).set(width);
+    new Float64Array(buffer, TABLES_AT + width.byteLength, edge.length).set(edge);
+    new Uint32Array(buffer, TABLES_AT + width.byteLength + edge.byteLength, accept.length).set(accept);
+    this.arena = TABLES_AT + Math.ceil(bytes / 16) * 16;
+  }
+
+  /** Grows the memory to at least `end` bytes. */
+  private reserve(end: number): void {
+    const memory = this.exports.memory;
+    const missing = end - memory.buffer.byteLength;
+    if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
+  }
+
+  private put(at: number, values: ArrayLike<number> & { length: number }): void {
+    new Float32Array(this.exports.memory.buffer, at, values.length).set(values);
+  }
+
+  private get(at: number, out: Float32Array): void {
+    out.set(new Float32Array(this.exports.memory.buffer, at, out.length));
+  }
+
+  normals(out: Float32Array, a: number, b: number, c: number, d: number): void {
+    const layout = new Layout(this.arena);
+    const at = layout.take(out.length * 4);
+    this.reserve(layout.end);
+    this.exports.normals(at, out.length, a, b, c, d, TABLES_AT);
+    this.get(at, out);
+  }
+
+  fitForward(
+    samples: Float32Array,
+    weights: Float32Array,
+    batch: number,
+    count: number,
+    dim: number,
+    k: number,
+    minStd: number,
+    mean: Float32Array,
+    std: Float32Array,
+  ): void {
+    const layout = new Layout(this.arena);
+    const pSamples = layout.take(samples.length * 4);
+    const pWeights = layout.take(weights.length * 4);
+    const pMean = layout.take(mean.length * 4);
+    const pStd = layout.take(std.length * 4);
+    const pAcc = layout.take(dim * 8);
+    this.reserve(layout.end);
+    this.put(pSamples, samples);
+    this.put(pWeights, weights);
+    this.exports.fitForward(
+      pSamples,
+      pWeights,
+      batch,
+      count,
+      dim,
+      k,
+      Math.fround(minStd * minStd),
+      pMean,
+      pStd,
+      pAcc,
+    );
+    this.get(pMean, mean);
+    this.get(pStd, std);
+  }
+
+  fitBackward(
+    samples: Float32Array,
+    weights: Float32Array,
+    mean: Float32Array,
+    std: Float32Array,
+    dMean: Float32Array,
+    dStd: Float32Array,
+    batch: number,
+    count: number,
+    dim: number,
+    k: number,
+    minStd: number,
+    dSamples: Float32Array,
+    dWeights: Float32Array,
+  ): void {
+    const layout = new Layout(this.arena);
+    const inputs = [samples, weights, mean, std, dMean, dStd].map((values) => {
+      const at = layout.take(values.length * 4);
+      return { at, values };
+    });
+    const pdSamples = layout.take(dSamples.length * 4);
+    const pdWeights = layout.take(dWeights.length * 4);
+    const pScratch = layout.take(dim * 32);
+    this.reserve(layout.end);
+    for (const { at, values } of inputs) this.put(at, values);
+    const [s, w, m, sd, dm, ds] = inputs.map((x) => x.at) as [number, number, number, number, number, number];
+    this.exports.fitBackward(
+      s,
+      w,
+      m,
+      sd,
+      dm,
+      ds,
+      batch,
+      count,
+      dim,
+      k,
+      Math.fround(minStd * minStd),
+      pdSamples,
+      pdWeights,
+      pScratch,
+    );
+    this.get(pdSamples, dSamples);
+    this.get(pdWeights, dWeights);
+  }
+}
+
+let loaded: Kernels | null | undefined;
+let enabled = true;
+
+function load(): Kernels | null {
+  try {
+    // Synchronous compilation: the module is small (about 2 KB, below the
+    // 4 KB browsers allow on the main thread).
+    const module = new WebAssembly.Module(decode(KERNELS_WASM_BASE64));
+    const instance = new WebAssembly.Instance(module, {
+      host: { exp: Math.exp, log: Math.log },
+      env: {
+        abort: () => {
+          throw new Error('@dcem/tfjs: WebAssembly kernel aborted');
+        },
+      },
+    });
+    return new Kernels(instance.exports as unknown as KernelExports);
+  } catch {
+    // No WebAssembly, or no SIMD: the JavaScript twins compute the same numbers.
+    return null;
+  }
+}
+
+/** The WebAssembly kernels, or undefined where they cannot run (or are switched off for a test). */
+function wasm(): Kernels | undefined {
+  if (!enabled) return undefined;
+  loaded ??= load();
+  return loaded ?? undefined;
+}
+
+/**
+ * Whether the WebAssembly kernels are in use. Tests switch them off to check
+ * that the JavaScript twins give the same numbers.
+ *
+ * @internal
+ */
+export function useWasmKernels(on?: boolean): boolean {
+  if (on !== undefined) enabled = on;
+  return wasm() !== undefined;
+}
+
+/** Standard-normal draws from the xoshiro128** state (a, b, c, d) into `out`. */
+export function fillNormals(out: Float32Array, state: readonly [number, number, number, number]): void {
+  const [a, b, c, d] = state;
+  const k = wasm();
+  if (k === undefined) normalsJs(out, a, b, c, d);
+  else k.normals(out, a, b, c, d);
+}
+
+/** {@link fitForwardJs} (arguments and results the same), in WebAssembly where possible. */
+export function fitForward(...args: Parameters<typeof fitForwardJs>): void {
+  const k = wasm();
+  const [samples, weights] = args;
+  if (k === undefined || !(samples instanceof Float32Array) || !(weights instanceof Float32Array)) {
+    fitForwardJs(...args);
+    return;
+  }
+  k.fitForward(
+    samples,
+    weights,
+    ...(args.slice(2) as [number, number, number, number, number, Float32Array, Float32Array]),
+  );
+}
+
+/** {@link fitBackwardJs} (arguments and results the same), in WebAssembly where possible. */
+export function fitBackward(...args: Parameters<typeof fitBackwardJs>): void {
+  const k = wasm();
+  const arrays = args.slice(0, 6);
+  if (k === undefined || !arrays.every((a) => a instanceof Float32Array)) {
+    fitBackwardJs(...args);
+    return;
+  }
+  const [s, w, m, sd, dm, ds, batch, count, dim, kk, minStd, dSamples, dWeights] = args as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    number,
+    number,
+    number,
+    number,
+    number,
+    Float32Array,
+    Float32Array,
+  ];
+  k.fitBackward(s, w, m, sd, dm, ds, batch, count, dim, kk, minStd, dSamples, dWeights);
+}
