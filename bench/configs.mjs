@@ -199,7 +199,9 @@ function buildCartpole(tf, api, objectives, tasks) {
   const libraryCost = (ps, z) => {
     const forces = forcesOf(ps, z);
     const [n, t] = forces.shape;
-    return tf.neg(tf.reshape(tasks.cartpoleReturnFused(cartpole, start, tf.reshape(forces, [1, n, t, 1])), [n]));
+    return tf.neg(
+      tf.reshape(tasks.cartpoleReturnFused(cartpole, start, tf.reshape(forces, [1, n, t, 1])), [n]),
+    );
   };
   const cost = objectives === 'library' ? libraryCost : plainCost;
   if (objectives === 'library') {
@@ -246,7 +248,9 @@ export const OBJECTIVES = ['library', 'plain'];
  */
 export function buildConfig(name, tf, api, objectives = 'library', tasks = undefined) {
   if (!OBJECTIVES.includes(objectives)) {
-    throw new RangeError(`objectives must be one of ${OBJECTIVES.join(', ')}, received ${JSON.stringify(objectives)}`);
+    throw new RangeError(
+      `objectives must be one of ${OBJECTIVES.join(', ')}, received ${JSON.stringify(objectives)}`,
+    );
   }
   switch (name) {
     case 'lml_small':
