@@ -21,94 +21,153 @@ declare function hostLog(x: f64): f64;
 const R: f64 = 3.6541528853610088;
 const TWO_POW_M32: f64 = 2.3283064365386963e-10;
 
+// The generator state of one lane while it takes the slow path.
+let sa: u32 = 0;
+let sb: u32 = 0;
+let sc: u32 = 0;
+let sd: u32 = 0;
+
+@inline
+function nextWord(): u32 {
+  const r = rotl<u32>(sb * 5, 7) * 9;
+  const t = sb << 9;
+  sc ^= sa;
+  sd ^= sb;
+  sb ^= sc;
+  sa ^= sd;
+  sc ^= t;
+  sd = rotl<u32>(sd, 11);
+  return r;
+}
+
 /**
- * `n` standard-normal draws as float32 at `out`, from xoshiro128** started at
- * state (a, b, c, d) and a 256-layer ziggurat whose tables sit at `tables`:
- * width[256] f64 (x_i·2⁻²³), edge[257] f64 (f(x_i)), accept[256] u32
- * (⌊x_{i+1}/x_i·2²³⌋). Returns nothing; the state is not kept.
+ * The ziggurat's slow path for one draw whose first word `r` (already taken
+ * from the lane's stream in sa…sd) missed the fast acceptance: the tail, the
+ * wedges and, on rejection, fresh words from the same stream. Returns the
+ * signed float32 deviate.
  */
-export function normals(out: usize, n: i32, a: u32, b: u32, c: u32, d: u32, tables: usize): void {
+function slowDraw(r: u32, width: usize, edge: usize, accept: usize): f32 {
+  let layer = <usize>(r & 255);
+  let u = r >>> 9;
+  let v: f64 = 0;
+  while (true) {
+    const x = <f64>u * load<f64>(width + (layer << 3));
+    if (layer == 0) {
+      // The tail beyond R (Marsaglia's exponential rejection).
+      let xx: f64 = 0;
+      let yy: f64 = 0;
+      do {
+        xx = -hostLog((<f64>nextWord() + 0.5) * TWO_POW_M32) / R;
+        yy = -hostLog((<f64>nextWord() + 0.5) * TWO_POW_M32);
+      } while (yy + yy < xx * xx);
+      v = R + xx;
+      break;
+    }
+    // The wedge of the layer: accept under the density.
+    const lo = load<f64>(edge + (layer << 3));
+    const hi = load<f64>(edge + ((layer + 1) << 3));
+    if (lo + (<f64>nextWord() + 0.5) * TWO_POW_M32 * (hi - lo) < hostExp(-0.5 * x * x)) {
+      v = x;
+      break;
+    }
+    // Rejected: start over with a fresh word.
+    r = nextWord();
+    layer = <usize>(r & 255);
+    u = r >>> 9;
+    if (u < load<u32>(accept + (layer << 2))) {
+      v = <f64>u * load<f64>(width + (layer << 3));
+      break;
+    }
+  }
+  return <f32>((r & 256) != 0 ? -v : v);
+}
+
+/**
+ * `n` standard-normal draws as float32 at `out`, from four xoshiro128**
+ * streams run side by side in SIMD lanes (draw i comes from stream i mod 4)
+ * and a 256-layer ziggurat. `states` holds the four streams' words as
+ * a[4], b[4], c[4], d[4] (u32); the tables sit at `tables`: width[256] f64
+ * (x_i·2⁻²³), edge[257] f64 (f(x_i)), accept[256] u32 (⌊x_{i+1}/x_i·2²³⌋).
+ * The states are not written back; `spill` is scratch space for 112 bytes.
+ */
+export function normals(out: usize, n: i32, states: usize, tables: usize, spill: usize): void {
   const width = tables;
   const edge = tables + 256 * 8;
   const accept = edge + 257 * 8;
-  for (let m = 0; m < n; m++) {
-    // xoshiro128**
-    let r = rotl<u32>(b * 5, 7) * 9;
-    let t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = rotl<u32>(d, 11);
-    let layer = <usize>(r & 255);
-    let u = r >>> 9;
-    let v: f64 = 0;
-    if (u < load<u32>(accept + (layer << 2))) {
-      v = <f64>u * load<f64>(width + (layer << 3));
+  let a = v128.load(states);
+  let b = v128.load(states + 16);
+  let c = v128.load(states + 32);
+  let d = v128.load(states + 48);
+  const five = i32x4.splat(5);
+  const nine = i32x4.splat(9);
+  const low8 = i32x4.splat(255);
+  const bit8 = i32x4.splat(256);
+  for (let m = 0; m < n; m += 4) {
+    // xoshiro128** on four lanes.
+    const p = i32x4.mul(b, five);
+    const r = i32x4.mul(v128.or(i32x4.shl(p, 7), i32x4.shr_u(p, 25)), nine);
+    const t = i32x4.shl(b, 9);
+    c = v128.xor(c, a);
+    d = v128.xor(d, b);
+    b = v128.xor(b, c);
+    a = v128.xor(a, d);
+    c = v128.xor(c, t);
+    d = v128.or(i32x4.shl(d, 11), i32x4.shr_u(d, 21));
+    const layers = v128.and(r, low8);
+    const u = i32x4.shr_u(r, 9);
+    const l0 = <usize>i32x4.extract_lane(layers, 0);
+    const l1 = <usize>i32x4.extract_lane(layers, 1);
+    const l2 = <usize>i32x4.extract_lane(layers, 2);
+    const l3 = <usize>i32x4.extract_lane(layers, 3);
+    let acc = i32x4.splat(<i32>load<u32>(accept + (l0 << 2)));
+    acc = i32x4.replace_lane(acc, 1, <i32>load<u32>(accept + (l1 << 2)));
+    acc = i32x4.replace_lane(acc, 2, <i32>load<u32>(accept + (l2 << 2)));
+    acc = i32x4.replace_lane(acc, 3, <i32>load<u32>(accept + (l3 << 2)));
+    const w01 = f64x2.replace_lane(f64x2.splat(load<f64>(width + (l0 << 3))), 1, load<f64>(width + (l1 << 3)));
+    const w23 = f64x2.replace_lane(f64x2.splat(load<f64>(width + (l2 << 3))), 1, load<f64>(width + (l3 << 3)));
+    const v01 = f64x2.mul(f64x2.convert_low_i32x4_u(u), w01);
+    const v23 = f64x2.mul(f64x2.convert_low_i32x4_u(v128.shuffle<i32>(u, u, 2, 3, 0, 1)), w23);
+    const magnitude = v128.shuffle<f32>(f32x4.demote_f64x2_zero(v01), f32x4.demote_f64x2_zero(v23), 0, 1, 4, 5);
+    // Bit 8 of the word is the sign: move it to bit 31.
+    let value = v128.xor(magnitude, i32x4.shl(v128.and(r, bit8), 23));
+    const fast = i32x4.lt_u(u, acc);
+    if (!i32x4.all_true(fast)) {
+      // Some lane missed the fast path: finish it on its own stream. The
+      // vectors go through `spill` (lanes are addressed by memory offset).
+      v128.store(spill, a);
+      v128.store(spill + 16, b);
+      v128.store(spill + 32, c);
+      v128.store(spill + 48, d);
+      v128.store(spill + 64, r);
+      v128.store(spill + 80, fast);
+      v128.store(spill + 96, value);
+      for (let lane: usize = 0; lane < 4; lane++) {
+        const o = lane << 2;
+        if (load<i32>(spill + 80 + o) != 0) continue;
+        sa = load<u32>(spill + o);
+        sb = load<u32>(spill + 16 + o);
+        sc = load<u32>(spill + 32 + o);
+        sd = load<u32>(spill + 48 + o);
+        store<f32>(spill + 96 + o, slowDraw(load<u32>(spill + 64 + o), width, edge, accept));
+        store<u32>(spill + o, sa);
+        store<u32>(spill + 16 + o, sb);
+        store<u32>(spill + 32 + o, sc);
+        store<u32>(spill + 48 + o, sd);
+      }
+      a = v128.load(spill);
+      b = v128.load(spill + 16);
+      c = v128.load(spill + 32);
+      d = v128.load(spill + 48);
+      value = v128.load(spill + 96);
+    }
+    if (m + 4 <= n) {
+      v128.store(out + (<usize>m << 2), value);
     } else {
-      while (true) {
-        const x = <f64>u * load<f64>(width + (layer << 3));
-        if (layer == 0) {
-          // The tail beyond R (Marsaglia's exponential rejection).
-          let xx: f64 = 0;
-          let yy: f64 = 0;
-          do {
-            let q = rotl<u32>(b * 5, 7) * 9;
-            t = b << 9;
-            c ^= a;
-            d ^= b;
-            b ^= c;
-            a ^= d;
-            c ^= t;
-            d = rotl<u32>(d, 11);
-            xx = -hostLog((<f64>q + 0.5) * TWO_POW_M32) / R;
-            q = rotl<u32>(b * 5, 7) * 9;
-            t = b << 9;
-            c ^= a;
-            d ^= b;
-            b ^= c;
-            a ^= d;
-            c ^= t;
-            d = rotl<u32>(d, 11);
-            yy = -hostLog((<f64>q + 0.5) * TWO_POW_M32);
-          } while (yy + yy < xx * xx);
-          v = R + xx;
-          break;
-        }
-        // The wedge of layer `layer`: accept under the density.
-        const lo = load<f64>(edge + (layer << 3));
-        const hi = load<f64>(edge + ((layer + 1) << 3));
-        const q = rotl<u32>(b * 5, 7) * 9;
-        t = b << 9;
-        c ^= a;
-        d ^= b;
-        b ^= c;
-        a ^= d;
-        c ^= t;
-        d = rotl<u32>(d, 11);
-        if (lo + (<f64>q + 0.5) * TWO_POW_M32 * (hi - lo) < hostExp(-0.5 * x * x)) {
-          v = x;
-          break;
-        }
-        // Rejected: start over with a fresh draw.
-        r = rotl<u32>(b * 5, 7) * 9;
-        t = b << 9;
-        c ^= a;
-        d ^= b;
-        b ^= c;
-        a ^= d;
-        c ^= t;
-        d = rotl<u32>(d, 11);
-        layer = <usize>(r & 255);
-        u = r >>> 9;
-        if (u < load<u32>(accept + (layer << 2))) {
-          v = <f64>u * load<f64>(width + (layer << 3));
-          break;
-        }
+      v128.store(spill + 96, value);
+      for (let lane = 0; lane < n - m; lane++) {
+        store<f32>(out + (<usize>(m + lane) << 2), load<f32>(spill + 96 + (<usize>lane << 2)));
       }
     }
-    store<f32>(out + (<usize>m << 2), <f32>((r & 256) != 0 ? -v : v));
   }
 }
 

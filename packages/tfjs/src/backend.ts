@@ -1,7 +1,7 @@
 import type { Backend } from '@dcem/core';
 import * as tfjs from '@tensorflow/tfjs';
 import { createFusedOps } from './fused-kernels.js';
-import { seedState } from './normal.js';
+import { seedStates } from './normal.js';
 import { fillNormals } from './wasm/kernels.js';
 
 /** The TensorFlow.js namespace (`import * as tf from '@tensorflow/tfjs'`). */
@@ -132,7 +132,7 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     maskToFloat: (mask) => tf.cast(mask, 'float32'),
     randomNormal: (shape, seed) => {
       const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      fillNormals(out, seedState(seed ?? Math.random()));
+      fillNormals(out, seedStates(seed ?? Math.random()));
       return tf.tensor(out, [...shape], 'float32');
     },
     stopGradient: (x) => (taping() ? stopGradientTaped(x) : x.clone()),

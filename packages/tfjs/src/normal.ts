@@ -1,10 +1,11 @@
-// Standard-normal draws for the sampling step of CEM: xoshiro128** (Blackman
-// and Vigna) for uniform 32-bit words and Marsaglia and Tsang's ziggurat with
-// 256 layers for the normal deviates. Most draws cost one 32-bit word, a
-// table lookup and a multiplication; about 1.1 % take the wedge or tail path.
-// The WebAssembly kernel (assembly/kernels.ts, `normals`) runs the same
-// algorithm with the same tables and calls this module's Math.exp/Math.log,
-// so both give the same numbers bit for bit.
+// Standard-normal draws for the sampling step of CEM: four xoshiro128**
+// streams (Blackman and Vigna) for uniform 32-bit words, draw i taken from
+// stream i mod 4, and Marsaglia and Tsang's ziggurat with 256 layers for the
+// normal deviates. Most draws cost one 32-bit word, a table lookup and a
+// multiplication; about 1.1 % take the wedge or tail path. The WebAssembly
+// kernel (assembly/kernels.ts, `normals`) runs the four streams in SIMD lanes
+// with the same tables and calls this module's Math.exp/Math.log, so both
+// give the same numbers bit for bit.
 
 /** Layers of the ziggurat. */
 const LAYERS = 256;
@@ -69,96 +70,117 @@ function fmix32(h: number): number {
   return x >>> 0;
 }
 
+/** One xoshiro128** stream: four 32-bit words (as int32) and its step. */
+class Xoshiro {
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  constructor(a: number, b: number, c: number, d: number) {
+    this.a = a | 0;
+    this.b = b | 0;
+    this.c = c | 0;
+    this.d = d | 0;
+  }
+  /** The next output, an unsigned 32-bit integer. */
+  next(): number {
+    const m = Math.imul(this.b, 5);
+    const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = (this.d << 11) | (this.d >>> 21);
+    return r;
+  }
+}
+
+/** Number of interleaved streams (the SIMD lanes of the WebAssembly kernel). */
+export const STREAMS = 4;
+
 const seedView = new DataView(new ArrayBuffer(8));
 
 /**
- * The xoshiro128** state for a seed: the 64 bits of the seed as a float64
- * (−0 counts as 0) go through a bijective mix, so different seeds give
- * different streams, and the first 16 outputs are discarded.
+ * The states of the four streams for a seed, as a[4], b[4], c[4], d[4]: the
+ * 64 bits of the seed as a float64 (−0 counts as 0) go through a bijective
+ * mix into one xoshiro128** state (so different seeds give different
+ * streams), which, after 16 discarded outputs, supplies the 16 words.
  *
  * @param seed Any finite number.
- * @returns Four 32-bit words, not all zero.
  */
-export function seedState(seed: number): [number, number, number, number] {
+export function seedStates(seed: number): Uint32Array {
   seedView.setFloat64(0, seed === 0 ? 0 : seed, true);
   const lo = seedView.getUint32(0, true);
   const hi = seedView.getUint32(4, true);
-  let a = fmix32(lo ^ 0x243f6a88);
-  let b = fmix32(hi ^ 0x85a308d3);
-  let c = fmix32((a + 0x13198a2e) ^ hi);
-  let d = fmix32((b + 0x03707344) ^ lo) | 1;
-  for (let i = 0; i < 16; i++) {
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
+  const a = fmix32(lo ^ 0x243f6a88);
+  const b = fmix32(hi ^ 0x85a308d3);
+  const root = new Xoshiro(a, b, fmix32((a + 0x13198a2e) ^ hi), fmix32((b + 0x03707344) ^ lo) | 1);
+  for (let i = 0; i < 16; i++) root.next();
+  const states = new Uint32Array(4 * STREAMS);
+  for (let lane = 0; lane < STREAMS; lane++) {
+    for (let word = 0; word < 4; word++) states[word * STREAMS + lane] = root.next();
+    // xoshiro's one forbidden state (all zero) would emit zeros forever.
+    if (states[lane] === 0 && states[STREAMS + lane] === 0 && states[2 * STREAMS + lane] === 0) {
+      states[3 * STREAMS + lane] ||= 1;
+    }
   }
-  return [a >>> 0, b >>> 0, c >>> 0, d >>> 0];
+  return states;
 }
 
 /**
- * Fills `out` with standard-normal draws from the xoshiro128** state
- * (a, b, c, d): the JavaScript twin of the WebAssembly kernel `normals`.
+ * Fills `out` with standard-normal draws from the streams `states` (see
+ * {@link seedStates}): the JavaScript twin of the WebAssembly kernel
+ * `normals`.
  */
-export function normalsJs(out: Float32Array, a0: number, b0: number, c0: number, d0: number): void {
+export function normalsJs(out: Float32Array, states: Uint32Array): void {
   const { width, edge, accept } = zigguratTables();
-  let a = a0 | 0;
-  let b = b0 | 0;
-  let c = c0 | 0;
-  let d = d0 | 0;
-  const next = (): number => {
-    const m = Math.imul(b, 5);
-    const r = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-    const t = b << 9;
-    c ^= a;
-    d ^= b;
-    b ^= c;
-    a ^= d;
-    c ^= t;
-    d = (d << 11) | (d >>> 21);
-    return r;
-  };
-  const n = out.length;
-  for (let m = 0; m < n; m++) {
-    let r = next();
-    let layer = r & 255;
-    let u = r >>> 9;
-    let v = 0;
-    if (u < (accept[layer] as number)) {
-      v = u * (width[layer] as number);
-    } else {
-      for (;;) {
-        const x = u * (width[layer] as number);
-        if (layer === 0) {
-          // The tail beyond R (Marsaglia's exponential rejection).
-          let xx = 0;
-          let yy = 0;
-          do {
-            xx = -Math.log((next() + 0.5) * TWO_POW_M32) / ZIGGURAT_R;
-            yy = -Math.log((next() + 0.5) * TWO_POW_M32);
-          } while (yy + yy < xx * xx);
-          v = ZIGGURAT_R + xx;
-          break;
-        }
-        // The wedge of the layer: accept under the density.
-        const lo = edge[layer] as number;
-        const hi = edge[layer + 1] as number;
-        if (lo + (next() + 0.5) * TWO_POW_M32 * (hi - lo) < Math.exp(-0.5 * x * x)) {
-          v = x;
-          break;
-        }
-        r = next();
-        layer = r & 255;
-        u = r >>> 9;
-        if (u < (accept[layer] as number)) {
-          v = u * (width[layer] as number);
-          break;
+  for (let lane = 0; lane < STREAMS; lane++) {
+    const g = new Xoshiro(
+      states[lane] as number,
+      states[STREAMS + lane] as number,
+      states[2 * STREAMS + lane] as number,
+      states[3 * STREAMS + lane] as number,
+    );
+    for (let m = lane; m < out.length; m += STREAMS) {
+      let r = g.next();
+      let layer = r & 255;
+      let u = r >>> 9;
+      let v = 0;
+      if (u < (accept[layer] as number)) {
+        v = u * (width[layer] as number);
+      } else {
+        for (;;) {
+          const x = u * (width[layer] as number);
+          if (layer === 0) {
+            // The tail beyond R (Marsaglia's exponential rejection).
+            let xx = 0;
+            let yy = 0;
+            do {
+              xx = -Math.log((g.next() + 0.5) * TWO_POW_M32) / ZIGGURAT_R;
+              yy = -Math.log((g.next() + 0.5) * TWO_POW_M32);
+            } while (yy + yy < xx * xx);
+            v = ZIGGURAT_R + xx;
+            break;
+          }
+          // The wedge of the layer: accept under the density.
+          const lo = edge[layer] as number;
+          const hi = edge[layer + 1] as number;
+          if (lo + (g.next() + 0.5) * TWO_POW_M32 * (hi - lo) < Math.exp(-0.5 * x * x)) {
+            v = x;
+            break;
+          }
+          r = g.next();
+          layer = r & 255;
+          u = r >>> 9;
+          if (u < (accept[layer] as number)) {
+            v = u * (width[layer] as number);
+            break;
+          }
         }
       }
+      out[m] = (r & 256) !== 0 ? -v : v;
     }
-    out[m] = (r & 256) !== 0 ? -v : v;
   }
 }

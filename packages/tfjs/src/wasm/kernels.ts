@@ -21,7 +21,7 @@ declare function atob(data: string): string;
 
 interface KernelExports {
   memory: WasmMemory;
-  normals(out: number, n: number, a: number, b: number, c: number, d: number, tables: number): void;
+  normals(out: number, n: number, states: number, tables: number, spill: number): void;
   fitForward(
     samples: number,
     weights: number,
@@ -107,11 +107,14 @@ class Kernels {
     out.set(new Float32Array(this.exports.memory.buffer, at, out.length));
   }
 
-  normals(out: Float32Array, a: number, b: number, c: number, d: number): void {
+  normals(out: Float32Array, states: Uint32Array): void {
     const layout = new Layout(this.arena);
+    const pStates = layout.take(states.byteLength);
+    const pSpill = layout.take(112);
     const at = layout.take(out.length * 4);
     this.reserve(layout.end);
-    this.exports.normals(at, out.length, a, b, c, d, TABLES_AT);
+    new Uint32Array(this.exports.memory.buffer, pStates, states.length).set(states);
+    this.exports.normals(at, out.length, pStates, TABLES_AT, pSpill);
     this.get(at, out);
   }
 
@@ -239,12 +242,11 @@ export function useWasmKernels(on?: boolean): boolean {
   return wasm() !== undefined;
 }
 
-/** Standard-normal draws from the xoshiro128** state (a, b, c, d) into `out`. */
-export function fillNormals(out: Float32Array, state: readonly [number, number, number, number]): void {
-  const [a, b, c, d] = state;
+/** Standard-normal draws from the streams `states` (see `seedStates`) into `out`. */
+export function fillNormals(out: Float32Array, states: Uint32Array): void {
   const k = wasm();
-  if (k === undefined) normalsJs(out, a, b, c, d);
-  else k.normals(out, a, b, c, d);
+  if (k === undefined) normalsJs(out, states);
+  else k.normals(out, states);
 }
 
 /** {@link fitForwardJs} (arguments and results the same), in WebAssembly where possible. */
