@@ -333,3 +333,82 @@ export function fitBackward(
     }
   }
 }
+
+/**
+ * X = μ + σ ⊙ ε for μ, σ [B, D] and ε [B, N, D], in float32 (twin of the
+ * unbounded case of sampleForward in fused-math.ts).
+ */
+export function sampleForward(
+  mean: usize,
+  std: usize,
+  noise: usize,
+  batch: i32,
+  samples: i32,
+  dim: i32,
+  out: usize,
+): void {
+  const quads = dim & ~3;
+  for (let b = 0; b < batch; b++) {
+    const row = <usize>(b * dim) << 2;
+    for (let i = 0; i < samples; i++) {
+      const base = <usize>((b * samples + i) * dim) << 2;
+      let j = 0;
+      for (; j < quads; j += 4) {
+        const o = <usize>j << 2;
+        const x = f32x4.add(v128.load(mean + row + o), f32x4.mul(v128.load(std + row + o), v128.load(noise + base + o)));
+        v128.store(out + base + o, x);
+      }
+      for (; j < dim; j++) {
+        const o = <usize>j << 2;
+        store<f32>(out + base + o, load<f32>(mean + row + o) + load<f32>(std + row + o) * load<f32>(noise + base + o));
+      }
+    }
+  }
+}
+
+/**
+ * VJP of {@link sampleForward} with respect to μ and σ: dμ = Σᵢ g,
+ * dσ = Σᵢ g·ε, accumulated in float64 (twin of the unbounded case of
+ * sampleBackwardParams in fused-math.ts). `scratch` holds 2·D float64.
+ */
+export function sampleBackward(
+  dx: usize,
+  noise: usize,
+  batch: i32,
+  samples: i32,
+  dim: i32,
+  dMean: usize,
+  dStd: usize,
+  scratch: usize,
+): void {
+  const pairs = dim & ~1;
+  const accMean = scratch;
+  const accStd = scratch + (<usize>dim << 3);
+  for (let b = 0; b < batch; b++) {
+    memory.fill(scratch, 0, <usize>dim << 4);
+    for (let i = 0; i < samples; i++) {
+      const base = <usize>((b * samples + i) * dim) << 2;
+      let j = 0;
+      for (; j < pairs; j += 2) {
+        const g = f64x2.promote_low_f32x4(v128.load64_zero(dx + base + (<usize>j << 2)));
+        const e = f64x2.promote_low_f32x4(v128.load64_zero(noise + base + (<usize>j << 2)));
+        const pm = accMean + (<usize>j << 3);
+        const ps = accStd + (<usize>j << 3);
+        v128.store(pm, f64x2.add(v128.load(pm), g));
+        v128.store(ps, f64x2.add(v128.load(ps), f64x2.mul(g, e)));
+      }
+      for (; j < dim; j++) {
+        const g = <f64>load<f32>(dx + base + (<usize>j << 2));
+        const pm = accMean + (<usize>j << 3);
+        const ps = accStd + (<usize>j << 3);
+        store<f64>(pm, load<f64>(pm) + g);
+        store<f64>(ps, load<f64>(ps) + g * <f64>load<f32>(noise + base + (<usize>j << 2)));
+      }
+    }
+    const row = <usize>(b * dim) << 2;
+    for (let j = 0; j < dim; j++) {
+      store<f32>(dMean + row + (<usize>j << 2), <f32>load<f64>(accMean + (<usize>j << 3)));
+      store<f32>(dStd + row + (<usize>j << 2), <f32>load<f64>(accStd + (<usize>j << 3)));
+    }
+  }
+}

@@ -15,12 +15,16 @@ import {
   lmlForward,
   type SampleShape,
   sampleBackwardNoise,
-  sampleBackwardParams,
-  sampleForward,
   scoresBackward,
   scoresForward,
 } from './fused-math.js';
-import { fitBackward, fitForward } from './wasm/kernels.js';
+import {
+  fitBackward,
+  fitForward,
+  sampleBackwardParams,
+  sampleForward,
+  wasmSampling,
+} from './wasm/kernels.js';
 
 type Tf = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -46,10 +50,12 @@ export const FUSED_BACKENDS: readonly string[] = ['cpu', 'wasm'];
 
 /**
  * Largest sample tensor (batch · numSamples · dim entries) that the wasm
- * backend samples with the fused kernel. Sampling is two element-wise
- * operations (plus the clamps): for large tensors the wasm backend's own
- * SIMD kernels outrun a JavaScript loop by far more than the launches of
- * the separate ops cost, for small ones the launches dominate.
+ * backend samples with the fused kernel when the kernel runs in JavaScript
+ * (with bounds, or without WebAssembly kernels). Sampling is two
+ * element-wise operations (plus the clamps): for large tensors the wasm
+ * backend's own SIMD kernels outrun a JavaScript loop by far more than the
+ * launches of the separate ops cost, for small ones the launches dominate.
+ * Unbounded sampling runs in this package's SIMD WebAssembly kernel at any size.
  */
 export const WASM_SAMPLE_LIMIT = 16384;
 
@@ -466,7 +472,10 @@ export function createFusedOps(tf: Tf): FusedTfjsOps {
     },
     sample(mean, std, noise, lower, upper) {
       if (noise.rank !== 3 || !fusedAvailable(tf, [mean, std, noise, lower, upper])) return undefined;
-      if (tf.getBackend() === 'wasm' && noise.size > WASM_SAMPLE_LIMIT) return undefined;
+      const unbounded = lower === undefined && upper === undefined;
+      if (tf.getBackend() === 'wasm' && noise.size > WASM_SAMPLE_LIMIT && !(unbounded && wasmSampling())) {
+        return undefined;
+      }
       // Kernel inputs cannot be absent (the gradient saves them all): a
       // missing bound is passed as a placeholder and flagged off.
       const none = lower === undefined || upper === undefined ? tf.scalar(0) : undefined;

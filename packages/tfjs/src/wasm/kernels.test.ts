@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createTfjsBackend } from '../backend.js';
 import { normalsJs, seedStates, ZIGGURAT_R, zigguratTables } from '../normal.js';
 import { KERNELS_WASM_BASE64 } from './binary.generated.js';
-import { fillNormals, fitBackward, fitForward, useWasmKernels } from './kernels.js';
+import {
+  fillNormals,
+  fitBackward,
+  fitForward,
+  sampleBackwardParams,
+  sampleForward,
+  useWasmKernels,
+} from './kernels.js';
 
 afterEach(() => {
   useWasmKernels(true);
@@ -114,6 +121,42 @@ describe('the WebAssembly kernels', () => {
       expect(wasm).toEqual(js);
       expect(wasm.std.some((s) => s > minStd)).toBe(true);
       if (minStd === 1.2) expect(wasm.std.some((s) => s === Math.fround(1.2))).toBe(true);
+    }
+  });
+
+  it('sample X = μ + σ ⊙ ε and its gradient as the JavaScript twins, bit for bit', () => {
+    for (const [batch, samples, dim] of [
+      [64, 100, 32],
+      [3, 7, 5],
+      [2, 4, 1],
+    ] as const) {
+      const mean = uniform(batch * dim, 21, -2, 2);
+      const std = uniform(batch * dim, 22, 0, 3);
+      const noise = uniform(batch * samples * dim, 23, -4, 4);
+      const dx = uniform(batch * samples * dim, 24);
+      const shape = { batch, samples, dim, lowerRows: 0, upperRows: 0 };
+      const none = new Float32Array(1);
+      const run = () => {
+        const x = new Float32Array(noise.length);
+        sampleForward(mean, std, noise, none, none, shape, x);
+        const dMean = new Float32Array(mean.length);
+        const dStd = new Float32Array(std.length);
+        const dLower = new Float32Array(1).fill(7);
+        const dUpper = new Float32Array(1).fill(7);
+        sampleBackwardParams(dx, mean, std, noise, none, none, shape, dMean, dStd, dLower, dUpper);
+        return { x, dMean, dStd, dLower, dUpper };
+      };
+      const wasm = run();
+      useWasmKernels(false);
+      const js = run();
+      useWasmKernels(true);
+      expect(wasm).toEqual(js);
+      expect(wasm.dLower[0]).toBe(0);
+      // Entry 5: row b = ⌊5 / (N·D)⌋, column j = 5 mod D.
+      const r = Math.floor(5 / (samples * dim)) * dim + (5 % dim);
+      expect(wasm.x[5]).toBe(
+        Math.fround((mean[r] as number) + Math.fround((std[r] as number) * (noise[5] as number))),
+      );
     }
   });
 

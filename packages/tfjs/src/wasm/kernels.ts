@@ -3,7 +3,12 @@
 // back. Every kernel has a JavaScript twin with bit-identical results
 // (src/normal.ts, src/fused-math.ts), used where WebAssembly (with SIMD) is
 // not available; callers need not care which one ran.
-import { fitBackward as fitBackwardJs, fitForward as fitForwardJs } from '../fused-math.js';
+import {
+  fitBackward as fitBackwardJs,
+  fitForward as fitForwardJs,
+  sampleBackwardParams as sampleBackwardParamsJs,
+  sampleForward as sampleForwardJs,
+} from '../fused-math.js';
 import { normalsJs, zigguratTables } from '../normal.js';
 import { KERNELS_WASM_BASE64 } from './binary.generated.js';
 
@@ -21,6 +26,25 @@ declare function atob(data: string): string;
 
 interface KernelExports {
   memory: WasmMemory;
+  sampleForward(
+    mean: number,
+    std: number,
+    noise: number,
+    batch: number,
+    samples: number,
+    dim: number,
+    out: number,
+  ): void;
+  sampleBackward(
+    dx: number,
+    noise: number,
+    batch: number,
+    samples: number,
+    dim: number,
+    dMean: number,
+    dStd: number,
+    scratch: number,
+  ): void;
   normals(out: number, n: number, states: number, tables: number, spill: number): void;
   fitForward(
     samples: number,
@@ -116,6 +140,58 @@ class Kernels {
     new Uint32Array(this.exports.memory.buffer, pStates, states.length).set(states);
     this.exports.normals(at, out.length, pStates, TABLES_AT, pSpill);
     this.get(at, out);
+  }
+
+  /** Copies float32 arrays into a fresh layout; returns their offsets. */
+  private place(layout: Layout, arrays: readonly Float32Array[], outputs: readonly number[]): number[] {
+    const at = [...arrays.map((a) => layout.take(a.length * 4)), ...outputs.map((n) => layout.take(n * 4))];
+    this.reserve(layout.end);
+    arrays.forEach((a, i) => {
+      this.put(at[i] as number, a);
+    });
+    return at;
+  }
+
+  sampleForward(
+    mean: Float32Array,
+    std: Float32Array,
+    noise: Float32Array,
+    batch: number,
+    samples: number,
+    dim: number,
+    out: Float32Array,
+  ): void {
+    const [m, s, e, o] = this.place(new Layout(this.arena), [mean, std, noise], [out.length]) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    this.exports.sampleForward(m, s, e, batch, samples, dim, o);
+    this.get(o, out);
+  }
+
+  sampleBackward(
+    dx: Float32Array,
+    noise: Float32Array,
+    batch: number,
+    samples: number,
+    dim: number,
+    dMean: Float32Array,
+    dStd: Float32Array,
+  ): void {
+    const layout = new Layout(this.arena);
+    const [g, e, dm, ds] = this.place(layout, [dx, noise], [dMean.length, dStd.length]) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const scratch = layout.take(dim * 16);
+    this.reserve(layout.end);
+    this.exports.sampleBackward(g, e, batch, samples, dim, dm, ds, scratch);
+    this.get(dm, dMean);
+    this.get(ds, dStd);
   }
 
   fitForward(
@@ -288,4 +364,43 @@ export function fitBackward(...args: Parameters<typeof fitBackwardJs>): void {
     Float32Array,
   ];
   k.fitBackward(s, w, m, sd, dm, ds, batch, count, dim, kk, minStd, dSamples, dWeights);
+}
+
+/** Whether the sampling kernels below run in WebAssembly for an unbounded call. */
+export function wasmSampling(): boolean {
+  return wasm() !== undefined;
+}
+
+/** {@link sampleForwardJs} (arguments and results the same), in WebAssembly where possible (no bounds). */
+export function sampleForward(...args: Parameters<typeof sampleForwardJs>): void {
+  const [mean, std, noise, , , shape, out] = args;
+  const k = wasm();
+  if (
+    k === undefined ||
+    shape.lowerRows !== 0 ||
+    shape.upperRows !== 0 ||
+    !(mean instanceof Float32Array && std instanceof Float32Array && noise instanceof Float32Array)
+  ) {
+    sampleForwardJs(...args);
+    return;
+  }
+  k.sampleForward(mean, std, noise, shape.batch, shape.samples, shape.dim, out);
+}
+
+/** {@link sampleBackwardParamsJs} (arguments and results the same), in WebAssembly where possible (no bounds). */
+export function sampleBackwardParams(...args: Parameters<typeof sampleBackwardParamsJs>): void {
+  const [dx, , , noise, , , shape, dMean, dStd, dLower, dUpper] = args;
+  const k = wasm();
+  if (
+    k === undefined ||
+    shape.lowerRows !== 0 ||
+    shape.upperRows !== 0 ||
+    !(dx instanceof Float32Array && noise instanceof Float32Array)
+  ) {
+    sampleBackwardParamsJs(...args);
+    return;
+  }
+  k.sampleBackward(dx, noise, shape.batch, shape.samples, shape.dim, dMean, dStd);
+  dLower.fill(0);
+  dUpper.fill(0);
 }
