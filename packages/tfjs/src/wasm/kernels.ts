@@ -206,28 +206,17 @@ class Kernels {
     std: Float32Array,
   ): void {
     const layout = new Layout(this.arena);
-    const pSamples = layout.take(samples.length * 4);
-    const pWeights = layout.take(weights.length * 4);
-    const pMean = layout.take(mean.length * 4);
-    const pStd = layout.take(std.length * 4);
-    const pAcc = layout.take(dim * 8);
+    const [x, w, m, sd] = this.place(layout, [samples, weights], [mean.length, std.length]) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    const acc = layout.take(dim * 8);
     this.reserve(layout.end);
-    this.put(pSamples, samples);
-    this.put(pWeights, weights);
-    this.exports.fitForward(
-      pSamples,
-      pWeights,
-      batch,
-      count,
-      dim,
-      k,
-      Math.fround(minStd * minStd),
-      pMean,
-      pStd,
-      pAcc,
-    );
-    this.get(pMean, mean);
-    this.get(pStd, std);
+    this.exports.fitForward(x, w, batch, count, dim, k, Math.fround(minStd * minStd), m, sd, acc);
+    this.get(m, mean);
+    this.get(sd, std);
   }
 
   fitBackward(
@@ -246,18 +235,25 @@ class Kernels {
     dWeights: Float32Array,
   ): void {
     const layout = new Layout(this.arena);
-    const inputs = [samples, weights, mean, std, dMean, dStd].map((values) => {
-      const at = layout.take(values.length * 4);
-      return { at, values };
-    });
-    const pdSamples = layout.take(dSamples.length * 4);
-    const pdWeights = layout.take(dWeights.length * 4);
-    const pScratch = layout.take(dim * 32);
+    const at = this.place(
+      layout,
+      [samples, weights, mean, std, dMean, dStd],
+      [dSamples.length, dWeights.length],
+    );
+    const [x, w, m, sd, dm, ds, dx, dw] = at as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const scratch = layout.take(dim * 32);
     this.reserve(layout.end);
-    for (const { at, values } of inputs) this.put(at, values);
-    const [s, w, m, sd, dm, ds] = inputs.map((x) => x.at) as [number, number, number, number, number, number];
     this.exports.fitBackward(
-      s,
+      x,
       w,
       m,
       sd,
@@ -268,12 +264,12 @@ class Kernels {
       dim,
       k,
       Math.fround(minStd * minStd),
-      pdSamples,
-      pdWeights,
-      pScratch,
+      dx,
+      dw,
+      scratch,
     );
-    this.get(pdSamples, dSamples);
-    this.get(pdWeights, dWeights);
+    this.get(dx, dSamples);
+    this.get(dw, dWeights);
   }
 }
 
