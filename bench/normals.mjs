@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, timed } from './timing.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const requireFromTfjs = createRequire(join(root, 'packages', 'tfjs', 'package.json'));
@@ -16,22 +17,16 @@ const { createTfjsBackend } = await import(join(root, 'packages', 'tfjs', 'dist'
 await tf.setBackend('cpu');
 const backend = createTfjsBackend(tf);
 const size = 204800;
-const timed = (fn) => {
-  const t0 = performance.now();
-  tf.dispose(fn());
-  return performance.now() - t0;
-};
 const ours = [];
 const theirs = [];
 for (let i = 0; i < 35; i++) {
-  const a = timed(() => backend.randomNormal([size], i + 1));
-  const b = timed(() => tf.randomNormal([size], 0, 1, 'float32', i + 1));
+  const a = timed(() => tf.dispose(backend.randomNormal([size], i + 1)));
+  const b = timed(() => tf.dispose(tf.randomNormal([size], 0, 1, 'float32', i + 1)));
   if (i >= 5) {
     ours.push(a);
     theirs.push(b);
   }
 }
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 console.log(
   JSON.stringify({
     draws: size,

@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, timed } from './timing.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const requireFromTfjs = createRequire(join(root, 'packages', 'tfjs', 'package.json'));
@@ -29,8 +30,6 @@ const B = 64;
 const S = 100;
 const NX = 32;
 const ITERATIONS = 10;
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function timeTfjs() {
   const q3 = tf.reshape(tf.add(tf.randomUniform([B, NX], 0, 1, 'float32', 11), 0.5), [B, 1, NX]);
@@ -55,11 +54,6 @@ function timeTfjs() {
     value.dataSync();
     for (const g of grads) g.dataSync();
     tf.dispose([value, ...grads]);
-  };
-  const timed = (fn) => {
-    const t0 = performance.now();
-    fn();
-    return performance.now() - t0;
   };
   for (let i = 0; i < 2; i++) {
     fwd();

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES } from './configs.mjs';
+import { median, timed } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -171,18 +172,7 @@ function parseArgs(argv) {
 // --------------------------------------------------------------------------
 // Helpers
 // --------------------------------------------------------------------------
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const round3 = (x) => Math.round(x * 1000) / 1000;
-
-function timed(fn) {
-  const t0 = performance.now();
-  fn();
-  return performance.now() - t0;
-}
 
 /** Peak resident set size of this process (VmHWM), in bytes; null where /proc is missing. */
 function peakRss() {

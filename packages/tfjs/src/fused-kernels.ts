@@ -190,80 +190,61 @@ const scoresGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   return infos[0] as TensorInfo;
 };
 
-function sampleShape(
-  noise: TensorInfo,
-  lower: TensorInfo,
-  upper: TensorInfo,
+/**
+ * The inputs of the sampling kernels as float32 views, with their shapes.
+ * Call it after allocating the outputs (an allocation may move the heap).
+ */
+function sampleInputs(
+  b: KernelBackend,
+  inputs: tfjs.NamedTensorInfoMap,
   attrs: tfjs.NamedAttrMap | undefined,
-): SampleShape {
+) {
+  const noise = input(inputs, 'noise');
+  const lower = input(inputs, 'lower');
+  const upper = input(inputs, 'upper');
   const [batch = 0, samples = 0, dim = 0] = noise.shape;
-  return {
+  const shape: SampleShape = {
     batch,
     samples,
     dim,
     lowerRows: bool(attrs, 'hasLower') ? (lower.shape[0] ?? 1) : 0,
     upperRows: bool(attrs, 'hasUpper') ? (upper.shape[0] ?? 1) : 0,
   };
+  return {
+    mean: read(b, input(inputs, 'mean')),
+    std: read(b, input(inputs, 'std')),
+    noise: read(b, noise),
+    lower: read(b, lower),
+    upper: read(b, upper),
+    shape,
+  };
 }
 
 const sampleKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as KernelBackend;
-  const noise = input(inputs, 'noise');
-  const lower = input(inputs, 'lower');
-  const upper = input(inputs, 'upper');
-  const { infos, views } = allocate(b, [dims(noise)]);
-  sampleForward(
-    read(b, input(inputs, 'mean')),
-    read(b, input(inputs, 'std')),
-    read(b, noise),
-    read(b, lower),
-    read(b, upper),
-    sampleShape(noise, lower, upper, attrs),
-    views[0] as Float32Array,
-  );
+  const { infos, views } = allocate(b, [dims(input(inputs, 'noise'))]);
+  const x = sampleInputs(b, inputs, attrs);
+  sampleForward(x.mean, x.std, x.noise, x.lower, x.upper, x.shape, views[0] as Float32Array);
   return infos[0] as TensorInfo;
 };
 
 const sampleGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as KernelBackend;
-  const mean = input(inputs, 'mean');
-  const std = input(inputs, 'std');
-  const noise = input(inputs, 'noise');
-  const lower = input(inputs, 'lower');
-  const upper = input(inputs, 'upper');
-  const { infos, views } = allocate(b, [dims(mean), dims(std), dims(lower), dims(upper)]);
-  sampleBackwardParams(
-    read(b, input(inputs, 'dy')),
-    read(b, mean),
-    read(b, std),
-    read(b, noise),
-    read(b, lower),
-    read(b, upper),
-    sampleShape(noise, lower, upper, attrs),
-    views[0] as Float32Array,
-    views[1] as Float32Array,
-    views[2] as Float32Array,
-    views[3] as Float32Array,
-  );
+  const shapes = ['mean', 'std', 'lower', 'upper'].map((name) => dims(input(inputs, name)));
+  const { infos, views } = allocate(b, shapes);
+  const x = sampleInputs(b, inputs, attrs);
+  const [dMean, dStd, dLower, dUpper] = views as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const dy = read(b, input(inputs, 'dy'));
+  sampleBackwardParams(dy, x.mean, x.std, x.noise, x.lower, x.upper, x.shape, dMean, dStd, dLower, dUpper);
   return infos;
 };
 
 const sampleGradNoiseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as KernelBackend;
-  const noise = input(inputs, 'noise');
-  const lower = input(inputs, 'lower');
-  const upper = input(inputs, 'upper');
-  const { infos, views } = allocate(b, [dims(noise)]);
-  sampleBackwardNoise(
-    read(b, input(inputs, 'dy')),
-    read(b, input(inputs, 'mean')),
-    read(b, input(inputs, 'std')),
-    read(b, noise),
-    read(b, lower),
-    read(b, upper),
-    sampleShape(noise, lower, upper, attrs),
-    views[0] as Float32Array,
-  );
+  const { infos, views } = allocate(b, [dims(input(inputs, 'noise'))]);
+  const x = sampleInputs(b, inputs, attrs);
+  const dy = read(b, input(inputs, 'dy'));
+  sampleBackwardNoise(dy, x.mean, x.std, x.noise, x.lower, x.upper, x.shape, views[0] as Float32Array);
   return infos[0] as TensorInfo;
 };
 

@@ -4,13 +4,14 @@
 // products several times slower than an explicit transpose followed by a
 // plain product (the plain one goes to XNNPACK). The maths is the same:
 // for C = A·B with upstream gradient G, dA = G·Bᵀ and dB = Aᵀ·G.
+import { describeValue, formatShape } from '@dcem/lml';
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from './backend.js';
 
 type Tensor2D = tfjs.Tensor2D;
 
 function describeShape(x: unknown): string {
-  return x instanceof tfjs.Tensor ? `a tensor of shape [${x.shape.join(', ')}]` : String(x);
+  return x instanceof tfjs.Tensor ? `a tensor of shape ${formatShape(x.shape)}` : describeValue(x);
 }
 
 function checkMatrix(name: string, x: unknown): asserts x is Tensor2D {
@@ -73,7 +74,7 @@ export function matMul(a: Tensor, b: Tensor): Tensor2D {
   checkMatrix('b', b);
   if (a.shape[1] !== b.shape[0]) {
     throw new RangeError(
-      `matMul: the columns of a must match the rows of b, received a [${a.shape.join(', ')}] and b [${b.shape.join(', ')}]`,
+      `matMul: the columns of a must match the rows of b, received a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`,
     );
   }
   return tfjs.engine().isTapeOn() ? matMulTaped(a, b) : tfjs.matMul(a, b);

@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { runCartpoleEmbed } from '../cartpole-embed.js';
+import { type CartpoleEmbedSettings, runCartpoleEmbed } from '../cartpole-embed.js';
 import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
 
 /** Parses a comma-separated list of numbers that each pass `check`. */
@@ -28,21 +28,9 @@ function tauFlag(flag: string) {
   };
 }
 
-interface CartpoleEmbedFlags extends CommonOptions {
-  latent: number;
-  tau: number;
-  seeds: number;
-  iterations: number;
-  table: boolean;
-  tableLatents: number[];
-  tableTaus: number[];
-  tableSeeds: number;
-  tableIterations?: number;
-  validateEvery: number;
-  batch: number;
-  learningRate: number;
-  validationCount: number;
-}
+/** The parsed flags: the common ones and the settings of {@link runCartpoleEmbed} (`--table-iterations` defaults to `--iterations`). */
+type CartpoleEmbedFlags = CommonOptions &
+  Omit<CartpoleEmbedSettings, 'tableIterations'> & { tableIterations?: number };
 
 /** `dcem cartpole-embed`: the paper's latent action embedding study on the cart-pole. */
 export function registerCartpoleEmbed(program: Command): void {
@@ -97,21 +85,10 @@ export function registerCartpoleEmbed(program: Command): void {
         throw new InvalidArgumentError(`--learning-rate must be > 0, received ${opts.learningRate}`);
       }
       const ctx = await createContext(opts);
+      const { backend, out, quiet, json, ...settings } = opts;
       const result = await runCartpoleEmbed(ctx, {
-        latent: opts.latent,
-        tau: opts.tau,
-        seeds: opts.seeds,
-        iterations: opts.iterations,
-        table: opts.table,
-        tableLatents: opts.tableLatents,
-        tableTaus: opts.tableTaus,
-        tableSeeds: opts.tableSeeds,
+        ...settings,
         tableIterations: opts.tableIterations ?? opts.iterations,
-        validateEvery: opts.validateEvery,
-        batch: opts.batch,
-        learningRate: opts.learningRate,
-        validationCount: opts.validationCount,
-        seed: opts.seed,
       });
       if (opts.json) {
         console.log(

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
-import { runPendulum } from '../pendulum.js';
+import { type PendulumSettings, runPendulum } from '../pendulum.js';
 
 /** Parses `--temperature`: a number > 0, or `none` for vanilla CEM. */
 export function temperatureFlag(flag: string) {
@@ -14,18 +14,8 @@ export function temperatureFlag(flag: string) {
   };
 }
 
-interface PendulumFlags extends CommonOptions {
-  count: number;
-  horizon: number;
-  samples: number;
-  elites: number;
-  iterations: number;
-  initStd: number;
-  tolerance: number;
-  temperature: number | null;
-  mode: 'open-loop' | 'mpc';
-  mpcSteps: number;
-}
+/** The parsed flags: the common ones and the settings of {@link runPendulum}. */
+type PendulumFlags = CommonOptions & PendulumSettings;
 
 /** `dcem pendulum`: the swing-up example of the DCEM repository's notebook. */
 export function registerPendulum(program: Command): void {
@@ -68,19 +58,8 @@ export function registerPendulum(program: Command): void {
         );
       }
       const ctx = await createContext(opts);
-      const result = await runPendulum(ctx, {
-        count: opts.count,
-        horizon: opts.horizon,
-        samples: opts.samples,
-        elites: opts.elites,
-        iterations: opts.iterations,
-        initStd: opts.initStd,
-        tolerance: opts.tolerance,
-        temperature: opts.temperature,
-        mode: opts.mode,
-        mpcSteps: opts.mpcSteps,
-        seed: opts.seed,
-      });
+      const { backend, out, quiet, json, ...settings } = opts;
+      const result = await runPendulum(ctx, settings);
       if (opts.json) console.log(JSON.stringify({ backend: ctx.backend, ...result }));
       ctx.log(`results: ${result.files.join(', ')}`);
     });

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { checkRegressionModel, type RegressionModelName } from '@dcem/tasks';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CommonOptions, createContext, integerFlag, withCommonOptions } from '../context.js';
-import { checkWritable, runRegression } from '../regression.js';
+import { checkWritable, type RegressionRunOptions, runRegression } from '../regression.js';
 
 /** Parses `--models dcem,gd`: known names only, no repeats. */
 export function parseModels(value: string): RegressionModelName[] {
@@ -32,19 +32,9 @@ function positiveFlag(flag: string) {
   };
 }
 
-interface RegressionFlags extends CommonOptions {
-  updates: number;
-  models: RegressionModelName[];
-  batchSize: number;
-  innerUpdates: number;
-  learningRate: number;
-  evalEvery: number;
-  hiddenSize: number;
-  ablationMax: number;
-  ablationSeeds: number;
-  checkpointEvery: number;
-  resume: boolean;
-}
+/** The parsed flags: the common ones and the study's settings of {@link runRegression}. */
+type RegressionFlags = CommonOptions &
+  Omit<RegressionRunOptions, 'surfaceGrid' | 'out' | 'backend' | 'log' | 'interactive' | 'command'>;
 
 /** `dcem regression`: the paper's energy-based regression study (DCEM vs unrolled GD). */
 export function registerRegression(program: Command): void {
@@ -123,19 +113,9 @@ export function registerRegression(program: Command): void {
       const out = resolve(opts.out);
       checkWritable(out);
       const ctx = await createContext(opts);
+      const { backend, out: _out, quiet, json, ...settings } = opts;
       const summary = await runRegression({
-        models: opts.models,
-        updates: opts.updates,
-        seed: opts.seed,
-        batchSize: opts.batchSize,
-        innerUpdates: opts.innerUpdates,
-        learningRate: opts.learningRate,
-        evalEvery: opts.evalEvery,
-        hiddenSize: opts.hiddenSize,
-        ablationMax: opts.ablationMax,
-        ablationSeeds: opts.ablationSeeds,
-        checkpointEvery: opts.checkpointEvery,
-        resume: opts.resume,
+        ...settings,
         out,
         backend: ctx.backend,
         log: ctx.log,

@@ -1,4 +1,4 @@
-import { matMul as explicitMatMul } from '@dcem/tfjs';
+import { matMul } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { hash32, STREAM } from './random.js';
 import { checkInteger, checkObject, describe } from './validate.js';
@@ -125,26 +125,19 @@ export function energyMlpShapes(
   return shapes;
 }
 
-type Binary = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 type Unary = (a: tf.Tensor) => tf.Tensor;
 
 /**
- * The two kernels of the network with hand-written gradients (internal).
- *
- * - `matMul(a, b)` = a·b whose gradient transposes explicitly
- *   (da = g·transpose(b), db = transpose(a)·g): tfjs's own matMul gradient
- *   uses `transposeA`/`transposeB`, which the wasm backend runs about 5–10×
- *   slower than a plain product of the same size.
- * - `softplus(a)` = relu(a) − log σ(|a|) (exact: log(1 + eᵃ) = max(a, 0) +
- *   log(1 + e^−|a|) and σ(|a|) ∈ [½, 1) never underflows), with gradient
- *   σ(a)·g; it is faster than tfjs's softplus kernel on wasm and cpu.
- *
- * Both are first-order custom gradients: the unrolled-GD path only needs the
- * first derivative of a graph that already contains ∂E/∂y as explicit ops.
+ * softplus(a) = relu(a) − log σ(|a|) with gradient σ(a)·g (internal). It is
+ * exact (log(1 + eᵃ) = max(a, 0) + log(1 + e^−|a|), and σ(|a|) ∈ [½, 1)
+ * never underflows) and faster than tfjs's softplus kernel on wasm and cpu.
+ * The network's products are `matMul` of @dcem/tfjs, whose backward pass
+ * transposes explicitly (fast on wasm). Both are first-order custom
+ * gradients: the unrolled-GD path only needs the first derivative of a
+ * graph that already contains ∂E/∂y as explicit ops.
  */
-function makeKernels(): { matMul: Binary; softplus: Unary } {
-  const matMul: Binary = explicitMatMul;
-  const softplus = tf.customGrad((a, save) => {
+function makeSoftplus(): Unary {
+  return tf.customGrad((a, save) => {
     const x = a as tf.Tensor;
     (save as tf.GradSaveFunc)([x]);
     return {
@@ -152,7 +145,6 @@ function makeKernels(): { matMul: Binary; softplus: Unary } {
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sigmoid(saved[0] as tf.Tensor)),
     };
   }) as Unary;
-  return { matMul, softplus };
 }
 
 /**
@@ -192,7 +184,7 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
     }),
   );
   const weightNames = shapes.map((s) => s.name);
-  const { matMul, softplus } = makeKernels();
+  const softplus = makeSoftplus();
   const kernel = (l: number) => variables[2 * l] as tf.Variable;
   const bias = (l: number) => variables[2 * l + 1] as tf.Variable;
 

@@ -6,6 +6,7 @@
 import {
   fitBackward as fitBackwardJs,
   fitForward as fitForwardJs,
+  type SampleShape,
   sampleBackwardParams as sampleBackwardParamsJs,
   sampleForward as sampleForwardJs,
 } from '../fused-math.js';
@@ -278,8 +279,8 @@ let enabled = true;
 
 function load(): Kernels | null {
   try {
-    // Synchronous compilation: the module is small (about 2 KB, below the
-    // 4 KB browsers allow on the main thread).
+    // Synchronous compilation: the module is small (below the 4 KB browsers
+    // allow on the main thread; a test keeps it there).
     const module = new WebAssembly.Module(decode(KERNELS_WASM_BASE64));
     const instance = new WebAssembly.Instance(module, {
       host: { exp: Math.exp, log: Math.log },
@@ -321,45 +322,57 @@ export function fillNormals(out: Float32Array, states: Uint32Array): void {
   else k.normals(out, states);
 }
 
-/** {@link fitForwardJs} (arguments and results the same), in WebAssembly where possible. */
-export function fitForward(...args: Parameters<typeof fitForwardJs>): void {
-  const k = wasm();
-  const [samples, weights] = args;
-  if (k === undefined || !(samples instanceof Float32Array) || !(weights instanceof Float32Array)) {
-    fitForwardJs(...args);
-    return;
-  }
-  k.fitForward(
-    samples,
-    weights,
-    ...(args.slice(2) as [number, number, number, number, number, Float32Array, Float32Array]),
-  );
+/** {@link fitForwardJs} on float32 arrays (same arguments and results), in WebAssembly where possible. */
+export function fitForward(
+  samples: Float32Array,
+  weights: Float32Array,
+  batch: number,
+  count: number,
+  dim: number,
+  k: number,
+  minStd: number,
+  mean: Float32Array,
+  std: Float32Array,
+): void {
+  const kernels = wasm();
+  if (kernels === undefined) fitForwardJs(samples, weights, batch, count, dim, k, minStd, mean, std);
+  else kernels.fitForward(samples, weights, batch, count, dim, k, minStd, mean, std);
 }
 
-/** {@link fitBackwardJs} (arguments and results the same), in WebAssembly where possible. */
-export function fitBackward(...args: Parameters<typeof fitBackwardJs>): void {
-  const k = wasm();
-  const arrays = args.slice(0, 6);
-  if (k === undefined || !arrays.every((a) => a instanceof Float32Array)) {
-    fitBackwardJs(...args);
-    return;
-  }
-  const [s, w, m, sd, dm, ds, batch, count, dim, kk, minStd, dSamples, dWeights] = args as [
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    number,
-    number,
-    number,
-    number,
-    number,
-    Float32Array,
-    Float32Array,
-  ];
-  k.fitBackward(s, w, m, sd, dm, ds, batch, count, dim, kk, minStd, dSamples, dWeights);
+/** {@link fitBackwardJs} on float32 arrays (same arguments and results), in WebAssembly where possible. */
+export function fitBackward(
+  samples: Float32Array,
+  weights: Float32Array,
+  mean: Float32Array,
+  std: Float32Array,
+  dMean: Float32Array,
+  dStd: Float32Array,
+  batch: number,
+  count: number,
+  dim: number,
+  k: number,
+  minStd: number,
+  dSamples: Float32Array,
+  dWeights: Float32Array,
+): void {
+  const kernels = wasm();
+  const args = [
+    samples,
+    weights,
+    mean,
+    std,
+    dMean,
+    dStd,
+    batch,
+    count,
+    dim,
+    k,
+    minStd,
+    dSamples,
+    dWeights,
+  ] as const;
+  if (kernels === undefined) fitBackwardJs(...args);
+  else kernels.fitBackward(...args);
 }
 
 /** Whether the sampling kernels below run in WebAssembly for an unbounded call. */
@@ -367,36 +380,44 @@ export function wasmSampling(): boolean {
   return wasm() !== undefined;
 }
 
-/** {@link sampleForwardJs} (arguments and results the same), in WebAssembly where possible (no bounds). */
-export function sampleForward(...args: Parameters<typeof sampleForwardJs>): void {
-  const [mean, std, noise, , , shape, out] = args;
-  const k = wasm();
-  if (
-    k === undefined ||
-    shape.lowerRows !== 0 ||
-    shape.upperRows !== 0 ||
-    !(mean instanceof Float32Array && std instanceof Float32Array && noise instanceof Float32Array)
-  ) {
-    sampleForwardJs(...args);
-    return;
+/** {@link sampleForwardJs} on float32 arrays (same arguments and results), in WebAssembly where possible (no bounds). */
+export function sampleForward(
+  mean: Float32Array,
+  std: Float32Array,
+  noise: Float32Array,
+  lower: Float32Array,
+  upper: Float32Array,
+  shape: SampleShape,
+  out: Float32Array,
+): void {
+  const kernels = wasm();
+  if (kernels === undefined || shape.lowerRows !== 0 || shape.upperRows !== 0) {
+    sampleForwardJs(mean, std, noise, lower, upper, shape, out);
+  } else {
+    kernels.sampleForward(mean, std, noise, shape.batch, shape.samples, shape.dim, out);
   }
-  k.sampleForward(mean, std, noise, shape.batch, shape.samples, shape.dim, out);
 }
 
-/** {@link sampleBackwardParamsJs} (arguments and results the same), in WebAssembly where possible (no bounds). */
-export function sampleBackwardParams(...args: Parameters<typeof sampleBackwardParamsJs>): void {
-  const [dx, , , noise, , , shape, dMean, dStd, dLower, dUpper] = args;
-  const k = wasm();
-  if (
-    k === undefined ||
-    shape.lowerRows !== 0 ||
-    shape.upperRows !== 0 ||
-    !(dx instanceof Float32Array && noise instanceof Float32Array)
-  ) {
-    sampleBackwardParamsJs(...args);
+/** {@link sampleBackwardParamsJs} on float32 arrays (same arguments and results), in WebAssembly where possible (no bounds). */
+export function sampleBackwardParams(
+  dx: Float32Array,
+  mean: Float32Array,
+  std: Float32Array,
+  noise: Float32Array,
+  lower: Float32Array,
+  upper: Float32Array,
+  shape: SampleShape,
+  dMean: Float32Array,
+  dStd: Float32Array,
+  dLower: Float32Array,
+  dUpper: Float32Array,
+): void {
+  const kernels = wasm();
+  if (kernels === undefined || shape.lowerRows !== 0 || shape.upperRows !== 0) {
+    sampleBackwardParamsJs(dx, mean, std, noise, lower, upper, shape, dMean, dStd, dLower, dUpper);
     return;
   }
-  k.sampleBackward(dx, noise, shape.batch, shape.samples, shape.dim, dMean, dStd);
+  kernels.sampleBackward(dx, noise, shape.batch, shape.samples, shape.dim, dMean, dStd);
   dLower.fill(0);
   dUpper.fill(0);
 }
