@@ -42,7 +42,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise<void>((resolve) => server?.httpServer.close(() => resolve()));
+  // Without a server (the set-up failed before starting it) there is nothing to close.
+  if (server !== undefined) await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
 });
 
 /** Counts canvas pixels close to a colour (the sample and elite dots are drawn in fixed colours). */
