@@ -201,13 +201,7 @@ export class Simulation {
   /** Whether qpos, qvel or qacc hold a NaN or a value beyond MuJoCo's 1e10 bound. */
   diverged(): boolean {
     const { qpos, qvel, qacc } = this.v;
-    for (const a of [qpos, qvel, qacc]) {
-      for (let i = 0; i < a.length; i++) {
-        const x = a[i] as number;
-        if (!(x <= MAX_VALUE && x >= -MAX_VALUE)) return true;
-      }
-    }
-    return false;
+    return bad(qpos) || bad(qvel) || bad(qacc);
   }
 
   /** Copies MuJoCo's integration state into a new array. */
@@ -250,6 +244,15 @@ export class Simulation {
     this.data.delete();
     this.model.delete();
   }
+}
+
+/** Whether an array holds a NaN or a value beyond ±1e10 (MuJoCo's `mju_isBad`). */
+function bad(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    if (!(x <= MAX_VALUE && x >= -MAX_VALUE)) return true;
+  }
+  return false;
 }
 
 /** Reads the 3×3 rotation matrix entry (row r, column c) of object `id` from a flat xmat array. */

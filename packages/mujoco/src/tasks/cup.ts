@@ -74,7 +74,7 @@ export const cupCatch: TaskDefinition = {
     { name: 'position', size: 4 },
     { name: 'velocity', size: 4 },
   ],
-  view: { plane: 'xz', size: [1.0, 0.9], center: [0, 0.45] },
+  view: { plane: 'xz', size: [1.0, 0.9], center: [0, 0.42] },
   initialize(sim, random) {
     // A collision-free random ball position (x ∈ U(−0.2, 0.2), z ∈ U(0.2, 0.5) on the ball's slides).
     for (let attempt = 0; attempt < 1000; attempt++) {

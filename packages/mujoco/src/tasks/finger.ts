@@ -97,7 +97,7 @@ export const fingerSpin: TaskDefinition = {
     { name: 'velocity', size: 3 },
     { name: 'touch', size: 2 },
   ],
-  view: { plane: 'xz', size: [0.9, 0.6], center: [0, 0.32] },
+  view: { plane: 'xz', size: [0.9, 0.66], center: [0, 0.3] },
   initialize: randomJointsWithoutContact,
   reward(sim) {
     const v = sim.v.sensordata[S.hingeVel] as number;
