@@ -57,6 +57,26 @@ export interface TaskDefinition {
   writeParams?(sim: Simulation, params: Float64Array): void;
 }
 
+/**
+ * Each task's model compiled from its MJCF once per runtime (the compiler
+ * takes tens of milliseconds; copying a compiled model, under one). The
+ * templates live as long as the thread.
+ */
+const templates = new WeakMap<Runtime, Map<string, MjModel>>();
+function compiledModel(runtime: Runtime, task: TaskDefinition): MjModel {
+  let byTask = templates.get(runtime);
+  if (byTask === undefined) {
+    byTask = new Map();
+    templates.set(runtime, byTask);
+  }
+  let model = byTask.get(task.name);
+  if (model === undefined) {
+    model = runtime.mj.MjModel.from_xml_string(task.xml);
+    byTask.set(task.name, model);
+  }
+  return model;
+}
+
 /** Live views into the data (re-created when the WebAssembly memory grows). */
 interface Views {
   qpos: Float64Array;
@@ -91,7 +111,7 @@ export class Simulation {
   constructor(runtime: Runtime, task: TaskDefinition) {
     this.mj = runtime.mj;
     this.task = task;
-    this.model = this.mj.MjModel.from_xml_string(task.xml);
+    this.model = new this.mj.MjModel(compiledModel(runtime, task));
     try {
       this.data = new this.mj.MjData(this.model);
     } catch (error) {
