@@ -15,7 +15,8 @@ export function withPosVel(env: MujocoEnv, state: EnvState, qpos: number[], qvel
 }
 
 /** Capsule mass at density 1000 kg/m³: ρ(πr²L + 4/3 πr³) for a cylinder of length L with two hemispherical caps. */
-export const capsule = (r: number, length: number) => 1000 * (Math.PI * r * r * length + (4 / 3) * Math.PI * r ** 3);
+export const capsule = (r: number, length: number) =>
+  1000 * (Math.PI * r * r * length + (4 / 3) * Math.PI * r ** 3);
 /** Sphere mass at density 1000 kg/m³. */
 export const sphere = (r: number) => 1000 * (4 / 3) * Math.PI * r ** 3;
 /** Cylinder mass at density 1000 kg/m³. */

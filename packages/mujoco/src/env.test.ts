@@ -5,7 +5,10 @@ import { loadRuntime } from './runtime.js';
 import { TASK_NAMES, type TaskName } from './tasks/index.js';
 
 /** The suite's documented numbers: physics and control time steps, action and observation sizes. */
-const SUITE: Record<TaskName, { timestep: number; control: number; actionDim: number; observationSize: number }> = {
+const SUITE: Record<
+  TaskName,
+  { timestep: number; control: number; actionDim: number; observationSize: number }
+> = {
   'cartpole-swingup': { timestep: 0.01, control: 0.01, actionDim: 1, observationSize: 5 },
   'reacher-easy': { timestep: 0.02, control: 0.02, actionDim: 2, observationSize: 6 },
   'cheetah-run': { timestep: 0.01, control: 0.01, actionDim: 6, observationSize: 17 },
@@ -27,7 +30,8 @@ const MASS: Record<TaskName, number> = {
     capsule(0.03, 0.031) +
     2 * capsule(0.04, 0.18) +
     cylinder(0.02, 0.09),
-  'cup-catch': capsule(0.008, 0.075) * 2 + capsule(0.008, Math.SQRT2 * 0.025) * 2 + capsule(0.008, 0.05) + sphere(0.025),
+  'cup-catch':
+    capsule(0.008, 0.075) * 2 + capsule(0.008, Math.SQRT2 * 0.025) * 2 + capsule(0.008, 0.05) + sphere(0.025),
 };
 
 describe('makeEnv: the suite’s documented numbers', () => {
@@ -109,7 +113,10 @@ describe('an undamped hinge conserves energy', () => {
       mj.mj_resetData(model, data);
       (data.qpos as Float64Array)[1] = Math.PI / 2;
       mj.mj_forward(model, data);
-      const energy = () => (data.energy as Float64Array)[0] + (data.energy as Float64Array)[1];
+      const energy = () => {
+        const e = data.energy as Float64Array;
+        return (e[0] as number) + (e[1] as number);
+      };
       const e0 = energy();
       let worst = 0;
       for (let i = 0; i < 1000; i++) {
@@ -177,7 +184,10 @@ describe('episodes and randomisation', () => {
       walker.reset();
       const wq = simulationOf(walker).v.qpos;
       expect(Math.abs(wq[2] as number)).toBeLessThanOrEqual(Math.PI); // rooty ∈ [−π, π)
-      for (const j of [3, 6]) expect((wq[j] as number) >= (-20 * Math.PI) / 180 && (wq[j] as number) <= (100 * Math.PI) / 180).toBe(true);
+      for (const j of [3, 6])
+        expect((wq[j] as number) >= (-20 * Math.PI) / 180 && (wq[j] as number) <= (100 * Math.PI) / 180).toBe(
+          true,
+        );
     }
     for (const e of [cart, reacher, walker]) e.dispose();
   });
@@ -199,8 +209,16 @@ describe('bad input leaves the simulation untouched', () => {
     const cases: [unknown, RegExp, typeof Error][] = [
       [[0, 0, 0], /action must have length 6 for cheetah-run, received length 3/, RangeError],
       [[0, 0, Number.NaN, 0, 0, 0], /action\[2\] must be a finite number, received NaN/, RangeError],
-      [[0, 0, 0, 0, 0, Number.POSITIVE_INFINITY], /action\[5\] must be a finite number, received Infinity/, RangeError],
-      [[0, Number.NEGATIVE_INFINITY, 0, 0, 0, 0], /action\[1\] must be a finite number, received -Infinity/, RangeError],
+      [
+        [0, 0, 0, 0, 0, Number.POSITIVE_INFINITY],
+        /action\[5\] must be a finite number, received Infinity/,
+        RangeError,
+      ],
+      [
+        [0, Number.NEGATIVE_INFINITY, 0, 0, 0, 0],
+        /action\[1\] must be a finite number, received -Infinity/,
+        RangeError,
+      ],
       [[0, 0, 0, 1.5, 0, 0], /action\[3\] must be in \[-1, 1\]/, RangeError],
       [[0, 0, 0, '1', 0, 0], /action\[3\] must be a number/, TypeError],
       [undefined, /action must be an array of 6 numbers/, TypeError],
@@ -219,12 +237,20 @@ describe('bad input leaves the simulation untouched', () => {
     const env = await makeEnv('reacher-easy');
     const state = env.getState();
     const before = Array.from(env.getState().physics);
-    expect(() => env.setState({ ...state, task: 'cheetah-run' })).toThrow(/state.task must be "reacher-easy"/);
-    expect(() => env.setState({ ...state, physics: state.physics.subarray(1) })).toThrow(/state.physics must have length/);
+    expect(() => env.setState({ ...state, task: 'cheetah-run' })).toThrow(
+      /state.task must be "reacher-easy"/,
+    );
+    expect(() => env.setState({ ...state, physics: state.physics.subarray(1) })).toThrow(
+      /state.physics must have length/,
+    );
     const nan = Float64Array.from(state.physics);
     nan[3] = Number.NaN;
-    expect(() => env.setState({ ...state, physics: nan })).toThrow(/state.physics\[3\] must be finite, received NaN/);
-    expect(() => env.setState({ ...state, params: new Float64Array(1) })).toThrow(/state.params must have length 2/);
+    expect(() => env.setState({ ...state, physics: nan })).toThrow(
+      /state.physics\[3\] must be finite, received NaN/,
+    );
+    expect(() => env.setState({ ...state, params: new Float64Array(1) })).toThrow(
+      /state.params must have length 2/,
+    );
     expect(Array.from(env.getState().physics)).toEqual(before);
     env.dispose();
     expect(() => env.step([0, 0])).toThrow(/after dispose/);

@@ -92,13 +92,20 @@ export interface MujocoEnv {
 }
 
 /** Checks that `state` is a valid {@link EnvState} for `task` with the given sizes. */
-export function assertState(name: string, state: unknown, task: TaskDefinition, physicsSize: number): asserts state is EnvState {
+export function assertState(
+  name: string,
+  state: unknown,
+  task: TaskDefinition,
+  physicsSize: number,
+): asserts state is EnvState {
   if (state === null || typeof state !== 'object') {
     throw new TypeError(`${name} must be an EnvState object, received ${describeValue(state)}`);
   }
   const s = state as Partial<EnvState>;
   if (s.task !== task.name) {
-    throw new RangeError(`${name}.task must be ${JSON.stringify(task.name)}, received ${describeValue(s.task)}`);
+    throw new RangeError(
+      `${name}.task must be ${JSON.stringify(task.name)}, received ${describeValue(s.task)}`,
+    );
   }
   for (const [field, size] of [
     ['physics', physicsSize],
@@ -184,10 +191,14 @@ class Env implements MujocoEnv {
   step(action: ArrayLike<number>): StepResult {
     const sim = this.live('step');
     if (action === null || typeof action !== 'object' || typeof action.length !== 'number') {
-      throw new TypeError(`action must be an array of ${this.actionDim} numbers, received ${describeValue(action)}`);
+      throw new TypeError(
+        `action must be an array of ${this.actionDim} numbers, received ${describeValue(action)}`,
+      );
     }
     if (action.length !== this.actionDim) {
-      throw new RangeError(`action must have length ${this.actionDim} for ${this.name}, received length ${action.length}`);
+      throw new RangeError(
+        `action must have length ${this.actionDim} for ${this.name}, received length ${action.length}`,
+      );
     }
     assertActions(action, 0, this.actionDim, (i) => `action[${i}]`);
     let reward = 0;
@@ -206,7 +217,12 @@ class Env implements MujocoEnv {
 
   getState(): EnvState {
     const sim = this.live('getState');
-    return { task: this.name, physics: sim.readPhysics(), params: sim.readParams(), controlSteps: this.controlSteps };
+    return {
+      task: this.name,
+      physics: sim.readPhysics(),
+      params: sim.readParams(),
+      controlSteps: this.controlSteps,
+    };
   }
 
   setState(state: EnvState): void {

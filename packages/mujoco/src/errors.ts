@@ -17,18 +17,21 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as Float64Array).length}`;
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name} of length ${(value as Float64Array).length}`;
   if (typeof value === 'function') return 'a function';
   return typeof value === 'object' ? 'an object' : String(value);
 }
 
 /** Throws unless `value` is an integer ≥ `min`. */
 export function assertInteger(name: string, value: unknown, min: number): asserts value is number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, received ${describeValue(value)}`);
+  if (typeof value !== 'number')
+    throw new TypeError(`${name} must be a number, received ${describeValue(value)}`);
   if (!Number.isInteger(value)) {
     throw new TypeError(`${name} must be an integer, received ${describeValue(value)}`);
   }
-  if (value < min) throw new RangeError(`${name} must be an integer ≥ ${min}, received ${describeValue(value)}`);
+  if (value < min)
+    throw new RangeError(`${name} must be an integer ≥ ${min}, received ${describeValue(value)}`);
 }
 
 /** Throws unless `options` is undefined or a plain object whose keys are all in `allowed`. */
@@ -39,7 +42,9 @@ export function assertOptions(name: string, options: unknown, allowed: readonly 
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
-      throw new TypeError(`${name}: unknown option ${JSON.stringify(key)}; valid options are ${allowed.join(', ')}`);
+      throw new TypeError(
+        `${name}: unknown option ${JSON.stringify(key)}; valid options are ${allowed.join(', ')}`,
+      );
     }
   }
 }
@@ -56,7 +61,8 @@ export function assertActions(
 ): void {
   for (let i = 0; i < length; i++) {
     const v = values[offset + i] as number;
-    if (typeof v !== 'number') throw new TypeError(`${what(i)} must be a number, received ${describeValue(v)}`);
+    if (typeof v !== 'number')
+      throw new TypeError(`${what(i)} must be a number, received ${describeValue(v)}`);
     if (!(v >= -1 && v <= 1)) {
       const why = Number.isFinite(v) ? 'in [-1, 1] (actions are not clamped)' : 'a finite number';
       throw new RangeError(`${what(i)} must be ${why}, received ${describeValue(v)}`);

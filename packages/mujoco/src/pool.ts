@@ -99,7 +99,11 @@ class Slot {
   start(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const init: WorkerInit = { task: this.pool.name, wasm: this.pool.wasm };
-      const worker = new Worker(workerUrl(), { workerData: init });
+      // Workers inherit Node's flags, except those that only make sense for the main script.
+      const execArgv = process.execArgv.filter(
+        (a) => !a.startsWith('--input-type') && !a.startsWith('--eval'),
+      );
+      const worker = new Worker(workerUrl(), { workerData: init, execArgv });
       this.worker = worker;
       let started = false;
       worker.on('message', (message: FromWorker) => {
@@ -243,23 +247,35 @@ class Pool implements RolloutPool {
     }
   }
 
-  private validate(states: readonly EnvState[], actions: Float32Array | Float64Array, options: RolloutOptions) {
+  private validate(
+    states: readonly EnvState[],
+    actions: Float32Array | Float64Array,
+    options: RolloutOptions,
+  ) {
     if (!Array.isArray(states) || states.length === 0) {
       throw new TypeError(`states must be a non-empty array of EnvState, received ${describeValue(states)}`);
     }
     const task = taskDefinition(this.name);
-    states.forEach((s, i) => assertState(`states[${i}]`, s, task, this.stateSize));
+    states.forEach((s, i) => {
+      assertState(`states[${i}]`, s, task, this.stateSize);
+    });
     if (!(actions instanceof Float32Array || actions instanceof Float64Array)) {
-      throw new TypeError(`actionSequences must be a Float32Array or Float64Array, received ${describeValue(actions)}`);
+      throw new TypeError(
+        `actionSequences must be a Float32Array or Float64Array, received ${describeValue(actions)}`,
+      );
     }
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`rollout options must be an object with a horizon, received ${describeValue(options)}`);
+      throw new TypeError(
+        `rollout options must be an object with a horizon, received ${describeValue(options)}`,
+      );
     }
     assertOptions('rollout options', options, ['horizon', 'actionDim']);
     assertInteger('options.horizon', options.horizon, 1);
     const m = this.actionDim;
     if (options.actionDim !== undefined && options.actionDim !== m) {
-      throw new RangeError(`options.actionDim must be ${m} for ${this.name}, received ${describeValue(options.actionDim)}`);
+      throw new RangeError(
+        `options.actionDim must be ${m} for ${this.name}, received ${describeValue(options.actionDim)}`,
+      );
     }
     const H = options.horizon;
     const count = actions.length / (H * m);

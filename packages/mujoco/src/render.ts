@@ -28,15 +28,24 @@ type Point = [number, number];
 function hull(points: Point[]): Point[] {
   const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (p.length < 3) return p;
-  const cross = (o: Point, a: Point, b: Point) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const cross = (o: Point, a: Point, b: Point) =>
+    (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
   const lower: Point[] = [];
   for (const q of p) {
-    while (lower.length >= 2 && cross(lower[lower.length - 2] as Point, lower[lower.length - 1] as Point, q) <= 0) lower.pop();
+    while (
+      lower.length >= 2 &&
+      cross(lower[lower.length - 2] as Point, lower[lower.length - 1] as Point, q) <= 0
+    )
+      lower.pop();
     lower.push(q);
   }
   const upper: Point[] = [];
   for (const q of p.reverse()) {
-    while (upper.length >= 2 && cross(upper[upper.length - 2] as Point, upper[upper.length - 1] as Point, q) <= 0) upper.pop();
+    while (
+      upper.length >= 2 &&
+      cross(upper[upper.length - 2] as Point, upper[upper.length - 1] as Point, q) <= 0
+    )
+      upper.pop();
     upper.push(q);
   }
   return lower.slice(0, -1).concat(upper.slice(0, -1));
@@ -110,18 +119,14 @@ function draw(sim: Simulation, width: number): string {
       }
     } else if (type === BOX) {
       const corners: Point[] = [];
-      for (const a of [-1, 1]) for (const b of [-1, 1]) for (const c of [-1, 1]) corners.push(px(g, a * s(0), b * s(1), c * s(2)));
+      for (const a of [-1, 1])
+        for (const b of [-1, 1]) for (const c of [-1, 1]) corners.push(px(g, a * s(0), b * s(1), c * s(2)));
       shapes.push(poly(hull(corners), fill));
     } else if (type === PLANE) {
       // A finite rectangle of half-sizes s(0), s(1) in the plane's own x–y axes (0: unbounded).
       const ex = s(0) > 0 ? s(0) : 1e3;
       const ey = s(1) > 0 ? s(1) : 1e3;
-      const corners = [
-        px(g, -ex, -ey, 0),
-        px(g, ex, -ey, 0),
-        px(g, ex, ey, 0),
-        px(g, -ex, ey, 0),
-      ];
+      const corners = [px(g, -ex, -ey, 0), px(g, ex, -ey, 0), px(g, ex, ey, 0), px(g, -ex, ey, 0)];
       const outline = hull(corners);
       const area = outline.reduce((acc, p, i) => {
         const q = outline[(i + 1) % outline.length] as Point;

@@ -23,7 +23,14 @@ function run(request: RolloutRequest): void {
     const { returns, divergences } = rolloutSequences(sim, request);
     const physicsSteps = request.count * request.horizon * request.actionRepeat * sim.substeps;
     send(
-      { type: 'result', id: request.id, returns, divergences, physicsSteps, busyMs: performance.now() - start },
+      {
+        type: 'result',
+        id: request.id,
+        returns,
+        divergences,
+        physicsSteps,
+        busyMs: performance.now() - start,
+      },
       [returns.buffer as ArrayBuffer],
     );
   } catch (error) {
@@ -34,9 +41,6 @@ function run(request: RolloutRequest): void {
 port.on('message', (message: ToWorker) => {
   if (message.type === 'rollout') run(message);
   else if (message.how === 'exit') process.exit(7);
-  else
-    setTimeout(() => {
-      throw new Error('worker failure requested by a test');
-    });
+  else throw new Error('worker failure requested by a test');
 });
 send({ type: 'ready', stateSize: sim.stateSize, actionDim: sim.nu });

@@ -24,7 +24,10 @@ export interface RolloutSlice {
  * sum them, so that the two agree bit for bit). A sequence whose simulation
  * diverges stops there and returns NaN.
  */
-export function rolloutSequences(sim: Simulation, slice: RolloutSlice): { returns: Float64Array; divergences: number } {
+export function rolloutSequences(
+  sim: Simulation,
+  slice: RolloutSlice,
+): { returns: Float64Array; divergences: number } {
   const { states, perState, first, count, horizon, actionRepeat, actions } = slice;
   const m = sim.nu;
   const returns = new Float64Array(count);

@@ -90,10 +90,7 @@ async function instantiate(given?: WasmModule): Promise<Runtime> {
   const mj = await factory({
     print: capture,
     printErr: capture,
-    instantiateWasm(
-      imports: unknown,
-      done: (instance: WasmInstance, module: WasmModule) => void,
-    ) {
+    instantiateWasm(imports: unknown, done: (instance: WasmInstance, module: WasmModule) => void) {
       void WebAssembly.instantiate(wasm, imports).then((instance) => {
         memory = instance.exports.memory as WasmMemory;
         done(instance, wasm);

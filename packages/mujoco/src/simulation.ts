@@ -123,7 +123,9 @@ export class Simulation {
     const ratio = task.controlTimestep / this.model.opt.timestep;
     this.substeps = Math.round(ratio);
     if (Math.abs(ratio - this.substeps) > 1e-9) {
-      throw new Error(`${task.name}: control time step ${task.controlTimestep} is not a multiple of ${this.model.opt.timestep}`);
+      throw new Error(
+        `${task.name}: control time step ${task.controlTimestep} is not a multiple of ${this.model.opt.timestep}`,
+      );
     }
     this.rk4 = this.model.opt.integrator === RK4;
     this.nu = this.model.nu;

@@ -2,7 +2,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Sigmoid, tolerance } from './tolerance.js';
 
-const ALL: Sigmoid[] = ['gaussian', 'hyperbolic', 'long_tail', 'reciprocal', 'cosine', 'linear', 'quadratic', 'tanh_squared'];
+const ALL: Sigmoid[] = [
+  'gaussian',
+  'hyperbolic',
+  'long_tail',
+  'reciprocal',
+  'cosine',
+  'linear',
+  'quadratic',
+  'tanh_squared',
+];
 
 describe('tolerance (the suite’s rewards.tolerance)', () => {
   it('is 1 inside the bounds and valueAtMargin at distance margin, for every sigmoid', () => {
@@ -35,7 +44,12 @@ describe('tolerance (the suite’s rewards.tolerance)', () => {
   });
 
   it('gives cheetah-run’s 0.5 at 5 m/s and 0 at rest, 1 from 10 m/s', () => {
-    const run = { bounds: [10, Number.POSITIVE_INFINITY] as [number, number], margin: 10, valueAtMargin: 0, sigmoid: 'linear' as const };
+    const run = {
+      bounds: [10, Number.POSITIVE_INFINITY] as [number, number],
+      margin: 10,
+      valueAtMargin: 0,
+      sigmoid: 'linear' as const,
+    };
     expect(tolerance(5, run)).toBe(0.5);
     expect(tolerance(0, run)).toBe(0);
     expect(tolerance(10, run)).toBe(1);

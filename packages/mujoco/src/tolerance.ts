@@ -109,7 +109,9 @@ export function tolerance(x: number, options: ToleranceOptions = {}): number {
   }
   if (!(margin >= 0)) throw new RangeError(`tolerance: margin must be ≥ 0, received ${margin}`);
   if (!SIGMOIDS.includes(sigmoid)) {
-    throw new RangeError(`tolerance: unknown sigmoid ${JSON.stringify(sigmoid)}; valid: ${SIGMOIDS.join(', ')}`);
+    throw new RangeError(
+      `tolerance: unknown sigmoid ${JSON.stringify(sigmoid)}; valid: ${SIGMOIDS.join(', ')}`,
+    );
   }
   const allowsZero = sigmoid === 'linear' || sigmoid === 'cosine' || sigmoid === 'quadratic';
   if (!(allowsZero ? valueAtMargin >= 0 && valueAtMargin < 1 : valueAtMargin > 0 && valueAtMargin < 1)) {

@@ -29,14 +29,62 @@ interface Segment {
 }
 
 const BACK: Segment[] = [
-  { name: 'bthigh', body: '-0.5 0 0', range: [-30, 60], stiffness: 240, damping: 6, geom: { pos: '0.1 0 -0.13', pitch: -218, half: 0.145 }, gear: 120 },
-  { name: 'bshin', body: '0.16 0 -0.25', range: [-50, 50], stiffness: 180, damping: 4.5, geom: { pos: '-0.14 0 -0.07', pitch: -116, half: 0.15 }, gear: 90 },
-  { name: 'bfoot', body: '-0.28 0 -0.14', range: [-230, 50], stiffness: 120, damping: 3, geom: { pos: '0.03 0 -0.097', pitch: -15, half: 0.094 }, gear: 60 },
+  {
+    name: 'bthigh',
+    body: '-0.5 0 0',
+    range: [-30, 60],
+    stiffness: 240,
+    damping: 6,
+    geom: { pos: '0.1 0 -0.13', pitch: -218, half: 0.145 },
+    gear: 120,
+  },
+  {
+    name: 'bshin',
+    body: '0.16 0 -0.25',
+    range: [-50, 50],
+    stiffness: 180,
+    damping: 4.5,
+    geom: { pos: '-0.14 0 -0.07', pitch: -116, half: 0.15 },
+    gear: 90,
+  },
+  {
+    name: 'bfoot',
+    body: '-0.28 0 -0.14',
+    range: [-230, 50],
+    stiffness: 120,
+    damping: 3,
+    geom: { pos: '0.03 0 -0.097', pitch: -15, half: 0.094 },
+    gear: 60,
+  },
 ];
 const FRONT: Segment[] = [
-  { name: 'fthigh', body: '0.5 0 0', range: [-57, 0.4], stiffness: 180, damping: 4.5, geom: { pos: '-0.07 0 -0.12', pitch: 30, half: 0.133 }, gear: 90 },
-  { name: 'fshin', body: '-0.14 0 -0.24', range: [-70, 50], stiffness: 120, damping: 3, geom: { pos: '0.065 0 -0.09', pitch: -34, half: 0.106 }, gear: 60 },
-  { name: 'ffoot', body: '0.13 0 -0.18', range: [-28, 28], stiffness: 60, damping: 1.5, geom: { pos: '0.045 0 -0.07', pitch: -34, half: 0.07 }, gear: 30 },
+  {
+    name: 'fthigh',
+    body: '0.5 0 0',
+    range: [-57, 0.4],
+    stiffness: 180,
+    damping: 4.5,
+    geom: { pos: '-0.07 0 -0.12', pitch: 30, half: 0.133 },
+    gear: 90,
+  },
+  {
+    name: 'fshin',
+    body: '-0.14 0 -0.24',
+    range: [-70, 50],
+    stiffness: 120,
+    damping: 3,
+    geom: { pos: '0.065 0 -0.09', pitch: -34, half: 0.106 },
+    gear: 60,
+  },
+  {
+    name: 'ffoot',
+    body: '0.13 0 -0.18',
+    range: [-28, 28],
+    stiffness: 60,
+    damping: 1.5,
+    geom: { pos: '0.045 0 -0.07', pitch: -34, half: 0.07 },
+    gear: 30,
+  },
 ];
 
 const GEOM = `contype="1" conaffinity="1" condim="3" friction="0.4 0.1 0.1" rgba="${COLORS.self}"`;

@@ -94,7 +94,10 @@ export const cupCatch: TaskDefinition = {
     const dx = Math.abs((siteXpos[3 * target] as number) - (xpos[3 * ball] as number));
     const dz = Math.abs((siteXpos[3 * target + 2] as number) - (xpos[3 * ball + 2] as number));
     if (Number.isNaN(dx + dz)) return Number.NaN;
-    return dx < (siteSize[3 * target] as number) - radius && dz < (siteSize[3 * target + 2] as number) - radius ? 1 : 0;
+    return dx < (siteSize[3 * target] as number) - radius &&
+      dz < (siteSize[3 * target + 2] as number) - radius
+      ? 1
+      : 0;
   },
   observe(sim, out) {
     const { qpos, qvel } = sim.v;

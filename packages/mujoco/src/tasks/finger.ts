@@ -67,10 +67,24 @@ export const FINGER_XML = `<mujoco model="dcem-finger">
 `;
 
 /** Sensor data layout (offsets into sensordata). */
-const S = { proximal: 0, distal: 1, proximalVel: 2, distalVel: 3, hingeVel: 4, tip: 5, target: 8, spinner: 11, touchTop: 14, touchBottom: 15 };
+const S = {
+  proximal: 0,
+  distal: 1,
+  proximalVel: 2,
+  distalVel: 3,
+  hingeVel: 4,
+  tip: 5,
+  target: 8,
+  spinner: 11,
+  touchTop: 14,
+  touchBottom: 15,
+};
 
 /** Randomises the joints until no contact remains (the suite's `_set_random_joint_angles`). */
-function randomJointsWithoutContact(sim: Simulation, random: { uniform(a: number, b: number): number }): void {
+function randomJointsWithoutContact(
+  sim: Simulation,
+  random: { uniform(a: number, b: number): number },
+): void {
   const m = sim.model;
   const range = m.jnt_range as Float64Array;
   for (let attempt = 0; attempt < 1000; attempt++) {

@@ -41,7 +41,9 @@ const TASKS: Record<TaskName, TaskDefinition> = {
 /** The definition of a task, or a RangeError listing the valid names. */
 export function taskDefinition(name: unknown): TaskDefinition {
   if (typeof name !== 'string') {
-    throw new TypeError(`task name must be a string, received ${typeof name}; valid names: ${TASK_NAMES.join(', ')}`);
+    throw new TypeError(
+      `task name must be a string, received ${typeof name}; valid names: ${TASK_NAMES.join(', ')}`,
+    );
   }
   if (!(TASK_NAMES as readonly string[]).includes(name)) {
     throw new RangeError(`unknown task ${JSON.stringify(name)}; valid names: ${TASK_NAMES.join(', ')}`);

@@ -13,7 +13,15 @@ import type { Simulation, TaskDefinition } from '../simulation.js';
 import { tolerance } from '../tolerance.js';
 import { COLORS } from './colors.js';
 
-const ARM = { radius: 0.01, upper: 0.12, lower: 0.1, fingerOffset: 0.12, damping: 0.01, gear: 0.05, wristLimit: 160 };
+const ARM = {
+  radius: 0.01,
+  upper: 0.12,
+  lower: 0.1,
+  fingerOffset: 0.12,
+  damping: 0.01,
+  gear: 0.05,
+  wristLimit: 160,
+};
 const EASY_TARGET = 0.05;
 
 /** Our MJCF of the reacher (target radius of the easy task). */
@@ -61,7 +69,10 @@ function geoms(sim: Simulation) {
 function toTarget(sim: Simulation): [number, number] {
   const { target, finger } = geoms(sim);
   const p = sim.v.geomXpos;
-  return [(p[3 * target] as number) - (p[3 * finger] as number), (p[3 * target + 1] as number) - (p[3 * finger + 1] as number)];
+  return [
+    (p[3 * target] as number) - (p[3 * finger] as number),
+    (p[3 * target + 1] as number) - (p[3 * finger + 1] as number),
+  ];
 }
 
 /** The reacher task with the big (easy) target. */

@@ -15,7 +15,8 @@ import { COLORS } from './colors.js';
 
 const STAND_HEIGHT = 1.2;
 const WALK_SPEED = 1;
-const JOINT = 'damping="0.1" armature="0.01" limited="true" solimplimit="0 0.99 0.01" type="hinge" axis="0 -1 0"';
+const JOINT =
+  'damping="0.1" armature="0.01" limited="true" solimplimit="0 0.99 0.01" type="hinge" axis="0 -1 0"';
 const GEOM = `type="capsule" contype="1" conaffinity="0" friction="0.7 0.1 0.1" rgba="${COLORS.self}"`;
 
 function leg(side: 'right' | 'left', y: number): string {
