@@ -62,6 +62,8 @@ export const FINGER_XML = `<mujoco model="dcem-finger">
     <framepos name="spinner" objtype="xbody" objname="spinner"/>
     <touch name="touchtop" site="touchtop"/>
     <touch name="touchbottom" site="touchbottom"/>
+    <framepos name="touchtop_pos" objtype="site" objname="touchtop"/>
+    <framepos name="touchbottom_pos" objtype="site" objname="touchbottom"/>
   </sensor>
 </mujoco>
 `;

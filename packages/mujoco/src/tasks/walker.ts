@@ -6,7 +6,7 @@
  * steps); capsules at density 1000 kg/m³: torso radius 0.07 m half-length
  * 0.3 m, thighs 0.05/0.225, legs 0.04/0.25, feet 0.05/0.1 (along x);
  * hips −20°…100°, knees −150°…0°, ankles ±45°, joint damping 0.1, armature
- * 0.01; friction 0.7; motor gears 100 (hip), 50 (knee), 20 (ankle).
+ * 0.01; friction 0.7 (the floor's too: contacts take the larger of the two); motor gears 100 (hip), 50 (knee), 20 (ankle).
  */
 import type { Simulation, TaskDefinition } from '../simulation.js';
 import { mat } from '../simulation.js';
@@ -15,8 +15,8 @@ import { COLORS } from './colors.js';
 
 const STAND_HEIGHT = 1.2;
 const WALK_SPEED = 1;
-const JOINT =
-  'damping="0.1" armature="0.01" limited="true" solimplimit="0 0.99 0.01" type="hinge" axis="0 -1 0"';
+const SOLIMP_LIMIT = '0 0.99 0.01';
+const JOINT = `damping="0.1" armature="0.01" limited="true" solimplimit="${SOLIMP_LIMIT}" type="hinge" axis="0 -1 0"`;
 const GEOM = `type="capsule" contype="1" conaffinity="0" friction="0.7 0.1 0.1" rgba="${COLORS.self}"`;
 
 function leg(side: 'right' | 'left', y: number): string {
@@ -39,11 +39,11 @@ function leg(side: 'right' | 'left', y: number): string {
 export const WALKER_XML = `<mujoco model="dcem-walker">
   <option timestep="0.0025"/>
   <worldbody>
-    <geom name="floor" type="plane" conaffinity="1" pos="248 0 0" size="250 0.8 0.2" rgba="${COLORS.ground}"/>
+    <geom name="floor" type="plane" conaffinity="1" pos="248 0 0" size="250 0.8 0.2" friction="0.7 0.1 0.1" rgba="${COLORS.ground}"/>
     <body name="torso" pos="0 0 1.3">
-      <joint name="rootz" type="slide" axis="0 0 1"/>
-      <joint name="rootx" type="slide" axis="1 0 0"/>
-      <joint name="rooty" type="hinge" axis="0 1 0"/>
+      <joint name="rootz" type="slide" axis="0 0 1" solimplimit="${SOLIMP_LIMIT}"/>
+      <joint name="rootx" type="slide" axis="1 0 0" solimplimit="${SOLIMP_LIMIT}"/>
+      <joint name="rooty" type="hinge" axis="0 1 0" solimplimit="${SOLIMP_LIMIT}"/>
       <geom name="torso" size="0.07 0.3" ${GEOM}/>
 ${leg('right', -0.05)}${leg('left', 0.05)}    </body>
   </worldbody>
