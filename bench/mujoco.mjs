@@ -54,9 +54,10 @@ export async function benchMujocoRollout({ repeats = 5, sequences = 1000, worker
         const before = pool.stats();
         const t0 = performance.now();
         const returns = await pool.rollout([state], actions.slice(), { horizon });
-        walls.push(performance.now() - t0);
+        const wall = performance.now() - t0;
+        walls.push(wall);
         const after = pool.stats();
-        const wall = after.wallMs - before.wallMs;
+        // Everything the caller waits for beyond the slowest worker's simulation loop.
         overheads.push((wall - (after.simulatorMs - before.simulatorMs)) / wall);
         sum = returns.reduce((a, b) => a + b, 0);
       }
@@ -68,6 +69,19 @@ export async function benchMujocoRollout({ repeats = 5, sequences = 1000, worker
     } finally {
       await pool.close();
     }
+  }
+  // Baseline: the same sequences stepped by an environment in the main thread (a tenth of them).
+  {
+    const n = Math.max(1, Math.floor(sequences / 10));
+    const t0 = performance.now();
+    for (let q = 0; q < n; q++) {
+      env.setState(state);
+      for (let h = 0; h < horizon; h++)
+        env.step(actions.subarray((q * horizon + h) * m, (q * horizon + h + 1) * m));
+    }
+    row.steps_per_s_main_thread = Math.round(
+      ((n * horizon * actionRepeat) / (performance.now() - t0)) * 1000,
+    );
   }
   env.dispose();
   if (row.steps_per_s_1 !== undefined && row.steps_per_s_2 !== undefined) {

@@ -40,7 +40,7 @@ export interface RolloutStats {
   readonly physicsSteps: number;
   /** Sequences whose simulation diverged (returned NaN). */
   readonly divergences: number;
-  /** Wall time of the completed calls, in milliseconds. */
+  /** Wall time of the completed calls (argument checks included, waiting for an earlier call excluded), in milliseconds. */
   readonly wallMs: number;
   /** Of that, the time the slowest worker of each call spent simulating; `wallMs − simulatorMs` is the pool's overhead. */
   readonly simulatorMs: number;
@@ -231,8 +231,10 @@ class Pool implements RolloutPool {
   ): Promise<Float64Array> {
     try {
       this.assertOpen();
+      const t0 = performance.now();
       const call = this.validate(states, actionSequences, options);
-      const result = this.queue.then(() => this.run(call));
+      const validationMs = performance.now() - t0;
+      const result = this.queue.then(() => this.run(call, validationMs));
       this.queue = result.catch(() => undefined);
       return result;
     } catch (error) {
@@ -291,13 +293,16 @@ class Pool implements RolloutPool {
     return { states, actions, H, count, perState: count / states.length };
   }
 
-  private async run(call: {
-    states: readonly EnvState[];
-    actions: Float32Array | Float64Array;
-    H: number;
-    count: number;
-    perState: number;
-  }): Promise<Float64Array> {
+  private async run(
+    call: {
+      states: readonly EnvState[];
+      actions: Float32Array | Float64Array;
+      H: number;
+      count: number;
+      perState: number;
+    },
+    validationMs: number,
+  ): Promise<Float64Array> {
     this.assertOpen();
     const start = performance.now();
     await Promise.all(this.slots.map((s) => s.ready));
@@ -340,7 +345,7 @@ class Pool implements RolloutPool {
     c.sequences += count;
     c.physicsSteps += steps;
     c.divergences += divergences;
-    c.wallMs += performance.now() - start;
+    c.wallMs += performance.now() - start + validationMs;
     c.simulatorMs += busy;
     return returns;
   }
