@@ -57,6 +57,18 @@ describe('rollout pool: deterministic replay, bit for bit, worker vs main thread
     expect(stats.simulatorMs).toBeLessThanOrEqual(stats.wallMs);
   });
 
+  it('concurrent calls are queued and give the same returns as one after the other', async () => {
+    const s = env.getState();
+    const a = actions(4 * 2 * 6, 1);
+    const b = actions(3 * 2 * 6, 2);
+    const [ra, rb] = await Promise.all([
+      pool.rollout([s], a, { horizon: 2 }),
+      pool.rollout([s], b, { horizon: 2 }),
+    ]);
+    expect(Array.from(await pool.rollout([s], a, { horizon: 2 }))).toEqual(Array.from(ra));
+    expect(Array.from(await pool.rollout([s], b, { horizon: 2 }))).toEqual(Array.from(rb));
+  });
+
   it('rejects bad calls with typed errors naming the argument', async () => {
     const s = env.getState();
     const m = env.actionDim;
