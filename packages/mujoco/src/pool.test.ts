@@ -3,7 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnvState, type MujocoEnv, makeEnv } from './env.js';
 import { withPosVel } from './env.test-utils.js';
-import { createRolloutPool, failWorkerForTesting, type RolloutPool } from './pool.js';
+import {
+  createRolloutPool,
+  createRolloutPoolWithScript,
+  failWorkerForTesting,
+  type RolloutPool,
+} from './pool.js';
 
 /** Deterministic pseudo-random actions in [−1, 1]. */
 function actions(length: number, seed: number): Float32Array {
@@ -147,6 +152,13 @@ describe('rollout pool: faults and shutdown', () => {
     await pool.close();
     await expect(call).rejects.toThrow(/closed/);
     env.dispose();
+  });
+
+  it('a worker that fails while the pool starts rejects the creation with its error', async () => {
+    const broken = new URL('data:text/javascript,throw new Error("no MuJoCo here")');
+    await expect(createRolloutPoolWithScript('cheetah-run', { workers: 2 }, broken)).rejects.toThrow(
+      /rollout worker [01] crashed: no MuJoCo here/,
+    );
   });
 
   it('bad pool options', async () => {

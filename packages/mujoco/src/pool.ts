@@ -103,7 +103,7 @@ class Slot {
       const execArgv = process.execArgv.filter(
         (a) => !a.startsWith('--input-type') && !a.startsWith('--eval'),
       );
-      const worker = new Worker(workerUrl(), { workerData: init, execArgv });
+      const worker = new Worker(this.pool.script, { workerData: init, execArgv });
       this.worker = worker;
       let started = false;
       worker.on('message', (message: FromWorker) => {
@@ -188,6 +188,8 @@ class Pool implements RolloutPool {
   readonly actionRepeat: number;
   actionDim = 0;
   readonly wasm: object;
+  /** The worker script (tests substitute a failing one). */
+  readonly script: URL;
   stateSize = 0;
   closed = false;
   private closeReason: Error | undefined;
@@ -196,7 +198,8 @@ class Pool implements RolloutPool {
   private counters: { -readonly [K in keyof RolloutStats]: number } = { ...ZERO_STATS };
   private nextId = 0;
 
-  constructor(name: TaskName, workers: number, actionRepeat: number, wasm: object) {
+  constructor(name: TaskName, workers: number, actionRepeat: number, wasm: object, script: URL) {
+    this.script = script;
     this.name = name;
     this.workers = workers;
     this.actionRepeat = actionRepeat;
@@ -397,16 +400,33 @@ class Pool implements RolloutPool {
  * env.dispose();
  * ```
  */
-export async function createRolloutPool(name: TaskName, options?: RolloutPoolOptions): Promise<RolloutPool> {
+export function createRolloutPool(name: TaskName, options?: RolloutPoolOptions): Promise<RolloutPool> {
+  return startPool(name, options, workerUrl());
+}
+
+async function startPool(
+  name: TaskName,
+  options: RolloutPoolOptions | undefined,
+  script: URL,
+): Promise<RolloutPool> {
   const task = taskDefinition(name);
   assertOptions('createRolloutPool options', options, ['workers', 'actionRepeat']);
   const workers = options?.workers ?? availableParallelism();
   assertInteger('options.workers', workers, 1);
   const actionRepeat = checkActionRepeat('options.actionRepeat', options?.actionRepeat);
   const wasm = await compileMujoco();
-  const pool = new Pool(task.name as TaskName, workers, actionRepeat, wasm);
+  const pool = new Pool(task.name as TaskName, workers, actionRepeat, wasm, script);
   await pool.started();
   return pool;
+}
+
+/** Test hook (not exported from the package): a pool whose workers run `script`. */
+export function createRolloutPoolWithScript(
+  name: TaskName,
+  options: RolloutPoolOptions | undefined,
+  script: URL,
+): Promise<RolloutPool> {
+  return startPool(name, options, script);
 }
 
 /** Test hook (not exported from the package): makes worker `index` of `pool` die. */
