@@ -62,6 +62,15 @@ export async function benchMujocoRollout({ repeats = 5, sequences = 1000, worker
         sum = returns.reduce((a, b) => a + b, 0);
       }
       checksums.push(sum);
+      // Latency of a call with almost no simulation: one sequence of one action per worker.
+      const tiny = new Float32Array(w * m);
+      const tinyWalls = [];
+      for (let i = 0; i < 20; i++) {
+        const t0 = performance.now();
+        await pool.rollout([state], tiny, { horizon: 1 });
+        tinyWalls.push(performance.now() - t0);
+      }
+      row[`tiny_call_ms_${w}`] = Math.round(median(tinyWalls) * 1000) / 1000;
       const wall = median(walls);
       row[`call_ms_${w}`] = Math.round(wall * 10) / 10;
       row[`steps_per_s_${w}`] = Math.round((row.physics_steps_per_call / wall) * 1000);
