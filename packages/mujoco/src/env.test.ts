@@ -99,6 +99,30 @@ describe('rewards of known states', () => {
   });
 });
 
+describe('rewards of known states (sparse tasks)', () => {
+  it('finger-spin: 1 while the spinner turns at ≤ −15 rad/s, 0 the other way', async () => {
+    const env = await makeEnv('finger-spin');
+    const state = env.getState();
+    // qpos: proximal (at its reference −90°: hanging down, clear of the spinner), distal, spinner hinge.
+    env.setState(withPosVel(env, state, [-Math.PI / 2, 0, 0], [0, 0, -20]));
+    expect(env.step([0, 0]).reward).toBe(1);
+    env.setState(withPosVel(env, state, [-Math.PI / 2, 0, 0], [0, 0, 20]));
+    expect(env.step([0, 0]).reward).toBe(0);
+    env.dispose();
+  });
+
+  it('cup-catch: 1 with the ball resting in the cup, 0 with it below', async () => {
+    const env = await makeEnv('cup-catch');
+    const state = env.getState();
+    // qpos: cup x, cup z, ball x, ball z (slides from the ball's body at z = 0.2; the target box is at z = 0.55).
+    env.setState(withPosVel(env, state, [0, 0, 0, 0.35], [0, 0, 0, 0]));
+    expect(env.step([0, 0]).reward).toBe(1);
+    env.setState(withPosVel(env, state, [0, 0, 0.1, 0.1], [0, 0, 0, 0]));
+    expect(env.step([0, 0]).reward).toBe(0);
+    env.dispose();
+  });
+});
+
 describe('an undamped hinge conserves energy', () => {
   it('cart-pole with damping removed, RK4, 1000 steps: |ΔE| < 1e-6 J; semi-implicit Euler drifts by > 1e-3 J', async () => {
     // The pole's energy scale is m g l/2 = 0.1 · 9.81 · 0.5 ≈ 0.49 J and its
