@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES } from './configs.mjs';
+import { benchMujocoRollout } from './mujoco.mjs';
 import { median, timed } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -71,7 +72,7 @@ let api = tfjsApi;
 function parseArgs(argv) {
   const opts = {
     backends: ['cpu', 'wasm'],
-    configs: [...CONFIGS],
+    configs: [...CONFIGS, 'mujoco_rollout'],
     repeats: 9,
     warmup: 2,
     rounds: 1,
@@ -161,7 +162,9 @@ function parseArgs(argv) {
     }
   }
   for (const c of opts.configs) {
-    if (!CONFIGS.includes(c)) throw new RangeError(`unknown config ${c}; known: ${CONFIGS.join(', ')}`);
+    if (!CONFIGS.includes(c) && c !== 'mujoco_rollout') {
+      throw new RangeError(`unknown config ${c}; known: ${CONFIGS.join(', ')}, mujoco_rollout`);
+    }
   }
   for (const b of opts.backends) {
     if (b !== 'cpu' && b !== 'wasm') throw new RangeError(`backend must be cpu or wasm, received ${b}`);
@@ -464,6 +467,9 @@ async function lmlIterations(opts, backend) {
 // --------------------------------------------------------------------------
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  // mujoco_rollout (bench/mujoco.mjs) times @dcem/mujoco's worker pool, not a tfjs backend: it runs last, once.
+  const runMujoco = opts.configs.includes('mujoco_rollout');
+  opts.configs = opts.configs.filter((c) => c !== 'mujoco_rollout');
   api = makeApi(opts.fused);
   tf.env().set('PROD', true);
   let torchReason = null;
@@ -568,6 +574,16 @@ async function main() {
   for (const r of summary) {
     lines.push(
       `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms, 11)}${pad(r.torch_fwd_bwd_ms, 11)}${pad(r.ratio_fwd, 11)}${r.ratio_fwd_bwd}` : ''}`,
+    );
+  }
+  if (runMujoco) {
+    const m = await benchMujocoRollout({ repeats: Math.min(opts.repeats, 5) });
+    if (opts.label !== undefined) m.label = opts.label;
+    console.log(JSON.stringify(m));
+    lines.push(
+      `mujoco_rollout (cheetah-run, ${m.sequences} × H ${m.horizon}, repeat ${m.action_repeat}): ` +
+        `${m.steps_per_s_1} physics steps/s on 1 worker, ${m.steps_per_s_2} on 2 (×${m.ratio_2_over_1}); ` +
+        `pool overhead ${(100 * m.overhead_1).toFixed(1)} % / ${(100 * m.overhead_2).toFixed(1)} %; load ${m.load_avg_1min_before}`,
     );
   }
   console.error(lines.join('\n'));

@@ -30,7 +30,7 @@ beforeAll(() => {
 describe('documentation site', () => {
   it('has the API of every package and every guide', () => {
     const pages = htmlFiles(site).map((p) => p.slice(site.length + 1));
-    for (const pkg of ['lml', 'core', 'tfjs', 'tasks']) {
+    for (const pkg of ['lml', 'core', 'tfjs', 'tasks', 'mujoco']) {
       expect(pages.some((p) => p.startsWith(`modules/_dcem_${pkg}`) || p.includes(`_dcem_${pkg}`))).toBe(
         true,
       );
@@ -41,6 +41,7 @@ describe('documentation site', () => {
       'Choosing hyper-parameters',
       'Control with DCEM',
       'Writing a backend',
+      'MuJoCo tasks: the DeepMind Control Suite in JavaScript',
     ]) {
       const found = pages.some(
         (p) =>

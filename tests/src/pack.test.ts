@@ -59,7 +59,13 @@ beforeAll(() => {
 
 describe('packages as users get them', () => {
   it('packs every publishable package', () => {
-    expect(Object.keys(tarballs).sort()).toEqual(['@dcem/core', '@dcem/lml', '@dcem/tasks', '@dcem/tfjs']);
+    expect(Object.keys(tarballs).sort()).toEqual([
+      '@dcem/core',
+      '@dcem/lml',
+      '@dcem/mujoco',
+      '@dcem/tasks',
+      '@dcem/tfjs',
+    ]);
   });
 
   for (const p of PACKAGES) {
@@ -108,6 +114,26 @@ describe('packages as users get them', () => {
     expect(result.solution[0]).toBeCloseTo(1, 2);
     expect(result.solution[1]).toBeCloseTo(-2, 2);
     expect(result.rowSum).toBeCloseTo(2, 4);
+  });
+
+  it('a program outside the workspace steps a MuJoCo task and runs rollouts on a worker (@dcem/mujoco)', () => {
+    writeFileSync(
+      join(app, 'mujoco.js'),
+      [
+        "import { createRolloutPool, makeEnv } from '@dcem/mujoco';",
+        "const env = await makeEnv('cheetah-run', { seed: 0, actionRepeat: 4 });",
+        'const step = env.step([0.1, 0.2, 0.3, -0.1, -0.2, -0.3]);',
+        "const pool = await createRolloutPool('cheetah-run', { workers: 1, actionRepeat: 4 });",
+        'const returns = await pool.rollout([env.getState()], new Float32Array(2 * 3 * 6).fill(0.5), { horizon: 3 });',
+        'await pool.close();',
+        'env.dispose();',
+        'console.log(JSON.stringify({ reward: step.reward, returns: Array.from(returns) }));',
+      ].join('\n'),
+    );
+    const result = JSON.parse(run(process.execPath, ['mujoco.js'], app).trim().split('\n').at(-1) as string);
+    expect(Number.isFinite(result.reward)).toBe(true);
+    expect(result.returns).toHaveLength(2);
+    expect(result.returns[0]).toBe(result.returns[1]);
   });
 
   it('installed nothing from the workspace by path: every @dcem package came from its tarball', () => {

@@ -1,0 +1,52 @@
+/**
+ * Messages between the rollout pool and its workers (internal).
+ *
+ * @module
+ */
+import type { EnvState } from './env.js';
+import type { WasmModule } from './runtime.js';
+import type { TaskName } from './tasks/index.js';
+
+/** What a worker receives when it starts. */
+export interface WorkerInit {
+  readonly task: TaskName;
+  readonly wasm: WasmModule;
+}
+
+/** A slice of a rollout call: sequences `first .. first + count` of the call. */
+export interface RolloutRequest {
+  readonly type: 'rollout';
+  readonly id: number;
+  readonly states: readonly EnvState[];
+  /** Sequences per start state (sequence q starts from states[⌊q / perState⌋]). */
+  readonly perState: number;
+  readonly first: number;
+  readonly count: number;
+  readonly horizon: number;
+  readonly actionRepeat: number;
+  /** This slice's actions, [count × horizon × actionDim]. */
+  readonly actions: Float32Array | Float64Array;
+}
+
+/** Test hook: makes the worker die (an uncaught exception or `process.exit`). */
+export interface FailRequest {
+  readonly type: 'fail';
+  readonly how: 'throw' | 'exit';
+}
+
+/** Messages to a worker. */
+export type ToWorker = RolloutRequest | FailRequest;
+
+/** Messages from a worker. */
+export type FromWorker =
+  | { readonly type: 'ready'; readonly stateSize: number; readonly actionDim: number }
+  | {
+      readonly type: 'result';
+      readonly id: number;
+      readonly returns: Float64Array;
+      readonly divergences: number;
+      readonly physicsSteps: number;
+      /** Milliseconds spent inside the simulation loop. */
+      readonly busyMs: number;
+    }
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
