@@ -43,3 +43,4 @@ export {
   createCem,
   iterationSeed,
 } from './solver.js';
+export { deriveSeed, SEED_STREAMS, type SeedStream } from './seed.js';

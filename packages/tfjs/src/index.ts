@@ -18,6 +18,7 @@ export {
   lmlWithDiagnostics,
   tfjsBackend,
 } from './api.js';
+export { deriveSeed, SEED_STREAMS, type SeedStream } from '@dcem/core';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export { dense, matMul } from './matmul.js';
 export {

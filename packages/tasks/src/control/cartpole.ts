@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkedRollout, type Dynamics } from './dynamics.js';
-import { deriveSeed } from './seed.js';
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import { checkFinite, checkInteger, checkLastAxis, checkPositive, describe } from './validate.js';
 
 /** Physical constants of the cart-pole (mpc.pytorch's `CartpoleDx`). */
@@ -197,7 +197,7 @@ export function sampleCartpoleStates(count: number, seed: number): tf.Tensor2D {
   checkInteger('count', count, 1);
   checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   return tf.tidy(() => {
-    const u = tf.randomUniform([count, 4], 0, 1, 'float32', deriveSeed(seed, 4));
+    const u = tf.randomUniform([count, 4], 0, 1, 'float32', deriveSeed(seed, SEED_STREAMS.cartpoleStates));
     const [a, b, c, d] = tf.split(u, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     const theta = tf.mul(Math.PI, tf.sub(tf.mul(2, c), 1));
     return tf.concat(

@@ -1,7 +1,7 @@
 import { type DcemOptions, dcem, dense, type IterationInfo } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { ControlCost } from './planner.js';
-import { deriveSeed } from './seed.js';
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import {
   checkFinite,
   checkFunction,
@@ -113,7 +113,10 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     const std = 2 / Math.sqrt(fanIn + fanOut);
     variables.push(
       tf.tidy(() =>
-        tf.variable(tf.randomNormal([fanIn, fanOut], 0, std, 'float32', deriveSeed(seed, 3, l)), true),
+        tf.variable(
+          tf.randomNormal([fanIn, fanOut], 0, std, 'float32', deriveSeed(seed, SEED_STREAMS.weights, l)),
+          true,
+        ),
       ),
     );
     variables.push(tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)));
@@ -498,7 +501,7 @@ export function trainLatentEmbedding(
   const planner = resolveLatentPlanner(options.planner ?? {});
   const vanilla = planner.temperature === null;
   const numValidation = validationStates.shape[0] as number;
-  const validationSeed = deriveSeed(seed, 2, 0);
+  const validationSeed = deriveSeed(seed, SEED_STREAMS.validation, 0);
 
   const validate = (): number =>
     tf.tidy(() => {
@@ -537,9 +540,9 @@ export function trainLatentEmbedding(
   try {
     record(0);
     for (let it = 1; it <= iterations; it++) {
-      const x0 = sampleInitialStates(batchSize, deriveSeed(seed, 0, it));
+      const x0 = sampleInitialStates(batchSize, deriveSeed(seed, SEED_STREAMS.initialStates, it));
       checkShape('sampleInitialStates(count, seed)', x0, [batchSize, -1]);
-      const planSeed = deriveSeed(seed, 1, it);
+      const planSeed = deriveSeed(seed, SEED_STREAMS.trainingPlan, it);
       try {
         const c = cost(x0);
         let fixedLatent: tf.Tensor | undefined;

@@ -1,3 +1,4 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import * as tf from '@tensorflow/tfjs';
 import type { Dynamics } from './dynamics.js';
 import { type PlannerOptions, type PlanResult, plan, rolloutCost, type TrajectoryCost } from './planner.js';
@@ -36,7 +37,8 @@ export interface MpcOptions {
   /** The cost of a planned trajectory, (states [..., H + 1, n_x], controls [..., H, m]) ↦ [...]. */
   cost: TrajectoryCost;
   /**
-   * The planner's settings; `seed` s gives step t the seed s + t. With
+   * The planner's settings; `seed` s gives step t the seed
+   * `deriveSeed(s, SEED_STREAMS.mpcStep, t)` (from `@dcem/core`). With
    * `warmStart`, `initMean` only starts the first plan.
    */
   planner: Omit<PlannerOptions, 'controlDim' | 'batchSize' | 'warmStart' | 'lowerBound' | 'upperBound'> & {
@@ -117,7 +119,7 @@ export function runMpc(options: MpcOptions): MpcResult {
         batchSize: batch,
         lowerBound: planner.lowerBound ?? dynamics.lowerBound,
         upperBound: planner.upperBound ?? dynamics.upperBound,
-        ...(seed === undefined ? {} : { seed: seed + t }),
+        ...(seed === undefined ? {} : { seed: deriveSeed(seed, SEED_STREAMS.mpcStep, t) }),
         ...(warmStart ? { warmStart: (previous as PlanResult).controls } : {}),
       });
       release(previous);

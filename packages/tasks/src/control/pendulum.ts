@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dynamics } from './dynamics.js';
-import { deriveSeed } from './seed.js';
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import {
   checkFinite,
   checkInteger,
@@ -150,8 +150,20 @@ export function samplePendulumStates(count: number, seed: number): tf.Tensor2D {
   checkInteger('count', count, 1);
   checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   return tf.tidy(() => {
-    const theta = tf.randomUniform([count], -Math.PI / 4, Math.PI / 4, 'float32', deriveSeed(seed, 5));
-    const thetaDot = tf.randomUniform([count], -4, 4, 'float32', deriveSeed(seed, 6));
+    const theta = tf.randomUniform(
+      [count],
+      -Math.PI / 4,
+      Math.PI / 4,
+      'float32',
+      deriveSeed(seed, SEED_STREAMS.pendulumAngle),
+    );
+    const thetaDot = tf.randomUniform(
+      [count],
+      -4,
+      4,
+      'float32',
+      deriveSeed(seed, SEED_STREAMS.pendulumVelocity),
+    );
     return pendulumState(theta, thetaDot) as tf.Tensor2D;
   });
 }
