@@ -8,6 +8,7 @@
  */
 
 export type { Backend, CemOptions, CemResult, IterationInfo, LmlOptions, Objective } from '@dcem/core';
+export { deriveSeed, SEED_STREAMS, type SeedStream } from '@dcem/core';
 export {
   cem,
   createCem,
@@ -18,7 +19,6 @@ export {
   lmlWithDiagnostics,
   tfjsBackend,
 } from './api.js';
-export { deriveSeed, SEED_STREAMS, type SeedStream } from '@dcem/core';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export { dense, matMul } from './matmul.js';
 export {
@@ -29,3 +29,4 @@ export {
   selectBackend,
   useBackend,
 } from './select-backend.js';
+export { assertTensorShape, describeArgument, isTensor, type ShapePattern } from './validate.js';

@@ -118,11 +118,15 @@ describe('createActionDecoder', () => {
 
   it('rejects bad options', () => {
     const ok = { latentDim: 2, horizon: 5, lowerBound: -1, upperBound: 1 };
-    expect(() => createActionDecoder({ ...ok, latentDim: 0 })).toThrow(/latentDim must be ≥ 1, received 0/);
-    expect(() => createActionDecoder({ ...ok, hiddenSizes: [8, 0] })).toThrow(/hiddenSizes\[1\] must be ≥ 1/);
+    expect(() => createActionDecoder({ ...ok, latentDim: 0 })).toThrow(
+      /latentDim must be an integer ≥ 1, received 0/,
+    );
+    expect(() => createActionDecoder({ ...ok, hiddenSizes: [8, 0] })).toThrow(
+      /hiddenSizes\[1\] must be an integer ≥ 1/,
+    );
     expect(() => createActionDecoder({ ...ok, upperBound: -1 })).toThrow(/lowerBound must be < upperBound/);
     const decoder = small();
-    expect(() => decoder.decode(tf.zeros([3, 4]))).toThrow(/latent must have shape \[\.\.\., 2\]/);
+    expect(() => decoder.decode(tf.zeros([3, 4]))).toThrow(/latent must have shape \[…, 2\]/);
     expect(() => decoder.setWeights([new Float32Array(3)])).toThrow(/weights must be an array of 6 arrays/);
     decoder.dispose();
     expect(() => decoder.decode(tf.zeros([1, 2]))).toThrow(/disposed/);
@@ -150,7 +154,7 @@ describe('planLatent', () => {
     expect(maxAbs((grads[decoder.variables[0]?.name ?? ''] as tf.Tensor).dataSync())).toBeGreaterThan(0);
     tf.dispose([x0, value, ...Object.values(grads)]);
     for (const p of [r, zero, vanilla]) tf.dispose([p.latent, p.controls, p.cost]);
-    expect(() => planLatent(decoder, costFor(x0), 0)).toThrow(/batchSize must be ≥ 1/);
+    expect(() => planLatent(decoder, costFor(x0), 0)).toThrow(/batchSize must be an integer ≥ 1/);
     expect(() => planLatent(decoder, costFor(x0), 4, { temperature: -1 })).toThrow(
       /temperature must be ≥ 0 or null/,
     );
@@ -234,7 +238,9 @@ describe('trainLatentEmbedding', () => {
     const decoder = small();
     const validation = sampleCartpoleStates(4, 1);
     const o = options(validation);
-    expect(() => trainLatentEmbedding(decoder, { ...o, iterations: -1 })).toThrow(/iterations must be ≥ 0/);
+    expect(() => trainLatentEmbedding(decoder, { ...o, iterations: -1 })).toThrow(
+      /iterations must be an integer ≥ 0/,
+    );
     expect(() => trainLatentEmbedding(decoder, { ...o, learningRate: 0 })).toThrow(
       /learningRate must be > 0/,
     );

@@ -1,17 +1,16 @@
-import { type DcemOptions, dcem, dense, type IterationInfo } from '@dcem/tfjs';
-import * as tf from '@tensorflow/tfjs';
-import type { ControlCost } from './planner.js';
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
 import {
-  checkFinite,
-  checkFunction,
-  checkInteger,
-  checkPositive,
-  checkShape,
-  describe,
-  isTensor,
-  perDimension,
-} from './validate.js';
+  assertTensorShape,
+  type DcemOptions,
+  dcem,
+  dense,
+  describeArgument,
+  type IterationInfo,
+} from '@dcem/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import { assertFunction, perDimension } from '../validate.js';
+import type { ControlCost } from './planner.js';
 
 /** Options of {@link createActionDecoder}. */
 export interface ActionDecoderOptions {
@@ -81,19 +80,19 @@ export interface ActionDecoder {
  */
 export function createActionDecoder(options: ActionDecoderOptions): ActionDecoder {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { latentDim: d, horizon } = options;
-  checkInteger('latentDim', d, 1);
-  checkInteger('horizon', horizon, 1);
+  assertInteger('latentDim', d, 1);
+  assertInteger('horizon', horizon, 1);
   const m = options.controlDim ?? 1;
-  checkInteger('controlDim', m, 1);
+  assertInteger('controlDim', m, 1);
   const hidden = options.hiddenSizes ?? [256, 256, 256];
   if (!Array.isArray(hidden)) {
-    throw new TypeError(`hiddenSizes must be an array of integers, received ${describe(hidden)}`);
+    throw new TypeError(`hiddenSizes must be an array of integers, received ${describeArgument(hidden)}`);
   }
   hidden.forEach((h, i) => {
-    checkInteger(`hiddenSizes[${i}]`, h, 1);
+    assertInteger(`hiddenSizes[${i}]`, h, 1);
   });
   const lower = perDimension('lowerBound', options.lowerBound, m);
   const upper = perDimension('upperBound', options.upperBound, m);
@@ -103,7 +102,7 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     }
   });
   const seed = options.seed ?? 0;
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
 
   const sizes = [d, ...hidden, horizon * m];
   const variables: tf.Variable[] = [];
@@ -135,9 +134,7 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     variables,
     decode(latent) {
       if (disposed) throw new Error('the decoder has been disposed');
-      if (!isTensor(latent) || latent.rank < 1 || latent.shape[latent.rank - 1] !== d) {
-        throw new RangeError(`latent must have shape [..., ${d}], received ${describe(latent)}`);
-      }
+      assertTensorShape('latent', latent, ['...', d]);
       return tf.tidy(() => {
         let h = tf.reshape(latent, [-1, d]);
         for (let l = 0; l < layers; l++) {
@@ -154,13 +151,13 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     setWeights(weights) {
       if (!Array.isArray(weights) || weights.length !== variables.length) {
         throw new TypeError(
-          `weights must be an array of ${variables.length} arrays, received ${describe(weights)}`,
+          `weights must be an array of ${variables.length} arrays, received ${describeArgument(weights)}`,
         );
       }
       variables.forEach((v, i) => {
         const w = weights[i] as ArrayLike<number>;
         if (w === undefined || w.length !== v.size) {
-          throw new RangeError(`weights[${i}] must hold ${v.size} numbers, received ${describe(w)}`);
+          throw new RangeError(`weights[${i}] must hold ${v.size} numbers, received ${describeArgument(w)}`);
         }
         tf.tidy(() => v.assign(tf.tensor(Array.from(w), v.shape, 'float32')));
       });
@@ -250,15 +247,15 @@ export function planLatent(
   options: LatentPlannerOptions = {},
 ): LatentPlanResult {
   if (decoder === null || typeof decoder !== 'object' || typeof decoder.decode !== 'function') {
-    throw new TypeError(`decoder must be an ActionDecoder, received ${describe(decoder)}`);
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeArgument(decoder)}`);
   }
-  checkFunction('cost', cost);
-  checkInteger('batchSize', batchSize, 1);
+  assertFunction('cost', cost);
+  assertInteger('batchSize', batchSize, 1);
   const o = resolveLatentPlanner(options);
   const d = decoder.latentDim;
   const objective = (z: tf.Tensor) => {
     const values = cost(decoder.decode(z));
-    checkShape('cost(controls)', values, [batchSize, o.numSamples]);
+    assertTensorShape('cost(controls)', values, [batchSize, o.numSamples]);
     return values;
   };
   const solverOptions: DcemOptions = {
@@ -283,7 +280,7 @@ export function planLatent(
     return tf.tidy(() => {
       const controls = decoder.decode(r.solution) as tf.Tensor3D;
       const c = cost(tf.expandDims(controls, 1));
-      checkShape('cost(controls)', c, [batchSize, 1]);
+      assertTensorShape('cost(controls)', c, [batchSize, 1]);
       return {
         latent: tf.clone(r.solution) as tf.Tensor2D,
         controls,
@@ -308,16 +305,16 @@ type ResolvedLatentPlanner = Omit<LatentPlannerOptions, keyof typeof LATENT_PLAN
 
 function resolveLatentPlanner(options: LatentPlannerOptions): ResolvedLatentPlanner {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`planner options must be an object, received ${describe(options)}`);
+    throw new TypeError(`planner options must be an object, received ${describeArgument(options)}`);
   }
   const temperature =
     options.temperature === undefined ? LATENT_PLANNER_DEFAULTS.temperature : options.temperature;
   if (temperature !== null) {
-    checkFinite('temperature', temperature);
+    assertFiniteNumber('temperature', temperature);
     if (temperature < 0) throw new RangeError(`temperature must be ≥ 0 or null, received ${temperature}`);
   }
   const initStd = options.initStd ?? LATENT_PLANNER_DEFAULTS.initStd;
-  checkPositive('initStd', initStd);
+  assertPositive('initStd', initStd);
   return {
     ...LATENT_PLANNER_DEFAULTS,
     ...options,
@@ -470,33 +467,33 @@ export function trainLatentEmbedding(
   options: LatentTrainingOptions,
 ): LatentTrainingResult {
   if (decoder === null || typeof decoder !== 'object' || !Array.isArray(decoder.variables)) {
-    throw new TypeError(`decoder must be an ActionDecoder, received ${describe(decoder)}`);
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeArgument(decoder)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { iterations, sampleInitialStates, cost, validationStates } = options;
-  checkInteger('iterations', iterations, 0);
-  checkFunction('sampleInitialStates', sampleInitialStates);
-  checkFunction('cost', cost);
-  checkShape('validationStates', validationStates, [-1, -1]);
+  assertInteger('iterations', iterations, 0);
+  assertFunction('sampleInitialStates', sampleInitialStates);
+  assertFunction('cost', cost);
+  assertTensorShape('validationStates', validationStates, [null, null]);
   const batchSize = options.batchSize ?? 1;
-  checkInteger('batchSize', batchSize, 1);
+  assertInteger('batchSize', batchSize, 1);
   let learningRate = options.learningRate ?? 5e-4;
-  checkPositive('learningRate', learningRate);
+  assertPositive('learningRate', learningRate);
   const clipNorm = options.clipNorm ?? 1;
-  checkPositive('clipNorm', clipNorm);
+  assertPositive('clipNorm', clipNorm);
   const validateEvery = options.validateEvery ?? 100;
-  checkInteger('validateEvery', validateEvery, 1);
+  assertInteger('validateEvery', validateEvery, 1);
   const patience = options.plateauPatience ?? 10;
-  checkInteger('plateauPatience', patience, 1);
+  assertInteger('plateauPatience', patience, 1);
   const factor = options.plateauFactor ?? 0.5;
-  checkPositive('plateauFactor', factor);
+  assertPositive('plateauFactor', factor);
   if (!(factor < 1)) throw new RangeError(`plateauFactor must be < 1, received ${factor}`);
   const seed = options.seed ?? 0;
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   for (const name of ['onStep', 'onValidation'] as const) {
-    if (options[name] !== undefined) checkFunction(name, options[name]);
+    if (options[name] !== undefined) assertFunction(name, options[name]);
   }
   const planner = resolveLatentPlanner(options.planner ?? {});
   const vanilla = planner.temperature === null;
@@ -541,7 +538,7 @@ export function trainLatentEmbedding(
     record(0);
     for (let it = 1; it <= iterations; it++) {
       const x0 = sampleInitialStates(batchSize, deriveSeed(seed, SEED_STREAMS.initialStates, it));
-      checkShape('sampleInitialStates(count, seed)', x0, [batchSize, -1]);
+      assertTensorShape('sampleInitialStates(count, seed)', x0, [batchSize, null]);
       const planSeed = deriveSeed(seed, SEED_STREAMS.trainingPlan, it);
       try {
         const c = cost(x0);

@@ -119,12 +119,12 @@ describe('runMpc', () => {
   it('rejects bad options clearly, without leaking', () => {
     const x0 = tf.tensor2d([[1, 0, 0]]);
     const before = tf.memory().numTensors;
-    expect(() => runMpc({ ...base(x0), steps: 0 })).toThrow(/steps must be ≥ 1, received 0/);
+    expect(() => runMpc({ ...base(x0), steps: 0 })).toThrow(/steps must be an integer ≥ 1, received 0/);
     expect(() => runMpc({ ...base(x0), initialState: tf.zeros([1, 5]) })).toThrow(
       /initialState must have shape \[\*, 3\]/,
     );
     expect(() => runMpc({ ...base(x0), dynamics: {} as Dynamics })).toThrow(/dynamics must be a Dynamics/);
-    expect(() => runMpc({ ...base(x0), planner: { horizon: 0 } })).toThrow(/horizon must be ≥ 1/);
+    expect(() => runMpc({ ...base(x0), planner: { horizon: 0 } })).toThrow(/horizon must be an integer ≥ 1/);
     expect(tf.memory().numTensors).toBe(before + 1); // the zeros([1, 5]) built for the call
     x0.dispose();
   });

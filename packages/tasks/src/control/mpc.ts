@@ -1,8 +1,10 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertInteger } from '@dcem/lml';
+import { assertTensorShape, describeArgument } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertFunction } from '../validate.js';
 import type { Dynamics } from './dynamics.js';
 import { type PlannerOptions, type PlanResult, plan, rolloutCost, type TrajectoryCost } from './planner.js';
-import { checkFunction, checkInteger, checkShape, describe } from './validate.js';
 
 /** What {@link MpcOptions.onStep} receives after each closed-loop step. */
 export interface MpcStepInfo {
@@ -83,19 +85,21 @@ export interface MpcResult {
  */
 export function runMpc(options: MpcOptions): MpcResult {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { dynamics, initialState, steps, cost, planner } = options;
   if (dynamics === null || typeof dynamics !== 'object' || typeof dynamics.step !== 'function') {
-    throw new TypeError(`dynamics must be a Dynamics (with a step function), received ${describe(dynamics)}`);
+    throw new TypeError(
+      `dynamics must be a Dynamics (with a step function), received ${describeArgument(dynamics)}`,
+    );
   }
-  checkShape('initialState', initialState, [-1, dynamics.stateDim]);
-  checkInteger('steps', steps, 1);
-  checkFunction('cost', cost);
+  assertTensorShape('initialState', initialState, [null, dynamics.stateDim]);
+  assertInteger('steps', steps, 1);
+  assertFunction('cost', cost);
   if (planner === null || typeof planner !== 'object') {
-    throw new TypeError(`planner must be an object, received ${describe(planner)}`);
+    throw new TypeError(`planner must be an object, received ${describeArgument(planner)}`);
   }
-  if (options.onStep !== undefined) checkFunction('onStep', options.onStep);
+  if (options.onStep !== undefined) assertFunction('onStep', options.onStep);
   const batch = initialState.shape[0] as number;
   const warm = options.warmStart ?? true;
 

@@ -240,7 +240,7 @@ describe('plan', () => {
   it('rejects bad options with messages that name the option and the value', () => {
     const cost = quadratic(tf.tensor1d([0]));
     const base = { horizon: 3, controlDim: 1, lowerBound: -1, upperBound: 1 };
-    expect(() => plan(cost, { ...base, horizon: 0 })).toThrow(/horizon must be ≥ 1, received 0/);
+    expect(() => plan(cost, { ...base, horizon: 0 })).toThrow(/horizon must be an integer ≥ 1, received 0/);
     expect(() => plan(cost, { ...base, controlDim: 1.5 })).toThrow(
       /controlDim must be an integer, received 1.5/,
     );
