@@ -9,7 +9,7 @@ import {
   type IterationInfo,
 } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertFunction, perDimension } from '../validate.js';
+import { assertFunction, assertObject, perDimension } from '../validate.js';
 import type { ControlCost } from './planner.js';
 
 /** Options of {@link createActionDecoder}. */
@@ -171,43 +171,41 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
 }
 
 /**
- * Settings of the solver over the latent space (the DCEM paper's cart-pole
- * study: 100 samples, 10 elites, 10 iterations, σ₀ = 0.5, τ = 1, normalised,
- * z ∈ [−1, 1]^d, μ₀ = 0).
+ * The settings of the CEM/DCEM solver over the latent space: `@dcem/tfjs`'s
+ * solver options without the ones {@link planLatent} sets itself (`dim` = d,
+ * `batchSize`, the bounds z ∈ [−1, 1]^d and μ₀ = 0).
  */
-export interface LatentPlannerOptions {
-  /** N, default 100. */
-  numSamples?: number;
-  /** k, default 10. */
-  numElites?: number;
-  /** Iterations at most, default 10. */
-  numIterations?: number;
-  /** σ₀, default 0.5. */
-  initStd?: number;
-  /** τ, default 1. `0` or `null`: vanilla CEM (the plan is then not differentiable; training takes the gradient through the decoder at ẑ only). */
-  temperature?: number | null;
-  /** Standardise costs per row, default true. */
-  normalize?: boolean;
-  /** Early-stop tolerance on the mean's move, default 1e-4 (the reference's). */
-  tolerance?: number;
-  /** Integer seed of the sampling noise. */
-  seed?: number;
-  /** Standard-normal draws [batch, numSamples, d] for iteration t; overrides `seed`. */
-  noise?: (iteration: number) => tf.Tensor;
-  /** Called after each completed iteration with the latent samples ([batch, numSamples, d]). */
-  onIteration?: (info: IterationInfo<tf.Tensor>) => void;
-}
+export type LatentSolverOptions = Omit<
+  DcemOptions,
+  'dim' | 'batchSize' | 'lowerBound' | 'upperBound' | 'initMean'
+>;
 
-/** Defaults of {@link LatentPlannerOptions}. */
-export const LATENT_PLANNER_DEFAULTS = Object.freeze({
+/**
+ * The solver settings of the DCEM paper's cart-pole study (100 samples,
+ * 10 elites, 10 iterations, σ₀ = 0.5, τ = 1, normalised costs, tolerance
+ * 1e-4): what {@link planLatent} uses for every setting `solver` leaves out.
+ * A preset of the solver's own options, not a second declaration of them.
+ */
+export const LATENT_SOLVER_DEFAULTS: Readonly<LatentSolverOptions> = Object.freeze({
   numSamples: 100,
   numElites: 10,
   numIterations: 10,
   initStd: 0.5,
-  temperature: 1 as number | null,
+  temperature: 1,
   normalize: true,
   tolerance: 1e-4,
 });
+
+/** Options of {@link planLatent}. */
+export interface LatentPlannerOptions {
+  /**
+   * The solver's settings (N, k, iterations, σ₀, τ, seed, noise, onIteration, …),
+   * spread over {@link LATENT_SOLVER_DEFAULTS}. `temperature: null` gives vanilla
+   * CEM: the plan is then not differentiable, and training takes the gradient
+   * through the decoder at ẑ only. τ = 0 is a `RangeError`: write `null`.
+   */
+  solver?: LatentSolverOptions;
+}
 
 /** What {@link planLatent} returns; the caller owns the tensors. */
 export interface LatentPlanResult {
@@ -219,6 +217,22 @@ export interface LatentPlanResult {
   cost: tf.Tensor1D;
   /** Solver iterations run. */
   iterations: number;
+}
+
+/**
+ * Releases the tensors of a {@link LatentPlanResult} (ẑ, û and C(û)).
+ * Releasing one twice does nothing.
+ *
+ * @param result What {@link planLatent} returned.
+ * @example
+ * ```ts
+ * const r = planLatent(decoder, cost, 8, { solver: { seed: 0 } });
+ * const returns = Array.from(r.cost.dataSync(), (c) => -c);
+ * disposeLatentPlanResult(r);
+ * ```
+ */
+export function disposeLatentPlanResult(result: LatentPlanResult): void {
+  tf.dispose([result.latent, result.controls, result.cost]);
 }
 
 /**
@@ -237,7 +251,7 @@ export interface LatentPlanResult {
  * ```ts
  * const x0 = sampleCartpoleStates(8, 1);
  * const cost = (u: tf.Tensor) => tf.neg(cartpoleReturn(cartpole, tf.expandDims(x0, 1), u));
- * const { controls } = planLatent(decoder, cost, 8, { seed: 0 });
+ * const { controls } = planLatent(decoder, cost, 8, { solver: { seed: 0 } });
  * ```
  */
 export function planLatent(
@@ -251,29 +265,21 @@ export function planLatent(
   }
   assertFunction('cost', cost);
   assertInteger('batchSize', batchSize, 1);
-  const o = resolveLatentPlanner(options);
+  const o = resolveLatentSolver(options, 'solver');
   const d = decoder.latentDim;
+  const numSamples = o.numSamples as number;
   const objective = (z: tf.Tensor) => {
     const values = cost(decoder.decode(z));
-    assertTensorShape('cost(controls)', values, [batchSize, o.numSamples]);
+    assertTensorShape('cost(controls)', values, [batchSize, numSamples]);
     return values;
   };
   const solverOptions: DcemOptions = {
+    ...o,
     dim: d,
     batchSize,
-    numSamples: o.numSamples,
-    numElites: o.numElites,
-    numIterations: o.numIterations,
-    temperature: o.temperature,
-    normalize: o.normalize,
-    tolerance: o.tolerance,
     lowerBound: -1,
     upperBound: 1,
     initMean: 0,
-    initStd: o.initStd,
-    ...(o.seed === undefined ? {} : { seed: o.seed }),
-    ...(o.noise === undefined ? {} : { noise: o.noise }),
-    ...(o.onIteration === undefined ? {} : { onIteration: o.onIteration }),
   };
   const r = dcem(objective, solverOptions);
   try {
@@ -293,34 +299,46 @@ export function planLatent(
   }
 }
 
-type ResolvedLatentPlanner = Omit<LatentPlannerOptions, keyof typeof LATENT_PLANNER_DEFAULTS> & {
-  numSamples: number;
-  numElites: number;
-  numIterations: number;
-  initStd: number;
-  temperature: number | null;
-  normalize: boolean;
-  tolerance: number;
-};
+/** Options {@link planLatent} sets itself; a `solver` that holds one is an error. */
+const PLANNER_SET = ['dim', 'batchSize', 'lowerBound', 'upperBound', 'initMean'] as const;
 
-function resolveLatentPlanner(options: LatentPlannerOptions): ResolvedLatentPlanner {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`planner options must be an object, received ${describeArgument(options)}`);
+/**
+ * Checks the latent planner's options and returns the solver's settings over
+ * {@link LATENT_SOLVER_DEFAULTS}. `where` names the solver's options in messages.
+ */
+function resolveLatentSolver(options: LatentPlannerOptions, where: string): LatentSolverOptions {
+  assertObject('options', options);
+  for (const key of Object.keys(options)) {
+    if (key !== 'solver') {
+      throw new TypeError(
+        `unknown option ${JSON.stringify(key)}: the latent planner takes { solver }` +
+          ` (write { solver: { ${key}: … } } for a solver setting)`,
+      );
+    }
   }
-  const temperature =
-    options.temperature === undefined ? LATENT_PLANNER_DEFAULTS.temperature : options.temperature;
-  if (temperature !== null) {
-    assertFiniteNumber('temperature', temperature);
-    if (temperature < 0) throw new RangeError(`temperature must be ≥ 0 or null, received ${temperature}`);
+  const solver = options.solver ?? {};
+  assertObject(where, solver);
+  for (const key of PLANNER_SET) {
+    if (key in solver) {
+      throw new TypeError(`${where}.${key} is set by the latent planner (z ∈ [−1, 1]^d, μ₀ = 0); remove it`);
+    }
   }
-  const initStd = options.initStd ?? LATENT_PLANNER_DEFAULTS.initStd;
-  assertPositive('initStd', initStd);
-  return {
-    ...LATENT_PLANNER_DEFAULTS,
-    ...options,
-    initStd,
-    temperature: temperature === 0 ? null : temperature,
-  } as ResolvedLatentPlanner;
+  const merged: LatentSolverOptions = { ...LATENT_SOLVER_DEFAULTS, ...solver };
+  const { temperature } = merged;
+  if (temperature === 0) {
+    throw new RangeError(
+      `${where}.temperature must be > 0 or null, received 0; for vanilla CEM (no temperature) write temperature: null`,
+    );
+  }
+  if (temperature !== null && temperature !== undefined) {
+    assertFiniteNumber(`${where}.temperature`, temperature);
+    if (!(temperature > 0)) {
+      throw new RangeError(
+        `${where}.temperature must be > 0 or null (vanilla CEM), received ${describeArgument(temperature)}`,
+      );
+    }
+  }
+  return merged;
 }
 
 /** What {@link LatentTrainingOptions.onStep} receives after each update. */
@@ -357,8 +375,11 @@ export interface LatentTrainingOptions {
   cost: (initialStates: tf.Tensor) => ControlCost;
   /** Fixed validation states, [V, n_x]. */
   validationStates: tf.Tensor;
-  /** The latent planner (τ, samples…); see {@link LatentPlannerOptions}. Its `seed` is ignored (derived from `seed`). */
-  planner?: Omit<LatentPlannerOptions, 'seed' | 'noise' | 'onIteration'>;
+  /**
+   * The latent planner: `{ solver }` as in {@link LatentPlannerOptions}, without
+   * `seed`, `noise` or `onIteration` (the noise is seeded from `seed`).
+   */
+  planner?: { solver?: Omit<LatentSolverOptions, 'seed' | 'noise' | 'onIteration'> };
   /** Initial states per update, default 1 (the reference). */
   batchSize?: number;
   /** Adam's learning rate, default 5e-4. */
@@ -438,7 +459,7 @@ class Adam {
  * plans ẑ = DCEM_z C(decode(z); x₀) in the latent space, and takes an Adam
  * step on the decoder's weights θ along ∇_θ C(decode_θ(ẑ(θ)); x₀), the
  * gradient flowing through the decoder and through the DCEM iterations.
- * With τ = 0 (vanilla CEM) ẑ is found without the tape and the gradient
+ * With `temperature: null` (vanilla CEM) ẑ is found without the tape and the gradient
  * goes through the decoder at ẑ only (the paper's ablation). The gradient's
  * global norm is clipped to `clipNorm`. Every `validateEvery` updates the
  * planner runs on the fixed validation states; the learning rate is halved
@@ -495,18 +516,26 @@ export function trainLatentEmbedding(
   for (const name of ['onStep', 'onValidation'] as const) {
     if (options[name] !== undefined) assertFunction(name, options[name]);
   }
-  const planner = resolveLatentPlanner(options.planner ?? {});
-  const vanilla = planner.temperature === null;
+  const plannerOptions = options.planner ?? {};
+  const solver = resolveLatentSolver(plannerOptions, 'planner.solver');
+  for (const key of ['seed', 'noise', 'onIteration'] as const) {
+    if (plannerOptions.solver !== undefined && key in plannerOptions.solver) {
+      throw new TypeError(
+        `planner.solver.${key} is not taken by trainLatentEmbedding (the noise is seeded from seed)`,
+      );
+    }
+  }
+  const vanilla = solver.temperature === null;
+  const withSeed = (seed: number): LatentPlannerOptions => ({ solver: { ...solver, seed } });
   const numValidation = validationStates.shape[0] as number;
   const validationSeed = deriveSeed(seed, SEED_STREAMS.validation, 0);
 
   const validate = (): number =>
     tf.tidy(() => {
-      const r = planLatent(decoder, cost(validationStates), numValidation, {
-        ...planner,
-        seed: validationSeed,
-      });
-      return tf.mean(r.cost).dataSync()[0] as number;
+      const r = planLatent(decoder, cost(validationStates), numValidation, withSeed(validationSeed));
+      const mean = tf.mean(r.cost).dataSync()[0] as number;
+      disposeLatentPlanResult(r);
+      return mean;
     });
 
   const adam = new Adam(decoder.variables);
@@ -544,16 +573,16 @@ export function trainLatentEmbedding(
         const c = cost(x0);
         let fixedLatent: tf.Tensor | undefined;
         if (vanilla) {
-          const r = planLatent(decoder, c, batchSize, { ...planner, seed: planSeed });
+          const r = planLatent(decoder, c, batchSize, withSeed(planSeed));
           fixedLatent = r.latent;
-          tf.dispose([r.controls, r.cost]);
+          tf.dispose([r.controls, r.cost]); // ẑ is kept for the gradient step
         }
         const { value, grads } = tf.variableGrads(() => {
           if (fixedLatent !== undefined) {
             const u = decoder.decode(fixedLatent);
             return tf.mean(c(tf.expandDims(u, 1))) as tf.Scalar;
           }
-          const r = planLatent(decoder, c, batchSize, { ...planner, seed: planSeed });
+          const r = planLatent(decoder, c, batchSize, withSeed(planSeed));
           return tf.mean(r.cost) as tf.Scalar;
         }, decoder.variables);
         if (fixedLatent !== undefined) fixedLatent.dispose();

@@ -4,7 +4,14 @@ import { assertTensorShape, describeArgument } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { assertFunction } from '../validate.js';
 import type { Dynamics } from './dynamics.js';
-import { type PlannerOptions, type PlanResult, plan, rolloutCost, type TrajectoryCost } from './planner.js';
+import {
+  disposePlanResult,
+  type PlannerOptions,
+  type PlanResult,
+  plan,
+  rolloutCost,
+  type TrajectoryCost,
+} from './planner.js';
 
 /** What {@link MpcOptions.onStep} receives after each closed-loop step. */
 export interface MpcStepInfo {
@@ -66,6 +73,22 @@ export interface MpcResult {
 }
 
 /**
+ * Releases the tensors of an {@link MpcResult} (states, actions and plan
+ * costs). Releasing one twice does nothing.
+ *
+ * @param result What {@link runMpc} returned.
+ * @example
+ * ```ts
+ * const r = runMpc({ dynamics: pendulum, initialState: x0, steps: 40, cost: pendulumSwingUpCost, planner: { horizon: 20 } });
+ * const final = r.states.arraySync();
+ * disposeMpcResult(r);
+ * ```
+ */
+export function disposeMpcResult(result: MpcResult): void {
+  tf.dispose([result.states, result.actions, result.planCosts]);
+}
+
+/**
  * Receding-horizon (model-predictive) control with the DCEM/CEM planner:
  * for t = 0 … T − 1, plan u_{t:t+H} from x_t with {@link plan} (warm-started
  * from the previous plan shifted by one step), apply its first action and
@@ -108,9 +131,6 @@ export function runMpc(options: MpcOptions): MpcResult {
   const planCosts: tf.Tensor[] = [];
   const iterations: number[] = [];
   let previous: PlanResult | undefined;
-  const release = (p: PlanResult | undefined) => {
-    if (p !== undefined) tf.dispose([p.controls, p.firstAction, p.cost, p.mean, p.std]);
-  };
   try {
     for (let t = 0; t < steps; t++) {
       const x = states[t] as tf.Tensor;
@@ -126,7 +146,7 @@ export function runMpc(options: MpcOptions): MpcResult {
         ...(seed === undefined ? {} : { seed: deriveSeed(seed, SEED_STREAMS.mpcStep, t) }),
         ...(warmStart ? { warmStart: (previous as PlanResult).controls } : {}),
       });
-      release(previous);
+      if (previous !== undefined) disposePlanResult(previous);
       previous = current;
       const action = tf.clone(current.firstAction);
       const next = tf.tidy(() => dynamics.step(x, action));
@@ -154,7 +174,7 @@ export function runMpc(options: MpcOptions): MpcResult {
       iterations,
     }));
   } finally {
-    release(previous);
+    if (previous !== undefined) disposePlanResult(previous);
     tf.dispose([...states, ...actions, ...planCosts]);
   }
 }

@@ -6,8 +6,8 @@ import { maxAbsDiff } from './dynamics-f64.test-utils.js';
 import { createPendulum, pendulumSwingUpCost } from './pendulum.js';
 import {
   type ControlCost,
+  disposePlanResult,
   type PlannerOptions,
-  type PlanResult,
   plan,
   rolloutCost,
   shiftControls,
@@ -16,10 +16,6 @@ import {
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function release(r: PlanResult): void {
-  tf.dispose([r.controls, r.firstAction, r.cost, r.mean, r.std]);
-}
 
 /** C(u) = Σ_{t,j} (u_tj − target_j)², controls [B, N, H, m] → [B, N]. */
 function quadratic(target: tf.Tensor): ControlCost {
@@ -84,7 +80,7 @@ describe('plan', () => {
     expect(Array.from(r.firstAction.dataSync())).toEqual(u.flatMap((row) => row[0] as number[]));
     const again = tf.tidy(() => Array.from(quadratic(target)(tf.expandDims(r.controls, 1)).dataSync()));
     expect(maxAbsDiff(r.cost.dataSync(), again)).toBe(0);
-    release(r);
+    disposePlanResult(r);
     target.dispose();
   });
 
@@ -125,7 +121,7 @@ describe('plan', () => {
         [0.5, -7.5],
       ],
     ]);
-    release(r);
+    disposePlanResult(r);
     tf.dispose([previous, shifted, zeros]);
   });
 
@@ -168,10 +164,10 @@ describe('plan', () => {
         expect(
           Math.abs((single.cost.dataSync()[0] as number) - (batched.cost.dataSync()[b] as number)),
         ).toBeLessThan(1e-6);
-        release(single);
+        disposePlanResult(single);
         tf.dispose([row, ...rowNoise]);
       }
-      release(batched);
+      disposePlanResult(batched);
       tf.dispose([x0, ...noise]);
     });
   }
@@ -299,8 +295,10 @@ describe('plan', () => {
     const warm = plan(cost, options);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
-      release(plan(cost, { ...options, warmStart: warm.controls, temperature: 1 }));
-      release(plan(cost, { ...options, initMean: tf.tidy(() => tf.zeros([5, 1])), initStd: [0.5] }));
+      disposePlanResult(plan(cost, { ...options, warmStart: warm.controls, temperature: 1 }));
+      disposePlanResult(
+        plan(cost, { ...options, initMean: tf.tidy(() => tf.zeros([5, 1])), initStd: [0.5] }),
+      );
     }
     // initMean tensors above are the caller's: 3 of them remain.
     expect(tf.memory().numTensors).toBe(before + 3);
@@ -308,7 +306,7 @@ describe('plan', () => {
     expect(() => plan(() => tf.zeros([2, 3]), options)).toThrow(/cost\(controls\)/);
     expect(() => plan(cost, { ...options, warmStart: tf.ones([2, 5, 1]), initMean: 0 })).toThrow(/either/);
     expect(tf.memory().numTensors).toBe(mid + 1); // the ones([2, 5, 1]) made for the call
-    release(warm);
+    disposePlanResult(warm);
     x0.dispose();
   });
 });

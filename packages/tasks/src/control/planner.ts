@@ -126,6 +126,22 @@ export interface PlanResult {
 }
 
 /**
+ * Releases the five tensors of a {@link PlanResult} (controls, first action,
+ * cost, mean and std). Releasing one twice does nothing.
+ *
+ * @param result What {@link plan} returned.
+ * @example
+ * ```ts
+ * const r = plan(cost, { horizon: 20, controlDim: 1, lowerBound: -2, upperBound: 2, seed: 0 });
+ * const action = r.firstAction.arraySync();
+ * disposePlanResult(r);
+ * ```
+ */
+export function disposePlanResult(result: PlanResult): void {
+  tf.dispose([result.controls, result.firstAction, result.cost, result.mean, result.std]);
+}
+
+/**
  * Shifts plans one step forward for a warm start: (u₀, …, u_{H−1}) ↦
  * (u₁, …, u_{H−1}, c).
  *
