@@ -1,13 +1,6 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
-import {
-  assertTensorShape,
-  type DcemOptions,
-  dcem,
-  dense,
-  describeArgument,
-  type IterationInfo,
-} from '@dcem/tfjs';
+import { assertTensorShape, type DcemOptions, dcem, dense, describeArgument } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { assertFunction, assertObject, perDimension } from '../validate.js';
 import type { ControlCost } from './planner.js';
