@@ -32,6 +32,12 @@ function small(seed = 1, latentDim = 2): ActionDecoder {
 }
 
 describe('createActionDecoder', () => {
+  it('frees everything it made on dispose', () => {
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) small(i).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('maps latents [..., d] to control sequences [..., H, m] inside the bounds', () => {
     const decoder = createActionDecoder({
       latentDim: 3,

@@ -113,8 +113,10 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     );
     variables.push(tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)));
   }
-  const offset = tf.tile(tf.tensor1d(lower), [horizon]);
-  const scale = tf.tile(tf.tensor1d(lower.map((lo, i) => (upper[i] as number) - lo)), [horizon]);
+  const offset = tf.tidy(() => tf.tile(tf.tensor1d(lower), [horizon]));
+  const scale = tf.tidy(() =>
+    tf.tile(tf.tensor1d(lower.map((lo, i) => (upper[i] as number) - lo)), [horizon]),
+  );
   let disposed = false;
   const layers = variables.length / 2;
 
