@@ -170,7 +170,9 @@ describe('dcem cartpole-embed', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('--tau 0 is not a temperature: write --tau none for vanilla CEM');
     const help = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--help'], { encoding: 'utf8' });
-    expect(help.stdout).toMatch(/--tau <τ>\s+DCEM temperature of the main study, or "none" for\s+vanilla CEM/);
+    expect(help.stdout).toMatch(
+      /--tau <τ>\s+DCEM temperature of the main study, or "none" for\s+vanilla CEM/,
+    );
     expect(help.stdout).toMatch(/\(default: 1,0\.1,none\)/);
   });
 });

@@ -18,3 +18,10 @@ export {
   type PendulumStudySettings,
   runPendulumStudy,
 } from './pendulum-study.js';
+export {
+  type RegressionStudyCallbacks,
+  type RegressionStudyModel,
+  type RegressionStudyResult,
+  type RegressionStudySettings,
+  runRegressionStudy,
+} from './regression-study.js';
