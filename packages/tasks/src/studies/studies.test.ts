@@ -6,6 +6,11 @@ import { createPendulum, pendulumSwingUpCost, samplePendulumStates } from '../co
 import { disposePlanResult, plan, rolloutCost } from '../control/planner.js';
 import { type CartpoleEmbedStudySettings, runCartpoleEmbedStudy } from './cartpole-embed-study.js';
 import { type PendulumStudySettings, runPendulumStudy } from './pendulum-study.js';
+import {
+  type RegressionStudyModel,
+  type RegressionStudySettings,
+  runRegressionStudy,
+} from './regression-study.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -168,6 +173,54 @@ describe('runCartpoleEmbedStudy', () => {
     );
     expect(() => runCartpoleEmbedStudy({ ...embedSettings, tau: 0 })).toThrow(
       /settings.tau must be > 0 or null/,
+    );
+  });
+});
+
+describe('runRegressionStudy', () => {
+  it('trains, hands out checkpoints, ablates and returns values without leaking', async () => {
+    const before = tf.memory().numTensors;
+    const checkpoints: [string, number][] = [];
+    const ablation: number[] = [];
+    const r = await runRegressionStudy(
+      {
+        models: ['gd'],
+        updates: 5,
+        seed: 2,
+        batchSize: 1,
+        innerUpdates: 1,
+        learningRate: 1e-3,
+        evalEvery: 2,
+        hiddenSize: 8,
+        ablationMax: 2,
+        ablationSeeds: 1,
+        checkpointEvery: 2,
+        surfaceGrid: [3, 4],
+      },
+      {
+        onCheckpoint: (model, trainer) => {
+          checkpoints.push([model, trainer.updates]);
+        },
+        onAblation: (_model, done) => ablation.push(done),
+      },
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    expect(checkpoints).toEqual([
+      ['gd', 2],
+      ['gd', 4],
+      ['gd', 5],
+    ]);
+    expect(ablation).toEqual([0, 1, 2]);
+    const m = r.models[0] as RegressionStudyModel;
+    expect(m.updates).toBe(5);
+    expect(m.history.map((h) => h.update)).toEqual([0, 2, 4]); // evaluations every evalEvery updates
+    expect(m.finalMse).toBe(m.history.at(-1)?.mse);
+    expect(m.ablation.points.map((p) => p.iterations)).toEqual([1, 2]);
+    expect(m.ablation.ratio).toBe(m.ablation.mseMax / m.ablation.mseTrained);
+    expect(m.surface.energy).toHaveLength(3);
+    expect(m.predictions).toHaveLength(r.data.x.length);
+    await expect(runRegressionStudy({ ...({} as RegressionStudySettings), models: [] })).rejects.toThrow(
+      TypeError,
     );
   });
 });
