@@ -51,6 +51,30 @@ export function numberFlag(flag: string) {
   };
 }
 
+/**
+ * Parses a temperature flag (`--temperature`, `--tau`): a number > 0, or
+ * `none` for vanilla CEM (no temperature). `0` is an error that says to
+ * write `none`, as `temperature: 0` is in the libraries.
+ */
+export function temperatureFlag(flag: string) {
+  return (value: string): number | null => {
+    const text = value.trim();
+    if (text === 'none') return null;
+    const n = Number(text);
+    if (text !== '' && n === 0) {
+      throw new InvalidArgumentError(
+        `${flag} 0 is not a temperature: write ${flag} none for vanilla CEM (no temperature), or a number > 0 for DCEM`,
+      );
+    }
+    if (text === '' || !Number.isFinite(n) || n < 0) {
+      throw new InvalidArgumentError(
+        `${flag} must be a number > 0 or "none" (vanilla CEM), received "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
 /** Adds --backend, --seed, --out, --quiet and --json to a subcommand. */
 export function withCommonOptions(command: Command, defaultOut: string): Command {
   return command

@@ -9,9 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { runCartpoleEmbed } from './cartpole-embed.js';
-import { numberListFlag } from './commands/cartpole-embed.js';
-import { temperatureFlag } from './commands/pendulum.js';
-import { createContext } from './context.js';
+import { numberListFlag, tauListFlag } from './commands/cartpole-embed.js';
+import { createContext, temperatureFlag } from './context.js';
 import { runPendulum } from './pendulum.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
@@ -75,7 +74,14 @@ describe('dcem pendulum', () => {
   it('parses its flags with errors that name them', () => {
     expect(temperatureFlag('--temperature')('none')).toBeNull();
     expect(temperatureFlag('--temperature')('0.5')).toBe(0.5);
-    expect(() => temperatureFlag('--temperature')('0')).toThrow(InvalidArgumentError);
+    expect(() => temperatureFlag('--temperature')('0')).toThrow(
+      new InvalidArgumentError(
+        '--temperature 0 is not a temperature: write --temperature none for vanilla CEM (no temperature), or a number > 0 for DCEM',
+      ),
+    );
+    expect(() => temperatureFlag('--temperature')('-1')).toThrow(
+      /--temperature must be a number > 0 or "none" \(vanilla CEM\), received "-1"/,
+    );
     const r = spawnSync(process.execPath, [MAIN, 'pendulum', '--samples', '10', '--elites', '10'], {
       encoding: 'utf8',
     });
@@ -96,7 +102,7 @@ describe('dcem cartpole-embed', () => {
       iterations: 3,
       table: true,
       tableLatents: [2, 3],
-      tableTaus: [1, 0],
+      tableTaus: [1, null],
       tableSeeds: 1,
       tableIterations: 2,
       validateEvery: 2,
@@ -105,12 +111,12 @@ describe('dcem cartpole-embed', () => {
       validationCount: 4,
       seed: 0,
     });
-    // One main run plus (2, τ=0), (3, τ=1), (3, τ=0).
+    // One main run plus (2, no τ), (3, τ=1), (3, no τ).
     expect(r.runs.map((run) => [run.latent, run.tau, run.group])).toEqual([
       [2, 1, 'main'],
-      [2, 0, 'table'],
+      [2, null, 'table'],
       [3, 1, 'table'],
-      [3, 0, 'table'],
+      [3, null, 'table'],
     ]);
     expect(r.table).toHaveLength(4);
     for (const run of r.runs) {
@@ -128,6 +134,7 @@ describe('dcem cartpole-embed', () => {
       'cartpole-embed-table.csv',
       'cartpole-embed.json',
       'cartpole-embed-d2-tau1-seed0.weights.bin',
+      'cartpole-embed-d2-taunone-seed0.weights.bin',
     ]) {
       expect(existsSync(join(out, name)), name).toBe(true);
     }
@@ -139,11 +146,33 @@ describe('dcem cartpole-embed', () => {
   });
 
   it('parses lists of numbers', () => {
-    const taus = numberListFlag('--table-taus', (n) => n >= 0, 'numbers ≥ 0');
-    expect(taus('1, 0.1,0,1')).toEqual([1, 0.1, 0]);
+    const latents = numberListFlag('--table-latents', (n) => Number.isInteger(n) && n >= 1, 'integers ≥ 1');
+    expect(latents('2, 8,2')).toEqual([2, 8]);
+    expect(() => latents('1,0')).toThrow(
+      /--table-latents takes a comma-separated list of integers ≥ 1, received "1,0"/,
+    );
+    expect(() => latents('1,,2')).toThrow(InvalidArgumentError);
+  });
+
+  it('spells "no temperature" none in --tau and --table-taus; 0 is an error that says so', () => {
+    const taus = tauListFlag('--table-taus');
+    expect(taus('1, 0.1,none,1')).toEqual([1, 0.1, null]);
+    expect(() => taus('1,0')).toThrow(
+      new InvalidArgumentError(
+        '--table-taus 0 is not a temperature: write --table-taus none for vanilla CEM (no temperature), or a number > 0 for DCEM',
+      ),
+    );
     expect(() => taus('1,-1')).toThrow(
-      /--table-taus takes a comma-separated list of numbers ≥ 0, received "1,-1"/,
+      /--table-taus takes a comma-separated list of numbers > 0 or "none" \(vanilla CEM\), received "1,-1"/,
     );
     expect(() => taus('1,,2')).toThrow(InvalidArgumentError);
+    const r = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--tau', '0'], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('--tau 0 is not a temperature: write --tau none for vanilla CEM');
+    const help = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--help'], { encoding: 'utf8' });
+    expect(help.stdout).toMatch(
+      /--tau <τ>\s+DCEM temperature of the main study, or "none" for\s+vanilla CEM/,
+    );
+    expect(help.stdout).toMatch(/\(default: 1,0\.1,none\)/);
   });
 });

@@ -1,176 +1,58 @@
 import { writeFileSync } from 'node:fs';
 import {
   createPendulum,
-  type PlanResult,
-  pendulumSwingUpCost,
-  plan,
+  type PendulumStudyResult,
+  type PendulumStudySettings,
   renderRollout,
-  rollout,
-  rolloutCost,
-  runMpc,
-  samplePendulumStates,
+  runPendulumStudy,
 } from '@dcem/tasks';
-import * as tf from '@tensorflow/tfjs';
 import { pendulumSpec, type TrajectoryPoint } from './charts/control.js';
 import type { RunContext } from './context.js';
 import { writeGif } from './gif.js';
 import { svgToRgba, writePlot } from './plot.js';
 import { startProgress } from './progress.js';
 
-/** Settings of {@link runPendulum} (the DCEM notebook's values by default). */
-export interface PendulumSettings {
-  /** Swing-ups solved at once (θ ~ U(−π/4, π/4), θ̇ ~ U(−4, 4)). */
-  count: number;
-  /** Plan horizon H. */
-  horizon: number;
-  samples: number;
-  elites: number;
-  /** Solver iterations at most (per plan). */
-  iterations: number;
-  initStd: number;
-  tolerance: number;
-  /** τ; null: vanilla CEM. */
-  temperature: number | null;
-  /** `open-loop`: one plan of H steps per swing-up, as the notebook; `mpc`: re-plan every step. */
-  mode: 'open-loop' | 'mpc';
-  /** Closed-loop steps in `mpc` mode. */
-  mpcSteps: number;
-  seed: number;
-}
+/** Settings of {@link runPendulum}: those of `runPendulumStudy` in `@dcem/tasks`. */
+export type PendulumSettings = PendulumStudySettings;
 
-/** What {@link runPendulum} found. */
-export interface PendulumResult {
-  mode: 'open-loop' | 'mpc';
-  /** Solver iterations (open loop) or per step (MPC). */
-  iterations: number[];
-  converged: boolean | null;
-  /** Final cost of each swing-up's plan (open loop) or of its closed-loop trajectory. */
-  costs: number[];
-  /** cos θ at the last step of each swing-up. */
-  finalCos: number[];
-  /** How many end upright (cos θ > 0.95 at the last step). */
-  upright: number;
-  /** The cost curve plotted (mean over swing-ups per iteration, or per MPC step). */
-  loss: number[];
-  seconds: number;
+/** What {@link runPendulum} found: the study's result and the files written. */
+export interface PendulumResult extends Omit<PendulumStudyResult, 'states' | 'controls'> {
   files: string[];
 }
-
-const UPRIGHT = 0.95;
 
 function toPoints(values: number[][], pick: (row: number[]) => number[]): TrajectoryPoint[] {
   return values.flatMap((row, run) => pick(row).map((value, t) => ({ run, t, value })));
 }
 
 /**
- * The pendulum swing-up of the DCEM repository's notebook: plans torques for
- * `count` random start states with CEM (or DCEM), rolls the plans out and
- * writes the figure (cost per iteration, cos θ, θ̇, controls), CSV/JSON and
- * an animation (animated SVG and GIF).
+ * `dcem pendulum`: runs the swing-up study (`runPendulumStudy` of
+ * `@dcem/tasks`) with a progress bar, then writes the figure (cost per
+ * iteration, cos θ, θ̇, controls), CSV/JSON and an animation (animated SVG
+ * and GIF).
  */
 export async function runPendulum(ctx: RunContext, s: PendulumSettings): Promise<PendulumResult> {
   const pendulum = createPendulum();
   const maxTorque = pendulum.params.maxTorque;
-  const x0 = samplePendulumStates(s.count, s.seed);
-  const start = performance.now();
-  const loss: number[] = [];
-  let iterations: number[];
-  let converged: boolean | null = null;
-  let states: number[][][];
-  let controls: number[][];
-  let costs: number[];
-  const solver = {
-    horizon: s.horizon,
-    numSamples: s.samples,
-    numElites: s.elites,
-    numIterations: s.iterations,
-    initStd: s.initStd,
-    tolerance: s.tolerance,
-    temperature: s.temperature,
-    seed: s.seed,
-  };
-  const method = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
+  const openLoop = s.mode === 'open-loop';
+  const field = openLoop ? 'cost' : 'plan cost';
+  const progress = startProgress(
+    openLoop ? 'planning' : 'MPC steps',
+    openLoop ? s.iterations : s.mpcSteps,
+    ctx.interactive,
+    [field],
+  );
+  let study: PendulumStudyResult;
   try {
-    if (s.mode === 'open-loop') {
-      ctx.log(
-        `Planning ${s.count} pendulum swing-ups open loop: ${method}, horizon ${s.horizon}, ${s.samples} samples, ` +
-          `${s.elites} elites, up to ${s.iterations} iterations, σ₀ = ${s.initStd}, tolerance ${s.tolerance}`,
-      );
-      const cost = rolloutCost(pendulum, x0, pendulumSwingUpCost);
-      const progress = startProgress('planning', s.iterations, ctx.interactive, ['cost']);
-      let r: PlanResult;
-      try {
-        r = plan(cost, {
-          ...solver,
-          controlDim: 1,
-          lowerBound: pendulum.lowerBound,
-          upperBound: pendulum.upperBound,
-          batchSize: s.count,
-          onIteration: (info) => {
-            // The cost of the current plan μ' (clamped to the bounds), averaged over the swing-ups.
-            const value = tf.tidy(() => {
-              const u = tf.clipByValue(info.mean, -maxTorque, maxTorque);
-              return tf.mean(cost(tf.expandDims(u, 1))).dataSync()[0] as number;
-            });
-            loss.push(value);
-            progress.update(info.iteration + 1, { cost: value.toFixed(4) });
-          },
-        });
-      } finally {
-        progress.stop();
-      }
-      iterations = [r.iterations];
-      converged = r.converged;
-      costs = Array.from(r.cost.dataSync());
-      const traj = rollout(pendulum, x0, r.controls);
-      states = traj.arraySync() as number[][][];
-      controls = (r.controls.arraySync() as number[][][]).map((row) => row.map((u) => u[0] as number));
-      tf.dispose([traj, r.controls, r.firstAction, r.cost, r.mean, r.std]);
-    } else {
-      ctx.log(
-        `Swinging up ${s.count} pendulums with MPC for ${s.mpcSteps} steps: ${method} re-plans every step ` +
-          `(horizon ${s.horizon}, ${s.samples} samples, ${s.elites} elites, up to ${s.iterations} iterations, warm start)`,
-      );
-      const progress = startProgress('MPC steps', s.mpcSteps, ctx.interactive, ['plan cost']);
-      try {
-        const r = runMpc({
-          dynamics: pendulum,
-          initialState: x0,
-          steps: s.mpcSteps,
-          cost: pendulumSwingUpCost,
-          planner: solver,
-          onStep: (info) => {
-            const value = tf.tidy(() => tf.mean(info.planCost).dataSync()[0] as number);
-            loss.push(value);
-            progress.update(info.step + 1, { 'plan cost': value.toFixed(4) });
-          },
-        });
-        iterations = r.iterations;
-        states = r.states.arraySync() as number[][][];
-        controls = (r.actions.arraySync() as number[][][]).map((row) => row.map((u) => u[0] as number));
-        costs = tf.tidy(() => Array.from(pendulumSwingUpCost(r.states, r.actions).dataSync()));
-        tf.dispose([r.states, r.actions, r.planCosts]);
-      } finally {
-        progress.stop();
-      }
-    }
+    study = runPendulumStudy(s, {
+      log: ctx.log,
+      onProgress: (done, _total, cost) => progress.update(done, { [field]: cost.toFixed(4) }),
+    });
   } finally {
-    x0.dispose();
+    progress.stop();
   }
-  const seconds = (performance.now() - start) / 1000;
-  const finalCos = states.map((row) => (row.at(-1) as number[])[0] as number);
-  const upright = finalCos.filter((c) => c > UPRIGHT).length;
+  const { states, controls, loss, upright, finalCos, costs, iterations, converged, seconds } = study;
+  const method = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
   const steps = (states[0]?.length ?? 1) - 1;
-  ctx.log(
-    `${upright}/${s.count} swing-ups end upright (cos θ > ${UPRIGHT} at step ${steps}); ` +
-      `cos θ_${steps} = [${finalCos.map((c) => c.toFixed(3)).join(', ')}]`,
-  );
-  ctx.log(
-    s.mode === 'open-loop'
-      ? `solver: ${iterations[0]} iterations (${converged ? 'met the tolerance' : 'did not meet the tolerance'}), ${seconds.toFixed(1)} s`
-      : `MPC: ${iterations.reduce((a, b) => a + b, 0)} solver iterations over ${iterations.length} steps, ${seconds.toFixed(1)} s`,
-  );
-  ctx.log(`costs per swing-up: [${costs.map((c) => c.toFixed(3)).join(', ')}]`);
 
   const files: string[] = [];
   const trajCsv = ['run,t,cos_theta,sin_theta,theta_dot,u'];

@@ -1,17 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  createRegressionTrainer,
-  energySurface,
-  type InnerIterationAblationPoint,
-  innerIterationAblation,
   type RegressionModelName,
   type RegressionTrainer,
   restoreRegressionTrainer,
+  runRegressionStudy,
 } from '@dcem/tasks';
 import { ablationChart, lossChart, MODEL_TITLES, surfaceChart } from './charts/regression.js';
 import { writePlot } from './plot.js';
-import { startProgress } from './progress.js';
+import { type Progress, startProgress } from './progress.js';
 
 /** Settings of {@link runRegression} (the `dcem regression` flags). */
 export interface RegressionRunOptions {
@@ -114,197 +111,152 @@ async function writeCheckpoint(trainer: RegressionTrainer, path: string, command
 }
 
 /**
- * Trains the requested regression models, then writes the loss curves, the
- * inner-iteration ablation, the energy surfaces, checkpoints and
- * `summary.json` into `options.out`.
+ * `dcem regression`: runs the regression study (`runRegressionStudy` of
+ * `@dcem/tasks`) with progress bars, writing checkpoints as it trains, then
+ * writes the loss curves, the inner-iteration ablation, the energy surfaces
+ * and `summary.json` into `options.out`.
  */
 export async function runRegression(options: RegressionRunOptions): Promise<RegressionSummary> {
   const { out, log } = options;
   checkWritable(out);
   const files: string[] = [];
-  const trainers: {
-    model: RegressionModelName;
-    trainer: RegressionTrainer;
-    seconds: number;
-    updates: number;
-  }[] = [];
+  let bar: Progress | undefined;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  let study: Awaited<ReturnType<typeof runRegressionStudy>>;
   try {
-    for (const model of options.models) {
-      const path = join(out, checkpointName(model));
-      let trainer: RegressionTrainer;
-      if (options.resume) {
-        if (!existsSync(path)) throw new Error(`--resume: no checkpoint ${path} to continue from`);
-        trainer = await restoreRegressionTrainer(readFileSync(path, 'utf8'), {
-          evalEvery: options.evalEvery,
-          batchSize: options.batchSize,
-          innerUpdates: options.innerUpdates,
-        });
-        log(`${MODEL_TITLES[model]}: resumed from ${path} at update ${trainer.updates}`);
-      } else {
-        trainer = createRegressionTrainer({
-          model,
-          seed: options.seed,
-          batchSize: options.batchSize,
-          innerUpdates: options.innerUpdates,
-          learningRate: options.learningRate,
-          evalEvery: options.evalEvery,
-          hiddenSize: options.hiddenSize,
-        });
-      }
-      trainers.push({ model, trainer, seconds: 0, updates: 0 });
-      const entry = trainers.at(-1) as (typeof trainers)[number];
-      const start = trainer.updates;
-      const bar = startProgress(`${model.padEnd(4)}`, options.updates, options.interactive, ['mse', 'lr']);
-      let mse = trainer.history.at(-1)?.mse;
-      const fields = () => ({
-        mse: mse === undefined ? '-' : mse.toExponential(2),
-        lr: trainer.learningRate.toExponential(1),
-      });
-      const began = Date.now();
-      // Train in chunks so that checkpoints are written as we go.
-      let done = 0;
-      while (done < options.updates) {
-        const chunk = Math.min(
-          options.checkpointEvery - ((start + done) % options.checkpointEvery),
-          options.updates - done,
-        );
-        trainer.train(chunk, {
-          onUpdate: (u) => bar.update(u.update - start, fields()),
-          onEvaluation: (e) => {
-            mse = e.mse;
-          },
-        });
-        done += chunk;
-        await writeCheckpoint(trainer, path, options.command);
-      }
-      if (options.updates === 0) trainer.train(0);
-      bar.update(options.updates, fields());
-      bar.stop();
-      entry.seconds = (Date.now() - began) / 1000;
-      entry.updates = options.updates;
-      if (!files.includes(path)) files.push(path);
-      const last = trainer.history.at(-1);
-      const timing =
-        options.updates === 0
-          ? 'loaded, not trained'
-          : `${entry.seconds.toFixed(0)} s (${((1000 * entry.seconds) / options.updates).toFixed(1)} ms/update)`;
-      log(
-        `${MODEL_TITLES[model]}: ${trainer.updates} updates, full-data MSE ${last?.mse.toExponential(3)}, ${timing}`,
-      );
-    }
-
-    // Loss curves.
-    const lossRows = trainers.flatMap(({ model, trainer }) =>
-      trainer.history.map((h) => [model, h.update, h.mse, h.learningRate, h.seconds.toFixed(3)]),
-    );
-    writeFileSync(
-      join(out, 'loss.csv'),
-      csv(['model', 'update', 'mse', 'learning_rate', 'train_seconds'], lossRows),
-    );
-    files.push(join(out, 'loss.csv'));
-    files.push(
-      ...(await writePlot(
-        join(out, 'loss'),
-        lossChart(trainers.map((t) => ({ model: t.model, history: t.trainer.history }))),
-      )),
-    );
-
-    // Inner-iteration ablation.
-    const iterations = Array.from({ length: options.ablationMax }, (_, i) => i + 1);
-    const ablations: {
-      model: RegressionModelName;
-      points: InnerIterationAblationPoint[];
-      trained: number;
-    }[] = [];
-    for (const { model, trainer } of trainers) {
-      const bar = startProgress(`ablation ${model}`, iterations.length, options.interactive);
-      const points = innerIterationAblation(trainer, {
-        iterations,
-        seeds: options.ablationSeeds,
-        onPoint: (_p, index) => bar.update(index + 1),
-      });
-      bar.stop();
-      const trained =
-        model === 'dcem' ? trainer.options.dcem.numIterations : trainer.options.gd.numIterations;
-      ablations.push({ model, points, trained });
-    }
-    const ablationRows = ablations.flatMap(({ model, points }) =>
-      points.map((p) => [model, p.iterations, p.mse, p.mseMin, p.mseMax, p.mses.length]),
-    );
-    writeFileSync(
-      join(out, 'ablation.csv'),
-      csv(['model', 'iterations', 'mse', 'mse_min', 'mse_max', 'seeds'], ablationRows),
-    );
-    files.push(join(out, 'ablation.csv'));
-    const trainedIterations = ablations[0]?.trained ?? 10;
-    files.push(...(await writePlot(join(out, 'ablation'), ablationChart(ablations, trainedIterations))));
-
-    // Energy surfaces.
-    const panels = [...trainers]
-      .sort((a, b) => (a.model === 'gd' ? -1 : b.model === 'gd' ? 1 : 0))
-      .map(({ model, trainer }) => ({
-        model,
-        surface: energySurface(trainer.mlp, {
-          xSteps: options.surfaceGrid?.[0] ?? 80,
-          ySteps: options.surfaceGrid?.[1] ?? 97,
+    study = await runRegressionStudy(options, {
+      ...(options.resume
+        ? {
+            resume: async (model: RegressionModelName): Promise<RegressionTrainer> => {
+              const path = join(out, checkpointName(model));
+              if (!existsSync(path)) throw new Error(`--resume: no checkpoint ${path} to continue from`);
+              const trainer = await restoreRegressionTrainer(readFileSync(path, 'utf8'), {
+                evalEvery: options.evalEvery,
+                batchSize: options.batchSize,
+                innerUpdates: options.innerUpdates,
+              });
+              log(`${MODEL_TITLES[model]}: resumed from ${path} at update ${trainer.updates}`);
+              return trainer;
+            },
+          }
+        : {}),
+      onTrainStart: (model) => {
+        bar = startProgress(`${model.padEnd(4)}`, options.updates, options.interactive, ['mse', 'lr']);
+      },
+      onUpdate: (_model, done, mse, learningRate) =>
+        bar?.update(done, {
+          mse: mse === undefined ? '-' : mse.toExponential(2),
+          lr: learningRate.toExponential(1),
         }),
-        predictions: trainer.predict(trainer.data.x),
-      }));
-    const data = trainers[0]?.trainer.data ?? { x: [], y: [] };
-    files.push(...(await writePlot(join(out, 'surface'), surfaceChart(panels, data, 20))));
-
-    // Summary.
-    const models: RegressionSummary['models'] = {};
-    for (const { model, trainer, seconds, updates } of trainers) {
-      const ablation = ablations.find((a) => a.model === model) as (typeof ablations)[number];
-      const at = (n: number) => ablation.points.find((p) => p.iterations === n)?.mse ?? Number.NaN;
-      const mseTrained = at(ablation.trained);
-      const mseMax = at(options.ablationMax);
-      const ratio = mseMax / mseTrained;
-      const last = trainer.history.at(-1);
-      const below = trainer.history.find((h) => h.mse <= 1e-2);
-      models[model] = {
-        updates: trainer.updates,
-        trainSeconds: seconds,
-        totalTrainSeconds: last?.seconds ?? 0,
-        msPerUpdate: updates > 0 ? (1000 * seconds) / updates : 0,
-        finalMse: last?.mse ?? Number.NaN,
-        learningRate: trainer.learningRate,
-        firstUpdateBelow1e2: below?.update ?? null,
-        ablation: { trained: ablation.trained, mseTrained, max: options.ablationMax, mseMax, ratio },
-        goals: {
-          mseAtMost1e2: (last?.mse ?? Number.POSITIVE_INFINITY) <= 1e-2,
-          ablation: model === 'dcem' ? ratio <= 3 : ratio >= 10,
-          ablationRule:
-            model === 'dcem'
-              ? `MSE at ${options.ablationMax} ≤ 3 × MSE at ${ablation.trained}`
-              : `MSE at ${options.ablationMax} ≥ 10 × MSE at ${ablation.trained}`,
-        },
-      };
-    }
-    const { log: _log, interactive: _interactive, backend, command, ...settings } = options;
-    const summary: RegressionSummary = {
-      command,
-      backend,
-      date: new Date().toISOString(),
-      settings,
-      models,
-      files: [...files, join(out, 'summary.json')],
-    };
-    writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-
-    for (const [model, s] of Object.entries(models)) {
-      const name = MODEL_TITLES[model] ?? model;
-      const a = s.ablation;
-      log(
-        `${name}: final MSE ${s.finalMse.toExponential(3)} (goal ≤ 1e-2: ${s.goals.mseAtMost1e2 ? 'met' : 'NOT met'}); ` +
-          `ablation MSE@${a.trained} ${a.mseTrained.toExponential(3)}, MSE@${a.max} ${a.mseMax.toExponential(3)}, ` +
-          `ratio ${a.ratio.toFixed(2)} (goal ${s.goals.ablationRule}: ${s.goals.ablation ? 'met' : 'NOT met'})`,
-      );
-    }
-    log(`results: ${out}`);
-    return summary;
+      onCheckpoint: async (model, trainer) => {
+        const path = join(out, checkpointName(model));
+        await writeCheckpoint(trainer, path, options.command);
+        if (!files.includes(path)) files.push(path);
+      },
+      onTrainEnd: (model, trainer, seconds) => {
+        stop();
+        const last = trainer.history.at(-1);
+        const timing =
+          options.updates === 0
+            ? 'loaded, not trained'
+            : `${seconds.toFixed(0)} s (${((1000 * seconds) / options.updates).toFixed(1)} ms/update)`;
+        log(
+          `${MODEL_TITLES[model]}: ${trainer.updates} updates, full-data MSE ${last?.mse.toExponential(3)}, ${timing}`,
+        );
+      },
+      onAblation: (model, done, total) => {
+        if (done === 0) bar = startProgress(`ablation ${model}`, total, options.interactive);
+        bar?.update(done);
+        if (done === total) stop();
+      },
+    });
   } finally {
-    for (const { trainer } of trainers) trainer.dispose();
+    stop();
   }
+  // With --resume and --updates 0 nothing was written, but the checkpoints are still results.
+  for (const { model } of study.models) {
+    const path = join(out, checkpointName(model));
+    if (existsSync(path) && !files.includes(path)) files.push(path);
+  }
+
+  // Loss curves.
+  const lossRows = study.models.flatMap(({ model, history }) =>
+    history.map((h) => [model, h.update, h.mse, h.learningRate, h.seconds.toFixed(3)]),
+  );
+  writeFileSync(
+    join(out, 'loss.csv'),
+    csv(['model', 'update', 'mse', 'learning_rate', 'train_seconds'], lossRows),
+  );
+  files.push(join(out, 'loss.csv'));
+  files.push(
+    ...(await writePlot(
+      join(out, 'loss'),
+      lossChart(study.models.map((m) => ({ model: m.model, history: m.history }))),
+    )),
+  );
+
+  // Inner-iteration ablation.
+  const ablations = study.models.map((m) => ({
+    model: m.model,
+    points: m.ablation.points,
+    trained: m.ablation.trained,
+  }));
+  const ablationRows = ablations.flatMap(({ model, points }) =>
+    points.map((p) => [model, p.iterations, p.mse, p.mseMin, p.mseMax, p.mses.length]),
+  );
+  writeFileSync(
+    join(out, 'ablation.csv'),
+    csv(['model', 'iterations', 'mse', 'mse_min', 'mse_max', 'seeds'], ablationRows),
+  );
+  files.push(join(out, 'ablation.csv'));
+  const trainedIterations = ablations[0]?.trained ?? 10;
+  files.push(...(await writePlot(join(out, 'ablation'), ablationChart(ablations, trainedIterations))));
+
+  // Energy surfaces.
+  const panels = [...study.models]
+    .sort((a, b) => (a.model === 'gd' ? -1 : b.model === 'gd' ? 1 : 0))
+    .map(({ model, surface, predictions }) => ({ model, surface, predictions }));
+  files.push(...(await writePlot(join(out, 'surface'), surfaceChart(panels, study.data, 20))));
+
+  // Summary.
+  const models: RegressionSummary['models'] = {};
+  for (const m of study.models) {
+    const { points, ...ablation } = m.ablation;
+    models[m.model] = {
+      updates: m.updates,
+      trainSeconds: m.trainSeconds,
+      totalTrainSeconds: m.totalTrainSeconds,
+      msPerUpdate: m.msPerUpdate,
+      finalMse: m.finalMse,
+      learningRate: m.learningRate,
+      firstUpdateBelow1e2: m.firstUpdateBelow1e2,
+      ablation,
+      goals: m.goals,
+    };
+  }
+  const { log: _log, interactive: _interactive, backend, command, ...settings } = options;
+  const summary: RegressionSummary = {
+    command,
+    backend,
+    date: new Date().toISOString(),
+    settings,
+    models,
+    files: [...files, join(out, 'summary.json')],
+  };
+  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+
+  for (const [model, s] of Object.entries(models)) {
+    const name = MODEL_TITLES[model] ?? model;
+    const a = s.ablation;
+    log(
+      `${name}: final MSE ${s.finalMse.toExponential(3)} (goal ≤ 1e-2: ${s.goals.mseAtMost1e2 ? 'met' : 'NOT met'}); ` +
+        `ablation MSE@${a.trained} ${a.mseTrained.toExponential(3)}, MSE@${a.max} ${a.mseMax.toExponential(3)}, ` +
+        `ratio ${a.ratio.toFixed(2)} (goal ${s.goals.ablationRule}: ${s.goals.ablation ? 'met' : 'NOT met'})`,
+    );
+  }
+  log(`results: ${out}`);
+  return summary;
 }

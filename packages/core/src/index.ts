@@ -27,6 +27,7 @@ export {
   resolveCemOptions,
   toRowTensor,
 } from './options.js';
+export { deriveSeed, SEED_STREAMS, type SeedStream } from './seed.js';
 export {
   eliteWeights,
   hardTopK,

@@ -10,3 +10,4 @@
 export * from './control/index.js';
 export * from './objectives/index.js';
 export * from './regression/index.js';
+export * from './studies/index.js';

@@ -8,6 +8,7 @@
  */
 
 export type { Backend, CemOptions, CemResult, IterationInfo, LmlOptions, Objective } from '@dcem/core';
+export { deriveSeed, SEED_STREAMS, type SeedStream } from '@dcem/core';
 export {
   cem,
   createCem,
@@ -28,3 +29,4 @@ export {
   selectBackend,
   useBackend,
 } from './select-backend.js';
+export { assertTensorShape, describeArgument, isTensor, type ShapePattern } from './validate.js';

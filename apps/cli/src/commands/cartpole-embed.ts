@@ -1,6 +1,13 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type CartpoleEmbedSettings, runCartpoleEmbed } from '../cartpole-embed.js';
-import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
+import {
+  type CommonOptions,
+  createContext,
+  integerFlag,
+  numberFlag,
+  temperatureFlag,
+  withCommonOptions,
+} from '../context.js';
 
 /** Parses a comma-separated list of numbers that each pass `check`. */
 export function numberListFlag(flag: string, check: (n: number) => boolean, what: string) {
@@ -17,14 +24,25 @@ export function numberListFlag(flag: string, check: (n: number) => boolean, what
   };
 }
 
-/** Parses a τ flag: a number ≥ 0 (0: vanilla CEM). */
-function tauFlag(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < 0) {
-      throw new InvalidArgumentError(`${flag} must be a number ≥ 0 (0: vanilla CEM), received "${value}"`);
-    }
-    return n;
+/**
+ * Parses `--table-taus`: a comma-separated list of temperatures, each a
+ * number > 0 or `none` (vanilla CEM). 0 is an error that says to write `none`.
+ */
+export function tauListFlag(flag: string) {
+  const one = temperatureFlag(flag);
+  return (value: string): (number | null)[] => {
+    const items = value.split(',').map((v) => v.trim());
+    const taus = items.map((item) => {
+      try {
+        return one(item);
+      } catch (error) {
+        if (Number(item) === 0 && item !== '') throw error;
+        throw new InvalidArgumentError(
+          `${flag} takes a comma-separated list of numbers > 0 or "none" (vanilla CEM), received "${value}"`,
+        );
+      }
+    });
+    return [...new Set(taus)];
   };
 }
 
@@ -45,7 +63,12 @@ export function registerCartpoleEmbed(program: Command): void {
     'out/cartpole-embed',
   )
     .option('--latent <d>', 'latent size of the main study', integerFlag('--latent', 1), 2)
-    .option('--tau <τ>', 'DCEM temperature of the main study (0: vanilla CEM)', tauFlag('--tau'), 1)
+    .option(
+      '--tau <τ>',
+      'DCEM temperature of the main study, or "none" for vanilla CEM',
+      temperatureFlag('--tau'),
+      1,
+    )
     .option('--seeds <n>', 'seeds of the main study', integerFlag('--seeds', 1), 3)
     .option('--iterations <n>', 'Adam updates per run', integerFlag('--iterations', 0), 1500)
     .option('--no-table', 'skip the table of other latent sizes and temperatures')
@@ -55,11 +78,10 @@ export function registerCartpoleEmbed(program: Command): void {
       numberListFlag('--table-latents', (n) => Number.isInteger(n) && n >= 1, 'integers ≥ 1'),
       [2, 8],
     )
-    .option(
-      '--table-taus <list>',
-      'temperatures of the table (0: vanilla CEM)',
-      numberListFlag('--table-taus', (n) => n >= 0, 'numbers ≥ 0'),
-      [1, 0.1, 0],
+    .addOption(
+      new Option('--table-taus <list>', 'temperatures of the table ("none": vanilla CEM)')
+        .argParser(tauListFlag('--table-taus'))
+        .default([1, 0.1, null], '1,0.1,none'),
     )
     .option('--table-seeds <n>', 'seeds per table cell', integerFlag('--table-seeds', 1), 1)
     .option(
@@ -78,7 +100,7 @@ export function registerCartpoleEmbed(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pnpm dcem cartpole-embed\n  $ pnpm dcem cartpole-embed --seeds 1 --no-table --iterations 300',
+      '\nExamples:\n  $ pnpm dcem cartpole-embed\n  $ pnpm dcem cartpole-embed --seeds 1 --no-table --iterations 300\n  $ pnpm dcem cartpole-embed --tau none --table-taus 1,none   # vanilla CEM (no temperature)',
     )
     .action(async (opts: CartpoleEmbedFlags) => {
       if (!(opts.learningRate > 0)) {
@@ -95,7 +117,8 @@ export function registerCartpoleEmbed(program: Command): void {
           JSON.stringify({
             backend: ctx.backend,
             ...result,
-            runs: result.runs.map(({ trainCosts, ...rest }) => rest),
+            runs: result.runs.map(({ trainCosts, weights, weightShapes, ...rest }) => rest),
+            figures: undefined,
           }),
         );
       }

@@ -1,18 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
+import {
+  type CommonOptions,
+  createContext,
+  integerFlag,
+  numberFlag,
+  temperatureFlag,
+  withCommonOptions,
+} from '../context.js';
 import { type PendulumSettings, runPendulum } from '../pendulum.js';
-
-/** Parses `--temperature`: a number > 0, or `none` for vanilla CEM. */
-export function temperatureFlag(flag: string) {
-  return (value: string): number | null => {
-    if (value === 'none' || value === 'null') return null;
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`${flag} must be a number > 0 or "none", received "${value}"`);
-    }
-    return n;
-  };
-}
 
 /** The parsed flags: the common ones and the settings of {@link runPendulum}. */
 type PendulumFlags = CommonOptions & PendulumSettings;

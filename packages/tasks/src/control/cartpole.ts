@@ -1,7 +1,8 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
+import { assertTensorShape, describeArgument } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { checkedRollout, type Dynamics } from './dynamics.js';
-import { deriveSeed } from './seed.js';
-import { checkFinite, checkInteger, checkLastAxis, checkPositive, describe } from './validate.js';
 
 /** Physical constants of the cart-pole (mpc.pytorch's `CartpoleDx`). */
 export interface CartpoleParams {
@@ -95,12 +96,12 @@ function stepParts(p: CartpoleParams, [pos, vel, cos, sin, omega]: Parts, force:
  */
 export function createCartpole(params: Partial<CartpoleParams> = {}): Cartpole {
   if (params === null || typeof params !== 'object') {
-    throw new TypeError(`params must be an object, received ${describe(params)}`);
+    throw new TypeError(`params must be an object, received ${describeArgument(params)}`);
   }
   const p: CartpoleParams = { ...CARTPOLE_DEFAULTS, ...params };
-  checkFinite('params.gravity', p.gravity);
+  assertFiniteNumber('params.gravity', p.gravity);
   for (const key of ['cartMass', 'poleMass', 'poleLength', 'dt', 'maxForce'] as const) {
-    checkPositive(`params.${key}`, p[key]);
+    assertPositive(`params.${key}`, p[key]);
   }
   return {
     name: 'cartpole',
@@ -110,8 +111,8 @@ export function createCartpole(params: Partial<CartpoleParams> = {}): Cartpole {
     upperBound: [p.maxForce],
     params: Object.freeze(p),
     step(state, control) {
-      checkLastAxis('state', state, 5);
-      checkLastAxis('control', control, 1);
+      assertTensorShape('state', state, ['...', 5]);
+      assertTensorShape('control', control, ['...', 1]);
       return tf.tidy(() => {
         const parts = tf.split(state, 5, -1) as Parts;
         const force = tf.clipByValue(control, -p.maxForce, p.maxForce);
@@ -134,8 +135,8 @@ export function createCartpole(params: Partial<CartpoleParams> = {}): Cartpole {
  * ```
  */
 export function cartpoleReward(state: tf.Tensor, control: tf.Tensor): tf.Tensor {
-  checkLastAxis('state', state, 5);
-  checkLastAxis('control', control, 1);
+  assertTensorShape('state', state, ['...', 5]);
+  assertTensorShape('control', control, ['...', 1]);
   return tf.tidy(() => {
     const [pos, , cos] = tf.split(state, 5, -1) as Parts;
     return tf.squeeze(reward(pos, cos, control), [-1]);
@@ -194,10 +195,10 @@ export function cartpoleReturn(cartpole: Cartpole, initialState: tf.Tensor, cont
  * ```
  */
 export function sampleCartpoleStates(count: number, seed: number): tf.Tensor2D {
-  checkInteger('count', count, 1);
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('count', count, 1);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   return tf.tidy(() => {
-    const u = tf.randomUniform([count, 4], 0, 1, 'float32', deriveSeed(seed, 4));
+    const u = tf.randomUniform([count, 4], 0, 1, 'float32', deriveSeed(seed, SEED_STREAMS.cartpoleStates));
     const [a, b, c, d] = tf.split(u, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     const theta = tf.mul(Math.PI, tf.sub(tf.mul(2, c), 1));
     return tf.concat(
@@ -362,14 +363,14 @@ export function cartpoleReturnFused(
   initialStates: tf.Tensor,
   controls: tf.Tensor,
 ): tf.Tensor {
-  checkLastAxis('initialStates', initialStates, 5, 2);
+  assertTensorShape('initialStates', initialStates, [null, '...', 5]);
   if (initialStates.rank !== 2) {
     throw new RangeError(
       `initialStates must have shape [batch, 5], received [${initialStates.shape.join(', ')}]`,
     );
   }
   const batch = initialStates.shape[0] as number;
-  checkLastAxis('controls', controls, 1, 4);
+  assertTensorShape('controls', controls, [null, null, null, '...', 1]);
   if (controls.rank !== 4 || controls.shape[0] !== batch || (controls.shape[2] as number) < 1) {
     throw new RangeError(
       `controls must have shape [${batch}, numSamples, T ≥ 1, 1], received [${controls.shape.join(', ')}]`,

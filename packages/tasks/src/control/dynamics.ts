@@ -1,5 +1,5 @@
+import { assertTensorShape, isTensor } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { checkShape, isTensor } from './validate.js';
 
 /**
  * A batched, differentiable discrete-time system x_{t+1} = f(x_t, u_t)
@@ -82,9 +82,9 @@ export function checkedRollout(
   controls: tf.Tensor,
 ): { leading: number[]; horizon: number; states: () => tf.Tensor[] } {
   if (!isTensor(initialState) || initialState.rank < 1) {
-    checkShape('initialState', initialState, [-1]);
+    assertTensorShape('initialState', initialState, [null]);
   }
-  if (!isTensor(controls) || controls.rank < 2) checkShape('controls', controls, [-1, -1]);
+  if (!isTensor(controls) || controls.rank < 2) assertTensorShape('controls', controls, [null, null]);
   const nx = initialState.shape[initialState.rank - 1];
   if (nx !== dynamics.stateDim) {
     throw new RangeError(

@@ -16,9 +16,11 @@ export {
   type ActionDecoder,
   type ActionDecoderOptions,
   createActionDecoder,
-  LATENT_PLANNER_DEFAULTS,
+  disposeLatentPlanResult,
+  LATENT_SOLVER_DEFAULTS,
   type LatentPlannerOptions,
   type LatentPlanResult,
+  type LatentSolverOptions,
   type LatentTrainingOptions,
   type LatentTrainingResult,
   type LatentTrainingStep,
@@ -26,7 +28,7 @@ export {
   planLatent,
   trainLatentEmbedding,
 } from './latent-embedding.js';
-export { type MpcOptions, type MpcResult, type MpcStepInfo, runMpc } from './mpc.js';
+export { disposeMpcResult, type MpcOptions, type MpcResult, type MpcStepInfo, runMpc } from './mpc.js';
 export {
   createPendulum,
   PENDULUM_DEFAULTS,
@@ -39,6 +41,7 @@ export {
 } from './pendulum.js';
 export {
   type ControlCost,
+  disposePlanResult,
   PLANNER_DEFAULTS,
   type PlanIterationInfo,
   type PlannerOptions,

@@ -1,3 +1,4 @@
+import { cem } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cartpoleReturnFused, createCartpole, sampleCartpoleStates } from './cartpole.js';
@@ -5,6 +6,8 @@ import { maxAbs, maxAbsDiff } from './dynamics-f64.test-utils.js';
 import {
   type ActionDecoder,
   createActionDecoder,
+  disposeLatentPlanResult,
+  LATENT_SOLVER_DEFAULTS,
   type LatentTrainingOptions,
   planLatent,
   trainLatentEmbedding,
@@ -29,6 +32,12 @@ function small(seed = 1, latentDim = 2): ActionDecoder {
 }
 
 describe('createActionDecoder', () => {
+  it('frees everything it made on dispose', () => {
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) small(i).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('maps latents [..., d] to control sequences [..., H, m] inside the bounds', () => {
     const decoder = createActionDecoder({
       latentDim: 3,
@@ -118,11 +127,15 @@ describe('createActionDecoder', () => {
 
   it('rejects bad options', () => {
     const ok = { latentDim: 2, horizon: 5, lowerBound: -1, upperBound: 1 };
-    expect(() => createActionDecoder({ ...ok, latentDim: 0 })).toThrow(/latentDim must be ≥ 1, received 0/);
-    expect(() => createActionDecoder({ ...ok, hiddenSizes: [8, 0] })).toThrow(/hiddenSizes\[1\] must be ≥ 1/);
+    expect(() => createActionDecoder({ ...ok, latentDim: 0 })).toThrow(
+      /latentDim must be an integer ≥ 1, received 0/,
+    );
+    expect(() => createActionDecoder({ ...ok, hiddenSizes: [8, 0] })).toThrow(
+      /hiddenSizes\[1\] must be an integer ≥ 1/,
+    );
     expect(() => createActionDecoder({ ...ok, upperBound: -1 })).toThrow(/lowerBound must be < upperBound/);
     const decoder = small();
-    expect(() => decoder.decode(tf.zeros([3, 4]))).toThrow(/latent must have shape \[\.\.\., 2\]/);
+    expect(() => decoder.decode(tf.zeros([3, 4]))).toThrow(/latent must have shape \[…, 2\]/);
     expect(() => decoder.setWeights([new Float32Array(3)])).toThrow(/weights must be an array of 6 arrays/);
     decoder.dispose();
     expect(() => decoder.decode(tf.zeros([1, 2]))).toThrow(/disposed/);
@@ -130,30 +143,89 @@ describe('createActionDecoder', () => {
 });
 
 describe('planLatent', () => {
-  it('plans ẑ ∈ [−1, 1]^d per initial state; τ = 0 is vanilla CEM; τ > 0 passes gradients to the decoder', () => {
+  it('plans ẑ ∈ [−1, 1]^d per initial state; temperature null is vanilla CEM; τ > 0 passes gradients to the decoder', () => {
     const decoder = small(3);
     const x0 = sampleCartpoleStates(4, 2);
-    const r = planLatent(decoder, costFor(x0), 4, { seed: 1 });
+    const r = planLatent(decoder, costFor(x0), 4, { solver: { seed: 1 } });
     expect(r.latent.shape).toEqual([4, 2]);
     expect(r.controls.shape).toEqual([4, 20, 1]);
     expect(r.cost.shape).toEqual([4]);
     expect(maxAbs(r.latent.dataSync())).toBeLessThanOrEqual(1);
     const direct = tf.tidy(() => costFor(x0)(tf.expandDims(decoder.decode(r.latent), 1)).dataSync());
     expect(maxAbsDiff(direct, r.cost.dataSync())).toBeLessThan(1e-5);
-    const zero = planLatent(decoder, costFor(x0), 4, { seed: 1, temperature: 0 });
-    const vanilla = planLatent(decoder, costFor(x0), 4, { seed: 1, temperature: null });
-    expect(maxAbsDiff(zero.latent.dataSync(), vanilla.latent.dataSync())).toBe(0);
+    // null is vanilla CEM: the same plan as cem over z with the same seed, bounds and settings.
+    const vanilla = planLatent(decoder, costFor(x0), 4, { solver: { seed: 1, temperature: null } });
+    const reference = cem((z) => costFor(x0)(decoder.decode(z)), {
+      ...LATENT_SOLVER_DEFAULTS,
+      temperature: null,
+      dim: 2,
+      batchSize: 4,
+      lowerBound: -1,
+      upperBound: 1,
+      initMean: 0,
+      seed: 1,
+    });
+    expect(maxAbsDiff(reference.solution.dataSync(), vanilla.latent.dataSync())).toBe(0);
+    expect(maxAbsDiff(r.latent.dataSync(), vanilla.latent.dataSync())).toBeGreaterThan(0);
+    tf.dispose([reference.solution, reference.mean, reference.std]);
     const { value, grads } = tf.variableGrads(
-      () => tf.mean(planLatent(decoder, costFor(x0), 4, { seed: 1 }).cost) as tf.Scalar,
+      () => tf.mean(planLatent(decoder, costFor(x0), 4, { solver: { seed: 1 } }).cost) as tf.Scalar,
       decoder.variables,
     );
     expect(maxAbs((grads[decoder.variables[0]?.name ?? ''] as tf.Tensor).dataSync())).toBeGreaterThan(0);
     tf.dispose([x0, value, ...Object.values(grads)]);
-    for (const p of [r, zero, vanilla]) tf.dispose([p.latent, p.controls, p.cost]);
-    expect(() => planLatent(decoder, costFor(x0), 0)).toThrow(/batchSize must be ≥ 1/);
-    expect(() => planLatent(decoder, costFor(x0), 4, { temperature: -1 })).toThrow(
-      /temperature must be ≥ 0 or null/,
+    for (const p of [r, vanilla]) disposeLatentPlanResult(p);
+    expect(() => planLatent(decoder, costFor(x0), 0)).toThrow(/batchSize must be an integer ≥ 1/);
+    decoder.dispose();
+  });
+
+  it('rejects τ = 0 saying what to write, and options outside `solver`', () => {
+    const decoder = small(3);
+    const x0 = sampleCartpoleStates(4, 2);
+    const before = tf.memory().numTensors;
+    expect(() => planLatent(decoder, costFor(x0), 4, { solver: { temperature: 0 } })).toThrow(
+      new RangeError(
+        'solver.temperature must be > 0 or null, received 0; for vanilla CEM (no temperature) write temperature: null',
+      ),
     );
+    expect(() => planLatent(decoder, costFor(x0), 4, { solver: { temperature: -1 } })).toThrow(
+      new RangeError('solver.temperature must be > 0 or null (vanilla CEM), received -1'),
+    );
+    expect(() => planLatent(decoder, costFor(x0), 4, { solver: { temperature: Number.NaN } })).toThrow(
+      RangeError,
+    );
+    expect(() => planLatent(decoder, costFor(x0), 4, { temperature: 0.1 } as never)).toThrow(
+      new TypeError(
+        'unknown option "temperature": the latent planner takes { solver } (write { solver: { temperature: … } } for a solver setting)',
+      ),
+    );
+    expect(() => planLatent(decoder, costFor(x0), 4, { solver: { dim: 3 } as never })).toThrow(
+      /solver.dim is set by the latent planner/,
+    );
+    expect(() => planLatent(decoder, costFor(x0), 4, { solver: 3 as never })).toThrow(
+      new TypeError('solver must be an object, received 3'),
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    x0.dispose();
+    decoder.dispose();
+  });
+});
+
+describe('disposeLatentPlanResult', () => {
+  it('frees every tensor of a result: repeated plans leak nothing', () => {
+    const decoder = small(4);
+    const x0 = sampleCartpoleStates(3, 5);
+    const solver = { numSamples: 20, numElites: 4, numIterations: 3 };
+    disposeLatentPlanResult(planLatent(decoder, costFor(x0), 3, { solver })); // warm up tfjs's caches
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) {
+      const r = planLatent(decoder, costFor(x0), 3, { solver: { ...solver, seed: i } });
+      expect(tf.memory().numTensors).toBe(before + 3);
+      disposeLatentPlanResult(r);
+      disposeLatentPlanResult(r); // twice is harmless
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    x0.dispose();
     decoder.dispose();
   });
 });
@@ -164,7 +236,7 @@ describe('trainLatentEmbedding', () => {
     sampleInitialStates: sampleCartpoleStates,
     cost: costFor,
     validationStates,
-    planner: { numSamples: 40, numElites: 5, numIterations: 5 },
+    planner: { solver: { numSamples: 40, numElites: 5, numIterations: 5 } },
     batchSize: 4,
     learningRate: 3e-3,
     validateEvery: 20,
@@ -204,14 +276,14 @@ describe('trainLatentEmbedding', () => {
     decoder.dispose();
   });
 
-  it('trains with τ = 0 through the decoder at ẑ only, and halves the learning rate on a plateau', () => {
+  it('trains with temperature null (vanilla CEM) through the decoder at ẑ only, and halves the learning rate on a plateau', () => {
     const decoder = small(6);
     const validation = sampleCartpoleStates(8, 98);
     const steps: number[] = [];
     const r = trainLatentEmbedding(decoder, {
       ...options(validation),
       iterations: 6,
-      planner: { numSamples: 20, numElites: 4, numIterations: 3, temperature: 0 },
+      planner: { solver: { numSamples: 20, numElites: 4, numIterations: 3, temperature: null } },
       learningRate: 1e-12, // the weights do not move: every validation is a plateau
       validateEvery: 1,
       plateauPatience: 2,
@@ -234,7 +306,9 @@ describe('trainLatentEmbedding', () => {
     const decoder = small();
     const validation = sampleCartpoleStates(4, 1);
     const o = options(validation);
-    expect(() => trainLatentEmbedding(decoder, { ...o, iterations: -1 })).toThrow(/iterations must be ≥ 0/);
+    expect(() => trainLatentEmbedding(decoder, { ...o, iterations: -1 })).toThrow(
+      /iterations must be an integer ≥ 0/,
+    );
     expect(() => trainLatentEmbedding(decoder, { ...o, learningRate: 0 })).toThrow(
       /learningRate must be > 0/,
     );
@@ -247,6 +321,12 @@ describe('trainLatentEmbedding', () => {
     expect(() =>
       trainLatentEmbedding(decoder, { ...o, sampleInitialStates: () => tf.zeros([2, 5]), iterations: 1 }),
     ).toThrow(/sampleInitialStates\(count, seed\) must have shape \[4, \*\]/);
+    expect(() => trainLatentEmbedding(decoder, { ...o, planner: { solver: { temperature: 0 } } })).toThrow(
+      /planner.solver.temperature must be > 0 or null, received 0; for vanilla CEM \(no temperature\) write temperature: null/,
+    );
+    expect(() => trainLatentEmbedding(decoder, { ...o, planner: { solver: { seed: 3 } as never } })).toThrow(
+      /planner.solver.seed is not taken by trainLatentEmbedding/,
+    );
     validation.dispose();
     decoder.dispose();
   });

@@ -1,17 +1,9 @@
-import { type DcemOptions, dcem, dense, type IterationInfo } from '@dcem/tfjs';
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
+import { assertTensorShape, type DcemOptions, dcem, dense, describeArgument } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertFunction, assertObject, perDimension } from '../validate.js';
 import type { ControlCost } from './planner.js';
-import { deriveSeed } from './seed.js';
-import {
-  checkFinite,
-  checkFunction,
-  checkInteger,
-  checkPositive,
-  checkShape,
-  describe,
-  isTensor,
-  perDimension,
-} from './validate.js';
 
 /** Options of {@link createActionDecoder}. */
 export interface ActionDecoderOptions {
@@ -81,19 +73,19 @@ export interface ActionDecoder {
  */
 export function createActionDecoder(options: ActionDecoderOptions): ActionDecoder {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { latentDim: d, horizon } = options;
-  checkInteger('latentDim', d, 1);
-  checkInteger('horizon', horizon, 1);
+  assertInteger('latentDim', d, 1);
+  assertInteger('horizon', horizon, 1);
   const m = options.controlDim ?? 1;
-  checkInteger('controlDim', m, 1);
+  assertInteger('controlDim', m, 1);
   const hidden = options.hiddenSizes ?? [256, 256, 256];
   if (!Array.isArray(hidden)) {
-    throw new TypeError(`hiddenSizes must be an array of integers, received ${describe(hidden)}`);
+    throw new TypeError(`hiddenSizes must be an array of integers, received ${describeArgument(hidden)}`);
   }
   hidden.forEach((h, i) => {
-    checkInteger(`hiddenSizes[${i}]`, h, 1);
+    assertInteger(`hiddenSizes[${i}]`, h, 1);
   });
   const lower = perDimension('lowerBound', options.lowerBound, m);
   const upper = perDimension('upperBound', options.upperBound, m);
@@ -103,7 +95,7 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     }
   });
   const seed = options.seed ?? 0;
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
 
   const sizes = [d, ...hidden, horizon * m];
   const variables: tf.Variable[] = [];
@@ -113,13 +105,18 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     const std = 2 / Math.sqrt(fanIn + fanOut);
     variables.push(
       tf.tidy(() =>
-        tf.variable(tf.randomNormal([fanIn, fanOut], 0, std, 'float32', deriveSeed(seed, 3, l)), true),
+        tf.variable(
+          tf.randomNormal([fanIn, fanOut], 0, std, 'float32', deriveSeed(seed, SEED_STREAMS.weights, l)),
+          true,
+        ),
       ),
     );
     variables.push(tf.tidy(() => tf.variable(tf.zeros([fanOut]), true)));
   }
-  const offset = tf.tile(tf.tensor1d(lower), [horizon]);
-  const scale = tf.tile(tf.tensor1d(lower.map((lo, i) => (upper[i] as number) - lo)), [horizon]);
+  const offset = tf.tidy(() => tf.tile(tf.tensor1d(lower), [horizon]));
+  const scale = tf.tidy(() =>
+    tf.tile(tf.tensor1d(lower.map((lo, i) => (upper[i] as number) - lo)), [horizon]),
+  );
   let disposed = false;
   const layers = variables.length / 2;
 
@@ -132,9 +129,7 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     variables,
     decode(latent) {
       if (disposed) throw new Error('the decoder has been disposed');
-      if (!isTensor(latent) || latent.rank < 1 || latent.shape[latent.rank - 1] !== d) {
-        throw new RangeError(`latent must have shape [..., ${d}], received ${describe(latent)}`);
-      }
+      assertTensorShape('latent', latent, ['...', d]);
       return tf.tidy(() => {
         let h = tf.reshape(latent, [-1, d]);
         for (let l = 0; l < layers; l++) {
@@ -151,13 +146,13 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     setWeights(weights) {
       if (!Array.isArray(weights) || weights.length !== variables.length) {
         throw new TypeError(
-          `weights must be an array of ${variables.length} arrays, received ${describe(weights)}`,
+          `weights must be an array of ${variables.length} arrays, received ${describeArgument(weights)}`,
         );
       }
       variables.forEach((v, i) => {
         const w = weights[i] as ArrayLike<number>;
         if (w === undefined || w.length !== v.size) {
-          throw new RangeError(`weights[${i}] must hold ${v.size} numbers, received ${describe(w)}`);
+          throw new RangeError(`weights[${i}] must hold ${v.size} numbers, received ${describeArgument(w)}`);
         }
         tf.tidy(() => v.assign(tf.tensor(Array.from(w), v.shape, 'float32')));
       });
@@ -171,43 +166,41 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
 }
 
 /**
- * Settings of the solver over the latent space (the DCEM paper's cart-pole
- * study: 100 samples, 10 elites, 10 iterations, σ₀ = 0.5, τ = 1, normalised,
- * z ∈ [−1, 1]^d, μ₀ = 0).
+ * The settings of the CEM/DCEM solver over the latent space: `@dcem/tfjs`'s
+ * solver options without the ones {@link planLatent} sets itself (`dim` = d,
+ * `batchSize`, the bounds z ∈ [−1, 1]^d and μ₀ = 0).
  */
-export interface LatentPlannerOptions {
-  /** N, default 100. */
-  numSamples?: number;
-  /** k, default 10. */
-  numElites?: number;
-  /** Iterations at most, default 10. */
-  numIterations?: number;
-  /** σ₀, default 0.5. */
-  initStd?: number;
-  /** τ, default 1. `0` or `null`: vanilla CEM (the plan is then not differentiable; training takes the gradient through the decoder at ẑ only). */
-  temperature?: number | null;
-  /** Standardise costs per row, default true. */
-  normalize?: boolean;
-  /** Early-stop tolerance on the mean's move, default 1e-4 (the reference's). */
-  tolerance?: number;
-  /** Integer seed of the sampling noise. */
-  seed?: number;
-  /** Standard-normal draws [batch, numSamples, d] for iteration t; overrides `seed`. */
-  noise?: (iteration: number) => tf.Tensor;
-  /** Called after each completed iteration with the latent samples ([batch, numSamples, d]). */
-  onIteration?: (info: IterationInfo<tf.Tensor>) => void;
-}
+export type LatentSolverOptions = Omit<
+  DcemOptions,
+  'dim' | 'batchSize' | 'lowerBound' | 'upperBound' | 'initMean'
+>;
 
-/** Defaults of {@link LatentPlannerOptions}. */
-export const LATENT_PLANNER_DEFAULTS = Object.freeze({
+/**
+ * The solver settings of the DCEM paper's cart-pole study (100 samples,
+ * 10 elites, 10 iterations, σ₀ = 0.5, τ = 1, normalised costs, tolerance
+ * 1e-4): what {@link planLatent} uses for every setting `solver` leaves out.
+ * A preset of the solver's own options, not a second declaration of them.
+ */
+export const LATENT_SOLVER_DEFAULTS: Readonly<LatentSolverOptions> = Object.freeze({
   numSamples: 100,
   numElites: 10,
   numIterations: 10,
   initStd: 0.5,
-  temperature: 1 as number | null,
+  temperature: 1,
   normalize: true,
   tolerance: 1e-4,
 });
+
+/** Options of {@link planLatent}. */
+export interface LatentPlannerOptions {
+  /**
+   * The solver's settings (N, k, iterations, σ₀, τ, seed, noise, onIteration, …),
+   * spread over {@link LATENT_SOLVER_DEFAULTS}. `temperature: null` gives vanilla
+   * CEM: the plan is then not differentiable, and training takes the gradient
+   * through the decoder at ẑ only. τ = 0 is a `RangeError`: write `null`.
+   */
+  solver?: LatentSolverOptions;
+}
 
 /** What {@link planLatent} returns; the caller owns the tensors. */
 export interface LatentPlanResult {
@@ -219,6 +212,22 @@ export interface LatentPlanResult {
   cost: tf.Tensor1D;
   /** Solver iterations run. */
   iterations: number;
+}
+
+/**
+ * Releases the tensors of a {@link LatentPlanResult} (ẑ, û and C(û)).
+ * Releasing one twice does nothing.
+ *
+ * @param result What {@link planLatent} returned.
+ * @example
+ * ```ts
+ * const r = planLatent(decoder, cost, 8, { solver: { seed: 0 } });
+ * const returns = Array.from(r.cost.dataSync(), (c) => -c);
+ * disposeLatentPlanResult(r);
+ * ```
+ */
+export function disposeLatentPlanResult(result: LatentPlanResult): void {
+  tf.dispose([result.latent, result.controls, result.cost]);
 }
 
 /**
@@ -237,7 +246,7 @@ export interface LatentPlanResult {
  * ```ts
  * const x0 = sampleCartpoleStates(8, 1);
  * const cost = (u: tf.Tensor) => tf.neg(cartpoleReturn(cartpole, tf.expandDims(x0, 1), u));
- * const { controls } = planLatent(decoder, cost, 8, { seed: 0 });
+ * const { controls } = planLatent(decoder, cost, 8, { solver: { seed: 0 } });
  * ```
  */
 export function planLatent(
@@ -247,40 +256,32 @@ export function planLatent(
   options: LatentPlannerOptions = {},
 ): LatentPlanResult {
   if (decoder === null || typeof decoder !== 'object' || typeof decoder.decode !== 'function') {
-    throw new TypeError(`decoder must be an ActionDecoder, received ${describe(decoder)}`);
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeArgument(decoder)}`);
   }
-  checkFunction('cost', cost);
-  checkInteger('batchSize', batchSize, 1);
-  const o = resolveLatentPlanner(options);
+  assertFunction('cost', cost);
+  assertInteger('batchSize', batchSize, 1);
+  const o = resolveLatentSolver(options, 'solver');
   const d = decoder.latentDim;
+  const numSamples = o.numSamples as number;
   const objective = (z: tf.Tensor) => {
     const values = cost(decoder.decode(z));
-    checkShape('cost(controls)', values, [batchSize, o.numSamples]);
+    assertTensorShape('cost(controls)', values, [batchSize, numSamples]);
     return values;
   };
   const solverOptions: DcemOptions = {
+    ...o,
     dim: d,
     batchSize,
-    numSamples: o.numSamples,
-    numElites: o.numElites,
-    numIterations: o.numIterations,
-    temperature: o.temperature,
-    normalize: o.normalize,
-    tolerance: o.tolerance,
     lowerBound: -1,
     upperBound: 1,
     initMean: 0,
-    initStd: o.initStd,
-    ...(o.seed === undefined ? {} : { seed: o.seed }),
-    ...(o.noise === undefined ? {} : { noise: o.noise }),
-    ...(o.onIteration === undefined ? {} : { onIteration: o.onIteration }),
   };
   const r = dcem(objective, solverOptions);
   try {
     return tf.tidy(() => {
       const controls = decoder.decode(r.solution) as tf.Tensor3D;
       const c = cost(tf.expandDims(controls, 1));
-      checkShape('cost(controls)', c, [batchSize, 1]);
+      assertTensorShape('cost(controls)', c, [batchSize, 1]);
       return {
         latent: tf.clone(r.solution) as tf.Tensor2D,
         controls,
@@ -293,34 +294,46 @@ export function planLatent(
   }
 }
 
-type ResolvedLatentPlanner = Omit<LatentPlannerOptions, keyof typeof LATENT_PLANNER_DEFAULTS> & {
-  numSamples: number;
-  numElites: number;
-  numIterations: number;
-  initStd: number;
-  temperature: number | null;
-  normalize: boolean;
-  tolerance: number;
-};
+/** Options {@link planLatent} sets itself; a `solver` that holds one is an error. */
+const PLANNER_SET = ['dim', 'batchSize', 'lowerBound', 'upperBound', 'initMean'] as const;
 
-function resolveLatentPlanner(options: LatentPlannerOptions): ResolvedLatentPlanner {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`planner options must be an object, received ${describe(options)}`);
+/**
+ * Checks the latent planner's options and returns the solver's settings over
+ * {@link LATENT_SOLVER_DEFAULTS}. `where` names the solver's options in messages.
+ */
+function resolveLatentSolver(options: LatentPlannerOptions, where: string): LatentSolverOptions {
+  assertObject('options', options);
+  for (const key of Object.keys(options)) {
+    if (key !== 'solver') {
+      throw new TypeError(
+        `unknown option ${JSON.stringify(key)}: the latent planner takes { solver }` +
+          ` (write { solver: { ${key}: … } } for a solver setting)`,
+      );
+    }
   }
-  const temperature =
-    options.temperature === undefined ? LATENT_PLANNER_DEFAULTS.temperature : options.temperature;
-  if (temperature !== null) {
-    checkFinite('temperature', temperature);
-    if (temperature < 0) throw new RangeError(`temperature must be ≥ 0 or null, received ${temperature}`);
+  const solver = options.solver ?? {};
+  assertObject(where, solver);
+  for (const key of PLANNER_SET) {
+    if (key in solver) {
+      throw new TypeError(`${where}.${key} is set by the latent planner (z ∈ [−1, 1]^d, μ₀ = 0); remove it`);
+    }
   }
-  const initStd = options.initStd ?? LATENT_PLANNER_DEFAULTS.initStd;
-  checkPositive('initStd', initStd);
-  return {
-    ...LATENT_PLANNER_DEFAULTS,
-    ...options,
-    initStd,
-    temperature: temperature === 0 ? null : temperature,
-  } as ResolvedLatentPlanner;
+  const merged: LatentSolverOptions = { ...LATENT_SOLVER_DEFAULTS, ...solver };
+  const { temperature } = merged;
+  if (temperature === 0) {
+    throw new RangeError(
+      `${where}.temperature must be > 0 or null, received 0; for vanilla CEM (no temperature) write temperature: null`,
+    );
+  }
+  if (temperature !== null && temperature !== undefined) {
+    assertFiniteNumber(`${where}.temperature`, temperature);
+    if (!(temperature > 0)) {
+      throw new RangeError(
+        `${where}.temperature must be > 0 or null (vanilla CEM), received ${describeArgument(temperature)}`,
+      );
+    }
+  }
+  return merged;
 }
 
 /** What {@link LatentTrainingOptions.onStep} receives after each update. */
@@ -357,8 +370,11 @@ export interface LatentTrainingOptions {
   cost: (initialStates: tf.Tensor) => ControlCost;
   /** Fixed validation states, [V, n_x]. */
   validationStates: tf.Tensor;
-  /** The latent planner (τ, samples…); see {@link LatentPlannerOptions}. Its `seed` is ignored (derived from `seed`). */
-  planner?: Omit<LatentPlannerOptions, 'seed' | 'noise' | 'onIteration'>;
+  /**
+   * The latent planner: `{ solver }` as in {@link LatentPlannerOptions}, without
+   * `seed`, `noise` or `onIteration` (the noise is seeded from `seed`).
+   */
+  planner?: { solver?: Omit<LatentSolverOptions, 'seed' | 'noise' | 'onIteration'> };
   /** Initial states per update, default 1 (the reference). */
   batchSize?: number;
   /** Adam's learning rate, default 5e-4. */
@@ -438,7 +454,7 @@ class Adam {
  * plans ẑ = DCEM_z C(decode(z); x₀) in the latent space, and takes an Adam
  * step on the decoder's weights θ along ∇_θ C(decode_θ(ẑ(θ)); x₀), the
  * gradient flowing through the decoder and through the DCEM iterations.
- * With τ = 0 (vanilla CEM) ẑ is found without the tape and the gradient
+ * With `temperature: null` (vanilla CEM) ẑ is found without the tape and the gradient
  * goes through the decoder at ẑ only (the paper's ablation). The gradient's
  * global norm is clipped to `clipNorm`. Every `validateEvery` updates the
  * planner runs on the fixed validation states; the learning rate is halved
@@ -467,46 +483,54 @@ export function trainLatentEmbedding(
   options: LatentTrainingOptions,
 ): LatentTrainingResult {
   if (decoder === null || typeof decoder !== 'object' || !Array.isArray(decoder.variables)) {
-    throw new TypeError(`decoder must be an ActionDecoder, received ${describe(decoder)}`);
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeArgument(decoder)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { iterations, sampleInitialStates, cost, validationStates } = options;
-  checkInteger('iterations', iterations, 0);
-  checkFunction('sampleInitialStates', sampleInitialStates);
-  checkFunction('cost', cost);
-  checkShape('validationStates', validationStates, [-1, -1]);
+  assertInteger('iterations', iterations, 0);
+  assertFunction('sampleInitialStates', sampleInitialStates);
+  assertFunction('cost', cost);
+  assertTensorShape('validationStates', validationStates, [null, null]);
   const batchSize = options.batchSize ?? 1;
-  checkInteger('batchSize', batchSize, 1);
+  assertInteger('batchSize', batchSize, 1);
   let learningRate = options.learningRate ?? 5e-4;
-  checkPositive('learningRate', learningRate);
+  assertPositive('learningRate', learningRate);
   const clipNorm = options.clipNorm ?? 1;
-  checkPositive('clipNorm', clipNorm);
+  assertPositive('clipNorm', clipNorm);
   const validateEvery = options.validateEvery ?? 100;
-  checkInteger('validateEvery', validateEvery, 1);
+  assertInteger('validateEvery', validateEvery, 1);
   const patience = options.plateauPatience ?? 10;
-  checkInteger('plateauPatience', patience, 1);
+  assertInteger('plateauPatience', patience, 1);
   const factor = options.plateauFactor ?? 0.5;
-  checkPositive('plateauFactor', factor);
+  assertPositive('plateauFactor', factor);
   if (!(factor < 1)) throw new RangeError(`plateauFactor must be < 1, received ${factor}`);
   const seed = options.seed ?? 0;
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   for (const name of ['onStep', 'onValidation'] as const) {
-    if (options[name] !== undefined) checkFunction(name, options[name]);
+    if (options[name] !== undefined) assertFunction(name, options[name]);
   }
-  const planner = resolveLatentPlanner(options.planner ?? {});
-  const vanilla = planner.temperature === null;
+  const plannerOptions = options.planner ?? {};
+  const solver = resolveLatentSolver(plannerOptions, 'planner.solver');
+  for (const key of ['seed', 'noise', 'onIteration'] as const) {
+    if (plannerOptions.solver !== undefined && key in plannerOptions.solver) {
+      throw new TypeError(
+        `planner.solver.${key} is not taken by trainLatentEmbedding (the noise is seeded from seed)`,
+      );
+    }
+  }
+  const vanilla = solver.temperature === null;
+  const withSeed = (seed: number): LatentPlannerOptions => ({ solver: { ...solver, seed } });
   const numValidation = validationStates.shape[0] as number;
-  const validationSeed = deriveSeed(seed, 2, 0);
+  const validationSeed = deriveSeed(seed, SEED_STREAMS.validation, 0);
 
   const validate = (): number =>
     tf.tidy(() => {
-      const r = planLatent(decoder, cost(validationStates), numValidation, {
-        ...planner,
-        seed: validationSeed,
-      });
-      return tf.mean(r.cost).dataSync()[0] as number;
+      const r = planLatent(decoder, cost(validationStates), numValidation, withSeed(validationSeed));
+      const mean = tf.mean(r.cost).dataSync()[0] as number;
+      disposeLatentPlanResult(r);
+      return mean;
     });
 
   const adam = new Adam(decoder.variables);
@@ -537,23 +561,23 @@ export function trainLatentEmbedding(
   try {
     record(0);
     for (let it = 1; it <= iterations; it++) {
-      const x0 = sampleInitialStates(batchSize, deriveSeed(seed, 0, it));
-      checkShape('sampleInitialStates(count, seed)', x0, [batchSize, -1]);
-      const planSeed = deriveSeed(seed, 1, it);
+      const x0 = sampleInitialStates(batchSize, deriveSeed(seed, SEED_STREAMS.initialStates, it));
+      assertTensorShape('sampleInitialStates(count, seed)', x0, [batchSize, null]);
+      const planSeed = deriveSeed(seed, SEED_STREAMS.trainingPlan, it);
       try {
         const c = cost(x0);
         let fixedLatent: tf.Tensor | undefined;
         if (vanilla) {
-          const r = planLatent(decoder, c, batchSize, { ...planner, seed: planSeed });
+          const r = planLatent(decoder, c, batchSize, withSeed(planSeed));
           fixedLatent = r.latent;
-          tf.dispose([r.controls, r.cost]);
+          tf.dispose([r.controls, r.cost]); // ẑ is kept for the gradient step
         }
         const { value, grads } = tf.variableGrads(() => {
           if (fixedLatent !== undefined) {
             const u = decoder.decode(fixedLatent);
             return tf.mean(c(tf.expandDims(u, 1))) as tf.Scalar;
           }
-          const r = planLatent(decoder, c, batchSize, { ...planner, seed: planSeed });
+          const r = planLatent(decoder, c, batchSize, withSeed(planSeed));
           return tf.mean(r.cost) as tf.Scalar;
         }, decoder.variables);
         if (fixedLatent !== undefined) fixedLatent.dispose();

@@ -1,9 +1,11 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dynamics } from './dynamics.js';
 import { maxAbsDiff } from './dynamics-f64.test-utils.js';
-import { type MpcOptions, runMpc } from './mpc.js';
+import { disposeMpcResult, type MpcOptions, runMpc } from './mpc.js';
 import { createPendulum, pendulumSwingUpCost } from './pendulum.js';
+import { disposePlanResult, plan, rolloutCost } from './planner.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -66,7 +68,8 @@ describe('runMpc', () => {
       ).toBe(0);
     }
     expect(Math.max(...actions.flat(2).map(Math.abs))).toBeLessThanOrEqual(2);
-    tf.dispose([x0, r.states, r.actions, r.planCosts]);
+    disposeMpcResult(r);
+    x0.dispose();
   });
 
   it('warm-starts each plan from the previous one shifted by a step', () => {
@@ -84,17 +87,9 @@ describe('runMpc', () => {
     const cold = runMpc(options(false));
     expect(maxAbsDiff(warm.actions.dataSync(), [0.1, 0.2, 0.3, 0.4])).toBeLessThan(1e-7);
     expect(maxAbsDiff(cold.actions.dataSync(), [0.1, 0.1, 0.1, 0.1])).toBeLessThan(1e-7);
-    tf.dispose([
-      x0,
-      initMean,
-      zeros,
-      warm.states,
-      warm.actions,
-      warm.planCosts,
-      cold.states,
-      cold.actions,
-      cold.planCosts,
-    ]);
+    tf.dispose([x0, initMean, zeros]);
+    disposeMpcResult(warm);
+    disposeMpcResult(cold);
   });
 
   it('is differentiable end to end with DCEM (τ set) and leaks nothing', () => {
@@ -110,21 +105,44 @@ describe('runMpc', () => {
     expect(values.every(Number.isFinite)).toBe(true);
     expect(Math.max(...values.map(Math.abs))).toBeGreaterThan(0);
     g.dispose();
-    const r = runMpc(base(x0));
-    tf.dispose([r.states, r.actions, r.planCosts]);
+    for (let i = 0; i < 3; i++) disposeMpcResult(runMpc(base(x0)));
     expect(tf.memory().numTensors).toBe(before);
+    x0.dispose();
+  });
+
+  it('seeds step t with deriveSeed(seed, SEED_STREAMS.mpcStep, t), not seed + t', () => {
+    const x0 = tf.tensor2d([[0.8, 0.6, 0.5]]);
+    const { horizon, ...solver } = base(x0).planner;
+    const mpc = runMpc({ ...base(x0), steps: 1, planner: { ...base(x0).planner, seed: 3 } });
+    const first = (seed: number) => {
+      const r = plan(rolloutCost(pendulum, x0, pendulumSwingUpCost), {
+        ...solver,
+        horizon,
+        seed,
+        controlDim: 1,
+        lowerBound: -2,
+        upperBound: 2,
+      });
+      const a = Array.from(r.firstAction.dataSync());
+      disposePlanResult(r);
+      return a;
+    };
+    const applied = Array.from(mpc.actions.dataSync());
+    expect(applied).toEqual(first(deriveSeed(3, SEED_STREAMS.mpcStep, 0)));
+    expect(applied).not.toEqual(first(3));
+    disposeMpcResult(mpc);
     x0.dispose();
   });
 
   it('rejects bad options clearly, without leaking', () => {
     const x0 = tf.tensor2d([[1, 0, 0]]);
     const before = tf.memory().numTensors;
-    expect(() => runMpc({ ...base(x0), steps: 0 })).toThrow(/steps must be ≥ 1, received 0/);
+    expect(() => runMpc({ ...base(x0), steps: 0 })).toThrow(/steps must be an integer ≥ 1, received 0/);
     expect(() => runMpc({ ...base(x0), initialState: tf.zeros([1, 5]) })).toThrow(
       /initialState must have shape \[\*, 3\]/,
     );
     expect(() => runMpc({ ...base(x0), dynamics: {} as Dynamics })).toThrow(/dynamics must be a Dynamics/);
-    expect(() => runMpc({ ...base(x0), planner: { horizon: 0 } })).toThrow(/horizon must be ≥ 1/);
+    expect(() => runMpc({ ...base(x0), planner: { horizon: 0 } })).toThrow(/horizon must be an integer ≥ 1/);
     expect(tf.memory().numTensors).toBe(before + 1); // the zeros([1, 5]) built for the call
     x0.dispose();
   });

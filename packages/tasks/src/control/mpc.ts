@@ -1,7 +1,17 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertInteger } from '@dcem/lml';
+import { assertTensorShape, describeArgument } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertFunction } from '../validate.js';
 import type { Dynamics } from './dynamics.js';
-import { type PlannerOptions, type PlanResult, plan, rolloutCost, type TrajectoryCost } from './planner.js';
-import { checkFunction, checkInteger, checkShape, describe } from './validate.js';
+import {
+  disposePlanResult,
+  type PlannerOptions,
+  type PlanResult,
+  plan,
+  rolloutCost,
+  type TrajectoryCost,
+} from './planner.js';
 
 /** What {@link MpcOptions.onStep} receives after each closed-loop step. */
 export interface MpcStepInfo {
@@ -36,7 +46,8 @@ export interface MpcOptions {
   /** The cost of a planned trajectory, (states [..., H + 1, n_x], controls [..., H, m]) ↦ [...]. */
   cost: TrajectoryCost;
   /**
-   * The planner's settings; `seed` s gives step t the seed s + t. With
+   * The planner's settings; `seed` s gives step t the seed
+   * `deriveSeed(s, SEED_STREAMS.mpcStep, t)` (from `@dcem/core`). With
    * `warmStart`, `initMean` only starts the first plan.
    */
   planner: Omit<PlannerOptions, 'controlDim' | 'batchSize' | 'warmStart' | 'lowerBound' | 'upperBound'> & {
@@ -62,6 +73,22 @@ export interface MpcResult {
 }
 
 /**
+ * Releases the tensors of an {@link MpcResult} (states, actions and plan
+ * costs). Releasing one twice does nothing.
+ *
+ * @param result What {@link runMpc} returned.
+ * @example
+ * ```ts
+ * const r = runMpc({ dynamics: pendulum, initialState: x0, steps: 40, cost: pendulumSwingUpCost, planner: { horizon: 20 } });
+ * const final = r.states.arraySync();
+ * disposeMpcResult(r);
+ * ```
+ */
+export function disposeMpcResult(result: MpcResult): void {
+  tf.dispose([result.states, result.actions, result.planCosts]);
+}
+
+/**
  * Receding-horizon (model-predictive) control with the DCEM/CEM planner:
  * for t = 0 … T − 1, plan u_{t:t+H} from x_t with {@link plan} (warm-started
  * from the previous plan shifted by one step), apply its first action and
@@ -81,19 +108,21 @@ export interface MpcResult {
  */
 export function runMpc(options: MpcOptions): MpcResult {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { dynamics, initialState, steps, cost, planner } = options;
   if (dynamics === null || typeof dynamics !== 'object' || typeof dynamics.step !== 'function') {
-    throw new TypeError(`dynamics must be a Dynamics (with a step function), received ${describe(dynamics)}`);
+    throw new TypeError(
+      `dynamics must be a Dynamics (with a step function), received ${describeArgument(dynamics)}`,
+    );
   }
-  checkShape('initialState', initialState, [-1, dynamics.stateDim]);
-  checkInteger('steps', steps, 1);
-  checkFunction('cost', cost);
+  assertTensorShape('initialState', initialState, [null, dynamics.stateDim]);
+  assertInteger('steps', steps, 1);
+  assertFunction('cost', cost);
   if (planner === null || typeof planner !== 'object') {
-    throw new TypeError(`planner must be an object, received ${describe(planner)}`);
+    throw new TypeError(`planner must be an object, received ${describeArgument(planner)}`);
   }
-  if (options.onStep !== undefined) checkFunction('onStep', options.onStep);
+  if (options.onStep !== undefined) assertFunction('onStep', options.onStep);
   const batch = initialState.shape[0] as number;
   const warm = options.warmStart ?? true;
 
@@ -102,9 +131,6 @@ export function runMpc(options: MpcOptions): MpcResult {
   const planCosts: tf.Tensor[] = [];
   const iterations: number[] = [];
   let previous: PlanResult | undefined;
-  const release = (p: PlanResult | undefined) => {
-    if (p !== undefined) tf.dispose([p.controls, p.firstAction, p.cost, p.mean, p.std]);
-  };
   try {
     for (let t = 0; t < steps; t++) {
       const x = states[t] as tf.Tensor;
@@ -117,10 +143,10 @@ export function runMpc(options: MpcOptions): MpcResult {
         batchSize: batch,
         lowerBound: planner.lowerBound ?? dynamics.lowerBound,
         upperBound: planner.upperBound ?? dynamics.upperBound,
-        ...(seed === undefined ? {} : { seed: seed + t }),
+        ...(seed === undefined ? {} : { seed: deriveSeed(seed, SEED_STREAMS.mpcStep, t) }),
         ...(warmStart ? { warmStart: (previous as PlanResult).controls } : {}),
       });
-      release(previous);
+      if (previous !== undefined) disposePlanResult(previous);
       previous = current;
       const action = tf.clone(current.firstAction);
       const next = tf.tidy(() => dynamics.step(x, action));
@@ -148,7 +174,7 @@ export function runMpc(options: MpcOptions): MpcResult {
       iterations,
     }));
   } finally {
-    release(previous);
+    if (previous !== undefined) disposePlanResult(previous);
     tf.dispose([...states, ...actions, ...planCosts]);
   }
 }

@@ -126,7 +126,7 @@ describe('createPendulum', () => {
     expect(() => createPendulum({ gravity: Number.NaN })).toThrow(/params.gravity must be a finite number/);
     const pendulum = createPendulum();
     expect(() => pendulum.step(tf.zeros([2, 4]), tf.zeros([2, 1]))).toThrow(
-      /state must have shape \[3\], received \[2, 4\]/,
+      /state must have shape \[…, 3\], received \[2, 4\]/,
     );
     expect(() => pendulum.step(tf.zeros([2, 3]), tf.zeros([2, 2]))).toThrow(/control must have shape/);
     expect(() => rollout(pendulum, tf.zeros([2, 3]), tf.zeros([3, 5, 1]))).toThrow(/do not broadcast/);

@@ -1,15 +1,8 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
+import { assertTensorShape, describeArgument, isTensor } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import type { Dynamics } from './dynamics.js';
-import { deriveSeed } from './seed.js';
-import {
-  checkFinite,
-  checkInteger,
-  checkLastAxis,
-  checkPositive,
-  checkShape,
-  describe,
-  isTensor,
-} from './validate.js';
 
 /**
  * Physical constants of the pendulum (mpc.pytorch's `PendulumDx`). The
@@ -82,11 +75,12 @@ export interface Pendulum extends Dynamics {
  */
 export function createPendulum(params: Partial<PendulumParams> = {}): Pendulum {
   if (params === null || typeof params !== 'object') {
-    throw new TypeError(`params must be an object, received ${describe(params)}`);
+    throw new TypeError(`params must be an object, received ${describeArgument(params)}`);
   }
   const p: PendulumParams = { ...PENDULUM_DEFAULTS, ...params };
-  for (const key of ['gravity', 'damping', 'angleOffset'] as const) checkFinite(`params.${key}`, p[key]);
-  for (const key of ['mass', 'length', 'dt', 'maxTorque'] as const) checkPositive(`params.${key}`, p[key]);
+  for (const key of ['gravity', 'damping', 'angleOffset'] as const)
+    assertFiniteNumber(`params.${key}`, p[key]);
+  for (const key of ['mass', 'length', 'dt', 'maxTorque'] as const) assertPositive(`params.${key}`, p[key]);
   const gravityGain = (3 * p.gravity) / (2 * p.length);
   const torqueGain = 3 / (p.mass * p.length * p.length);
   const simple = p.damping === 0 && p.angleOffset === 0;
@@ -98,8 +92,8 @@ export function createPendulum(params: Partial<PendulumParams> = {}): Pendulum {
     upperBound: [p.maxTorque],
     params: Object.freeze(p),
     step(state, control) {
-      checkLastAxis('state', state, 3);
-      checkLastAxis('control', control, 1);
+      assertTensorShape('state', state, ['...', 3]);
+      assertTensorShape('control', control, ['...', 1]);
       return tf.tidy(() => {
         const [cos, sin, velocity] = tf.split(state, 3, -1) as [tf.Tensor, tf.Tensor, tf.Tensor];
         const u = tf.clipByValue(control, -p.maxTorque, p.maxTorque);
@@ -129,8 +123,8 @@ export function createPendulum(params: Partial<PendulumParams> = {}): Pendulum {
  * ```
  */
 export function pendulumState(theta: tf.Tensor, thetaDot: tf.Tensor): tf.Tensor {
-  if (!isTensor(theta)) throw new TypeError(`theta must be a tensor, received ${describe(theta)}`);
-  checkShape('thetaDot', thetaDot, theta.shape);
+  if (!isTensor(theta)) throw new TypeError(`theta must be a tensor, received ${describeArgument(theta)}`);
+  assertTensorShape('thetaDot', thetaDot, theta.shape);
   return tf.tidy(() => tf.stack([tf.cos(theta), tf.sin(theta), thetaDot], -1));
 }
 
@@ -147,11 +141,23 @@ export function pendulumState(theta: tf.Tensor, thetaDot: tf.Tensor): tf.Tensor 
  * ```
  */
 export function samplePendulumStates(count: number, seed: number): tf.Tensor2D {
-  checkInteger('count', count, 1);
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('count', count, 1);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   return tf.tidy(() => {
-    const theta = tf.randomUniform([count], -Math.PI / 4, Math.PI / 4, 'float32', deriveSeed(seed, 5));
-    const thetaDot = tf.randomUniform([count], -4, 4, 'float32', deriveSeed(seed, 6));
+    const theta = tf.randomUniform(
+      [count],
+      -Math.PI / 4,
+      Math.PI / 4,
+      'float32',
+      deriveSeed(seed, SEED_STREAMS.pendulumAngle),
+    );
+    const thetaDot = tf.randomUniform(
+      [count],
+      -4,
+      4,
+      'float32',
+      deriveSeed(seed, SEED_STREAMS.pendulumVelocity),
+    );
     return pendulumState(theta, thetaDot) as tf.Tensor2D;
   });
 }
@@ -172,8 +178,8 @@ export function samplePendulumStates(count: number, seed: number): tf.Tensor2D {
  * ```
  */
 export function pendulumSwingUpCost(states: tf.Tensor, controls: tf.Tensor): tf.Tensor {
-  checkLastAxis('states', states, 3, 2);
-  checkLastAxis('controls', controls, 1, 2);
+  assertTensorShape('states', states, [null, '...', 3]);
+  assertTensorShape('controls', controls, [null, '...', 1]);
   return tf.tidy(() => {
     const goal = tf.tensor1d([1, 0, 0]);
     const stateTerm = tf.mean(tf.squaredDifference(states, goal), [-2, -1]);

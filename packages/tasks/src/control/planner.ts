@@ -1,7 +1,15 @@
-import { type DcemOptions, dcem, type IterationInfo } from '@dcem/tfjs';
+import { assertInteger } from '@dcem/lml';
+import {
+  assertTensorShape,
+  type DcemOptions,
+  dcem,
+  describeArgument,
+  type IterationInfo,
+  isTensor,
+} from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertFunction, perDimension } from '../validate.js';
 import { checkedRollout, type Dynamics } from './dynamics.js';
-import { checkFunction, checkInteger, checkShape, describe, isTensor, perDimension } from './validate.js';
 
 /**
  * The cost of candidate control sequences, the objective of {@link plan}:
@@ -118,6 +126,22 @@ export interface PlanResult {
 }
 
 /**
+ * Releases the five tensors of a {@link PlanResult} (controls, first action,
+ * cost, mean and std). Releasing one twice does nothing.
+ *
+ * @param result What {@link plan} returned.
+ * @example
+ * ```ts
+ * const r = plan(cost, { horizon: 20, controlDim: 1, lowerBound: -2, upperBound: 2, seed: 0 });
+ * const action = r.firstAction.arraySync();
+ * disposePlanResult(r);
+ * ```
+ */
+export function disposePlanResult(result: PlanResult): void {
+  tf.dispose([result.controls, result.firstAction, result.cost, result.mean, result.std]);
+}
+
+/**
  * Shifts plans one step forward for a warm start: (u₀, …, u_{H−1}) ↦
  * (u₁, …, u_{H−1}, c).
  *
@@ -130,7 +154,7 @@ export interface PlanResult {
  * ```
  */
 export function shiftControls(controls: tf.Tensor, fill: number | readonly number[]): tf.Tensor3D {
-  checkShape('controls', controls, [-1, -1, -1]);
+  assertTensorShape('controls', controls, [null, null, null]);
   const [batch, horizon, m] = controls.shape as [number, number, number];
   const c = perDimension('fill', fill, m);
   return tf.tidy(() => {
@@ -160,12 +184,12 @@ export function shiftControls(controls: tf.Tensor, fill: number | readonly numbe
  * ```
  */
 export function rolloutCost(dynamics: Dynamics, initialState: tf.Tensor, cost: TrajectoryCost): ControlCost {
-  checkShape('initialState', initialState, [-1, dynamics?.stateDim ?? -1]);
-  checkFunction('cost', cost);
+  assertTensorShape('initialState', initialState, [null, dynamics?.stateDim ?? null]);
+  assertFunction('cost', cost);
   const [batch, nx] = initialState.shape as [number, number];
   return (controls) => {
     if (!isTensor(controls) || controls.rank !== 4 || controls.shape[0] !== batch) {
-      checkShape('controls', controls, [batch, -1, -1, dynamics.controlDim]);
+      assertTensorShape('controls', controls, [batch, null, null, dynamics.controlDim]);
     }
     return tf.tidy(() => {
       const x0 = tf.reshape(initialState, [batch, 1, nx]);
@@ -227,15 +251,15 @@ function toFlat(
  * ```
  */
 export function plan(cost: ControlCost, options: PlannerOptions): PlanResult {
-  checkFunction('cost', cost);
+  assertFunction('cost', cost);
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const { horizon, controlDim: m } = options;
-  checkInteger('horizon', horizon, 1);
-  checkInteger('controlDim', m, 1);
+  assertInteger('horizon', horizon, 1);
+  assertInteger('controlDim', m, 1);
   const batch = options.batchSize ?? PLANNER_DEFAULTS.batchSize;
-  checkInteger('batchSize', batch, 1);
+  assertInteger('batchSize', batch, 1);
   const numSamples = options.numSamples ?? PLANNER_DEFAULTS.numSamples;
   const lower = perDimension('lowerBound', options.lowerBound, m);
   const upper = perDimension('upperBound', options.upperBound, m);
@@ -250,9 +274,9 @@ export function plan(cost: ControlCost, options: PlannerOptions): PlanResult {
   if (options.warmStart !== undefined && options.initMean !== undefined) {
     throw new TypeError('give either warmStart or initMean, not both');
   }
-  if (options.warmStart !== undefined) checkShape('warmStart', options.warmStart, [batch, horizon, m]);
+  if (options.warmStart !== undefined) assertTensorShape('warmStart', options.warmStart, [batch, horizon, m]);
   for (const name of ['noise', 'onIteration'] as const) {
-    if (options[name] !== undefined) checkFunction(name, options[name]);
+    if (options[name] !== undefined) assertFunction(name, options[name]);
   }
   const middle = lower.map((lo, i) => (lo + (upper[i] as number)) / 2);
   const dim = horizon * m;
@@ -295,7 +319,7 @@ export function plan(cost: ControlCost, options: PlannerOptions): PlanResult {
       : {
           noise: (t: number) => {
             const e = userNoise(t);
-            checkShape(`noise(${t})`, e, [batch, numSamples, horizon, m]);
+            assertTensorShape(`noise(${t})`, e, [batch, numSamples, horizon, m]);
             return tf.reshape(e, [batch, numSamples, dim]);
           },
         }),
@@ -317,7 +341,7 @@ export function plan(cost: ControlCost, options: PlannerOptions): PlanResult {
   };
   const objective = (samples: tf.Tensor) => {
     const values = cost(asPlans(samples));
-    checkShape('cost(controls)', values, [batch, numSamples]);
+    assertTensorShape('cost(controls)', values, [batch, numSamples]);
     return values;
   };
   try {
@@ -326,7 +350,7 @@ export function plan(cost: ControlCost, options: PlannerOptions): PlanResult {
       return tf.tidy(() => {
         const controls = tf.reshape(r.solution, [batch, horizon, m]) as tf.Tensor3D;
         const planCost = cost(tf.reshape(controls, [batch, 1, horizon, m]));
-        checkShape('cost(controls)', planCost, [batch, 1]);
+        assertTensorShape('cost(controls)', planCost, [batch, 1]);
         return {
           controls,
           firstAction: tf.reshape(tf.slice(controls, [0, 0, 0], [-1, 1, -1]), [batch, m]) as tf.Tensor2D,

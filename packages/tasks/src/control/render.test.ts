@@ -89,7 +89,7 @@ describe('renderRollout', () => {
 
   it('rejects ragged trajectories and mismatched labels', () => {
     expect(() => renderRollout('pendulum', [trajectory(0), trajectory(1).slice(1)])).toThrow(
-      /trajectory 1 has an array of length 3 \(expected 4\)/,
+      /trajectory 1 has array of length 3 \(expected 4\)/,
     );
     expect(() => renderRollout('pendulum', [trajectory(0)], { labels: ['a', 'b'] })).toThrow(
       /labels must hold one string per trajectory \(1\)/,

@@ -1,5 +1,6 @@
 // Drawing states of the control tasks as SVG (plain strings; no DOM needed).
-import { checkFinite, checkInteger, checkPositive, describe } from './validate.js';
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
+import { describeArgument } from '@dcem/tfjs';
 
 /** The systems {@link renderState} knows. */
 export type RenderSystem = 'pendulum' | 'cartpole';
@@ -39,9 +40,9 @@ function escapeText(text: string): string {
 function checkState(system: RenderSystem, state: ArrayLike<number>): void {
   const n = STATE_DIM[system];
   if (state === null || typeof state !== 'object' || typeof state.length !== 'number' || state.length !== n) {
-    throw new TypeError(`state must hold ${n} numbers (${system}), received ${describe(state)}`);
+    throw new TypeError(`state must hold ${n} numbers (${system}), received ${describeArgument(state)}`);
   }
-  for (let i = 0; i < n; i++) checkFinite(`state[${i}]`, state[i]);
+  for (let i = 0; i < n; i++) assertFiniteNumber(`state[${i}]`, state[i]);
 }
 
 /** An arrow from (x1, y1) to (x2, y2) with a head of size `head`. */
@@ -172,18 +173,18 @@ function drawCell(
 function resolveSize(system: RenderSystem, o: RenderOptions): [number, number] {
   const width = o.width ?? 240;
   const height = o.height ?? (system === 'pendulum' ? 240 : 160);
-  checkPositive('width', width);
-  checkPositive('height', height);
+  assertPositive('width', width);
+  assertPositive('height', height);
   return [width, height];
 }
 
 function checkOptions(o: RenderOptions): void {
   if (o === null || typeof o !== 'object')
-    throw new TypeError(`options must be an object, received ${describe(o)}`);
-  if (o.control !== undefined) checkFinite('control', o.control);
-  if (o.maxControl !== undefined) checkPositive('maxControl', o.maxControl);
-  if (o.poleLength !== undefined) checkPositive('poleLength', o.poleLength);
-  if (o.extent !== undefined) checkPositive('extent', o.extent);
+    throw new TypeError(`options must be an object, received ${describeArgument(o)}`);
+  if (o.control !== undefined) assertFiniteNumber('control', o.control);
+  if (o.maxControl !== undefined) assertPositive('maxControl', o.maxControl);
+  if (o.poleLength !== undefined) assertPositive('poleLength', o.poleLength);
+  if (o.extent !== undefined) assertPositive('extent', o.extent);
 }
 
 /**
@@ -206,7 +207,7 @@ export function renderState(
   options: RenderOptions = {},
 ): string {
   if (system !== 'pendulum' && system !== 'cartpole') {
-    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describe(system)}`);
+    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describeArgument(system)}`);
   }
   checkState(system, state);
   checkOptions(options);
@@ -280,20 +281,20 @@ export function renderRollout(
   options: RolloutRenderOptions = {},
 ): RolloutRendering {
   if (system !== 'pendulum' && system !== 'cartpole') {
-    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describe(system)}`);
+    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describeArgument(system)}`);
   }
   if (!Array.isArray(trajectories) || trajectories.length === 0) {
-    throw new TypeError(`trajectories must be a non-empty array, received ${describe(trajectories)}`);
+    throw new TypeError(`trajectories must be a non-empty array, received ${describeArgument(trajectories)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describe(options)}`);
+    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
   }
   const count = trajectories.length;
   const steps = trajectories[0]?.length ?? 0;
   trajectories.forEach((trajectory, i) => {
     if (!Array.isArray(trajectory) || trajectory.length !== steps || steps === 0) {
       throw new RangeError(
-        `trajectories must all hold the same number (≥ 1) of states, trajectory ${i} has ${describe(trajectory)} (expected ${steps})`,
+        `trajectories must all hold the same number (≥ 1) of states, trajectory ${i} has ${describeArgument(trajectory)} (expected ${steps})`,
       );
     }
     trajectory.forEach((state) => {
@@ -301,28 +302,28 @@ export function renderRollout(
     });
   });
   const columns = options.columns ?? Math.ceil(Math.sqrt(count));
-  checkInteger('columns', columns, 1);
+  assertInteger('columns', columns, 1);
   const rows = Math.ceil(count / columns);
   const cellWidth = options.cellWidth ?? 160;
-  checkPositive('cellWidth', cellWidth);
+  assertPositive('cellWidth', cellWidth);
   const cellHeight =
     options.cellHeight ?? (system === 'pendulum' ? cellWidth : Math.round((2 * cellWidth) / 3));
-  checkPositive('cellHeight', cellHeight);
+  assertPositive('cellHeight', cellHeight);
   const frameDuration = options.frameDuration ?? 0.05;
-  checkPositive('frameDuration', frameDuration);
+  assertPositive('frameDuration', frameDuration);
   const timeStep = options.timeStep ?? frameDuration;
-  checkPositive('timeStep', timeStep);
+  assertPositive('timeStep', timeStep);
   if (
     options.controls !== undefined &&
     (!Array.isArray(options.controls) || options.controls.length !== count)
   ) {
     throw new TypeError(
-      `controls must hold one array per trajectory (${count}), received ${describe(options.controls)}`,
+      `controls must hold one array per trajectory (${count}), received ${describeArgument(options.controls)}`,
     );
   }
   if (options.labels !== undefined && (!Array.isArray(options.labels) || options.labels.length !== count)) {
     throw new TypeError(
-      `labels must hold one string per trajectory (${count}), received ${describe(options.labels)}`,
+      `labels must hold one string per trajectory (${count}), received ${describeArgument(options.labels)}`,
     );
   }
   const cellOptions: RenderOptions = {};

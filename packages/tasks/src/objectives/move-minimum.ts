@@ -1,3 +1,4 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import { dcem } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { BUMPS_THETA, threeBumps } from './two-d.js';
@@ -18,7 +19,7 @@ export interface MinimumMoverOptions {
   temperature?: number;
   /** Initial σ of DCEM, default 1.5. */
   initStd?: number;
-  /** Seed; step t uses seed + t. Default 0. */
+  /** Integer seed; step t's DCEM uses `deriveSeed(seed, SEED_STREAMS.learningStep, t)`. Default 0. */
   seed?: number;
 }
 
@@ -82,7 +83,10 @@ export function createMinimumMover(options: MinimumMoverOptions): MinimumMover {
       let solution: [number, number] = [Number.NaN, Number.NaN];
       const loss = optimizer.minimize(
         () => {
-          const r = dcem(threeBumps(theta as tf.Tensor1D), { ...solver, seed: seed + t });
+          const r = dcem(threeBumps(theta as tf.Tensor1D), {
+            ...solver,
+            seed: deriveSeed(seed, SEED_STREAMS.learningStep, t),
+          });
           solution = Array.from(r.solution.dataSync()) as [number, number];
           return tf.sum(tf.square(tf.sub(r.solution, target))) as tf.Scalar;
         },

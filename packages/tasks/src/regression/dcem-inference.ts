@@ -1,7 +1,8 @@
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
 import { dcem } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertBoolean, assertObject } from '../validate.js';
 import type { EnergyMlp } from './energy-mlp.js';
-import { checkBoolean, checkInteger, checkNumber, checkObject, checkPositive } from './validate.js';
 
 /**
  * Settings of the DCEM inference layer ŷ(x) = DCEM-argmin_y E_θ(x, y). The
@@ -59,23 +60,23 @@ export function resolveDcemInferenceOptions(
   options: DcemInferenceOptions = {},
   prefix = '',
 ): ResolvedDcemInferenceOptions {
-  checkObject(prefix === '' ? 'options' : prefix.slice(0, -1), options);
+  assertObject(prefix === '' ? 'options' : prefix.slice(0, -1), options);
   const o = { ...DCEM_INFERENCE_DEFAULTS, ...stripUndefined(options) };
-  checkInteger(`${prefix}numSamples`, o.numSamples, 2);
-  checkInteger(`${prefix}numElites`, o.numElites, 1);
+  assertInteger(`${prefix}numSamples`, o.numSamples, 2);
+  assertInteger(`${prefix}numElites`, o.numElites, 1);
   if (o.numElites >= o.numSamples) {
     throw new RangeError(
       `${prefix}numElites must be < numSamples (${o.numSamples}), received ${o.numElites}`,
     );
   }
-  checkInteger(`${prefix}numIterations`, o.numIterations, 1);
-  checkNumber(`${prefix}initMean`, o.initMean);
-  checkPositive(`${prefix}initStd`, o.initStd);
-  checkPositive(`${prefix}temperature`, o.temperature);
-  checkBoolean(`${prefix}normalize`, o.normalize);
-  checkNumber(`${prefix}tolerance`, o.tolerance);
+  assertInteger(`${prefix}numIterations`, o.numIterations, 1);
+  assertFiniteNumber(`${prefix}initMean`, o.initMean);
+  assertPositive(`${prefix}initStd`, o.initStd);
+  assertPositive(`${prefix}temperature`, o.temperature);
+  assertBoolean(`${prefix}normalize`, o.normalize);
+  assertFiniteNumber(`${prefix}tolerance`, o.tolerance);
   if (o.tolerance < 0) throw new RangeError(`${prefix}tolerance must be ≥ 0, received ${o.tolerance}`);
-  checkInteger(`${prefix}lmlIterations`, o.lmlIterations, 1);
+  assertInteger(`${prefix}lmlIterations`, o.lmlIterations, 1);
   return {
     numSamples: o.numSamples,
     numElites: o.numElites,
@@ -119,7 +120,7 @@ export function dcemInference(
   options: DcemInferenceOptions & { seed?: number } = {},
 ): tf.Tensor1D {
   const o = resolveDcemInferenceOptions(options);
-  if (options.seed !== undefined) checkInteger('seed', options.seed, Number.MIN_SAFE_INTEGER);
+  if (options.seed !== undefined) assertInteger('seed', options.seed, Number.MIN_SAFE_INTEGER);
   if (!(x instanceof tf.Tensor) || x.rank !== 1) {
     throw new RangeError(
       `x must be a tf.Tensor of shape [batch], received ${x instanceof tf.Tensor ? `[${x.shape.join(', ')}]` : typeof x}`,

@@ -1,7 +1,8 @@
+import { assertInteger, describeValue } from '@dcem/lml';
 import { matMul } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertObject } from '../validate.js';
 import { hash32, STREAM } from './random.js';
-import { checkInteger, checkObject, describe } from './validate.js';
 
 /** Options of {@link createEnergyMlp}. */
 export interface EnergyMlpOptions {
@@ -167,13 +168,13 @@ function makeSoftplus(): Unary {
  * ```
  */
 export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
-  checkObject('options', options);
+  assertObject('options', options);
   const hiddenSize = options.hiddenSize ?? ENERGY_MLP_DEFAULTS.hiddenSize;
   const hiddenLayers = options.hiddenLayers ?? ENERGY_MLP_DEFAULTS.hiddenLayers;
   const seed = options.seed ?? ENERGY_MLP_DEFAULTS.seed;
-  checkInteger('hiddenSize', hiddenSize, 1);
-  checkInteger('hiddenLayers', hiddenLayers, 1);
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('hiddenSize', hiddenSize, 1);
+  assertInteger('hiddenLayers', hiddenLayers, 1);
+  assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
 
   const shapes = energyMlpShapes(hiddenSize, hiddenLayers);
   const variables = shapes.map(({ shape }, i) =>
@@ -189,7 +190,7 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
   const bias = (l: number) => variables[2 * l + 1] as tf.Variable;
 
   const bind = (x: tf.Tensor): BoundEnergy => {
-    if (!(x instanceof tf.Tensor)) throw new TypeError(`x must be a tf.Tensor, received ${describe(x)}`);
+    if (!(x instanceof tf.Tensor)) throw new TypeError(`x must be a tf.Tensor, received ${describeValue(x)}`);
     if (x.rank !== 1) throw new RangeError(`x must have shape [batch], received [${x.shape.join(', ')}]`);
     const batch = x.shape[0] as number;
     const w0 = kernel(0);
@@ -214,7 +215,8 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
     const transposed = [undefined, ...owned.slice(4)];
 
     const rows = (y: tf.Tensor): number => {
-      if (!(y instanceof tf.Tensor)) throw new TypeError(`y must be a tf.Tensor, received ${describe(y)}`);
+      if (!(y instanceof tf.Tensor))
+        throw new TypeError(`y must be a tf.Tensor, received ${describeValue(y)}`);
       if (y.rank !== 2 || y.shape[0] !== batch) {
         throw new RangeError(
           `y must have shape [${batch}, n] (one row per input), received [${y.shape.join(', ')}]`,
@@ -308,10 +310,10 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
     setWeights(weights) {
       alive();
       if (!Array.isArray(weights))
-        throw new TypeError(`weights must be an array, received ${describe(weights)}`);
+        throw new TypeError(`weights must be an array, received ${describeValue(weights)}`);
       const byName = new Map<string, NamedWeight>();
       for (const w of weights) {
-        checkObject('weights[i]', w);
+        assertObject('weights[i]', w);
         if (byName.has(w.name)) throw new RangeError(`weights has ${JSON.stringify(w.name)} twice`);
         byName.set(w.name, w);
       }
@@ -331,12 +333,14 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
           w.shape.every((s, i) => s === shape[i]);
         if (!same) {
           throw new RangeError(
-            `weight ${name} must have shape [${shape.join(', ')}], received ${Array.isArray(w.shape) ? `[${w.shape.join(', ')}]` : describe(w.shape)}`,
+            `weight ${name} must have shape [${shape.join(', ')}], received ${Array.isArray(w.shape) ? `[${w.shape.join(', ')}]` : describeValue(w.shape)}`,
           );
         }
         const size = shape.reduce((a, b) => a * b, 1);
         if (!Array.isArray(w.values) || w.values.length !== size) {
-          throw new RangeError(`weight ${name} must have ${size} values, received ${describe(w.values)}`);
+          throw new RangeError(
+            `weight ${name} must have ${size} values, received ${describeValue(w.values)}`,
+          );
         }
         if (!w.values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
           throw new RangeError(`weight ${name} must hold finite numbers only`);

@@ -1,6 +1,7 @@
+import { assertFiniteNumber, assertInteger } from '@dcem/lml';
 import * as tf from '@tensorflow/tfjs';
+import { assertObject } from '../validate.js';
 import type { EnergyMlp } from './energy-mlp.js';
-import { checkInteger, checkNumber, checkObject } from './validate.js';
 
 /** Options of {@link energySurface}. */
 export interface EnergySurfaceOptions {
@@ -30,8 +31,8 @@ function grid(name: string, range: readonly [number, number], steps: number): nu
   if (!Array.isArray(range) || range.length !== 2) {
     throw new TypeError(`${name} must be a [min, max] pair`);
   }
-  checkNumber(`${name}[0]`, range[0]);
-  checkNumber(`${name}[1]`, range[1]);
+  assertFiniteNumber(`${name}[0]`, range[0]);
+  assertFiniteNumber(`${name}[1]`, range[1]);
   if (!(range[0] < range[1]))
     throw new RangeError(`${name} must have min < max, received [${range.join(', ')}]`);
   return Array.from({ length: steps }, (_, i) => range[0] + ((range[1] - range[0]) * i) / (steps - 1));
@@ -50,11 +51,11 @@ function grid(name: string, range: readonly [number, number], steps: number): nu
  * ```
  */
 export function energySurface(mlp: EnergyMlp, options: EnergySurfaceOptions = {}): EnergySurface {
-  checkObject('options', options);
+  assertObject('options', options);
   const xSteps = options.xSteps ?? 100;
   const ySteps = options.ySteps ?? 121;
-  checkInteger('xSteps', xSteps, 2);
-  checkInteger('ySteps', ySteps, 2);
+  assertInteger('xSteps', xSteps, 2);
+  assertInteger('ySteps', ySteps, 2);
   const x = grid('xRange', options.xRange ?? [0, 2 * Math.PI], xSteps);
   const y = grid('yRange', options.yRange ?? [-6, 6], ySteps);
   const e = tf.tidy(() => mlp.energy(tf.tensor1d(x), tf.tile(tf.tensor2d([y]), [xSteps, 1])));

@@ -1,6 +1,7 @@
+import { assertInteger, describeValue } from '@dcem/lml';
+import { assertObject } from '../validate.js';
 import { hash32, STREAM } from './random.js';
 import type { RegressionTrainer } from './regression-trainer.js';
-import { checkInteger, checkObject, describe } from './validate.js';
 
 /** Options of {@link innerIterationAblation}. */
 export interface InnerIterationAblationOptions {
@@ -47,16 +48,16 @@ export function innerIterationAblation(
   trainer: RegressionTrainer,
   options: InnerIterationAblationOptions = {},
 ): InnerIterationAblationPoint[] {
-  checkObject('options', options);
+  assertObject('options', options);
   const iterations = options.iterations ?? Array.from({ length: 20 }, (_, i) => i + 1);
   if (!Array.isArray(iterations) || iterations.length === 0) {
-    throw new TypeError(`iterations must be a non-empty array, received ${describe(iterations)}`);
+    throw new TypeError(`iterations must be a non-empty array, received ${describeValue(iterations)}`);
   }
   iterations.forEach((n, i) => {
-    checkInteger(`iterations[${i}]`, n, 1);
+    assertInteger(`iterations[${i}]`, n, 1);
   });
   const seeds = options.seeds ?? 5;
-  checkInteger('seeds', seeds, 1);
+  assertInteger('seeds', seeds, 1);
   const runs = trainer.options.model === 'dcem' ? seeds : 1;
   const points: InnerIterationAblationPoint[] = [];
   iterations.forEach((n, index) => {

@@ -1,3 +1,5 @@
+import { assertFiniteNumber, assertInteger, describeValue } from '@dcem/lml';
+import { assertObject } from '../validate.js';
 import { energyMlpShapes, type NamedWeight } from './energy-mlp.js';
 import type { PlateauState } from './plateau-scheduler.js';
 import {
@@ -5,7 +7,6 @@ import {
   type ResolvedRegressionTrainingOptions,
   resolveRegressionTrainingOptions,
 } from './regression-training-options.js';
-import { checkInteger, checkNumber, checkObject, describe } from './validate.js';
 
 /** The `format` tag of a {@link RegressionCheckpoint}. */
 export const REGRESSION_CHECKPOINT_FORMAT = 'dcem-regression-checkpoint';
@@ -67,20 +68,25 @@ export interface RegressionCheckpoint {
 }
 
 function checkNamedWeights(name: string, value: unknown): NamedWeight[] {
-  if (!Array.isArray(value)) throw new TypeError(`${name} must be an array, received ${describe(value)}`);
+  if (!Array.isArray(value))
+    throw new TypeError(`${name} must be an array, received ${describeValue(value)}`);
   return value.map((w, i) => {
-    checkObject(`${name}[${i}]`, w);
+    assertObject(`${name}[${i}]`, w);
     if (typeof w.name !== 'string')
-      throw new TypeError(`${name}[${i}].name must be a string, received ${describe(w.name)}`);
+      throw new TypeError(`${name}[${i}].name must be a string, received ${describeValue(w.name)}`);
     if (
       !Array.isArray(w.shape) ||
       !w.shape.every((s: unknown) => Number.isInteger(s) && (s as number) >= 0)
     ) {
-      throw new TypeError(`${name}[${i}].shape must be an array of integers, received ${describe(w.shape)}`);
+      throw new TypeError(
+        `${name}[${i}].shape must be an array of integers, received ${describeValue(w.shape)}`,
+      );
     }
     const size = (w.shape as number[]).reduce((a, b) => a * b, 1);
     if (!Array.isArray(w.values) || w.values.length !== size) {
-      throw new RangeError(`${name}[${i}].values must hold ${size} numbers, received ${describe(w.values)}`);
+      throw new RangeError(
+        `${name}[${i}].values must hold ${size} numbers, received ${describeValue(w.values)}`,
+      );
     }
     if (!w.values.every((v: unknown) => typeof v === 'number' && Number.isFinite(v))) {
       throw new RangeError(`${name}[${i}].values must be finite numbers`);
@@ -113,18 +119,18 @@ export function parseRegressionCheckpoint(input: unknown): RegressionCheckpoint 
       );
     }
   }
-  checkObject('checkpoint', value);
+  assertObject('checkpoint', value);
   if (value.format !== REGRESSION_CHECKPOINT_FORMAT) {
     throw new RangeError(
-      `checkpoint.format must be ${JSON.stringify(REGRESSION_CHECKPOINT_FORMAT)}, received ${describe(value.format)}`,
+      `checkpoint.format must be ${JSON.stringify(REGRESSION_CHECKPOINT_FORMAT)}, received ${describeValue(value.format)}`,
     );
   }
   if (value.version !== REGRESSION_CHECKPOINT_VERSION) {
     throw new RangeError(
-      `checkpoint.version must be ${REGRESSION_CHECKPOINT_VERSION}, received ${describe(value.version)}`,
+      `checkpoint.version must be ${REGRESSION_CHECKPOINT_VERSION}, received ${describeValue(value.version)}`,
     );
   }
-  checkObject('checkpoint.options', value.options);
+  assertObject('checkpoint.options', value.options);
   const options = resolveRegressionTrainingOptions(value.options as unknown as RegressionTrainingOptions);
   const weights = checkNamedWeights('checkpoint.weights', value.weights);
   const expected = energyMlpShapes(options.hiddenSize, options.hiddenLayers);
@@ -142,24 +148,24 @@ export function parseRegressionCheckpoint(input: unknown): RegressionCheckpoint 
     }
   });
 
-  checkObject('checkpoint.training', value.training);
+  assertObject('checkpoint.training', value.training);
   const t = value.training;
-  checkInteger('checkpoint.training.updates', t.updates, 0);
-  checkObject('checkpoint.training.scheduler', t.scheduler);
+  assertInteger('checkpoint.training.updates', t.updates, 0);
+  assertObject('checkpoint.training.scheduler', t.scheduler);
   const s = t.scheduler;
-  checkNumber('checkpoint.training.scheduler.learningRate', s.learningRate);
-  if (s.best !== null) checkNumber('checkpoint.training.scheduler.best', s.best);
-  checkInteger('checkpoint.training.scheduler.badEvaluations', s.badEvaluations, 0);
-  checkInteger('checkpoint.training.scheduler.reductions', s.reductions, 0);
+  assertFiniteNumber('checkpoint.training.scheduler.learningRate', s.learningRate);
+  if (s.best !== null) assertFiniteNumber('checkpoint.training.scheduler.best', s.best);
+  assertInteger('checkpoint.training.scheduler.badEvaluations', s.badEvaluations, 0);
+  assertInteger('checkpoint.training.scheduler.reductions', s.reductions, 0);
   if (!Array.isArray(t.history)) {
-    throw new TypeError(`checkpoint.training.history must be an array, received ${describe(t.history)}`);
+    throw new TypeError(`checkpoint.training.history must be an array, received ${describeValue(t.history)}`);
   }
   const history = t.history.map((h, i) => {
-    checkObject(`checkpoint.training.history[${i}]`, h);
+    assertObject(`checkpoint.training.history[${i}]`, h);
     for (const key of ['update', 'mse', 'learningRate', 'seconds'] as const) {
       if (typeof h[key] !== 'number') {
         throw new TypeError(
-          `checkpoint.training.history[${i}].${key} must be a number, received ${describe(h[key])}`,
+          `checkpoint.training.history[${i}].${key} must be a number, received ${describeValue(h[key])}`,
         );
       }
     }
@@ -172,8 +178,8 @@ export function parseRegressionCheckpoint(input: unknown): RegressionCheckpoint 
   });
   let optimizer: AdamState | null = null;
   if (t.optimizer !== null) {
-    checkObject('checkpoint.training.optimizer', t.optimizer);
-    checkInteger('checkpoint.training.optimizer.iterations', t.optimizer.iterations, 0);
+    assertObject('checkpoint.training.optimizer', t.optimizer);
+    assertInteger('checkpoint.training.optimizer.iterations', t.optimizer.iterations, 0);
     const moments = checkNamedWeights('checkpoint.training.optimizer.moments', t.optimizer.moments);
     if (moments.length !== 0 && moments.length !== 2 * expected.length) {
       throw new RangeError(
@@ -191,7 +197,7 @@ export function parseRegressionCheckpoint(input: unknown): RegressionCheckpoint 
     optimizer = { iterations: t.optimizer.iterations, moments };
   }
   const metadata = value.metadata === undefined ? {} : value.metadata;
-  checkObject('checkpoint.metadata', metadata);
+  assertObject('checkpoint.metadata', metadata);
   return {
     format: REGRESSION_CHECKPOINT_FORMAT,
     version: REGRESSION_CHECKPOINT_VERSION,

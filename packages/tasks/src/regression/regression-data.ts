@@ -1,4 +1,4 @@
-import { checkInteger } from './validate.js';
+import { assertInteger } from '@dcem/lml';
 
 /** The training set of the regression study: points (xᵢ, yᵢ) on the curve y = x·sin x. */
 export interface RegressionData {
@@ -26,7 +26,7 @@ export function regressionTarget(x: number): number {
  * ```
  */
 export function regressionData(numPoints = 100): RegressionData {
-  checkInteger('numPoints', numPoints, 2);
+  assertInteger('numPoints', numPoints, 2);
   const x: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < numPoints; i++) {

@@ -1,8 +1,8 @@
+import { describeValue } from '@dcem/lml';
 import type * as tf from '@tensorflow/tfjs';
 import { type DcemInferenceOptions, dcemInference } from './dcem-inference.js';
 import type { EnergyMlp } from './energy-mlp.js';
 import { type UnrolledGdOptions, unrolledGdInference } from './unrolled-gd.js';
-import { describe } from './validate.js';
 
 /**
  * The inference layers of the regression study: `'dcem'` (ŷ = DCEM-argmin_y E)
@@ -29,9 +29,9 @@ export const REGRESSION_MODELS: readonly RegressionModelName[] = Object.freeze([
 export function checkRegressionModel(name: unknown, what = 'model'): RegressionModelName {
   const known = REGRESSION_MODELS.map((m) => JSON.stringify(m)).join(', ');
   if (typeof name !== 'string')
-    throw new TypeError(`${what} must be one of ${known}, received ${describe(name)}`);
+    throw new TypeError(`${what} must be one of ${known}, received ${describeValue(name)}`);
   if (!(REGRESSION_MODELS as readonly string[]).includes(name)) {
-    throw new RangeError(`${what} must be one of ${known}, received ${describe(name)}`);
+    throw new RangeError(`${what} must be one of ${known}, received ${describeValue(name)}`);
   }
   return name as RegressionModelName;
 }

@@ -1,4 +1,6 @@
+import { assertInteger, describeValue } from '@dcem/lml';
 import * as tf from '@tensorflow/tfjs';
+import { assertObject } from '../validate.js';
 import { createEnergyMlp, type EnergyMlp, type NamedWeight } from './energy-mlp.js';
 import { clipByGlobalNorm } from './gradient-clipping.js';
 import { PlateauScheduler } from './plateau-scheduler.js';
@@ -17,7 +19,6 @@ import {
   type ResolvedRegressionTrainingOptions,
   resolveRegressionTrainingOptions,
 } from './regression-training-options.js';
-import { checkInteger, checkObject, describe } from './validate.js';
 
 /** Adam whose learning rate can be changed between steps (tfjs keeps it protected). */
 class AdjustableAdam extends tf.AdamOptimizer {
@@ -152,9 +153,9 @@ function build(
       seed: options.seed ?? evaluationSeed,
     });
   const checkEvaluateOptions = (options: RegressionEvaluateOptions) => {
-    checkObject('options', options);
-    if (options.numIterations !== undefined) checkInteger('numIterations', options.numIterations, 1);
-    if (options.seed !== undefined) checkInteger('seed', options.seed, Number.MIN_SAFE_INTEGER);
+    assertObject('options', options);
+    if (options.numIterations !== undefined) assertInteger('numIterations', options.numIterations, 1);
+    if (options.seed !== undefined) assertInteger('seed', options.seed, Number.MIN_SAFE_INTEGER);
   };
 
   const evaluate = (options: RegressionEvaluateOptions = {}): number => {
@@ -243,8 +244,8 @@ function build(
     update,
     train(count, callbacks = {}) {
       alive();
-      checkInteger('updates', count, 0);
-      checkObject('callbacks', callbacks);
+      assertInteger('updates', count, 0);
+      assertObject('callbacks', callbacks);
       if (history.length === 0) {
         const initial = record();
         callbacks.onEvaluation?.(initial);
@@ -261,7 +262,7 @@ function build(
       alive();
       checkEvaluateOptions(options);
       if (!Array.isArray(x) || !x.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-        throw new TypeError(`x must be an array of finite numbers, received ${describe(x)}`);
+        throw new TypeError(`x must be an array of finite numbers, received ${describeValue(x)}`);
       }
       if (x.length === 0) return [];
       const xs = tf.tensor1d(x as number[]);
@@ -272,7 +273,7 @@ function build(
     },
     async checkpoint(metadata = {}) {
       alive();
-      checkObject('metadata', metadata);
+      assertObject('metadata', metadata);
       const weights = await optimizer.getWeights();
       const [iter, ...moments] = weights;
       const iterations = iter === undefined ? 0 : ((await iter.tensor.data())[0] as number);
@@ -359,7 +360,7 @@ export async function restoreRegressionTrainer(
   overrides: RegressionResumeOverrides = {},
 ): Promise<RegressionTrainer> {
   const parsed = parseRegressionCheckpoint(checkpoint);
-  checkObject('overrides', overrides);
+  assertObject('overrides', overrides);
   for (const key of ['model', 'numPoints', 'hiddenSize', 'hiddenLayers', 'learningRate']) {
     if (key in overrides) throw new RangeError(`overrides cannot change ${key} of a saved model`);
   }

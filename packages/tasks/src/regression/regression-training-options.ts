@@ -1,3 +1,5 @@
+import { assertInteger, assertPositive, describeValue } from '@dcem/lml';
+import { assertObject, assertOpenInterval } from '../validate.js';
 import {
   type DcemInferenceOptions,
   type ResolvedDcemInferenceOptions,
@@ -11,7 +13,6 @@ import {
   resolveUnrolledGdOptions,
   type UnrolledGdOptions,
 } from './unrolled-gd.js';
-import { checkInteger, checkObject, checkOpenInterval, checkPositive, describe } from './validate.js';
 
 /**
  * How to train an energy for regression (see {@link createRegressionTrainer}).
@@ -120,22 +121,22 @@ export const REGRESSION_TRAINING_DEFAULTS = Object.freeze({
 export function resolveRegressionTrainingOptions(
   options: RegressionTrainingOptions,
 ): ResolvedRegressionTrainingOptions {
-  checkObject('options', options);
+  assertObject('options', options);
   const model = checkRegressionModel(options.model);
   const o = { ...REGRESSION_TRAINING_DEFAULTS, ...stripUndefined(options) };
-  checkInteger('seed', o.seed, Number.MIN_SAFE_INTEGER);
-  checkInteger('numPoints', o.numPoints, 2);
-  checkInteger('hiddenSize', o.hiddenSize, 1);
-  checkInteger('hiddenLayers', o.hiddenLayers, 1);
-  checkPositive('learningRate', o.learningRate);
-  checkInteger('innerUpdates', o.innerUpdates, 1);
-  checkInteger('batchSize', o.batchSize, 1);
-  if (o.clipNorm !== null) checkPositive('clipNorm', o.clipNorm);
-  checkInteger('evalEvery', o.evalEvery, 1);
-  checkInteger('plateauPatience', o.plateauPatience, 0);
-  checkOpenInterval('plateauFactor', o.plateauFactor, 0, 1);
+  assertInteger('seed', o.seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('numPoints', o.numPoints, 2);
+  assertInteger('hiddenSize', o.hiddenSize, 1);
+  assertInteger('hiddenLayers', o.hiddenLayers, 1);
+  assertPositive('learningRate', o.learningRate);
+  assertInteger('innerUpdates', o.innerUpdates, 1);
+  assertInteger('batchSize', o.batchSize, 1);
+  if (o.clipNorm !== null) assertPositive('clipNorm', o.clipNorm);
+  assertInteger('evalEvery', o.evalEvery, 1);
+  assertInteger('plateauPatience', o.plateauPatience, 0);
+  assertOpenInterval('plateauFactor', o.plateauFactor, 0, 1);
   if (typeof o.plateauThreshold !== 'number' || !(o.plateauThreshold >= 0 && o.plateauThreshold < 1)) {
-    const bad = describe(o.plateauThreshold);
+    const bad = describeValue(o.plateauThreshold);
     if (typeof o.plateauThreshold !== 'number')
       throw new TypeError(`plateauThreshold must be a number, received ${bad}`);
     throw new RangeError(`plateauThreshold must be in [0, 1), received ${bad}`);

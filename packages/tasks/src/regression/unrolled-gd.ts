@@ -1,7 +1,8 @@
+import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
 import * as tf from '@tensorflow/tfjs';
+import { assertObject } from '../validate.js';
 import { stripUndefined } from './dcem-inference.js';
 import type { EnergyMlp } from './energy-mlp.js';
-import { checkInteger, checkNumber, checkObject, checkPositive } from './validate.js';
 
 /** Settings of the unrolled gradient-descent inference layer. Defaults: the paper's. */
 export interface UnrolledGdOptions {
@@ -38,11 +39,11 @@ export function resolveUnrolledGdOptions(
   options: UnrolledGdOptions = {},
   prefix = '',
 ): ResolvedUnrolledGdOptions {
-  checkObject(prefix === '' ? 'options' : prefix.slice(0, -1), options);
+  assertObject(prefix === '' ? 'options' : prefix.slice(0, -1), options);
   const o = { ...UNROLLED_GD_DEFAULTS, ...stripUndefined(options) };
-  checkInteger(`${prefix}numIterations`, o.numIterations, 1);
-  checkPositive(`${prefix}stepSize`, o.stepSize);
-  checkNumber(`${prefix}init`, o.init);
+  assertInteger(`${prefix}numIterations`, o.numIterations, 1);
+  assertPositive(`${prefix}stepSize`, o.stepSize);
+  assertFiniteNumber(`${prefix}init`, o.init);
   return { numIterations: o.numIterations, stepSize: o.stepSize, init: o.init };
 }
 

@@ -1,0 +1,552 @@
+import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { assertInteger, assertPositive } from '@dcem/lml';
+import * as tf from '@tensorflow/tfjs';
+import {
+  type Cartpole,
+  cartpoleReturnFused,
+  createCartpole,
+  sampleCartpoleStates,
+} from '../control/cartpole.js';
+import { rollout } from '../control/dynamics.js';
+import {
+  createActionDecoder,
+  disposeLatentPlanResult,
+  type LatentSolverOptions,
+  type LatentTrainingStep,
+  type LatentValidation,
+  planLatent,
+  trainLatentEmbedding,
+} from '../control/latent-embedding.js';
+import { disposePlanResult, plan } from '../control/planner.js';
+import { assertFunction, assertObject } from '../validate.js';
+
+/** Settings of {@link runCartpoleEmbedStudy} (`dcem cartpole-embed`'s flags). */
+export interface CartpoleEmbedStudySettings {
+  /** Latent size d of the main study, an integer ≥ 1. */
+  latent: number;
+  /**
+   * τ of the main study; `null`: vanilla CEM (the plan is not differentiable,
+   * and training takes the gradient through the decoder at ẑ only).
+   */
+  tau: number | null;
+  /**
+   * Runs of the main study. Run i has the seed `seed + i`: run seeds are the
+   * runs' names (in file names too), and every random stream of a run is
+   * hashed from its seed with `deriveSeed`, so runs share no random numbers.
+   */
+  seeds: number;
+  /** Adam updates per run of the main study. */
+  iterations: number;
+  /** Also train every (latent, τ) of the table. */
+  table: boolean;
+  /** Latent sizes of the table. */
+  tableLatents: readonly number[];
+  /** Temperatures of the table (`null`: vanilla CEM). */
+  tableTaus: readonly (number | null)[];
+  /** Runs per table cell (the main study's cell reuses its runs). */
+  tableSeeds: number;
+  /** Adam updates per table run. */
+  tableIterations: number;
+  /** Updates between validations. */
+  validateEvery: number;
+  /** Initial states per update (1: the reference). */
+  batch: number;
+  /** Adam's initial learning rate. */
+  learningRate: number;
+  /** Validation (and test) states. */
+  validationCount: number;
+  /** Integer seed of the whole study. */
+  seed: number;
+  /** Compute the data of the figures (latent cost surface, iterates, animation), default true. */
+  figures?: boolean;
+}
+
+/** One training run of the study. */
+export interface CartpoleEmbedRun {
+  latent: number;
+  tau: number | null;
+  /** The run's seed (its name). */
+  seed: number;
+  iterations: number;
+  group: 'main' | 'table';
+  /** The plan horizon H the decoder emits. */
+  horizon: number;
+  /** Best validation cost and the update where it was reached. */
+  bestValidationCost: number;
+  bestIteration: number;
+  /** Best-validation cost / full-space CEM validation cost (costs are −returns). */
+  improvementFactor: number;
+  /** The checkpoint on fresh test states, with fresh noise: cost and factor. */
+  testCost: number;
+  testFactor: number;
+  seconds: number;
+  msPerUpdate: number;
+  /** The training cost of every update. */
+  trainCosts: number[];
+  validations: { iteration: number; cost: number; learningRate: number }[];
+  /** The best-validation checkpoint: the decoder's weights, in the order of its variables. */
+  weights: Float32Array[];
+  /** The shape of each entry of `weights`. */
+  weightShapes: number[][];
+}
+
+/** One cell of the improvement-factor table: the runs of one (latent, τ). */
+export interface CartpoleEmbedCell {
+  latent: number;
+  tau: number | null;
+  /** Mean improvement factor over the runs (validation states). */
+  factor: number;
+  /** Smallest and largest factor over the runs (equal with one run). */
+  low: number;
+  high: number;
+  /** Mean test factor over the runs. */
+  testFactor: number;
+  /** Runs in the cell. */
+  seeds: number;
+  /** Adam updates per run. */
+  iterations: number;
+}
+
+/** Plans of one solver iteration as control sequences (scalar controls). */
+export interface ControlIterates {
+  iteration: number;
+  /** [numSamples][H]. */
+  sequences: number[][];
+}
+
+/** The data behind the study's figures, for the best latent-2 run of the main study. */
+export interface CartpoleEmbedFigures {
+  /** The run drawn. */
+  run: { latent: number; tau: number | null; seed: number };
+  /**
+   * The cost C(decode(z); x₀) for validation state 0 on a `size` × `size` grid
+   * of cell centres over z ∈ [−1, 1]², row-major from (−1, −1); `step` = 2/size.
+   */
+  surface: { size: number; step: number; points: { x: number; y: number; cost: number }[] };
+  /** The latent DCEM samples z of iterations 0, 3, 6 and 9, [numSamples][2] each. */
+  latentIterates: { iteration: number; points: [number, number][] }[];
+  /** The same iterations decoded to control sequences. */
+  latentControls: ControlIterates[];
+  /** Full-space CEM's samples of the same iterations. */
+  fullControls: ControlIterates[];
+  /** Returns of the two plans for validation state 0. */
+  latentReturn: number;
+  fullReturn: number;
+  /** The latent planner's plans from up to six validation states, rolled out. */
+  animation: { states: number[][][]; controls: number[][]; returns: number[] };
+}
+
+/** What {@link runCartpoleEmbedStudy} returns (plain numbers and arrays; no tensors). */
+export interface CartpoleEmbedStudyResult {
+  /** Plan horizon H of every planner. */
+  horizon: number;
+  /** Full-space CEM's mean cost on the validation and test states, and its iterations. */
+  fullCem: { validationCost: number; testCost: number; iterations: number };
+  runs: CartpoleEmbedRun[];
+  /** The table, one cell per (latent, τ) in the order the runs were made. */
+  table: CartpoleEmbedCell[];
+  /** Mean improvement factor of the main study over its runs (validation and test). */
+  mainFactor: number;
+  mainTestFactor: number;
+  /** Undefined with `figures: false` or without a latent-2 main run. */
+  figures?: CartpoleEmbedFigures;
+  seconds: number;
+}
+
+/** Callbacks of {@link runCartpoleEmbedStudy}; each is optional. */
+export interface CartpoleEmbedStudyCallbacks {
+  /** A line for people (settings, each run's outcome, the table). */
+  log?: (line: string) => void;
+  /** Before run `index` (0-based) of `count`, with a label for it. */
+  onRunStart?: (info: { index: number; count: number; label: string; iterations: number }) => void;
+  /** After each update of run `index`. */
+  onStep?: (index: number, step: LatentTrainingStep) => void;
+  /** After each validation of run `index`. */
+  onValidation?: (index: number, validation: LatentValidation) => void;
+  /** After run `index`, with its result (for example to save its checkpoint). */
+  onRunEnd?: (index: number, run: CartpoleEmbedRun) => void;
+}
+
+/** The plan horizon of the study (the paper's). */
+const HORIZON = 20;
+/** Full-space CEM of the paper: 100 samples, 10 elites, 30 iterations, σ₀ = 0.5 (ub − lb), μ₀ = 0. */
+const FULL_CEM = { numSamples: 100, numElites: 10, numIterations: 30 } as const;
+/** The latent planner's solver (the paper's: 100 samples, 10 elites, 10 iterations, σ₀ = 0.5). */
+const LATENT = { numSamples: 100, numElites: 10, numIterations: 10, initStd: 0.5 } as const;
+
+/** "τ = 1", or "no τ (CEM)" for `null`. */
+function tauLabel(tau: number | null): string {
+  return tau === null ? 'no τ (CEM)' : `τ = ${tau}`;
+}
+
+/** The cost C(u; x₀) = −R of the embedding experiment for fixed initial states [B, 5]. */
+function costFor(cartpole: Cartpole, x0: tf.Tensor) {
+  return (u: tf.Tensor) => tf.neg(cartpoleReturnFused(cartpole, x0, u));
+}
+
+function meanOf(t: tf.Tensor): number {
+  return tf.tidy(() => tf.mean(t).dataSync()[0] as number);
+}
+
+function checkSettings(s: CartpoleEmbedStudySettings): void {
+  assertObject('settings', s);
+  assertInteger('settings.latent', s.latent, 1);
+  assertInteger('settings.seeds', s.seeds, 1);
+  assertInteger('settings.iterations', s.iterations, 0);
+  assertInteger('settings.tableSeeds', s.tableSeeds, 1);
+  assertInteger('settings.tableIterations', s.tableIterations, 0);
+  assertInteger('settings.validationCount', s.validationCount, 1);
+  assertInteger('settings.seed', s.seed, Number.MIN_SAFE_INTEGER);
+  assertPositive('settings.learningRate', s.learningRate);
+  const taus: [string, unknown][] = [
+    ['settings.tau', s.tau],
+    ...(s.tableTaus ?? []).map((t, i): [string, unknown] => [`settings.tableTaus[${i}]`, t]),
+  ];
+  for (const [name, tau] of taus) {
+    if (tau === 0) {
+      throw new RangeError(
+        `${name} must be > 0 or null, received 0; for vanilla CEM (no temperature) write null`,
+      );
+    }
+    if (tau !== null) assertPositive(name, tau);
+  }
+  if (!Array.isArray(s.tableLatents)) {
+    throw new TypeError('settings.tableLatents must be an array of integers ≥ 1');
+  }
+  s.tableLatents.forEach((d, i) => {
+    assertInteger(`settings.tableLatents[${i}]`, d, 1);
+  });
+}
+
+/**
+ * The cart-pole latent-action-embedding study of the DCEM paper (§5.2) as a
+ * function: trains action decoders with Algorithm 2 ({@link trainLatentEmbedding})
+ * for the main (latent, τ) and, with `table`, for every other cell of the
+ * table; compares each best-validation latent DCEM controller with CEM over
+ * the full control space (100 samples, 10 elites, 30 iterations) on the same
+ * validation states (the improvement factor, the paper reports ≈ 1.08) and on
+ * fresh test states; and computes the data of the figures. It prints and
+ * writes nothing: `dcem cartpole-embed` shows its progress and writes what it
+ * returns.
+ *
+ * Seeds: validation and test states, the baseline's noise, each run's test
+ * noise and the figures' planners each draw from their own stream of
+ * `deriveSeed` (`SEED_STREAMS.validationStates`, `testStates`, `baseline`,
+ * `testPlan`, `figures`).
+ *
+ * @param settings See {@link CartpoleEmbedStudySettings}.
+ * @param callbacks Optional log and progress callbacks.
+ * @returns See {@link CartpoleEmbedStudyResult}.
+ * @example
+ * ```ts
+ * const r = runCartpoleEmbedStudy({
+ *   latent: 2, tau: 1, seeds: 1, iterations: 300, table: false, tableLatents: [], tableTaus: [],
+ *   tableSeeds: 1, tableIterations: 0, validateEvery: 100, batch: 1, learningRate: 5e-4,
+ *   validationCount: 100, seed: 0,
+ * }, { log: console.log });
+ * console.log(r.mainFactor);
+ * ```
+ */
+export function runCartpoleEmbedStudy(
+  settings: CartpoleEmbedStudySettings,
+  callbacks: CartpoleEmbedStudyCallbacks = {},
+): CartpoleEmbedStudyResult {
+  const s = settings;
+  checkSettings(s);
+  assertObject('callbacks', callbacks);
+  for (const name of ['log', 'onRunStart', 'onStep', 'onValidation', 'onRunEnd'] as const) {
+    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
+  }
+  const log = callbacks.log ?? (() => {});
+  const start = Date.now();
+  const cartpole = createCartpole();
+  const { maxForce } = cartpole.params;
+  const validation = sampleCartpoleStates(
+    s.validationCount,
+    deriveSeed(s.seed, SEED_STREAMS.validationStates),
+  );
+  const test = sampleCartpoleStates(s.validationCount, deriveSeed(s.seed, SEED_STREAMS.testStates));
+  try {
+    const full = (x0: tf.Tensor, seed: number) => {
+      const r = plan(costFor(cartpole, x0), {
+        horizon: HORIZON,
+        controlDim: 1,
+        lowerBound: -maxForce,
+        upperBound: maxForce,
+        batchSize: x0.shape[0] as number,
+        ...FULL_CEM,
+        initStd: 0.5 * 2 * maxForce,
+        seed,
+      });
+      const cost = meanOf(r.cost);
+      const iterations = r.iterations;
+      disposePlanResult(r);
+      return { cost, iterations };
+    };
+    const fullVal = full(validation, deriveSeed(s.seed, SEED_STREAMS.baseline, 0));
+    const fullTest = full(test, deriveSeed(s.seed, SEED_STREAMS.baseline, 1));
+    log(
+      `Full-space CEM (${FULL_CEM.numSamples} samples, ${FULL_CEM.numElites} elites, ${FULL_CEM.numIterations} iterations, ` +
+        `σ₀ = ${maxForce}): mean return ${(-fullVal.cost).toFixed(3)} on ${s.validationCount} validation states, ` +
+        `${(-fullTest.cost).toFixed(3)} on ${s.validationCount} test states`,
+    );
+
+    const specs: Pick<CartpoleEmbedRun, 'latent' | 'tau' | 'seed' | 'iterations' | 'group'>[] = [];
+    for (let i = 0; i < s.seeds; i++) {
+      specs.push({ latent: s.latent, tau: s.tau, seed: s.seed + i, iterations: s.iterations, group: 'main' });
+    }
+    if (s.table) {
+      for (const latent of s.tableLatents) {
+        for (const tau of s.tableTaus) {
+          if (latent === s.latent && tau === s.tau) continue;
+          for (let i = 0; i < s.tableSeeds; i++) {
+            specs.push({ latent, tau, seed: s.seed + i, iterations: s.tableIterations, group: 'table' });
+          }
+        }
+      }
+    }
+    log(
+      `Training ${specs.length} decoders (d → 256 → 256 → 256 → ${HORIZON}, Adam ${s.learningRate}, clip 1, batch ${s.batch}); ` +
+        `latent DCEM: ${LATENT.numSamples} samples, ${LATENT.numElites} elites, ${LATENT.numIterations} iterations, σ₀ = ${LATENT.initStd}`,
+    );
+
+    const runs: CartpoleEmbedRun[] = [];
+    let bestMain: CartpoleEmbedRun | undefined;
+    for (const [index, spec] of specs.entries()) {
+      const decoder = createActionDecoder({
+        latentDim: spec.latent,
+        horizon: HORIZON,
+        lowerBound: -maxForce,
+        upperBound: maxForce,
+        seed: spec.seed,
+      });
+      const label = `run ${index + 1}/${specs.length} d=${spec.latent} ${tauLabel(spec.tau)} seed ${spec.seed}`;
+      callbacks.onRunStart?.({ index, count: specs.length, label, iterations: spec.iterations });
+      const runStart = Date.now();
+      try {
+        const solver: LatentSolverOptions = { ...LATENT, temperature: spec.tau };
+        const r = trainLatentEmbedding(decoder, {
+          iterations: spec.iterations,
+          sampleInitialStates: sampleCartpoleStates,
+          cost: (x0) => costFor(cartpole, x0),
+          validationStates: validation,
+          planner: { solver },
+          batchSize: s.batch,
+          learningRate: s.learningRate,
+          validateEvery: s.validateEvery,
+          seed: spec.seed,
+          onStep: (step) => callbacks.onStep?.(index, step),
+          onValidation: (v) => callbacks.onValidation?.(index, v),
+        });
+        const seconds = (Date.now() - runStart) / 1000;
+        // The checkpoint (restored by trainLatentEmbedding) on fresh test states with fresh noise.
+        const t = planLatent(decoder, costFor(cartpole, test), s.validationCount, {
+          solver: { ...solver, seed: deriveSeed(spec.seed, SEED_STREAMS.testPlan) },
+        });
+        const testCost = meanOf(t.cost);
+        disposeLatentPlanResult(t);
+        const run: CartpoleEmbedRun = {
+          ...spec,
+          horizon: HORIZON,
+          bestValidationCost: r.best.cost,
+          bestIteration: r.best.iteration,
+          improvementFactor: r.best.cost / fullVal.cost,
+          testCost,
+          testFactor: testCost / fullTest.cost,
+          seconds,
+          msPerUpdate: spec.iterations > 0 ? (1000 * seconds) / spec.iterations : 0,
+          trainCosts: r.trainCosts,
+          validations: r.validations.map(({ iteration, cost, learningRate }) => ({
+            iteration,
+            cost,
+            learningRate,
+          })),
+          weights: r.bestWeights,
+          weightShapes: decoder.variables.map((v) => [...v.shape]),
+        };
+        runs.push(run);
+        log(
+          `${label}: best validation return ${(-r.best.cost).toFixed(3)} at update ${r.best.iteration} ` +
+            `(factor ${run.improvementFactor.toFixed(3)}), test return ${(-testCost).toFixed(3)} ` +
+            `(factor ${run.testFactor.toFixed(3)}); ${seconds.toFixed(0)} s, ${run.msPerUpdate.toFixed(0)} ms/update incl. validation`,
+        );
+        callbacks.onRunEnd?.(index, run);
+        if (
+          spec.group === 'main' &&
+          spec.latent === 2 &&
+          (bestMain === undefined || run.bestValidationCost < bestMain.bestValidationCost)
+        ) {
+          bestMain = run;
+        }
+      } finally {
+        decoder.dispose();
+      }
+    }
+
+    // The table: mean (and range) of the improvement factor per (latent, τ).
+    const cells = new Map<string, CartpoleEmbedRun[]>();
+    for (const run of runs) {
+      const key = `${run.latent}|${run.tau}`;
+      cells.set(key, [...(cells.get(key) ?? []), run]);
+    }
+    const table: CartpoleEmbedCell[] = [...cells.values()].map((group) => {
+      const factors = group.map((r) => r.improvementFactor);
+      const first = group[0] as CartpoleEmbedRun;
+      return {
+        latent: first.latent,
+        tau: first.tau,
+        factor: factors.reduce((a, b) => a + b, 0) / factors.length,
+        low: Math.min(...factors),
+        high: Math.max(...factors),
+        testFactor: group.reduce((a, r) => a + r.testFactor, 0) / group.length,
+        seeds: factors.length,
+        iterations: first.iterations,
+      };
+    });
+    const mainRuns = runs.filter((r) => r.group === 'main');
+    const mainFactor = mainRuns.reduce((a, r) => a + r.improvementFactor, 0) / Math.max(1, mainRuns.length);
+    const mainTestFactor = mainRuns.reduce((a, r) => a + r.testFactor, 0) / Math.max(1, mainRuns.length);
+    log('');
+    log(
+      `Main study (d = ${s.latent}, ${tauLabel(s.tau)}, ${mainRuns.length} seeds, ${s.iterations} updates): mean improvement ` +
+        `factor ${mainFactor.toFixed(3)} on validation (bar: ≥ 0.95; paper ≈ 1.08), ${mainTestFactor.toFixed(3)} on test states`,
+    );
+    log('latent  τ             seeds  updates  improvement factor (validation)   test factor');
+    for (const cell of table) {
+      const range = cell.seeds > 1 ? ` [${cell.low.toFixed(3)}, ${cell.high.toFixed(3)}]` : '';
+      log(
+        `${String(cell.latent).padEnd(8)}${tauLabel(cell.tau).padEnd(14)}${String(cell.seeds).padEnd(7)}` +
+          `${String(cell.iterations).padEnd(9)}${`${cell.factor.toFixed(3)}${range}`.padEnd(34)}` +
+          `${cell.testFactor.toFixed(3)}`,
+      );
+    }
+
+    const figures =
+      (s.figures ?? true) && bestMain !== undefined
+        ? latentFigures(cartpole, validation, bestMain, s.seed)
+        : undefined;
+    const seconds = (Date.now() - start) / 1000;
+    log(`total ${(seconds / 60).toFixed(1)} min`);
+    return {
+      horizon: HORIZON,
+      fullCem: { validationCost: fullVal.cost, testCost: fullTest.cost, iterations: fullVal.iterations },
+      runs,
+      table,
+      mainFactor,
+      mainTestFactor,
+      ...(figures === undefined ? {} : { figures }),
+      seconds,
+    };
+  } finally {
+    tf.dispose([validation, test]);
+  }
+}
+
+/** The latent cost surface with the DCEM iterates, full-space vs latent iterates, and the animation's rollouts. */
+function latentFigures(
+  cartpole: Cartpole,
+  validation: tf.Tensor,
+  run: CartpoleEmbedRun,
+  seed: number,
+): CartpoleEmbedFigures {
+  const { maxForce } = cartpole.params;
+  const decoder = createActionDecoder({
+    latentDim: 2,
+    horizon: HORIZON,
+    lowerBound: -maxForce,
+    upperBound: maxForce,
+    seed: run.seed,
+  });
+  const x0 = tf.slice(validation, [0, 0], [1, 5]);
+  try {
+    decoder.setWeights(run.weights);
+    const cost = costFor(cartpole, x0);
+    // Cost surface over z ∈ [−1, 1]².
+    const size = 60;
+    const step = 2 / size;
+    const grid: [number, number][] = [];
+    for (let i = 0; i < size; i++) {
+      for (let j = 0; j < size; j++) grid.push([-1 + (j + 0.5) * step, -1 + (i + 0.5) * step]);
+    }
+    const values = tf.tidy(() => Array.from(cost(decoder.decode(tf.tensor3d([grid]))).dataSync()));
+    const surface = {
+      size,
+      step,
+      points: grid.map(([x, y], k) => ({ x, y, cost: values[k] as number })),
+    };
+    const shown = [0, 3, 6, 9];
+    const latentIterates: CartpoleEmbedFigures['latentIterates'] = [];
+    const latentControls: ControlIterates[] = [];
+    const latent = planLatent(decoder, cost, 1, {
+      solver: {
+        ...LATENT,
+        temperature: run.tau,
+        seed: deriveSeed(seed, SEED_STREAMS.figures, 0),
+        onIteration: (info) => {
+          if (!shown.includes(info.iteration)) return;
+          const z = (info.samples.arraySync() as number[][][])[0] as number[][];
+          latentIterates.push({
+            iteration: info.iteration,
+            points: z.map((p) => [p[0] as number, p[1] as number]),
+          });
+          const u = tf.tidy(() => decoder.decode(info.samples).arraySync() as number[][][][]);
+          latentControls.push({
+            iteration: info.iteration,
+            sequences: (u[0] as number[][][]).map((seq) => seq.map((v) => v[0] as number)),
+          });
+        },
+      },
+    });
+    const fullControls: ControlIterates[] = [];
+    const fullPlan = plan(cost, {
+      horizon: HORIZON,
+      controlDim: 1,
+      lowerBound: -maxForce,
+      upperBound: maxForce,
+      ...FULL_CEM,
+      initStd: maxForce,
+      seed: deriveSeed(seed, SEED_STREAMS.figures, 1),
+      onIteration: (info) => {
+        if (!shown.includes(info.iteration)) return;
+        const u = info.samples.arraySync() as number[][][][];
+        fullControls.push({
+          iteration: info.iteration,
+          sequences: (u[0] as number[][][]).map((seq) => seq.map((v) => v[0] as number)),
+        });
+      },
+    });
+    const latentReturn = -meanOf(latent.cost);
+    const fullReturn = -meanOf(fullPlan.cost);
+    disposeLatentPlanResult(latent);
+    disposePlanResult(fullPlan);
+    // The latent planner's plans from six validation states, rolled out.
+    const count = Math.min(6, validation.shape[0] as number);
+    const starts = tf.slice(validation, [0, 0], [count, 5]);
+    const planned = planLatent(decoder, costFor(cartpole, starts), count, {
+      solver: { ...LATENT, temperature: run.tau, seed: deriveSeed(seed, SEED_STREAMS.figures, 2) },
+    });
+    try {
+      const states = tf.tidy(() => rollout(cartpole, starts, planned.controls).arraySync() as number[][][]);
+      const controls = (planned.controls.arraySync() as number[][][]).map((row) =>
+        row.map((u) => u[0] as number),
+      );
+      const returns = Array.from(planned.cost.dataSync(), (c) => -c);
+      return {
+        run: { latent: run.latent, tau: run.tau, seed: run.seed },
+        surface,
+        latentIterates,
+        latentControls,
+        fullControls,
+        latentReturn,
+        fullReturn,
+        animation: { states, controls, returns },
+      };
+    } finally {
+      starts.dispose();
+      disposeLatentPlanResult(planned);
+    }
+  } finally {
+    x0.dispose();
+    decoder.dispose();
+  }
+}
