@@ -13,6 +13,9 @@ export {
   type LmlOptions,
   lml,
   lmlWithDiagnostics,
+  SPARSE_TOP_K_DEFAULTS,
+  type SparseTopKOptions,
+  sparseTopK,
 } from '@dcem/lml';
 export type { Backend } from './backend.js';
 export { cem, dcem, type Objective } from './cem.js';
