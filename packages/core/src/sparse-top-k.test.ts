@@ -17,7 +17,6 @@ const rowsOf = (values: readonly number[], n: number): number[][] =>
 const sum = (v: readonly number[]): number => v.reduce((a, c) => a + c, 0);
 const maxAbsDiff = (a: readonly number[], c: readonly number[]): number =>
   Math.max(0, ...a.map((v, i) => Math.abs(v - (c[i] as number))));
-const clip = (v: number): number => Math.min(1, Math.max(0, v));
 
 /** A batch of rows of length n with 1 ≤ k < n and entries in [−scale, scale]. */
 function problem(scale: number, maxN = 30, maxBatch = 3) {
