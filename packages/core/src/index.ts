@@ -46,3 +46,24 @@ export {
   createCem,
   iterationSeed,
 } from './solver.js';
+export {
+  type AsyncPlanCost,
+  createPlanner,
+  disposePlanResult,
+  type PlanCost,
+  type Planner,
+  type PlanResult,
+  plan,
+} from './planner.js';
+export {
+  PLANNER_DEFAULTS,
+  PLANNER_OWNED_SOLVER_OPTIONS,
+  type PlannerAction,
+  type PlannerOptions,
+  type PlannerSolverOptions,
+  type PlanValues,
+  type ResolvedPlannerOptions,
+  resolvePlannerOptions,
+  type ShiftFill,
+} from './planner-options.js';
+export { shiftControls } from './planner-shift.js';
