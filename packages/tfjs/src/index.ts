@@ -28,3 +28,15 @@ export {
   selectBackend,
   useBackend,
 } from './select-backend.js';
+export type {
+  AsyncPlanCost,
+  PlanCost,
+  Planner,
+  PlannerAction,
+  PlannerOptions,
+  PlannerSolverOptions,
+  PlanResult,
+  PlanValues,
+  ShiftFill,
+} from '@dcem/core';
+export { createPlanner, disposePlanResult, plan } from './planner.js';
