@@ -11,6 +11,7 @@ import {
   type LmlOptions,
   type Objective,
 } from '@dcem/core';
+import { sparseTopK as lmlSparseTopK, type SparseTopKOptions } from '@dcem/lml';
 import { createTfjsBackend, type Tensor } from './backend.js';
 
 /** The backend the bound functions of this package use (the default tfjs namespace). */
@@ -122,4 +123,27 @@ export function lml(x: Tensor, k: number, options?: LmlOptions): Tensor {
  */
 export function lmlWithDiagnostics(x: Tensor, k: number, options?: LmlOptions): LmlDiagnostics<Tensor> {
   return coreLmlWithDiagnostics(tfjsBackend, x, k, options);
+}
+
+/**
+ * The sparse soft top-k of Sander et al., "Fast, Differentiable and Sparse
+ * Top-k: a Convex Analysis Perspective" (ICML 2023), p = 2, on `tf.Tensor`:
+ * each row of `x` is projected, divided by τ, onto the capped simplex
+ * {0 ≤ y ≤ 1, Σy = k}, so y = clip(x/τ + ν, 0, 1) with the threshold ν of
+ * each row found exactly. Unlike {@link lml} the output has exact zeros and
+ * ones and is the hard top-k indicator once τ is small. The gradient is the
+ * closed form dx = 1_F ⊙ (g − mean_F(g)) / τ on the free set
+ * F = {0 < y < 1}, for `tf.grad`. See `sparseTopK` in `@dcem/lml`.
+ *
+ * @param x Scores, [batch, n].
+ * @param k Entries to select per row, an integer ≥ 1 (k ≥ n gives 1 everywhere).
+ * @param options `temperature` τ > 0 (default 1), `maxIterations` of the threshold search (default 16).
+ * @returns [batch, n], entries in [0, 1], rows summing to k; rows holding NaN or ±∞ come back NaN.
+ * @example
+ * ```ts
+ * const y = sparseTopK(tf.tensor2d([[2, 0.5, 0.2, -1]]), 2); // [[1, 0.65, 0.35, 0]]
+ * ```
+ */
+export function sparseTopK(x: Tensor, k: number, options?: SparseTopKOptions): Tensor {
+  return lmlSparseTopK(tfjsBackend, x, k, options);
 }

@@ -8,6 +8,7 @@
  */
 
 export type { Backend, CemOptions, CemResult, IterationInfo, LmlOptions, Objective } from '@dcem/core';
+export type { SparseTopKOptions } from '@dcem/lml';
 export {
   cem,
   createCem,
@@ -16,6 +17,7 @@ export {
   dcem,
   lml,
   lmlWithDiagnostics,
+  sparseTopK,
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
