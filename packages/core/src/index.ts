@@ -21,9 +21,12 @@ export type { Backend } from './backend.js';
 export { cem, dcem, type Objective } from './cem.js';
 export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 export { clamp, frobeniusNorm, mean, softmax, std } from './ops.js';
+export { type CemPreset, type PresetName, presets } from './presets.js';
 export {
   CEM_DEFAULTS,
+  CEM_OPTION_NAMES,
   type CemOptions,
+  checkOptionNames,
   type IterationInfo,
   NORMALIZE_EPS,
   type ResolvedCemOptions,
@@ -31,19 +34,31 @@ export {
   toRowTensor,
 } from './options.js';
 export {
+  eliteSoftmaxWeights,
   eliteWeights,
   hardTopK,
   lmlWeights,
   NON_FINITE_MARGIN,
+  SELECTOR_NAMES,
+  type SelectorFunction,
+  type SelectorName,
   type Scores,
+  scaledSoftmaxWeights,
+  selectWeights,
   softmaxWeights,
+  sparseWeights,
   valuesToScores,
 } from './selectors.js';
 export {
+  type CemBest,
+  type CemElites,
   type CemResult,
   type CemSolver,
+  type CemStart,
   type CemState,
   createCem,
+  createDcem,
+  disposeCemResult,
   iterationSeed,
 } from './solver.js';
 export {

@@ -4,7 +4,9 @@ import {
   type CemSolver,
   cem as coreCem,
   createCem as coreCreateCem,
+  createDcem as coreCreateDcem,
   dcem as coreDcem,
+  disposeCemResult as coreDisposeCemResult,
   lml as coreLml,
   lmlWithDiagnostics as coreLmlWithDiagnostics,
   type LmlDiagnostics,
@@ -68,11 +70,15 @@ export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemRes
 }
 
 /**
- * The CEM/DCEM state machine (init / ask / tell / result) on `tf.Tensor`, for
- * driving the loop yourself. See `createCem` in `@dcem/core`.
+ * The CEM state machine (init / ask / tell / result) on `tf.Tensor`, for
+ * driving the loop yourself. See `createCem` in `@dcem/core`: the same
+ * algorithm for the same options, vanilla CEM (hard top-k) unless
+ * `temperature` or `selector` say otherwise; {@link createDcem} has DCEM's
+ * defaults.
  *
  * @param options Solver options.
- * @param defaultTemperature τ when `options.temperature` is undefined (default 1, DCEM).
+ * @param defaultTemperature τ when neither `options.temperature` nor
+ *   `options.selector` is given (default null: vanilla CEM, as in core).
  * @example
  * ```ts
  * const solver = createCem({ dim: 2 });
@@ -85,10 +91,43 @@ export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemRes
  *   solver.release(state);
  *   state = next;
  * }
+ * disposeCemResult(solver.result(state));
+ * solver.dispose();
  * ```
  */
-export function createCem(options: DcemOptions, defaultTemperature: number | null = 1): CemSolver<Tensor> {
+export function createCem(options: DcemOptions, defaultTemperature: number | null = null): CemSolver<Tensor> {
   return coreCreateCem(tfjsBackend, options, defaultTemperature);
+}
+
+/**
+ * The DCEM state machine on `tf.Tensor`: {@link createCem} whose default
+ * selector is LML with τ = 1 (Amos & Yarats 2020), as `createDcem` in
+ * `@dcem/core`.
+ *
+ * @param options Solver options.
+ * @example
+ * ```ts
+ * const solver = createDcem({ dim: 2, numSamples: 50, numElites: 5 });
+ * ```
+ */
+export function createDcem(options: DcemOptions): CemSolver<Tensor> {
+  return coreCreateDcem(tfjsBackend, options);
+}
+
+/**
+ * Frees every tensor of a result of {@link dcem}, {@link cem} or a solver's
+ * `result()`: the solution, mean, std, best sample and value, and elites.
+ *
+ * @param result The result to free.
+ * @example
+ * ```ts
+ * const result = dcem(f, { dim: 2 });
+ * const x = result.solution.arraySync();
+ * disposeCemResult(result);
+ * ```
+ */
+export function disposeCemResult(result: DcemResult): void {
+  coreDisposeCemResult(tfjsBackend, result);
 }
 
 /**

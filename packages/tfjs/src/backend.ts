@@ -91,6 +91,24 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
       return tf.cast(tf.sum(tf.oneHot(indices as tfjs.Tensor2D, n), 1), 'float32');
     });
   const topkMaskTaped = (k: number) => constant1((x) => topkMaskPlain(x, k));
+  const topkIndicesPlain = (x: Tensor, k: number): Tensor => {
+    const { values, indices } = tf.topk(x, k, true);
+    values.dispose();
+    return indices;
+  };
+  const topkIndicesTaped = (k: number) => constant1((x) => topkIndicesPlain(x, k));
+  // Gathers rows b·n + i of x flattened to [batch·n, ...rest]: a plain gather
+  // on axis 0, whose gradient (a segment sum) every tfjs backend has.
+  const batchGather = (x: Tensor, indices: Tensor): Tensor =>
+    tf.tidy(() => {
+      const [batch = 0, n = 0, ...rest] = x.shape;
+      const m = indices.shape[1] ?? 0;
+      const idx = indices.dtype === 'int32' ? indices : tf.cast(indices, 'int32');
+      const offsets = tf.mul(tf.range(0, batch, 1, 'int32').reshape([batch, 1]), tf.scalar(n, 'int32'));
+      const flat = tf.reshape(tf.add(idx, offsets), [batch * m]);
+      const rows = tf.gather(tf.reshape(x, [batch * n, ...rest]), flat, 0);
+      return tf.reshape(rows, [batch, m, ...rest]);
+    });
   return {
     get name() {
       return `tfjs-${tf.getBackend()}`;
@@ -121,6 +139,9 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
       return values;
     },
     topkMask: (x, k) => (taping() ? topkMaskTaped(k)(x) : topkMaskPlain(x, k)),
+    topkIndices: (x, k) => (taping() ? topkIndicesTaped(k)(x) : topkIndicesPlain(x, k)),
+    batchGather,
+    concat: (xs, axis) => tf.concat([...xs], axis),
     sliceColumns: (x, begin, size) => tf.slice(x, [0, begin], [-1, size]),
     less: (a, b) => (taping() ? lessTaped(a, b) : tf.less(a, b)),
     greater: (a, b) => (taping() ? greaterTaped(a, b) : tf.greater(a, b)),

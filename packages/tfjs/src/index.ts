@@ -7,14 +7,33 @@
  * @packageDocumentation
  */
 
-export type { Backend, CemOptions, CemResult, IterationInfo, LmlOptions, Objective } from '@dcem/core';
+export type {
+  Backend,
+  CemBest,
+  CemElites,
+  CemOptions,
+  CemPreset,
+  CemResult,
+  CemSolver,
+  CemStart,
+  CemState,
+  IterationInfo,
+  LmlOptions,
+  Objective,
+  PresetName,
+  SelectorFunction,
+  SelectorName,
+} from '@dcem/core';
+export { presets } from '@dcem/core';
 export type { SparseTopKOptions } from '@dcem/lml';
 export {
   cem,
   createCem,
+  createDcem,
   type DcemOptions,
   type DcemResult,
   dcem,
+  disposeCemResult,
   lml,
   lmlWithDiagnostics,
   sparseTopK,
