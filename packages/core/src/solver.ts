@@ -318,7 +318,8 @@ export function createCem<T>(
               `start.elites must have shape [${batch}, K, ${dim}] with K ≥ 1, received ${formatShape(shape)}`,
             );
           }
-          out.carried = clamp(backend, e, perSample(o.lowerBound), perSample(o.upperBound));
+          // A new tensor (add 0 when there are no bounds): the state owns what it holds.
+          out.carried = copy(clamp(backend, e, perSample(o.lowerBound), perSample(o.upperBound)));
         }
         return out;
       });

@@ -97,18 +97,49 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     return indices;
   };
   const topkIndicesTaped = (k: number) => constant1((x) => topkIndicesPlain(x, k));
-  // Gathers rows b·n + i of x flattened to [batch·n, ...rest]: a plain gather
-  // on axis 0, whose gradient (a segment sum) every tfjs backend has.
-  const batchGather = (x: Tensor, indices: Tensor): Tensor =>
+  // Gathers rows b·n + i of x flattened to [batch·n, ...rest] (a gather on
+  // axis 0). Its gradient scatters dy back with ScatterNd (duplicates add
+  // up), which every tfjs backend has (wasm has no UnsortedSegmentSum, which
+  // tfjs's own gather gradient needs); the indices carry no gradient.
+  const flatIndices = (shape: readonly number[], indices: Tensor): Tensor =>
+    tf.tidy(() => {
+      const [batch = 0, n = 0] = shape;
+      const m = indices.shape[1] ?? 0;
+      const idx = indices.dtype === 'int32' ? indices : tf.cast(indices, 'int32');
+      const offsets = tf.mul(tf.reshape(tf.range(0, batch, 1, 'int32'), [batch, 1]), tf.scalar(n, 'int32'));
+      return tf.reshape(tf.add(idx, offsets), [batch * m]);
+    });
+  const gatherPlain = (x: Tensor, indices: Tensor): Tensor =>
     tf.tidy(() => {
       const [batch = 0, n = 0, ...rest] = x.shape;
       const m = indices.shape[1] ?? 0;
-      const idx = indices.dtype === 'int32' ? indices : tf.cast(indices, 'int32');
-      const offsets = tf.mul(tf.range(0, batch, 1, 'int32').reshape([batch, 1]), tf.scalar(n, 'int32'));
-      const flat = tf.reshape(tf.add(idx, offsets), [batch * m]);
-      const rows = tf.gather(tf.reshape(x, [batch * n, ...rest]), flat, 0);
+      const rows = tf.gather(tf.reshape(x, [batch * n, ...rest]), flatIndices(x.shape, indices), 0);
       return tf.reshape(rows, [batch, m, ...rest]);
     });
+  const gatherTaped = (x: Tensor, indices: Tensor): Tensor =>
+    (
+      tf.customGrad((a, save) => {
+        const input = a as Tensor;
+        const [batch = 0, n = 0, ...rest] = input.shape;
+        const m = indices.shape[1] ?? 0;
+        const flat = flatIndices(input.shape, indices);
+        (save as (tensors: Tensor[]) => void)([flat]);
+        const value = tf.tidy(() =>
+          tf.reshape(tf.gather(tf.reshape(input, [batch * n, ...rest]), flat, 0), [batch, m, ...rest]),
+        );
+        return {
+          value,
+          gradFunc: (dy: Tensor, saved: Tensor[]) =>
+            tf.tidy(() => {
+              const where = tf.reshape(saved[0] as Tensor, [batch * m, 1]);
+              const updates = tf.reshape(dy, [batch * m, ...rest]);
+              return tf.reshape(tf.scatterND(where, updates, [batch * n, ...rest]), input.shape);
+            }),
+        };
+      }) as (a: Tensor) => Tensor
+    )(x);
+  const batchGather = (x: Tensor, indices: Tensor): Tensor =>
+    taping() ? gatherTaped(x, indices) : gatherPlain(x, indices);
   return {
     get name() {
       return `tfjs-${tf.getBackend()}`;
