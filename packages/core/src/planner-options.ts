@@ -1,5 +1,5 @@
 import { assertFiniteNumber, assertInteger, describeValue } from '@dcem/lml';
-import type { CemOptions } from './options.js';
+import { type CemOptions, checkOptionNames } from './options.js';
 
 /**
  * How the tail of a shifted plan is filled when the planner warm-starts the
@@ -49,7 +49,10 @@ export const PLANNER_OWNED_SOLVER_OPTIONS = Object.freeze([
  * ({@link PLANNER_OWNED_SOLVER_OPTIONS}). A preset such as `presets.icem`
  * is one; spread it and override what you need.
  */
-export type PlannerSolverOptions<T> = Omit<Partial<CemOptions<T>>, (typeof PLANNER_OWNED_SOLVER_OPTIONS)[number]>;
+export type PlannerSolverOptions<T> = Omit<
+  Partial<CemOptions<T>>,
+  (typeof PLANNER_OWNED_SOLVER_OPTIONS)[number]
+>;
 
 /**
  * Options of a receding-horizon planner ({@link createPlanner}, {@link plan}).
@@ -113,12 +116,15 @@ export const PLANNER_DEFAULTS = Object.freeze({
 
 /** Options after validation: plain numbers with defaults filled in; per-step values flattened to H·m entries. */
 export interface ResolvedPlannerOptions<T> {
+  /** H, steps per plan. */
   horizon: number;
+  /** m, the dimension of one control. */
   actionDim: number;
+  /** B, start states per call. */
   batchSize: number;
-  /** lb as H·m numbers (row-major [H, m]), or undefined. */
+  /** lb as H·m numbers (row-major [H, m]), or undefined (no lower bound). */
   lowerBound: Float64Array | undefined;
-  /** ub as H·m numbers, or undefined. */
+  /** ub as H·m numbers, or undefined (no upper bound). */
   upperBound: Float64Array | undefined;
   /** μ₀ as H·m numbers. */
   initMean: Float64Array;
@@ -126,10 +132,13 @@ export interface ResolvedPlannerOptions<T> {
   initStd: Float64Array;
   /** The `'middle'` fill as H·m numbers: (lb + ub)/2, or μ₀ where a bound is missing. */
   middle: Float64Array;
+  /** How the tail of a shifted plan is filled. */
   shiftFill: ShiftFill;
+  /** Which control is applied. */
   action: PlannerAction;
+  /** The user's seed, or undefined. */
   seed: number | undefined;
-  /** The solver settings as given (a copy). */
+  /** The solver settings as given (a shallow copy). */
   solver: PlannerSolverOptions<T>;
 }
 
@@ -146,40 +155,6 @@ const PLANNER_OPTION_NAMES: readonly (keyof PlannerOptions<unknown>)[] = [
   'action',
   'seed',
 ];
-
-/** Levenshtein distance, for "did you mean" hints. */
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j] as number;
-      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + cost);
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
-}
-
-/** A TypeError for an unknown option name, with the nearest valid name when one is close. */
-export function unknownOptionError(where: string, name: string, valid: readonly string[]): TypeError {
-  let nearest: string | undefined;
-  let best = Number.POSITIVE_INFINITY;
-  for (const candidate of valid) {
-    const d = editDistance(name, candidate);
-    if (d < best) {
-      best = d;
-      nearest = candidate;
-    }
-  }
-  const hint =
-    nearest !== undefined && best <= Math.max(2, Math.floor(name.length / 3))
-      ? ` (did you mean ${nearest}?)`
-      : '';
-  return new TypeError(`${where} has no option named ${name}${hint}; valid options: ${valid.join(', ')}`);
-}
 
 /**
  * Reads a {@link PlanValues} option as H·m numbers (row-major [H, m]).
@@ -200,7 +175,9 @@ function perStep(name: string, value: unknown, horizon: number, m: number): Floa
     if (value.length !== m) {
       throw new RangeError(`${name} must have ${m} entries (actionDim), received ${value.length}`);
     }
-    value.forEach((v, j) => assertFiniteNumber(`${name}[${j}]`, v));
+    value.forEach((v, j) => {
+      assertFiniteNumber(`${name}[${j}]`, v);
+    });
     for (let t = 0; t < horizon; t++) out.set(value as number[], t * m);
     return out;
   }
@@ -251,11 +228,7 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
-  for (const name of Object.keys(options)) {
-    if (!(PLANNER_OPTION_NAMES as readonly string[]).includes(name)) {
-      throw unknownOptionError('createPlanner', name, PLANNER_OPTION_NAMES);
-    }
-  }
+  checkOptionNames('planner option', options, PLANNER_OPTION_NAMES);
   const { horizon, actionDim: m } = options;
   assertInteger('horizon', horizon, 1);
   assertInteger('actionDim', m, 1);
@@ -274,7 +247,8 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
     }
   }
   const centre = middleOfBounds(lowerBound, upperBound, horizon * m);
-  const initMean = options.initMean === undefined ? centre : perStep('initMean', options.initMean, horizon, m);
+  const initMean =
+    options.initMean === undefined ? centre : perStep('initMean', options.initMean, horizon, m);
   const initStd =
     options.initStd === undefined
       ? lowerBound !== undefined && upperBound !== undefined
@@ -301,7 +275,9 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
   }
   const solver = options.solver ?? {};
   if (solver === null || typeof solver !== 'object' || Array.isArray(solver)) {
-    throw new TypeError(`solver must be an object of solver options (or a preset), received ${describeValue(solver)}`);
+    throw new TypeError(
+      `solver must be an object of solver options (or a preset), received ${describeValue(solver)}`,
+    );
   }
   for (const name of PLANNER_OWNED_SOLVER_OPTIONS) {
     if (name in solver && (solver as Record<string, unknown>)[name] !== undefined) {
@@ -310,6 +286,26 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
         `solver.${name} is set by the planner; give ${where} to the planner itself, not in solver`,
       );
     }
+  }
+  // Coloured noise runs along the time axis of the plan: the planner lays the noise out as [H, m].
+  const { noiseShape, noiseAxis } = solver as { noiseShape?: unknown; noiseAxis?: unknown };
+  if (
+    noiseShape !== undefined &&
+    !(
+      Array.isArray(noiseShape) &&
+      noiseShape.length === 2 &&
+      noiseShape[0] === horizon &&
+      noiseShape[1] === m
+    )
+  ) {
+    throw new RangeError(
+      `solver.noiseShape is set by the planner to [${horizon}, ${m}] (horizon, actionDim); leave it out, received ${Array.isArray(noiseShape) ? `[${noiseShape.join(', ')}]` : describeValue(noiseShape)}`,
+    );
+  }
+  if (noiseAxis !== undefined && noiseAxis !== 0) {
+    throw new RangeError(
+      `solver.noiseAxis is set by the planner to 0 (the time axis of the plan); leave it out, received ${describeValue(noiseAxis)}`,
+    );
   }
   return {
     horizon,

@@ -51,7 +51,9 @@ describe('shiftControls', () => {
 
   it('rejects bad input', () => {
     expect(() => shiftControls(b, b.tensor([1], [1]), 'last')).toThrow(RangeError);
-    expect(() => shiftControls(b, u, [1])).toThrow(/fill must be 'last', a finite number or 2 finite numbers/);
+    expect(() => shiftControls(b, u, [1])).toThrow(
+      /fill must be 'last', a finite number or 2 finite numbers/,
+    );
     expect(() => shiftControls(b, u, Number.NaN)).toThrow(TypeError);
     expect(() => shiftControls(b, null as unknown as T, 0)).toThrow(/controls must be a tensor/);
   });
@@ -184,6 +186,156 @@ describe('createPlanner', () => {
     }
   });
 
+  it('carries the ⌊ξk⌋ best elites of the last iteration into the next step, shifted with the mean (iCEM)', () => {
+    for (const shiftFill of ['last', 'middle', 'zero'] as const) {
+      const B = 2;
+      const N = 10;
+      const D = H * m;
+      const iterations: { samples: number[]; values: number[]; n: number }[][] = [[], []];
+      let stepIndex = 0;
+      const planner = createPlanner(b, {
+        horizon: H,
+        actionDim: m,
+        lowerBound: -3,
+        upperBound: [3, 2],
+        batchSize: B,
+        shiftFill,
+        solver: {
+          numSamples: N,
+          numElites: 4,
+          numIterations: 2,
+          tolerance: 0,
+          keepElites: 0.5, // ⌊0.5 · 4⌋ = 2 carried
+          onIteration: (info: IterationInfo<T>) => {
+            iterations[stepIndex]?.push({
+              samples: read(info.samples),
+              values: read(info.values),
+              n: info.samples.shape[1] as number,
+            });
+          },
+        },
+        seed: 4,
+      });
+      planner.plan(trackingCost(target));
+      stepIndex = 1;
+      planner.plan(trackingCost(target));
+      const last = iterations[0]?.[1];
+      const first = iterations[1]?.[0];
+      if (last === undefined || first === undefined) throw new Error('no iterations recorded');
+      // Fresh samples first, then the two carried ones.
+      expect(first.n).toBe(N + 2);
+      const middle = [0, -0.5];
+      for (let r = 0; r < B; r++) {
+        const values = last.values.slice(r * last.n, (r + 1) * last.n);
+        const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
+        for (let j = 0; j < 2; j++) {
+          const i = order[j]?.[1] as number;
+          const elite = last.samples.slice((r * last.n + i) * D, (r * last.n + i + 1) * D);
+          const fill = shiftFill === 'last' ? elite.slice(-m) : shiftFill === 'zero' ? [0, 0] : middle;
+          const carried = first.samples.slice((r * first.n + N + j) * D, (r * first.n + N + j + 1) * D);
+          expect(carried).toEqual([...elite.slice(m), ...fill]);
+        }
+      }
+      planner.dispose();
+    }
+  });
+
+  it("'elite' draws an elite of the last iteration with probability equal to its weight, seeded", () => {
+    // A selector that gives the three best samples the weights 3·(0.6, 0.3, 0.1) (rows sum to k = 3).
+    const selector = (scores: T, k: number) => {
+      const [B = 0, N = 0] = scores.shape;
+      const s = read(scores);
+      const w = new Float64Array(B * N);
+      for (let r = 0; r < B; r++) {
+        const order = Array.from({ length: N }, (_, i) => i).sort(
+          (x, y) => (s[r * N + y] as number) - (s[r * N + x] as number),
+        );
+        [0.6, 0.3, 0.1].forEach((p, j) => {
+          w[r * N + (order[j] as number)] = k * p;
+        });
+      }
+      return b.tensor(w, [B, N]);
+    };
+    const B = 3000;
+    const N = 6;
+    let last: { samples: number[]; values: number[] } | undefined;
+    const options: PlannerOptions<T> = {
+      horizon: 2,
+      actionDim: 1,
+      batchSize: B,
+      action: 'elite',
+      solver: {
+        numSamples: N,
+        numElites: 3,
+        numIterations: 1,
+        selector,
+        onIteration: (info: IterationInfo<T>) => {
+          last = { samples: read(info.samples), values: read(info.values) };
+        },
+      },
+      seed: 9,
+    };
+    const cost = (u: T) => b.sum(b.sum(b.square(u), -1, false), -1, false);
+    const result = plan(b, cost, options);
+    const action = read(result.action);
+    const counts = [0, 0, 0];
+    for (let r = 0; r < B; r++) {
+      const values = last?.values.slice(r * N, (r + 1) * N) ?? [];
+      const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
+      const rank = [0, 1, 2].find(
+        (j) => last?.samples[(r * N + (order[j]?.[1] as number)) * 2] === action[r],
+      );
+      expect(rank).toBeDefined();
+      counts[rank as number] = (counts[rank as number] as number) + 1;
+    }
+    // Binomial standard deviations are at most √(0.25/3000) ≈ 0.009: 0.035 is about 4σ.
+    [0.6, 0.3, 0.1].forEach((p, j) => {
+      expect(Math.abs((counts[j] as number) / B - p)).toBeLessThan(0.035);
+    });
+    // The draw is seeded: the same options give the same actions.
+    expect(read(plan(b, cost, options).action)).toEqual(action);
+  });
+
+  it('reset(rows) replaces the carried elites of the reset rows by draws from N(μ₀, σ₀²)', () => {
+    const N = 8;
+    const D = H * m;
+    /** The carried candidates [row][2·D] of the third step's first iteration, with or without a reset of row 1. */
+    const carried = (reset: boolean) => {
+      const firsts: { samples: number[]; n: number }[] = [];
+      const planner = createPlanner(b, {
+        horizon: H,
+        actionDim: m,
+        batchSize: 2,
+        initMean: 100,
+        initStd: 0.01,
+        solver: {
+          numSamples: N,
+          numElites: 4,
+          numIterations: 1,
+          keepElites: 0.5,
+          onIteration: (info: IterationInfo<T>) => {
+            firsts.push({ samples: read(info.samples), n: info.samples.shape[1] as number });
+          },
+        },
+        seed: 0,
+      });
+      const cost = trackingCost(target);
+      planner.plan(cost);
+      planner.plan(cost);
+      if (reset) planner.reset([1]);
+      planner.plan(cost);
+      planner.dispose();
+      const f = firsts[2] as { samples: number[]; n: number };
+      return [0, 1].map((row) => f.samples.slice((row * f.n + N) * D, (row * f.n + N + 2) * D));
+    };
+    const [kept, fresh] = carried(true);
+    const [twinKept, twinShifted] = carried(false);
+    expect(kept).toEqual(twinKept);
+    expect(fresh).not.toEqual(twinShifted);
+    // Draws from N(100, 0.01²): within 6σ.
+    for (const v of fresh ?? []) expect(Math.abs(v - 100)).toBeLessThan(0.06);
+  });
+
   it('clamps every sample and the plan to per-step bounds', () => {
     const lower = [
       [-1, 0],
@@ -259,7 +411,9 @@ describe('createPlanner', () => {
     const warmRow1 = [...mean.slice(H * m + m, 2 * H * m), 0.5, 0.5].map((v) => v + 1);
     expect(starts[1]).toEqual([cold, warmRow1, cold]);
     expect(starts[2]).toEqual([cold, cold, cold]);
-    expect(() => planner.reset([3])).toThrow(/rows\[0\] must be an integer in \[0, 2\] \(batchSize 3\), received 3/);
+    expect(() => planner.reset([3])).toThrow(
+      /rows\[0\] must be an integer in \[0, 2\] \(batchSize 3\), received 3/,
+    );
     expect(() => planner.reset([0.5])).toThrow(RangeError);
     expect(() => planner.reset(2 as unknown as number[])).toThrow(TypeError);
     planner.dispose();
@@ -372,7 +526,7 @@ describe('createPlanner', () => {
     const pending = planner.planAsync(async () => zero());
     expect(() => planner.plan(zero)).toThrow(/already being planned/);
     await pending;
-    expect(() => planner.plan(async () => zero() as never)).toThrow(
+    expect(() => planner.plan((async () => zero()) as never)).toThrow(
       /cost returned a Promise: use planner.planAsync/,
     );
     // The planner is usable after the refusal.
@@ -386,20 +540,32 @@ describe('createPlanner', () => {
     expect(make({ horizon: 0 })).toThrow(/horizon must be an integer ≥ 1, received 0/);
     expect(make({ actionDim: 1.5 })).toThrow(/actionDim must be an integer, received 1.5/);
     expect(make({ batchSize: -1 })).toThrow(RangeError);
-    expect(make({ horizn: 3 })).toThrow(/createPlanner has no option named horizn \(did you mean horizon\?\)/);
-    expect(make({ actionDim: 2, lowerBound: [0] })).toThrow(/lowerBound must have 2 entries \(actionDim\), received 1/);
-    expect(make({ lowerBound: [[0], [0]] })).toThrow(/lowerBound must be a number, an array \[1\] or an array of arrays \[3\]\[1\]/);
+    expect(make({ horizn: 3 })).toThrow(/unknown planner option "horizn"; did you mean "horizon"\?/);
+    expect(make({ actionDim: 2, lowerBound: [0] })).toThrow(
+      /lowerBound must have 2 entries \(actionDim\), received 1/,
+    );
+    expect(make({ lowerBound: [[0], [0]] })).toThrow(
+      /lowerBound must be a number, an array \[1\] or an array of arrays \[3\]\[1\]/,
+    );
     expect(make({ lowerBound: 1, upperBound: 1 })).toThrow(
       /lowerBound must be < upperBound at every step and dimension, received 1 and 1 at step 0, dimension 0/,
     );
-    expect(make({ lowerBound: [[0], [0], [Number.NaN]] })).toThrow(/lowerBound\[2\]\[0\] must be a finite number/);
+    expect(make({ lowerBound: [[0], [0], [Number.NaN]] })).toThrow(
+      /lowerBound\[2\]\[0\] must be a finite number/,
+    );
     expect(make({ initStd: 0 })).toThrow(/initStd must be > 0 everywhere, received 0/);
-    expect(make({ shiftFill: 'first' })).toThrow(/shiftFill must be 'last', 'middle' or 'zero', received "first"/);
+    expect(make({ shiftFill: 'first' })).toThrow(
+      /shiftFill must be 'last', 'middle' or 'zero', received "first"/,
+    );
     expect(make({ action: 'mode' })).toThrow(/action must be 'mean', 'best' or 'elite', received "mode"/);
     expect(make({ seed: 0.5 })).toThrow(/seed must be an integer/);
     expect(make({ solver: 3 })).toThrow(/solver must be an object/);
-    expect(make({ solver: { seed: 1 } })).toThrow(/solver.seed is set by the planner; give seed to the planner/);
-    expect(make({ solver: { dim: 3 } })).toThrow(/solver.dim is set by the planner; give horizon and actionDim/);
+    expect(make({ solver: { seed: 1 } })).toThrow(
+      /solver.seed is set by the planner; give seed to the planner/,
+    );
+    expect(make({ solver: { dim: 3 } })).toThrow(
+      /solver.dim is set by the planner; give horizon and actionDim/,
+    );
     expect(make({ solver: { lowerBound: 0 } })).toThrow(/solver.lowerBound is set by the planner/);
     expect(make({ solver: { initStd: 1 } })).toThrow(/solver.initStd is set by the planner/);
     // The solver validates its own options when the planner is created.
@@ -409,7 +575,9 @@ describe('createPlanner', () => {
     expect(() => planner.plan(() => b.fill([1, 5], 0))).toThrow(
       /cost\(controls\) must return shape \[1, 20\] for controls \[1, 20, 3, 1\], received \[1, 5\]/,
     );
-    expect(() => planner.plan(() => 0 as never)).toThrow(/cost\(controls\) must return a tensor of shape \[1, 20\]/);
+    expect(() => planner.plan(() => 0 as never)).toThrow(
+      /cost\(controls\) must return a tensor of shape \[1, 20\]/,
+    );
   });
 
   it('disposePlanResult frees every tensor of a result', () => {

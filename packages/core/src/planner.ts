@@ -1,6 +1,5 @@
 import { describeValue, formatShape } from '@dcem/lml';
 import type { Backend } from './backend.js';
-import { clamp } from './ops.js';
 import type { CemOptions } from './options.js';
 import {
   type PlannerOptions,
@@ -8,7 +7,7 @@ import {
   resolvePlannerOptions,
 } from './planner-options.js';
 import { shiftControls } from './planner-shift.js';
-import { type CemSolver, type CemState, createCem, iterationSeed } from './solver.js';
+import { type CemSolver, type CemState, createCem, disposeCemResult, iterationSeed } from './solver.js';
 
 /**
  * The cost of candidate control sequences: controls [batch, numSamples, H, m]
@@ -140,7 +139,6 @@ function isThenable(x: unknown): x is PromiseLike<unknown> {
 interface Solve<T> {
   solver: CemSolver<T>;
   state: CemState<T>;
-  best: { sample: T; value: T } | undefined;
 }
 
 /**
@@ -199,27 +197,43 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
         ? 0
         : Array.from(o.middle.subarray((H - 1) * m));
 
-  const solverOptions = (start: T, seed: number | undefined): CemOptions<T> => ({
+  const solverOptions = (seed: number | undefined): CemOptions<T> => ({
     ...o.solver,
     dim: D,
     batchSize: B,
     ...(lower === undefined ? {} : { lowerBound: lower }),
     ...(upper === undefined ? {} : { upperBound: upper }),
-    initMean: start,
+    initMean,
     initStd,
+    noiseShape: [H, m],
+    noiseAxis: 0,
     ...(seed === undefined ? {} : { seed }),
   });
 
   // The solver settings are validated now, not at the first step.
+  let keptElites = 0;
   try {
-    createCem(backend, solverOptions(initMean, o.seed)).dispose();
+    const probe = createCem(backend, solverOptions(o.seed));
+    keptElites = probe.options.keptElites;
+    probe.dispose();
   } catch (error) {
     for (const t of constants) backend.dispose(t);
     throw error;
   }
 
-  /** The next step's start: the mean [B, D] (the previous one shifted), or undefined for a cold start. */
+  /**
+   * The next step's warm start: the previous mean shifted one step [B, D]
+   * and the kept elites shifted with it [B, K, D] (with `keepElites` > 0);
+   * undefined for a cold start.
+   */
   let warmMean: T | undefined;
+  let warmElites: T | undefined;
+  const dropWarmStart = () => {
+    if (warmMean !== undefined) backend.dispose(warmMean);
+    if (warmElites !== undefined) backend.dispose(warmElites);
+    warmMean = undefined;
+    warmElites = undefined;
+  };
   let step = 0;
   let busy = false;
   let disposed = false;
@@ -231,8 +245,17 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
 
   const begin = (): Solve<T> => {
     const seed = o.seed === undefined ? undefined : plannerSeed(o.seed, STREAM.solve, step);
-    const solver = createCem(backend, solverOptions(warmMean ?? initMean, seed));
-    return { solver, state: solver.init(), best: undefined };
+    const solver = createCem(backend, solverOptions(seed));
+    try {
+      const start =
+        warmMean === undefined
+          ? undefined
+          : { mean: warmMean, ...(warmElites === undefined ? {} : { elites: warmElites }) };
+      return { solver, state: solver.init(start) };
+    } catch (error) {
+      solver.dispose();
+      throw error;
+    }
   };
 
   /** The samples of the next iteration as plans [B, N, H, m] (and flat [B, N, D]). */
@@ -257,27 +280,8 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     return values as T;
   };
 
-  /** Folds an iteration into the running best and refits the solver. */
+  /** Refits the solver to an evaluated iteration. */
   const tell = (solve: Solve<T>, samples: T, values: T): void => {
-    const previous = solve.best;
-    solve.best = backend.tidy(() => {
-      const finite = backend.isFinite(values);
-      const v = backend.where(finite, values, backend.fill([B, backend.shape(values)[1] as number], Infinity));
-      const hot = backend.topkMask(backend.sub(backend.scalar(0), v), 1);
-      const n = backend.shape(values)[1] as number;
-      const value = backend.min(v, 1, false);
-      const sample = backend.sum(backend.mul(backend.reshape(hot, [B, n, 1]), samples), 1, false);
-      if (previous === undefined) return { sample, value };
-      const better = backend.less(value, previous.value);
-      return {
-        sample: backend.where(backend.reshape(better, [B, 1]), sample, previous.sample),
-        value: backend.where(better, value, previous.value),
-      };
-    });
-    if (previous !== undefined) {
-      backend.dispose(previous.sample);
-      backend.dispose(previous.value);
-    }
     const next = solve.solver.tell(solve.state, samples, values);
     solve.solver.release(solve.state);
     solve.state = next;
@@ -285,19 +289,15 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
 
   const abort = (solve: Solve<T>) => {
     solve.solver.release(solve.state);
-    if (solve.best !== undefined) {
-      backend.dispose(solve.best.sample);
-      backend.dispose(solve.best.value);
-    }
     solve.solver.dispose();
   };
 
-  /** Draws one elite per row with probability equal to its weight: a one-hot [B, K]. */
+  /** Draws one elite per row with probability equal to its weight: indices [B, 1] for `batchGather`. */
   const drawElite = (weights: T): T => {
     const [, k = 0] = backend.shape(weights);
     const w = backend.readSync(weights);
     const seed = plannerSeed(o.seed ?? 0, STREAM.elite, step);
-    const hot = new Float64Array(B * k);
+    const picks = new Float64Array(B);
     for (let b = 0; b < B; b++) {
       const u = iterationSeed(seed, b) / 4294967296;
       let total = 0;
@@ -314,49 +314,59 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
           pick = j;
         }
       }
-      hot[b * k + pick] = 1;
+      picks[b] = pick;
     }
-    return backend.tensor(hot, [B, k]);
+    return backend.tensor(picks, [B, 1]);
   };
 
   const finish = (solve: Solve<T>): PlanResult<T> => {
     const r = solve.solver.result(solve.state);
-    const best = solve.best as { sample: T; value: T };
     try {
       const out = backend.tidy(() => {
         const plans = (x: T) => backend.reshape(x, [B, H, m]);
         const firstStep = (x: T) => backend.sliceColumns(x, 0, m);
         let action: T;
-        if (o.action === 'best') action = firstStep(best.sample);
-        else action = firstStep(r.solution);
-        const next = backend.reshape(shiftControls(backend, plans(r.mean), tailFill), [B, D]);
-        return {
+        if (o.action === 'best') action = firstStep(r.best.sample);
+        else if (o.action === 'elite') {
+          const drawn = backend.batchGather(r.elites.samples, drawElite(r.elites.weights));
+          action = firstStep(backend.reshape(drawn, [B, D]));
+        } else action = firstStep(r.solution);
+        const tensors: Record<string, T> = {
           action,
           controls: plans(r.solution),
-          bestControls: plans(best.sample),
-          bestCost: backend.reshape(best.value, [B]),
+          bestControls: plans(r.best.sample),
+          bestCost: backend.reshape(r.best.value, [B]),
           mean: plans(r.mean),
           std: plans(r.std),
-          next,
+          nextMean: backend.reshape(shiftControls(backend, plans(r.mean), tailFill), [B, D]),
         };
+        if (keptElites > 0) {
+          // The ⌊ξ k⌋ best elites (best first) carried into the next step, shifted with the mean.
+          const k = backend.shape(r.elites.samples)[1] as number;
+          const best = backend.sliceColumns(backend.reshape(r.elites.samples, [B, k * D]), 0, keptElites * D);
+          const shifted = shiftControls(backend, backend.reshape(best, [B, keptElites, H, m]), tailFill);
+          tensors.nextElites = backend.reshape(shifted, [B, keptElites, D]);
+        }
+        return tensors;
       });
-      if (warmMean !== undefined) backend.dispose(warmMean);
-      warmMean = backend.keep(out.next);
+      dropWarmStart();
+      warmMean = backend.keep(out.nextMean as T);
+      if (out.nextElites !== undefined) warmElites = backend.keep(out.nextElites);
       const index = step;
       step += 1;
       return {
-        action: out.action,
-        controls: out.controls,
-        best: { controls: out.bestControls, cost: out.bestCost },
-        mean: out.mean,
-        std: out.std,
+        action: out.action as T,
+        controls: out.controls as T,
+        best: { controls: out.bestControls as T, cost: out.bestCost as T },
+        mean: out.mean as T,
+        std: out.std as T,
         iterations: r.iterations,
         converged: r.converged,
         nonFiniteValues: r.nonFiniteValues,
         step: index,
       };
     } finally {
-      for (const t of [r.solution, r.mean, r.std, best.sample, best.value]) backend.dispose(t);
+      disposeCemResult(backend, r);
       solve.solver.dispose();
     }
   };
@@ -443,8 +453,7 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     reset(rows) {
       enter('reset');
       if (rows === undefined) {
-        if (warmMean !== undefined) backend.dispose(warmMean);
-        warmMean = undefined;
+        dropWarmStart();
         return;
       }
       if (!Array.isArray(rows)) {
@@ -460,20 +469,35 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
         mask[row] = 1;
       }
       if (warmMean === undefined) return;
-      const previous = warmMean;
-      warmMean = backend.keep(
-        backend.tidy(() => {
-          const cold = backend.greater(backend.tensor(mask, [B, 1]), backend.scalar(0.5));
-          return backend.where(cold, backend.add(backend.fill([B, D], 0), initMean), previous);
-        }),
-      );
-      backend.dispose(previous);
+      const previousMean = warmMean;
+      const previousElites = warmElites;
+      const next = backend.tidy(() => {
+        const cold = backend.greater(backend.tensor(mask, [B, 1]), backend.scalar(0.5));
+        const out: Record<string, T> = {
+          mean: backend.where(cold, backend.add(backend.fill([B, D], 0), initMean), previousMean),
+        };
+        if (previousElites !== undefined) {
+          // A reset row's carried candidates become fresh draws from N(μ₀, σ₀²): the same law as
+          // the first iteration's samples, so the row starts cold in distribution.
+          const K = backend.shape(previousElites)[1] as number;
+          const noise = backend.randomNormal([B, K, D], plannerSeed(o.seed ?? 0, STREAM.reset, step));
+          const fresh = backend.add(
+            backend.reshape(initMean, [1, 1, D]),
+            backend.mul(backend.reshape(initStd, [1, 1, D]), noise),
+          );
+          out.elites = backend.where(backend.reshape(cold, [B, 1, 1]), fresh, previousElites);
+        }
+        return out;
+      });
+      warmMean = backend.keep(next.mean as T);
+      warmElites = next.elites === undefined ? undefined : backend.keep(next.elites);
+      backend.dispose(previousMean);
+      if (previousElites !== undefined) backend.dispose(previousElites);
     },
     dispose() {
       if (disposed) return;
       disposed = true;
-      if (warmMean !== undefined) backend.dispose(warmMean);
-      warmMean = undefined;
+      dropWarmStart();
       for (const t of constants) backend.dispose(t);
     },
   };
