@@ -99,14 +99,20 @@ function solveThreshold<T>(ops: LmlOps<T>, z: T, k: number, maxIterations: numbe
   let lo = ops.where(degenerate, hi, below);
   let nu = ops.where(degenerate, hi, ops.mul(ops.add(lo, hi), half));
 
+  // Full-size constants: `where` with broadcast operands tiles them on every
+  // call in tfjs, which cost more than the rest of the iteration.
+  const zeros = ops.fill(ops.shape(z), 0);
+  const ones = ops.fill(ops.shape(z), 1);
   for (let it = 0; it < maxIterations; it++) {
     const out = ops.tidy(() => {
+      // Comparisons against full-size operands (no broadcasting: tfjs's
+      // broadcasting comparisons are slow on wasm).
       const t = ops.add(z, nu);
-      const positive = ops.greater(t, zero);
-      const free = ops.logicalAnd(positive, ops.less(t, one));
+      const positive = ops.greater(t, zeros);
+      const free = ops.logicalAnd(positive, ops.less(t, ones));
       // c = |U| + Σ_F z: 1 for a saturated entry, z for a free one, 0 otherwise.
-      const c = ops.sum(ops.where(free, z, ops.where(positive, one, zero)), 1, true);
-      const count = ops.sum(ops.where(free, one, zero), 1, true);
+      const c = ops.sum(ops.where(free, z, ops.where(positive, ones, zeros)), 1, true);
+      const count = ops.sum(ops.where(free, ones, zeros), 1, true);
       const g = ops.add(c, ops.mul(count, nu));
       const newLo = ops.where(ops.less(g, kT), nu, lo);
       const newHi = ops.where(ops.greater(g, kT), nu, hi);
@@ -144,11 +150,12 @@ function solveThreshold<T>(ops: LmlOps<T>, z: T, k: number, maxIterations: numbe
   return nu;
 }
 
-/** clip(v, 0, 1), element-wise. */
+/** clip(v, 0, 1), element-wise (exact: no arithmetic on the clipped entries). */
 function clipUnit<T>(ops: LmlOps<T>, v: T): T {
-  const zero = ops.scalar(0);
-  const one = ops.scalar(1);
-  return ops.where(ops.less(v, zero), zero, ops.where(ops.greater(v, one), one, v));
+  const shape = ops.shape(v);
+  const zeros = ops.fill(shape, 0);
+  const ones = ops.fill(shape, 1);
+  return ops.where(ops.less(v, zeros), zeros, ops.where(ops.greater(v, ones), ones, v));
 }
 
 /** The differentiable map z ↦ the capped-simplex projection of z, for 2-D z. */
@@ -177,7 +184,9 @@ function projection<T>(ops: LmlOps<T>, k: number, maxIterations: number): (z: T)
         // F = {0 < y < 1}: dz = 1_F ⊙ (g − mean_F(g)); zero when F is empty.
         const zero = ops.scalar(0);
         const one = ops.scalar(1);
-        const free = ops.where(ops.logicalAnd(ops.greater(yy, zero), ops.less(yy, one)), one, zero);
+        const zeros = ops.fill(ops.shape(yy), 0);
+        const ones = ops.fill(ops.shape(yy), 1);
+        const free = ops.where(ops.logicalAnd(ops.greater(yy, zeros), ops.less(yy, ones)), ones, zeros);
         const count = ops.sum(free, 1, true);
         const safeCount = ops.where(ops.greater(count, zero), count, one);
         const mean = ops.div(ops.sum(ops.mul(free, dy), 1, true), safeCount);
