@@ -19,6 +19,7 @@ export {
 } from '@dcem/lml';
 export type { Backend } from './backend.js';
 export { cem, dcem, type Objective } from './cem.js';
+export { colouredNoise } from './coloured-noise.js';
 export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 export { clamp, frobeniusNorm, mean, softmax, std } from './ops.js';
 export { type CemPreset, type PresetName, presets } from './presets.js';
