@@ -22,7 +22,6 @@ export { cem, dcem, type Objective } from './cem.js';
 export { colouredNoise } from './coloured-noise.js';
 export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 export { clamp, frobeniusNorm, mean, softmax, std } from './ops.js';
-export { type CemPreset, type PresetName, presets } from './presets.js';
 export {
   CEM_DEFAULTS,
   CEM_OPTION_NAMES,
@@ -34,34 +33,6 @@ export {
   resolveCemOptions,
   toRowTensor,
 } from './options.js';
-export {
-  eliteSoftmaxWeights,
-  eliteWeights,
-  hardTopK,
-  lmlWeights,
-  NON_FINITE_MARGIN,
-  SELECTOR_NAMES,
-  type SelectorFunction,
-  type SelectorName,
-  type Scores,
-  scaledSoftmaxWeights,
-  selectWeights,
-  softmaxWeights,
-  sparseWeights,
-  valuesToScores,
-} from './selectors.js';
-export {
-  type CemBest,
-  type CemElites,
-  type CemResult,
-  type CemSolver,
-  type CemStart,
-  type CemState,
-  createCem,
-  createDcem,
-  disposeCemResult,
-  iterationSeed,
-} from './solver.js';
 export {
   type AsyncPlanCost,
   createPlanner,
@@ -83,3 +54,32 @@ export {
   type ShiftFill,
 } from './planner-options.js';
 export { shiftControls } from './planner-shift.js';
+export { type CemPreset, type PresetName, presets } from './presets.js';
+export {
+  eliteSoftmaxWeights,
+  eliteWeights,
+  hardTopK,
+  lmlWeights,
+  NON_FINITE_MARGIN,
+  type Scores,
+  SELECTOR_NAMES,
+  type SelectorFunction,
+  type SelectorName,
+  scaledSoftmaxWeights,
+  selectWeights,
+  softmaxWeights,
+  sparseWeights,
+  valuesToScores,
+} from './selectors.js';
+export {
+  type CemBest,
+  type CemElites,
+  type CemResult,
+  type CemSolver,
+  type CemStart,
+  type CemState,
+  createCem,
+  createDcem,
+  disposeCemResult,
+  iterationSeed,
+} from './solver.js';

@@ -446,7 +446,9 @@ export function resolveCemOptions<T>(
   if (!Array.isArray(noiseShape)) {
     throw new TypeError(`noiseShape must be an array of integers, received ${describeValue(noiseShape)}`);
   }
-  noiseShape.forEach((extent, i) => assertInteger(`noiseShape[${i}]`, extent, 1));
+  noiseShape.forEach((extent, i) => {
+    assertInteger(`noiseShape[${i}]`, extent, 1);
+  });
   const noiseSize = noiseShape.reduce((a: number, b: number) => a * b, 1);
   if (noiseShape.length === 0 || noiseSize !== dim) {
     throw new RangeError(

@@ -73,7 +73,9 @@ describe("'softmax' (MPPI)", () => {
         rows(scores, n).forEach((s, r) => {
           const e = s.map((v) => Math.exp(v / tau));
           const z = sum(e);
-          e.forEach((v, i) => expect((w[r] as number[])[i]).toBeCloseTo((k * v) / z, 12));
+          e.forEach((v, i) => {
+            expect((w[r] as number[])[i]).toBeCloseTo((k * v) / z, 12);
+          });
         });
       }),
       { numRuns: 40 },

@@ -6,9 +6,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cem, dcem } from './cem.js';
+import { colouredNoise } from './coloured-noise.js';
 import type { CemOptions, IterationInfo } from './options.js';
 import { presets } from './presets.js';
-import { type CemResult, type CemSolver, createCem, createDcem, disposeCemResult } from './solver.js';
+import {
+  type CemResult,
+  type CemSolver,
+  createCem,
+  createDcem,
+  disposeCemResult,
+  iterationSeed,
+} from './solver.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
 
 const b = createFloat64Backend();
@@ -217,6 +225,59 @@ describe('kept elites and the mean in the last iteration', () => {
   });
 });
 
+describe('coloured noise', () => {
+  // x ∈ ℝ^(H·m) laid out as [H = 16, m = 2]; μ₀ = 0, σ₀ = 1, so the first samples are ε itself.
+  const shape = [16, 2];
+  const opts: CemOptions<T> = {
+    dim: 32,
+    batchSize: 2,
+    numSamples: 50,
+    numElites: 5,
+    numIterations: 1,
+    seed: 5,
+  };
+  const firstSamples = (extra: Partial<CemOptions<T>>) => {
+    const solver = createCem(b, { ...opts, ...extra });
+    const state = solver.init();
+    const x = read(solver.ask(state));
+    solver.dispose();
+    return x;
+  };
+  /** Mean lag-1 correlation along H of [batch·N, H, m] draws. */
+  const lag1 = (x: readonly number[]) => {
+    let num = 0;
+    let den = 0;
+    for (let s = 0; s < x.length / 32; s++) {
+      for (let h = 0; h + 1 < 16; h++) {
+        for (let j = 0; j < 2; j++) {
+          const a = x[s * 32 + h * 2 + j] as number;
+          const c = x[s * 32 + (h + 1) * 2 + j] as number;
+          num += a * c;
+          den += a * a;
+        }
+      }
+    }
+    return num / den;
+  };
+
+  it('draws colouredNoise along noiseAxis of noiseShape, seeded per iteration', () => {
+    const x = firstSamples({ noiseExponent: 2, noiseShape: shape, noiseAxis: 0 });
+    const expected = read(colouredNoise(b, [2, 50, 16, 2], 2, 2, iterationSeed(5, 0)));
+    expect(x).toEqual(expected);
+    expect(lag1(x)).toBeGreaterThan(0.5);
+    // β = 0 keeps today's white draws exactly.
+    const white = firstSamples({ noiseExponent: 0, noiseShape: shape });
+    expect(white).toEqual(read(b.randomNormal([2, 50, 32], iterationSeed(5, 0))));
+    expect(Math.abs(lag1(white))).toBeLessThan(0.1);
+  });
+
+  it('colours the chosen axis only', () => {
+    // Along m (axis 1 of [16, 2]) instead: consecutive steps are then independent.
+    const x = firstSamples({ noiseExponent: 2, noiseShape: shape, noiseAxis: 1 });
+    expect(Math.abs(lag1(x))).toBeLessThan(0.1);
+  });
+});
+
 describe('warm start: init(start)', () => {
   it('takes μ₀, σ₀ and candidate elites, evaluated with the first fresh samples', () => {
     const solver = createCem(b, { ...base, tolerance: 0, numIterations: 1 });
@@ -256,7 +317,13 @@ describe('warm start: init(start)', () => {
 describe('best and elites in the result', () => {
   it('best is the lowest value ever evaluated per row, with its sample', () => {
     const rec = recorder();
-    const r = dcem(b, f, { ...base, tolerance: 0, keepElites: 0.3, momentum: 0.2, onIteration: rec.onIteration });
+    const r = dcem(b, f, {
+      ...base,
+      tolerance: 0,
+      keepElites: 0.3,
+      momentum: 0.2,
+      onIteration: rec.onIteration,
+    });
     for (let row = 0; row < 2; row++) {
       let bestValue = Number.POSITIVE_INFINITY;
       let bestSample: number[] = [];
@@ -290,7 +357,9 @@ describe('best and elites in the result', () => {
       expect(values.slice(row * 6, row * 6 + 6)).toEqual(top.map((j) => v[j]));
       const w = top.map((j) => last.weights[row * n + j] as number);
       const total = w.reduce((a, c) => a + c, 0);
-      weights.slice(row * 6, row * 6 + 6).forEach((x, j) => expect(x).toBeCloseTo((w[j] as number) / total, 14));
+      weights.slice(row * 6, row * 6 + 6).forEach((x, j) => {
+        expect(x).toBeCloseTo((w[j] as number) / total, 14);
+      });
       const samples = rowsOf(last.samples, last.shape, row);
       expect(rowsOf(read(r.elites.samples), [2, 6, 3], row)).toEqual(top.map((j) => samples[j]));
     }
@@ -443,10 +512,20 @@ describe('bad input', () => {
     ['maxStd', 0, RangeError, /maxStd must be > 0, received 0/],
     ['minSamples', 6, RangeError, /minSamples must be > numElites \(6\).*received 6/],
     ['minSamples', 31, RangeError, /minSamples must be .*≤ numSamples \(30\), received 31/],
-    ['selector', 'nope', TypeError, /selector must be one of "hard", "lml", "sparse", "softmax", "elite-softmax" or a function, received "nope"/],
+    [
+      'selector',
+      'nope',
+      TypeError,
+      /selector must be one of "hard", "lml", "sparse", "softmax", "elite-softmax" or a function, received "nope"/,
+    ],
     ['convergence', 'rows', TypeError, /convergence must be 'batch' or 'row', received "rows"/],
     ['reuseEliteValues', 1, TypeError, /reuseEliteValues must be a boolean, received 1/],
-    ['noiseShape', [2, 2], RangeError, /noiseShape must have a product equal to dim \(3\), received \[2, 2\]/],
+    [
+      'noiseShape',
+      [2, 2],
+      RangeError,
+      /noiseShape must have a product equal to dim \(3\), received \[2, 2\]/,
+    ],
     ['noiseAxis', 1, RangeError, /noiseAxis must be < the rank of noiseShape \(1\), received 1/],
     ['temperature', 0, RangeError, /write `temperature: null` \(or `selector: 'hard'`\)/],
   ] as const)('%s = %o → %o', (name, value, type, message) => {
@@ -471,9 +550,13 @@ describe('bad input', () => {
     const run = (selector: (s: T, k: number) => T) => () => cem(b, f, { ...base, selector });
     const wrongShape = (s: T) => b.sliceColumns(s, 0, 5);
     expect(run(wrongShape)).toThrow(RangeError);
-    expect(run(wrongShape)).toThrow(/selector function "wrongShape" must return weights of shape \[2, 30\], received \[2, 5\]/);
+    expect(run(wrongShape)).toThrow(
+      /selector function "wrongShape" must return weights of shape \[2, 30\], received \[2, 5\]/,
+    );
     const nanWeights = (s: T) => b.mul(s, b.scalar(Number.NaN));
-    expect(run(nanWeights)).toThrow(/selector function "nanWeights" returned a non-finite weight \(NaN\) in row 0/);
+    expect(run(nanWeights)).toThrow(
+      /selector function "nanWeights" returned a non-finite weight \(NaN\) in row 0/,
+    );
     const sumsToOne = (s: T) => b.div(b.fill(b.shape(s), 1), b.scalar(30));
     expect(run(sumsToOne)).toThrow(/must return rows that sum to k = 6, row 0 sums to (1|0\.9999)/);
     const notTensor = () => 3 as unknown as T;

@@ -1,10 +1,11 @@
 import { describeValue, formatShape } from '@dcem/lml';
 import type { Backend } from './backend.js';
+import { colouredNoise } from './coloured-noise.js';
 import { fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 import { clamp, frobeniusNorm } from './ops.js';
 import {
-  checkOptionNames,
   type CemOptions,
+  checkOptionNames,
   type ResolvedCemOptions,
   resolveCemOptions,
   toRowTensor,
@@ -263,7 +264,16 @@ export function createCem<T>(
       return noise;
     }
     const seed = o.seed === undefined ? undefined : iterationSeed(o.seed, t);
-    return backend.randomNormal([batch, count, dim], seed);
+    if (o.noiseExponent === 0) return backend.randomNormal([batch, count, dim], seed);
+    // Coloured along noiseAxis of the [batch, count, ...noiseShape] layout of the draws.
+    const shaped = colouredNoise(
+      backend,
+      [batch, count, ...o.noiseShape],
+      2 + o.noiseAxis,
+      o.noiseExponent,
+      seed,
+    );
+    return backend.reshape(shaped, [batch, count, dim]);
   };
 
   const release = (state: CemState<T>) => {
@@ -297,11 +307,16 @@ export function createCem<T>(
           zeros,
           toRowTensor(backend, 'start.mean', start?.mean ?? o.initMean, batch, dim),
         );
-        const std = backend.add(zeros, toRowTensor(backend, 'start.std', start?.std ?? o.initStd, batch, dim));
+        const std = backend.add(
+          zeros,
+          toRowTensor(backend, 'start.std', start?.std ?? o.initStd, batch, dim),
+        );
         if (start?.std !== undefined) {
           const bad = Array.from(backend.readSync(std)).find((v) => !(v > 0) || !Number.isFinite(v));
           if (bad !== undefined) {
-            throw new RangeError(`start.std must be > 0 and finite everywhere, received ${describeValue(bad)}`);
+            throw new RangeError(
+              `start.std must be > 0 and finite everywhere, received ${describeValue(bad)}`,
+            );
           }
         }
         const out: Record<string, T> = { mean, std, nonFinite: backend.scalar(0) };
@@ -379,7 +394,11 @@ export function createCem<T>(
           xs = backend.concat([samples, state.carried], 1);
           vs = backend.concat([values, state.carriedValues], 1);
           reusedNonFinite = backend.sum(
-            backend.sum(backend.sub(backend.scalar(1), backend.maskToFloat(backend.isFinite(state.carriedValues))), 1, false),
+            backend.sum(
+              backend.sub(backend.scalar(1), backend.maskToFloat(backend.isFinite(state.carriedValues))),
+              1,
+              false,
+            ),
             0,
             false,
           );
@@ -523,7 +542,10 @@ export function createCem<T>(
           out.bestValue = backend.fill([batch], Number.POSITIVE_INFINITY);
         }
         if (state.elites === undefined) {
-          out.eliteSamples = backend.add(backend.reshape(solution, [batch, 1, dim]), backend.fill([batch, k, dim], 0));
+          out.eliteSamples = backend.add(
+            backend.reshape(solution, [batch, 1, dim]),
+            backend.fill([batch, k, dim], 0),
+          );
           out.eliteValues = backend.fill([batch, k], Number.POSITIVE_INFINITY);
           out.eliteWeights = backend.fill([batch, k], 1 / k);
         }

@@ -8,6 +8,7 @@
  */
 
 export type {
+  AsyncPlanCost,
   Backend,
   CemBest,
   CemElites,
@@ -20,9 +21,17 @@ export type {
   IterationInfo,
   LmlOptions,
   Objective,
+  PlanCost,
+  Planner,
+  PlannerAction,
+  PlannerOptions,
+  PlannerSolverOptions,
+  PlanResult,
+  PlanValues,
   PresetName,
   SelectorFunction,
   SelectorName,
+  ShiftFill,
 } from '@dcem/core';
 export { presets } from '@dcem/core';
 export type { SparseTopKOptions } from '@dcem/lml';
@@ -41,6 +50,7 @@ export {
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export { dense, matMul } from './matmul.js';
+export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,
   type BackendAttempt,
@@ -49,15 +59,3 @@ export {
   selectBackend,
   useBackend,
 } from './select-backend.js';
-export type {
-  AsyncPlanCost,
-  PlanCost,
-  Planner,
-  PlannerAction,
-  PlannerOptions,
-  PlannerSolverOptions,
-  PlanResult,
-  PlanValues,
-  ShiftFill,
-} from '@dcem/core';
-export { createPlanner, disposePlanResult, plan } from './planner.js';

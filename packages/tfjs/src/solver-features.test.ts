@@ -10,7 +10,7 @@ import {
   dcem as coreDcem,
   type SelectorName,
 } from '@dcem/core';
-import { createFloat64Backend, type Float64Tensor } from '@dcem/core/testing';
+import { createFloat64Backend } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,10 @@ import {
   cem,
   createCem,
   createDcem,
-  dcem,
-  disposeCemResult,
   type DcemOptions,
   type DcemResult,
+  dcem,
+  disposeCemResult,
   tfjsBackend,
 } from './api.js';
 import { createTfjsBackend } from './backend.js';
@@ -106,12 +106,13 @@ describe('gradients through dcem with momentum and kept elites vs float64 centra
       const tNoise = eps.map((e, t) => tf.tensor(e, [BATCH, fresh[t] as number, DIM], 'float32'));
       const fNoise = eps.map((e, t) => f64.tensor(e, [BATCH, fresh[t] as number, DIM]));
       const w = tf.tensor(wv, shape);
-      const grads = tf.grads((q: tf.Tensor, p: tf.Tensor) => solveLoss(tfjsBackend, q, p, w, tNoise) as tf.Scalar)([
-        tf.tensor(qv, shape),
-        tf.tensor(pv, shape),
-      ]);
+      const qt = tf.tensor(qv, shape);
+      const pt = tf.tensor(pv, shape);
+      const grads = tf.grads(
+        (q: tf.Tensor, p: tf.Tensor) => solveLoss(tfjsBackend, q, p, w, tNoise) as tf.Scalar,
+      )([qt, pt]);
       const got = grads.flatMap((g) => Array.from(g.dataSync()));
-      tf.dispose([...grads, ...tNoise, w]);
+      tf.dispose([...grads, ...tNoise, w, qt, pt]);
 
       const wf = f64.tensor(wv, shape);
       const loss64 = (params: number[]) =>
