@@ -3,7 +3,7 @@ import { type CemOptions, checkOptionNames } from './options.js';
 
 /**
  * How the tail of a shifted plan is filled when the planner warm-starts the
- * next step (see {@link shiftControls}):
+ * next step (see `shiftControls` in `@dcem/core`):
  * - `'last'` repeats the last step, u_{H−1};
  * - `'middle'` puts the middle of the bounds of the last step, (lb + ub)/2
  *   (the initial mean μ₀ of the last step when a bound is missing);

@@ -150,9 +150,16 @@ interface Solve<T> {
  * (reshaped to [batch, N, H, m] for the cost), weights them with its selector
  * and refits μ, σ. The first step starts from μ₀ = `initMean`; every later
  * step from the previous mean shifted one step (u₁, …, u_{H−1}, c), c filled
- * as `shiftFill` says, with σ reset to σ₀ = `initStd`. The returned action is
- * the first step of the clamped mean, of the best sample, or of an elite
- * drawn by weight (`action`).
+ * as `shiftFill` says, with σ reset to σ₀ = `initStd`. With the solver's
+ * `keepElites` ξ > 0, the ⌊ξk⌋ best elites of the previous step's last
+ * iteration are shifted the same way and evaluated again with the first
+ * iteration's samples (iCEM). The returned action is the first step of the
+ * clamped mean, of the best sample, or of an elite of the last iteration
+ * drawn with probability equal to its weight (`action`).
+ *
+ * The solver's noise is laid out as [H, m] (`noiseShape`), coloured along the
+ * time axis (`noiseAxis: 0`) when `noiseExponent` β > 0. Step t's draws use a
+ * seed hashed from (`seed`, t).
  *
  * With a soft selector (for example `solver: { temperature: 1 }`, DCEM), the
  * plan is differentiable with respect to everything the cost depends on
