@@ -109,10 +109,12 @@ function solveThreshold<T>(ops: LmlOps<T>, z: T, k: number, maxIterations: numbe
       // broadcasting comparisons are slow on wasm).
       const t = ops.add(z, nu);
       const positive = ops.greater(t, zeros);
-      const free = ops.logicalAnd(positive, ops.less(t, ones));
-      // c = |U| + Σ_F z: 1 for a saturated entry, z for a free one, 0 otherwise.
-      const c = ops.sum(ops.where(free, z, ops.where(positive, ones, zeros)), 1, true);
-      const count = ops.sum(ops.where(free, ones, zeros), 1, true);
+      const belowOne = ops.less(t, ones);
+      // c = |U| + Σ_F z: 1 for a saturated entry, z for a free one, 0
+      // otherwise; count = |F|. (Nested `where`s instead of a logical and:
+      // fewer full-size passes.)
+      const c = ops.sum(ops.where(belowOne, ops.where(positive, z, zeros), ones), 1, true);
+      const count = ops.sum(ops.where(belowOne, ops.where(positive, ones, zeros), zeros), 1, true);
       const g = ops.add(c, ops.mul(count, nu));
       const newLo = ops.where(ops.less(g, kT), nu, lo);
       const newHi = ops.where(ops.greater(g, kT), nu, hi);
