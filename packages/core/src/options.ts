@@ -155,39 +155,44 @@ export const CEM_DEFAULTS = Object.freeze({
   convergence: 'batch' as 'batch' | 'row',
 });
 
+// Every key of CemOptions, checked by the compiler in both directions.
+const OPTION_KEYS: Record<keyof CemOptions<unknown>, true> = {
+  dim: true,
+  batchSize: true,
+  numSamples: true,
+  numElites: true,
+  numIterations: true,
+  temperature: true,
+  selector: true,
+  normalize: true,
+  lowerBound: true,
+  upperBound: true,
+  initMean: true,
+  initStd: true,
+  tolerance: true,
+  minStd: true,
+  maxStd: true,
+  momentum: true,
+  populationDecay: true,
+  minSamples: true,
+  keepElites: true,
+  reuseEliteValues: true,
+  addMeanToLast: true,
+  noiseExponent: true,
+  noiseShape: true,
+  noiseAxis: true,
+  convergence: true,
+  seed: true,
+  noise: true,
+  onIteration: true,
+  project: true,
+  lmlIterations: true,
+};
+
 /** Every option name of {@link CemOptions}; any other name is an error. */
-export const CEM_OPTION_NAMES: readonly (keyof CemOptions<unknown>)[] = Object.freeze([
-  'dim',
-  'batchSize',
-  'numSamples',
-  'numElites',
-  'numIterations',
-  'temperature',
-  'selector',
-  'normalize',
-  'lowerBound',
-  'upperBound',
-  'initMean',
-  'initStd',
-  'tolerance',
-  'minStd',
-  'maxStd',
-  'momentum',
-  'populationDecay',
-  'minSamples',
-  'keepElites',
-  'reuseEliteValues',
-  'addMeanToLast',
-  'noiseExponent',
-  'noiseShape',
-  'noiseAxis',
-  'convergence',
-  'seed',
-  'noise',
-  'onIteration',
-  'project',
-  'lmlIterations',
-]);
+export const CEM_OPTION_NAMES: readonly (keyof CemOptions<unknown>)[] = Object.freeze(
+  Object.keys(OPTION_KEYS) as (keyof CemOptions<unknown>)[],
+);
 
 /** Levenshtein distance of two short strings, case-insensitive. */
 function editDistance(a: string, b: string): number {
