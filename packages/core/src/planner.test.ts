@@ -358,7 +358,11 @@ describe('createPlanner', () => {
         expect(read(r.best.cost).every((v, i) => v <= (start[i] as number))).toBe(true);
       }
       // The target is the same at every step, so the shifted plan is a good start; each plan beats μ₀ = 0.
-      for (const c of costs) c.forEach((v, i) => expect(v).toBeLessThan(start[i] as number));
+      for (const c of costs) {
+        c.forEach((v, i) => {
+          expect(v).toBeLessThan(start[i] as number);
+        });
+      }
       planner.dispose();
     });
   }
