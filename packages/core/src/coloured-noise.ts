@@ -81,11 +81,16 @@ interface LineFilter {
 
 function directFilter(kernel: Float64Array): LineFilter {
   const n = kernel.length;
+  // wrapped[d + n] = c_(d mod n) for d ∈ [−n, n): no modulo in the inner loop.
+  const wrapped = new Float64Array(2 * n);
+  wrapped.set(kernel, 0);
+  wrapped.set(kernel, n);
   return {
     apply(x, y) {
       for (let t = 0; t < n; t++) {
         let acc = 0;
-        for (let j = 0; j < n; j++) acc += (kernel[(t - j + n) % n] as number) * (x[j] as number);
+        const offset = t + n;
+        for (let j = 0; j < n; j++) acc += (wrapped[offset - j] as number) * (x[j] as number);
         y[t] = acc;
       }
     },
