@@ -365,6 +365,22 @@ describe('best and elites in the result', () => {
     }
   });
 
+  it('an interrupted solve keeps best, and reports the fallback elites (they are gathered when the solve ends)', () => {
+    const solver = createCem(b, { ...base, tolerance: 0 });
+    let state = solver.init();
+    for (let t = 0; t < 2; t++) {
+      const x = solver.ask(state);
+      const next = solver.tell(state, x, f(x));
+      solver.release(state);
+      state = next;
+    }
+    expect(state.elites).toBeUndefined();
+    const r = solver.result(state);
+    expect(read(r.best.value).every(Number.isFinite)).toBe(true);
+    expect(read(r.elites.values)).toEqual(new Array(12).fill(Infinity));
+    solver.dispose();
+  });
+
   it('before any iteration the result reports the solution, value +∞ and uniform elites', () => {
     const solver = createCem(b, base);
     const r = solver.result(solver.init());

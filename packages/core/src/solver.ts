@@ -65,7 +65,11 @@ export interface CemState<T> {
   readonly nonFinite: T;
   /** The best sample so far; undefined before the first `tell`. */
   readonly best: CemBest<T> | undefined;
-  /** The elites of the last evaluated iteration; undefined before the first `tell`. */
+  /**
+   * The elites of the iteration that ended the solve (or, with
+   * `convergence: 'row'`, the iteration where each row stopped); undefined
+   * before that. They are gathered only then, which saves a gather per iteration.
+   */
   readonly elites: CemElites<T> | undefined;
   /** Samples carried into the next iteration, [batch, K, dim] (kept elites or the warm start's). */
   readonly carried: T | undefined;
@@ -91,8 +95,9 @@ export interface CemResult<T> {
   best: { sample: T; value: T };
   /**
    * The k best samples of the last evaluated iteration, best first, their
-   * values and their selector weights renormalised to sum to 1 per row
-   * (before any iteration: k copies of the solution, values +∞, weights 1/k).
+   * values and their selector weights renormalised to sum to 1 per row. For
+   * a state taken before the solve is `done` (an interrupted solve), whose
+   * elites were not gathered: k copies of the solution, values +∞, weights 1/k.
    */
   elites: { samples: T; values: T; weights: T };
 }
@@ -445,45 +450,65 @@ export function createCem<T>(
           if (o.maxStd !== undefined) std = backend.minimum(std, backend.scalar(o.maxStd));
         }
 
-        // The k best of this iteration, best first (no gradient through the choice).
-        const order = backend.topkIndices(backend.stopGradient(scores), k);
         const finite = backend.isFinite(vs);
         const clean = backend.where(finite, vs, backend.fill([batch, population], Number.POSITIVE_INFINITY));
-        const eliteSamples = backend.batchGather(xs, order);
-        const eliteValues = backend.reshape(
-          backend.batchGather(backend.reshape(clean, [batch, population, 1]), order),
-          [batch, k],
+        // The best sample of this iteration through a one-hot mask (no gradient
+        // through the choice; a masked sum costs what the refit costs).
+        const first = backend.topkMask(backend.stopGradient(scores), 1);
+        let bestSample = backend.sum(
+          backend.mul(backend.reshape(first, [batch, population, 1]), xs),
+          1,
+          false,
         );
-        const picked = backend.reshape(
-          backend.batchGather(backend.reshape(weights, [batch, population, 1]), order),
-          [batch, k],
+        let bestValue = backend.sum(
+          backend.where(
+            backend.greater(first, backend.scalar(0)),
+            clean,
+            backend.fill([batch, population], 0),
+          ),
+          1,
+          false,
         );
-        const mass = backend.sum(picked, 1, true);
-        const eliteWeights = backend.where(
-          backend.greater(mass, backend.scalar(0)),
-          backend.div(picked, backend.maximum(mass, backend.scalar(Number.MIN_VALUE))),
-          backend.fill([batch, k], 1 / k),
-        );
-        const flatElites = backend.reshape(eliteSamples, [batch, k * dim]);
-        let bestSample = backend.sliceColumns(flatElites, 0, dim);
-        let bestValue = backend.reshape(backend.sliceColumns(eliteValues, 0, 1), [batch]);
         if (state.best !== undefined) {
           const better = backend.less(bestValue, state.best.value);
           bestSample = backend.where(backend.reshape(better, [batch, 1]), bestSample, state.best.sample);
           bestValue = backend.where(better, bestValue, state.best.value);
         }
+        const out: Record<string, T> = { mean, std, nonFinite: count, bestSample, bestValue };
 
-        const out: Record<string, T> = {
-          mean,
-          std,
-          nonFinite: count,
-          bestSample,
-          bestValue,
-          eliteSamples,
-          eliteValues,
-          eliteWeights,
-        };
-        if (row && (wasActive.some((a) => !a) || stopping.some((s) => s))) {
+        // The k best of this iteration, best first, are gathered only where
+        // they are needed: when the solve (or a row) ends here, and the
+        // ⌊ξk⌋ best when elites are kept.
+        const final = converged || state.iteration + 1 >= o.numIterations || stopping.some((x) => x);
+        const ranked = final ? k : o.keptElites;
+        const order = ranked > 0 ? backend.topkIndices(backend.stopGradient(scores), ranked) : undefined;
+        const gathered = order === undefined ? undefined : backend.batchGather(xs, order);
+        const gatheredValues =
+          order === undefined
+            ? undefined
+            : backend.reshape(backend.batchGather(backend.reshape(clean, [batch, population, 1]), order), [
+                batch,
+                ranked,
+              ]);
+        if (final && order !== undefined && gathered !== undefined && gatheredValues !== undefined) {
+          const picked = backend.reshape(
+            backend.batchGather(backend.reshape(weights, [batch, population, 1]), order),
+            [batch, k],
+          );
+          const mass = backend.sum(picked, 1, true);
+          out.eliteSamples = gathered;
+          out.eliteValues = gatheredValues;
+          out.eliteWeights = backend.where(
+            backend.greater(mass, backend.scalar(0)),
+            backend.div(picked, backend.maximum(mass, backend.scalar(Number.MIN_VALUE))),
+            backend.fill([batch, k], 1 / k),
+          );
+        } else if (state.elites !== undefined) {
+          out.eliteSamples = copy(state.elites.samples);
+          out.eliteValues = copy(state.elites.values);
+          out.eliteWeights = copy(state.elites.weights);
+        }
+        if (row && (wasActive.some((a) => !a) || stopping.some((x) => x))) {
           // Stopped rows keep their whole state; rows stopping now keep σ.
           const active2 = rowMask(wasActive, [batch, 1]);
           const stdRows = rowMask(
@@ -492,24 +517,27 @@ export function createCem<T>(
           );
           out.mean = backend.where(active2, mean, state.mean);
           out.std = backend.where(stdRows, std, state.std);
-          if (state.best !== undefined && state.elites !== undefined) {
+          if (state.best !== undefined) {
             out.bestSample = backend.where(active2, bestSample, state.best.sample);
             out.bestValue = backend.where(backend.reshape(active2, [batch]), bestValue, state.best.value);
+          }
+          if (final && state.elites !== undefined) {
             out.eliteSamples = backend.where(
               backend.reshape(active2, [batch, 1, 1]),
-              eliteSamples,
+              out.eliteSamples as T,
               state.elites.samples,
             );
-            out.eliteValues = backend.where(active2, eliteValues, state.elites.values);
-            out.eliteWeights = backend.where(active2, eliteWeights, state.elites.weights);
+            out.eliteValues = backend.where(active2, out.eliteValues as T, state.elites.values);
+            out.eliteWeights = backend.where(active2, out.eliteWeights as T, state.elites.weights);
           }
           mean = out.mean;
           std = out.std;
         }
-        if (o.keptElites > 0) {
+        if (o.keptElites > 0 && gathered !== undefined && gatheredValues !== undefined) {
           const kept = o.keptElites;
-          out.carried = backend.reshape(backend.sliceColumns(flatElites, 0, kept * dim), [batch, kept, dim]);
-          if (o.reuseEliteValues) out.carriedValues = backend.sliceColumns(eliteValues, 0, kept);
+          const flat = backend.reshape(gathered, [batch, ranked * dim]);
+          out.carried = backend.reshape(backend.sliceColumns(flat, 0, kept * dim), [batch, kept, dim]);
+          if (o.reuseEliteValues) out.carriedValues = backend.sliceColumns(gatheredValues, 0, kept);
         }
         if (!converged) {
           o.onIteration?.({ iteration: state.iteration, samples: xs, values: vs, weights, mean, std });
@@ -521,11 +549,14 @@ export function createCem<T>(
         std: next.std as T,
         nonFinite: next.nonFinite as T,
         best: { sample: next.bestSample as T, value: next.bestValue as T },
-        elites: {
-          samples: next.eliteSamples as T,
-          values: next.eliteValues as T,
-          weights: next.eliteWeights as T,
-        },
+        elites:
+          next.eliteSamples === undefined
+            ? undefined
+            : {
+                samples: next.eliteSamples,
+                values: next.eliteValues as T,
+                weights: next.eliteWeights as T,
+              },
         carried: next.carried,
         carriedValues: next.carriedValues,
         iteration: state.iteration + 1,
