@@ -59,7 +59,7 @@ export interface CemState<T> {
   readonly iteration: number;
   /** True once the solve converged (every row, with `convergence: 'row'`). */
   readonly converged: boolean;
-  /** Per row, whether it has stopped (`convergence: 'row'`; all false otherwise until `converged`). */
+  /** Per row, whether it has stopped (`convergence: 'row'`; with `'batch'` always false: see `converged`). */
   readonly rowConverged: readonly boolean[];
   /** Running count of non-finite objective values, a rank-0 tensor. */
   readonly nonFinite: T;
