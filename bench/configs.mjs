@@ -8,11 +8,37 @@
 // tfjs generators, so the numbers differ from PyTorch's draws but the work
 // is the same.
 
-/** Names in the reference's order. */
-export const CONFIGS = ['lml_small', 'lml_large', 'dcem_quadratic', 'dcem_regression', 'dcem_cartpole_embed'];
+/** Names in the reference's order, then ours without a PyTorch counterpart. */
+export const CONFIGS = [
+  'lml_small',
+  'lml_large',
+  'sparse_top_k',
+  'dcem_quadratic',
+  'dcem_regression',
+  'dcem_cartpole_embed',
+];
+
+/**
+ * Configs bench_torch.py does not have (PyTorch has no sparse soft top-k):
+ * `--torch` times only ours for them.
+ */
+export const WITHOUT_TORCH = ['sparse_top_k'];
 
 /** Iterations every DCEM config must run (the reference never exits early on them). */
 export const DCEM_ITERATIONS = 10;
+
+/**
+ * `sparseTopK` of @dcem/tfjs on the inputs of `lml_large` (the same seeds,
+ * shape and k; τ = 1), to time it next to LML.
+ */
+function sparseTopKConfig(tf, api, shape, k) {
+  return () => {
+    const x = tf.randomNormal(shape, 0, 1, 'float32', 11);
+    const w = tf.randomNormal(shape, 0, 1, 'float32', 12);
+    const loss = ([xx]) => tf.sum(tf.mul(api.sparseTopK(xx, k), w));
+    return { params: [x], loss, owned: [x, w], info: { shape, k, temperature: 1 } };
+  };
+}
 
 function lmlConfig(tf, api, shape, k) {
   return () => {
@@ -257,6 +283,8 @@ export function buildConfig(name, tf, api, objectives = 'library', tasks = undef
       return wrapLml(lmlConfig(tf, api, [64, 100], 10)());
     case 'lml_large':
       return wrapLml(lmlConfig(tf, api, [256, 1000], 100)());
+    case 'sparse_top_k':
+      return wrapLml(sparseTopKConfig(tf, api, [256, 1000], 100)());
     case 'dcem_quadratic':
       return buildQuadratic(tf, api);
     case 'dcem_regression':

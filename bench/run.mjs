@@ -17,7 +17,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES } from './configs.mjs';
+import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES, WITHOUT_TORCH } from './configs.mjs';
 import { benchMujocoRollout } from './mujoco.mjs';
 import { median, timed } from './timing.mjs';
 
@@ -62,6 +62,7 @@ function makeApi(fused) {
     dcem: (f, o) => core.dcem(backend, f, o),
     lml: (x, k, o) => core.lml(backend, x, k, o),
     lmlWithDiagnostics: (x, k, o) => core.lmlWithDiagnostics(backend, x, k, o),
+    sparseTopK: (x, k, o) => core.sparseTopK(backend, x, k, o),
   };
 }
 let api = tfjsApi;
@@ -483,7 +484,7 @@ async function main() {
   const torch = new Map(); // config → { fwd: [], fb: [], row }
   for (let round = 0; round < opts.rounds; round++) {
     for (const name of opts.configs) {
-      if (useTorch) {
+      if (useTorch && !WITHOUT_TORCH.includes(name)) {
         const t = runTorch(opts, name);
         const e = torch.get(name) ?? { fwd: [], fb: [], fwdMin: Infinity, fbMin: Infinity, row: t };
         e.fwd.push(t.fwd_ms);

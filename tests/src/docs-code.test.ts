@@ -35,7 +35,7 @@ beforeAll(() => {
 
 describe('code blocks of the docs and READMEs', () => {
   it('there are blocks to check in every guide', () => {
-    for (const guide of ['getting-started', 'concepts', 'control', 'writing-a-backend']) {
+    for (const guide of ['getting-started', 'concepts', 'control', 'planning', 'writing-a-backend']) {
       if (guide === 'concepts') continue; // maths only
       expect(blocks.some((b) => b.file === `docs/${guide}.md`)).toBe(true);
     }

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { createMinimumMover, OBJECTIVES_2D, type Objective2DId } from '@dcem/tasks/objectives';
-import { cem, dcem } from '@dcem/tfjs';
+import { cem, dcem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { gridCells, type IterationSamples, iteratesSpec, lossSpec } from './charts/contour.js';
 import type { RunContext } from './context.js';
@@ -58,7 +58,7 @@ export async function runOptimize(ctx: RunContext, s: OptimizeSettings): Promise
   const solution = Array.from(r.solution.dataSync());
   const value = tf.tidy(() => f(tf.reshape(r.solution, [1, 1, 2])).dataSync()[0] as number);
   const iterations = r.iterations;
-  tf.dispose([r.solution, r.mean, r.std]);
+  disposeCemResult(r);
 
   const label = s.method === 'cem' ? 'CEM (hard top-k)' : `DCEM (τ = ${s.temperature})`;
   ctx.log(

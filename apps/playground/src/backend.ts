@@ -1,4 +1,4 @@
-import { dcem } from '@dcem/tfjs';
+import { dcem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -21,7 +21,7 @@ setWasmPaths({
 function probe(): void {
   const r = dcem((x) => tf.sum(tf.square(x), -1), { dim: 2, numSamples: 100, numElites: 10, seed: 1 });
   r.solution.dataSync();
-  tf.dispose([r.solution, r.mean, r.std]);
+  disposeCemResult(r);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createMinimumMover, OBJECTIVES_2D } from '@dcem/tasks/objectives';
-import { createCem } from '@dcem/tfjs';
+import { createCem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { pickFastestBackend } from './backend.js';
 import { drawFrame, type Overlay, renderSurface, toPoint, type View } from './draw.js';
@@ -121,7 +121,7 @@ async function run(): Promise<void> {
     }
     const result = solver.result(state);
     const x = Array.from(result.solution.dataSync());
-    tf.dispose([result.solution, result.mean, result.std]);
+    disposeCemResult(result);
     const kind = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
     setStatus(
       `done: ${kind} found (${x.map((v) => v.toFixed(3)).join(', ')}) in ${result.iterations} iterations`,

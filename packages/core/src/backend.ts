@@ -41,6 +41,23 @@ export interface Backend<T> extends LmlOps<T> {
    * gradient.
    */
   topkMask(x: T, k: number): T;
+  /**
+   * For a 2-D `x` [rows, n], the positions of the `k` largest entries of each
+   * row, largest first (ties broken by position, lowest index first), shape
+   * [rows, k], with no gradient. The result is an index tensor (its element
+   * type is the backend's choice) meant for {@link Backend.batchGather};
+   * `readSync` reads it as integers.
+   */
+  topkIndices(x: T, k: number): T;
+  /**
+   * Per-row gather: for `x` [batch, n, ...rest] and `indices` [batch, m] (from
+   * {@link Backend.topkIndices}, or integers in [0, n) made with `tensor`),
+   * y[b, j, ...] = x[b, indices[b, j], ...], shape [batch, m, ...rest]. The
+   * gradient flows to `x` (summed where an index repeats), none to `indices`.
+   */
+  batchGather(x: T, indices: T): T;
+  /** Joins tensors of equal shape but along `axis` (negative counts from the end), differentiably. */
+  concat(xs: readonly T[], axis: number): T;
   /** A mask as a float tensor of 0 and 1. */
   maskToFloat(mask: T): T;
   /** Standard normal draws. The same `seed` gives the same draws; without a seed the backend picks one. */

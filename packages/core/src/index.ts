@@ -13,34 +13,74 @@ export {
   type LmlOptions,
   lml,
   lmlWithDiagnostics,
+  SPARSE_TOP_K_DEFAULTS,
+  type SparseTopKOptions,
+  sparseTopK,
 } from '@dcem/lml';
 export type { Backend } from './backend.js';
 export { cem, dcem, type Objective } from './cem.js';
+export { colouredNoise } from './coloured-noise.js';
 export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 export { clamp, frobeniusNorm, mean, softmax, std } from './ops.js';
 export {
   CEM_DEFAULTS,
+  CEM_OPTION_NAMES,
   type CemOptions,
+  checkOptionNames,
   type IterationInfo,
   NORMALIZE_EPS,
   type ResolvedCemOptions,
   resolveCemOptions,
   toRowTensor,
 } from './options.js';
+export {
+  type AsyncPlanCost,
+  createPlanner,
+  disposePlanResult,
+  type PlanCost,
+  type Planner,
+  type PlanResult,
+  plan,
+} from './planner.js';
+export {
+  PLANNER_DEFAULTS,
+  PLANNER_OWNED_SOLVER_OPTIONS,
+  type PlannerAction,
+  type PlannerOptions,
+  type PlannerSolverOptions,
+  type PlanValues,
+  type ResolvedPlannerOptions,
+  resolvePlannerOptions,
+  type ShiftFill,
+} from './planner-options.js';
+export { shiftControls } from './planner-shift.js';
+export { type CemPreset, type PresetName, presets } from './presets.js';
 export { deriveSeed, SEED_STREAMS, type SeedStream } from './seed.js';
 export {
+  eliteSoftmaxWeights,
   eliteWeights,
   hardTopK,
   lmlWeights,
   NON_FINITE_MARGIN,
   type Scores,
+  SELECTOR_NAMES,
+  type SelectorFunction,
+  type SelectorName,
+  scaledSoftmaxWeights,
+  selectWeights,
   softmaxWeights,
+  sparseWeights,
   valuesToScores,
 } from './selectors.js';
 export {
+  type CemBest,
+  type CemElites,
   type CemResult,
   type CemSolver,
+  type CemStart,
   type CemState,
   createCem,
+  createDcem,
+  disposeCemResult,
   iterationSeed,
 } from './solver.js';

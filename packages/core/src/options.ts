@@ -7,6 +7,7 @@ import {
   formatShape,
 } from '@dcem/lml';
 import type { Backend } from './backend.js';
+import { SELECTOR_NAMES, type SelectorFunction, type SelectorName } from './selectors.js';
 
 /** What {@link CemOptions.onIteration} receives after every completed iteration. */
 export interface IterationInfo<T> {
@@ -41,10 +42,63 @@ export interface CemOptions<T> {
   numIterations?: number;
   /**
    * τ > 0 of the paper: the weights are LML_k(−v̂/τ) (softmax(−v̂/τ) when k = 1).
-   * `null` selects vanilla CEM, the hard indicator of the k best samples.
-   * The reference's `temp` is 1/τ. Default: `null` for {@link cem}, 1 for {@link dcem}.
+   * `null` is the one way to say "no temperature": vanilla CEM, the hard
+   * indicator of the k best samples (as `selector: 'hard'`). `0` is an error
+   * (write `null`). The reference's `temp` is 1/τ. Default: `null` for
+   * {@link cem} and `createCem`, 1 for {@link dcem} and `createDcem`; with
+   * a soft `selector` and no `temperature`, 1.
    */
   temperature?: number | null;
+  /**
+   * How the elite weights I are chosen from the scores s = −v̂ (see
+   * {@link SelectorName}): `'hard'`, `'lml'`, `'sparse'`, `'softmax'` (MPPI),
+   * `'elite-softmax'` (TD-MPC2) or a {@link SelectorFunction}. Default: from
+   * `temperature` as the reference (null → `'hard'`; a number → `'lml'`, or
+   * a softmax when `numElites` is 1).
+   */
+  selector?: SelectorName | SelectorFunction<T>;
+  /**
+   * Momentum α ∈ [0, 1) of the refit (iCEM, mbrl-lib's `alpha`):
+   * μ' = α μ + (1 − α) μ_fit and σ' = α σ + (1 − α) σ_fit. Default 0.
+   */
+  momentum?: number;
+  /** Ceiling of σ (≥ `minStd`), applied after the momentum: σ' = min(σ', maxStd). Default: none. */
+  maxStd?: number;
+  /**
+   * γ ≥ 1, iCEM's population decay: iteration i draws
+   * Nᵢ = max(⌊N γ^(−i)⌋, `minSamples`) fresh samples (N = `numSamples`). Default 1 (no decay).
+   */
+  populationDecay?: number;
+  /** Floor of the decayed population, an integer with k < minSamples ≤ N. Default min(2k, N). */
+  minSamples?: number;
+  /**
+   * ξ ∈ [0, 1), iCEM's kept elites: the ⌊ξ k⌋ best samples of iteration i
+   * join the samples of iteration i + 1. Default 0.
+   */
+  keepElites?: number;
+  /**
+   * Reuse the objective values of kept elites instead of evaluating them
+   * again (the iCEM paper's code). `ask` then returns only the samples that
+   * need values, and `tell` adds the kept ones. Default false (re-evaluated, as mbrl-lib).
+   */
+  reuseEliteValues?: boolean;
+  /** Add the mean μ (clamped to the bounds) as one more sample of the last iteration (iCEM). Default false. */
+  addMeanToLast?: boolean;
+  /**
+   * β ≥ 0, the exponent of coloured noise: ε has power spectrum ∝ 1/f^β along
+   * `noiseAxis` of `noiseShape` (iCEM; β = 0 is white noise, 2 is red). Default 0.
+   */
+  noiseExponent?: number;
+  /** How the `dim` entries of x are laid out for coloured noise (product = dim), default [dim]. */
+  noiseShape?: readonly number[];
+  /** The axis of `noiseShape` along which the noise is coloured, default 0. */
+  noiseAxis?: number;
+  /**
+   * `'batch'` (default, as the reference): stop when ‖μ' − μ‖ over the whole
+   * batch is below `tolerance`. `'row'`: each row stops when its own mean
+   * moves by less than `tolerance` and keeps its state while the other rows go on.
+   */
+  convergence?: 'batch' | 'row';
   /** Standardise the values per row before selection: v̂ = (v − mean) / (std + 1e-6), unbiased std. Default true. */
   normalize?: boolean;
   /** Lower bound of the box (scalar, [dim] or [batch, dim]); samples are clamped before evaluation. */
@@ -65,7 +119,11 @@ export interface CemOptions<T> {
   minStd?: number;
   /** Integer seed of the standard-normal draws; the same seed gives the same solve. */
   seed?: number;
-  /** Standard-normal draws ε for iteration t, [batch, numSamples, dim]; overrides `seed`. */
+  /**
+   * Standard-normal draws ε for iteration t, [batch, Nₜ, dim] (Nₜ the fresh
+   * samples of the iteration, `numSamples` without decay); overrides `seed`
+   * and `noiseExponent`.
+   */
   noise?: (iteration: number) => T;
   /** Called after each completed iteration; its tensors are released after the call. */
   onIteration?: (info: IterationInfo<T>) => void;
@@ -75,7 +133,7 @@ export interface CemOptions<T> {
   lmlIterations?: number;
 }
 
-/** Defaults of {@link CemOptions}, in one place. */
+/** Defaults of {@link CemOptions}, in one place (`minSamples`' default depends on k and N). */
 export const CEM_DEFAULTS = Object.freeze({
   batchSize: 1,
   numSamples: 20,
@@ -87,7 +145,100 @@ export const CEM_DEFAULTS = Object.freeze({
   tolerance: 1e-4,
   minStd: 1e-6,
   lmlIterations: 16,
+  momentum: 0,
+  populationDecay: 1,
+  keepElites: 0,
+  reuseEliteValues: false,
+  addMeanToLast: false,
+  noiseExponent: 0,
+  noiseAxis: 0,
+  convergence: 'batch' as 'batch' | 'row',
 });
+
+// Every key of CemOptions, checked by the compiler in both directions.
+const OPTION_KEYS: Record<keyof CemOptions<unknown>, true> = {
+  dim: true,
+  batchSize: true,
+  numSamples: true,
+  numElites: true,
+  numIterations: true,
+  temperature: true,
+  selector: true,
+  normalize: true,
+  lowerBound: true,
+  upperBound: true,
+  initMean: true,
+  initStd: true,
+  tolerance: true,
+  minStd: true,
+  maxStd: true,
+  momentum: true,
+  populationDecay: true,
+  minSamples: true,
+  keepElites: true,
+  reuseEliteValues: true,
+  addMeanToLast: true,
+  noiseExponent: true,
+  noiseShape: true,
+  noiseAxis: true,
+  convergence: true,
+  seed: true,
+  noise: true,
+  onIteration: true,
+  project: true,
+  lmlIterations: true,
+};
+
+/** Every option name of {@link CemOptions}; any other name is an error. */
+export const CEM_OPTION_NAMES: readonly (keyof CemOptions<unknown>)[] = Object.freeze(
+  Object.keys(OPTION_KEYS) as (keyof CemOptions<unknown>)[],
+);
+
+/** Levenshtein distance of two short strings, case-insensitive. */
+function editDistance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= y.length; j++) {
+      const substitution = (previous[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[y.length] as number;
+}
+
+/**
+ * Throws a `TypeError` for an option name that is not one of `valid`,
+ * naming it and suggesting the nearest valid name when one is close.
+ *
+ * @param what Whose options, for the message (for example `"CEM option"`).
+ * @param options The options object.
+ * @param valid The valid names.
+ * @example
+ * ```ts
+ * checkOptionNames('CEM option', { numElite: 5 }, CEM_OPTION_NAMES); // TypeError: … did you mean "numElites"?
+ * ```
+ */
+export function checkOptionNames(what: string, options: object, valid: readonly string[]): void {
+  for (const name of Object.keys(options)) {
+    if (valid.includes(name)) continue;
+    let nearest = '';
+    let best = Number.POSITIVE_INFINITY;
+    for (const candidate of valid) {
+      const d = editDistance(name, candidate);
+      if (d < best) {
+        best = d;
+        nearest = candidate;
+      }
+    }
+    const hint =
+      best <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean ${JSON.stringify(nearest)}?` : '';
+    throw new TypeError(`unknown ${what} ${JSON.stringify(name)}${hint} (valid: ${valid.join(', ')})`);
+  }
+}
 
 /** The added constant of the normalisation v̂ = (v − mean)/(std + 1e-6), as the reference. */
 export const NORMALIZE_EPS = 1e-6;
@@ -100,10 +251,25 @@ export interface ResolvedCemOptions<T> {
   numElites: number;
   numIterations: number;
   temperature: number | null;
+  /** The selector in use: the one given, or the reference's choice from `temperature`. */
+  selector: SelectorName | SelectorFunction<T>;
   normalize: boolean;
   tolerance: number;
   minStd: number;
+  /** Ceiling of σ, or undefined for none. */
+  maxStd: number | undefined;
   lmlIterations: number;
+  momentum: number;
+  populationDecay: number;
+  minSamples: number;
+  /** ⌊ξ k⌋, the number of elites carried into the next iteration. */
+  keptElites: number;
+  reuseEliteValues: boolean;
+  addMeanToLast: boolean;
+  noiseExponent: number;
+  noiseShape: readonly number[];
+  noiseAxis: number;
+  convergence: 'batch' | 'row';
   seed: number | undefined;
   noise: ((iteration: number) => T) | undefined;
   onIteration: ((info: IterationInfo<T>) => void) | undefined;
@@ -178,6 +344,7 @@ export function resolveCemOptions<T>(
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
+  checkOptionNames('CEM option', options, CEM_OPTION_NAMES);
   const dim = options.dim;
   assertInteger('dim', dim, 1);
   const batchSize = options.batchSize ?? CEM_DEFAULTS.batchSize;
@@ -191,7 +358,42 @@ export function resolveCemOptions<T>(
   }
   const numIterations = options.numIterations ?? CEM_DEFAULTS.numIterations;
   assertInteger('numIterations', numIterations, 1);
-  const temperature = options.temperature === undefined ? defaultTemperature : options.temperature;
+  const given = options.selector;
+  if (
+    given !== undefined &&
+    typeof given !== 'function' &&
+    !(SELECTOR_NAMES as readonly unknown[]).includes(given)
+  ) {
+    throw new TypeError(
+      `selector must be one of ${SELECTOR_NAMES.map((n) => JSON.stringify(n)).join(', ')} or a function, received ${describeValue(given)}`,
+    );
+  }
+  if (options.temperature === 0) {
+    throw new RangeError(
+      "temperature must be > 0, received 0; for vanilla CEM (no temperature) write `temperature: null` (or `selector: 'hard'`)",
+    );
+  }
+  if (options.temperature !== undefined && options.temperature !== null) {
+    assertPositive('temperature', options.temperature);
+  }
+  let temperature: number | null;
+  if (given === undefined || typeof given === 'function') {
+    temperature = options.temperature === undefined ? defaultTemperature : options.temperature;
+  } else if (given === 'hard') {
+    if (typeof options.temperature === 'number') {
+      throw new TypeError(
+        `selector 'hard' takes no temperature, received temperature ${options.temperature}; remove it or write \`temperature: null\``,
+      );
+    }
+    temperature = null;
+  } else {
+    if (options.temperature === null) {
+      throw new TypeError(
+        `selector ${JSON.stringify(given)} needs a temperature > 0, received null (null means vanilla CEM, selector 'hard')`,
+      );
+    }
+    temperature = options.temperature ?? 1;
+  }
   if (temperature !== null) assertPositive('temperature', temperature);
   const normalize = options.normalize ?? CEM_DEFAULTS.normalize;
   if (typeof normalize !== 'boolean') {
@@ -203,6 +405,72 @@ export function resolveCemOptions<T>(
   assertPositive('minStd', minStd);
   const lmlIterations = options.lmlIterations ?? CEM_DEFAULTS.lmlIterations;
   assertInteger('lmlIterations', lmlIterations, 1);
+  const selector: SelectorName | SelectorFunction<T> =
+    given ?? (temperature === null ? 'hard' : numElites === 1 ? 'softmax' : 'lml');
+  const maxStd = options.maxStd;
+  if (maxStd !== undefined) {
+    assertPositive('maxStd', maxStd);
+    if (maxStd < minStd) {
+      throw new RangeError(`maxStd must be ≥ minStd (${minStd}), received ${describeValue(maxStd)}`);
+    }
+  }
+  const momentum = options.momentum ?? CEM_DEFAULTS.momentum;
+  assertNonNegative('momentum', momentum);
+  if (!(momentum < 1)) {
+    throw new RangeError(`momentum must be in [0, 1), received ${describeValue(momentum)}`);
+  }
+  const populationDecay = options.populationDecay ?? CEM_DEFAULTS.populationDecay;
+  assertFiniteNumber('populationDecay', populationDecay);
+  if (!(populationDecay >= 1)) {
+    throw new RangeError(`populationDecay must be ≥ 1, received ${describeValue(populationDecay)}`);
+  }
+  const minSamples = options.minSamples ?? Math.min(2 * numElites, numSamples);
+  assertInteger('minSamples', minSamples, 1);
+  if (minSamples <= numElites || minSamples > numSamples) {
+    throw new RangeError(
+      `minSamples must be > numElites (${numElites}) and ≤ numSamples (${numSamples}), received ${minSamples}`,
+    );
+  }
+  const keepElites = options.keepElites ?? CEM_DEFAULTS.keepElites;
+  assertNonNegative('keepElites', keepElites);
+  if (!(keepElites < 1)) {
+    throw new RangeError(`keepElites must be a fraction in [0, 1), received ${describeValue(keepElites)}`);
+  }
+  const flags = {
+    reuseEliteValues: options.reuseEliteValues ?? CEM_DEFAULTS.reuseEliteValues,
+    addMeanToLast: options.addMeanToLast ?? CEM_DEFAULTS.addMeanToLast,
+  };
+  for (const [name, value] of Object.entries(flags)) {
+    if (typeof value !== 'boolean') {
+      throw new TypeError(`${name} must be a boolean, received ${describeValue(value)}`);
+    }
+  }
+  const noiseExponent = options.noiseExponent ?? CEM_DEFAULTS.noiseExponent;
+  assertNonNegative('noiseExponent', noiseExponent);
+  const noiseShape = options.noiseShape ?? [dim];
+  if (!Array.isArray(noiseShape)) {
+    throw new TypeError(`noiseShape must be an array of integers, received ${describeValue(noiseShape)}`);
+  }
+  noiseShape.forEach((extent, i) => {
+    assertInteger(`noiseShape[${i}]`, extent, 1);
+  });
+  const noiseSize = noiseShape.reduce((a: number, b: number) => a * b, 1);
+  if (noiseShape.length === 0 || noiseSize !== dim) {
+    throw new RangeError(
+      `noiseShape must have a product equal to dim (${dim}), received ${formatShape(noiseShape)}`,
+    );
+  }
+  const noiseAxis = options.noiseAxis ?? CEM_DEFAULTS.noiseAxis;
+  assertInteger('noiseAxis', noiseAxis, 0);
+  if (noiseAxis >= noiseShape.length) {
+    throw new RangeError(
+      `noiseAxis must be < the rank of noiseShape (${noiseShape.length}), received ${noiseAxis}`,
+    );
+  }
+  const convergence = options.convergence ?? CEM_DEFAULTS.convergence;
+  if (convergence !== 'batch' && convergence !== 'row') {
+    throw new TypeError(`convergence must be 'batch' or 'row', received ${describeValue(convergence)}`);
+  }
   if (options.seed !== undefined) {
     assertFiniteNumber('seed', options.seed);
     if (!Number.isInteger(options.seed)) {
@@ -274,10 +542,21 @@ export function resolveCemOptions<T>(
     numElites,
     numIterations,
     temperature,
+    selector,
     normalize,
     tolerance,
     minStd,
+    maxStd,
     lmlIterations,
+    momentum,
+    populationDecay,
+    minSamples,
+    keptElites: Math.floor(keepElites * numElites),
+    ...flags,
+    noiseExponent,
+    noiseShape: Object.freeze([...noiseShape]),
+    noiseAxis,
+    convergence,
     seed: options.seed,
     noise: options.noise,
     onIteration: options.onIteration,

@@ -1,4 +1,4 @@
-import { lml } from '@dcem/lml';
+import { describeValue, formatShape, lml, sparseTopK } from '@dcem/lml';
 import type { Backend } from './backend.js';
 import { softmax } from './ops.js';
 import { NORMALIZE_EPS } from './options.js';
@@ -164,4 +164,192 @@ export function eliteWeights<T>(
   if (temperature === null) return hardTopK(backend, scores, k);
   if (k === 1) return softmaxWeights(backend, scores, temperature);
   return lmlWeights(backend, scores, k, temperature, lmlIterations);
+}
+
+/**
+ * The built-in elite selectors, by name (the `selector` option of
+ * `CemOptions`). Every one returns weights I [batch, numSamples] ≥ 0 whose
+ * rows sum to k, so the refit μ' = Σ IᵢXᵢ/k is a weighted mean:
+ * - `'hard'`: vanilla CEM, 1 on the k best samples ({@link hardTopK});
+ * - `'lml'`: DCEM, LML_k(s/τ) (Amos & Yarats 2020; {@link lmlWeights});
+ * - `'sparse'`: the sparse soft top-k, the Euclidean projection of s/τ onto
+ *   the capped simplex (Sander et al. 2023; {@link sparseWeights});
+ * - `'softmax'`: MPPI, k·softmax(s/τ) over every sample ({@link scaledSoftmaxWeights});
+ * - `'elite-softmax'`: TD-MPC2, a softmax over the k best samples only
+ *   ({@link eliteSoftmaxWeights}).
+ */
+export type SelectorName = 'hard' | 'lml' | 'sparse' | 'softmax' | 'elite-softmax';
+
+/** The names of {@link SelectorName}, in one place. */
+export const SELECTOR_NAMES: readonly SelectorName[] = Object.freeze([
+  'hard',
+  'lml',
+  'sparse',
+  'softmax',
+  'elite-softmax',
+]);
+
+/**
+ * A user-written elite selector: maps scores s [batch, numSamples] (larger is
+ * better; the solver's −v̂) to weights [batch, numSamples] that are finite,
+ * ≥ 0 and sum to k in every row (checked on every call: one host read). It
+ * receives the number of elites k and the temperature τ (`null` when none
+ * was given). Build it from the backend's operations to keep the solve
+ * differentiable.
+ */
+export type SelectorFunction<T> = (scores: T, k: number, temperature: number | null) => T;
+
+/**
+ * MPPI's weights (Williams et al. 2017), scaled to the solver's convention:
+ * I = k · softmax(s/τ) over all N samples, so rows sum to k and
+ * μ' = Σ IᵢXᵢ/k = Σ softmax(s/τ)ᵢ Xᵢ. Differentiable.
+ *
+ * @param backend Tensor operations.
+ * @param scores s, [batch, numSamples], larger is better.
+ * @param k Number of elites (only the scale of the weights).
+ * @param temperature τ > 0 (mbrl-lib's `gamma` is 1/τ).
+ * @example
+ * ```ts
+ * const w = scaledSoftmaxWeights(backend, scores, 10, 0.5); // rows sum to 10
+ * ```
+ */
+export function scaledSoftmaxWeights<T>(backend: Backend<T>, scores: T, k: number, temperature: number): T {
+  const w = softmaxWeights(backend, scores, temperature);
+  return k === 1 ? w : backend.mul(w, backend.scalar(k));
+}
+
+/**
+ * TD-MPC2's weights (Hansen et al., ICLR 2024): a softmax over the k best
+ * samples only, Iᵢ = k · e^{(sᵢ − s_max)/τ} / Σ_{j ∈ top-k} e^{(sⱼ − s_max)/τ}
+ * for i among the k best and 0 elsewhere; rows sum to k. The choice of the
+ * top k has no gradient; the weights are differentiable in the scores.
+ * TD-MPC2's `temperature` multiplies the values: it is 1/τ here.
+ *
+ * @param backend Tensor operations.
+ * @param scores s, [batch, numSamples], larger is better.
+ * @param k Number of elites.
+ * @param temperature τ > 0.
+ * @example
+ * ```ts
+ * const w = eliteSoftmaxWeights(backend, scores, 64, 2); // zero outside the 64 best
+ * ```
+ */
+export function eliteSoftmaxWeights<T>(backend: Backend<T>, scores: T, k: number, temperature: number): T {
+  const mask = hardTopK(backend, scores, k);
+  const z = temperature === 1 ? scores : backend.div(scores, backend.scalar(temperature));
+  const shifted = backend.sub(z, backend.stopGradient(backend.max(z, 1, true)));
+  const e = backend.mul(backend.exp(shifted), mask);
+  return backend.mul(backend.div(e, backend.sum(e, 1, true)), backend.scalar(k));
+}
+
+/**
+ * Sparse soft top-k weights: the Euclidean projection of s/τ onto
+ * {0 ≤ y ≤ 1, Σy = k} (`sparseTopK` of `@dcem/lml`; Sander et al., ICML
+ * 2023). Exact zeros and ones, rows sum to k, differentiable.
+ *
+ * @param backend Tensor operations.
+ * @param scores s, [batch, numSamples], larger is better.
+ * @param k Number of elites.
+ * @param temperature τ > 0.
+ * @example
+ * ```ts
+ * const w = sparseWeights(backend, scores, 10, 1);
+ * ```
+ */
+export function sparseWeights<T>(backend: Backend<T>, scores: T, k: number, temperature: number): T {
+  return sparseTopK(backend, scores, k, { temperature });
+}
+
+/**
+ * Checks the output of a user selector: shape [batch, n], finite, ≥ 0,
+ * rows summing to k (relative tolerance 1e-3). One host read.
+ */
+function checkSelectorWeights<T>(
+  backend: Backend<T>,
+  name: string,
+  weights: unknown,
+  batch: number,
+  n: number,
+  k: number,
+): T {
+  if (weights === null || typeof weights !== 'object') {
+    throw new TypeError(
+      `${name} must return a tensor of shape ${formatShape([batch, n])}, received ${describeValue(weights)}`,
+    );
+  }
+  const w = weights as T;
+  const shape = backend.shape(w);
+  if (shape.length !== 2 || shape[0] !== batch || shape[1] !== n) {
+    throw new RangeError(
+      `${name} must return weights of shape ${formatShape([batch, n])}, received ${formatShape(shape)}`,
+    );
+  }
+  const values = backend.readSync(w);
+  for (let r = 0; r < batch; r++) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[r * n + i] as number;
+      if (!Number.isFinite(v)) {
+        throw new RangeError(`${name} returned a non-finite weight (${describeValue(v)}) in row ${r}`);
+      }
+      if (v < 0) {
+        throw new RangeError(`${name} returned a negative weight (${describeValue(v)}) in row ${r}`);
+      }
+      sum += v;
+    }
+    if (!(Math.abs(sum - k) <= 1e-3 * k)) {
+      throw new RangeError(`${name} must return rows that sum to k = ${k}, row ${r} sums to ${sum}`);
+    }
+  }
+  return w;
+}
+
+/**
+ * The elite weights of one iteration for a resolved selector: the built-in
+ * ones by name, or a user {@link SelectorFunction} whose output is checked.
+ *
+ * @param backend Tensor operations.
+ * @param scores s, [batch, numSamples], larger is better.
+ * @param k Number of elites.
+ * @param selector A {@link SelectorName} or a {@link SelectorFunction}.
+ * @param temperature τ (a number for every soft selector; may be null for
+ *   `'hard'` and user functions).
+ * @param lmlIterations Root-finder iterations of the LML projection.
+ * @returns I, [batch, numSamples], rows summing to k.
+ * @example
+ * ```ts
+ * const w = selectWeights(backend, scores, 10, 'elite-softmax', 0.5);
+ * ```
+ */
+export function selectWeights<T>(
+  backend: Backend<T>,
+  scores: T,
+  k: number,
+  selector: SelectorName | SelectorFunction<T>,
+  temperature: number | null,
+  lmlIterations?: number,
+): T {
+  if (typeof selector === 'function') {
+    const [batch = 0, n = 0] = backend.shape(scores);
+    const name = `selector function ${selector.name === '' ? '(anonymous)' : JSON.stringify(selector.name)}`;
+    return checkSelectorWeights(backend, name, selector(scores, k, temperature), batch, n, k);
+  }
+  if (selector === 'hard') return hardTopK(backend, scores, k);
+  if (temperature === null) {
+    throw new TypeError(`selector ${JSON.stringify(selector)} needs a temperature > 0, received null`);
+  }
+  switch (selector) {
+    case 'lml':
+      return lmlWeights(backend, scores, k, temperature, lmlIterations);
+    case 'sparse':
+      return sparseWeights(backend, scores, k, temperature);
+    case 'softmax':
+      return scaledSoftmaxWeights(backend, scores, k, temperature);
+    case 'elite-softmax':
+      return eliteSoftmaxWeights(backend, scores, k, temperature);
+    default:
+      throw new TypeError(
+        `selector must be one of ${SELECTOR_NAMES.map((s) => JSON.stringify(s)).join(', ')} or a function, received ${describeValue(selector)}`,
+      );
+  }
 }

@@ -23,3 +23,4 @@ export {
 } from './lml.js';
 export type { LmlOps } from './lml-ops.js';
 export { type DualSolution, type DualSolveSettings, dualBracket, solveDual } from './solve-dual.js';
+export { SPARSE_TOP_K_DEFAULTS, type SparseTopKOptions, sparseTopK } from './sparse-top-k.js';

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cem, dcem } from './api.js';
+import { cem, type DcemResult, dcem, disposeCemResult } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
 import { BACKEND_ORDER, selectBackend, useBackend } from './select-backend.js';
 
@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 /** Reads and disposes a solve's tensors. */
-function read(r: { solution: tf.Tensor; mean: tf.Tensor; std: tf.Tensor }): {
+function read(r: DcemResult): {
   solution: number[];
   mean: number[];
   std: number[];
@@ -27,7 +27,7 @@ function read(r: { solution: tf.Tensor; mean: tf.Tensor; std: tf.Tensor }): {
     mean: Array.from(r.mean.dataSync()),
     std: Array.from(r.std.dataSync()),
   };
-  tf.dispose([r.solution, r.mean, r.std]);
+  disposeCemResult(r);
   return out;
 }
 

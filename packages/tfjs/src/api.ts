@@ -4,13 +4,16 @@ import {
   type CemSolver,
   cem as coreCem,
   createCem as coreCreateCem,
+  createDcem as coreCreateDcem,
   dcem as coreDcem,
+  disposeCemResult as coreDisposeCemResult,
   lml as coreLml,
   lmlWithDiagnostics as coreLmlWithDiagnostics,
   type LmlDiagnostics,
   type LmlOptions,
   type Objective,
 } from '@dcem/core';
+import { sparseTopK as lmlSparseTopK, type SparseTopKOptions } from '@dcem/lml';
 import { createTfjsBackend, type Tensor } from './backend.js';
 
 /** The backend the bound functions of this package use (the default tfjs namespace). */
@@ -67,11 +70,15 @@ export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemRes
 }
 
 /**
- * The CEM/DCEM state machine (init / ask / tell / result) on `tf.Tensor`, for
- * driving the loop yourself. See `createCem` in `@dcem/core`.
+ * The CEM state machine (init / ask / tell / result) on `tf.Tensor`, for
+ * driving the loop yourself. See `createCem` in `@dcem/core`: the same
+ * algorithm for the same options, vanilla CEM (hard top-k) unless
+ * `temperature` or `selector` say otherwise; {@link createDcem} has DCEM's
+ * defaults.
  *
  * @param options Solver options.
- * @param defaultTemperature τ when `options.temperature` is undefined (default 1, DCEM).
+ * @param defaultTemperature τ when neither `options.temperature` nor
+ *   `options.selector` is given (default null: vanilla CEM, as in core).
  * @example
  * ```ts
  * const solver = createCem({ dim: 2 });
@@ -84,10 +91,43 @@ export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemRes
  *   solver.release(state);
  *   state = next;
  * }
+ * disposeCemResult(solver.result(state));
+ * solver.dispose();
  * ```
  */
-export function createCem(options: DcemOptions, defaultTemperature: number | null = 1): CemSolver<Tensor> {
+export function createCem(options: DcemOptions, defaultTemperature: number | null = null): CemSolver<Tensor> {
   return coreCreateCem(tfjsBackend, options, defaultTemperature);
+}
+
+/**
+ * The DCEM state machine on `tf.Tensor`: {@link createCem} whose default
+ * selector is LML with τ = 1 (Amos & Yarats 2020), as `createDcem` in
+ * `@dcem/core`.
+ *
+ * @param options Solver options.
+ * @example
+ * ```ts
+ * const solver = createDcem({ dim: 2, numSamples: 50, numElites: 5 });
+ * ```
+ */
+export function createDcem(options: DcemOptions): CemSolver<Tensor> {
+  return coreCreateDcem(tfjsBackend, options);
+}
+
+/**
+ * Frees every tensor of a result of {@link dcem}, {@link cem} or a solver's
+ * `result()`: the solution, mean, std, best sample and value, and elites.
+ *
+ * @param result The result to free.
+ * @example
+ * ```ts
+ * const result = dcem(f, { dim: 2 });
+ * const x = result.solution.arraySync();
+ * disposeCemResult(result);
+ * ```
+ */
+export function disposeCemResult(result: DcemResult): void {
+  coreDisposeCemResult(tfjsBackend, result);
 }
 
 /**
@@ -122,4 +162,27 @@ export function lml(x: Tensor, k: number, options?: LmlOptions): Tensor {
  */
 export function lmlWithDiagnostics(x: Tensor, k: number, options?: LmlOptions): LmlDiagnostics<Tensor> {
   return coreLmlWithDiagnostics(tfjsBackend, x, k, options);
+}
+
+/**
+ * The sparse soft top-k of Sander et al., "Fast, Differentiable and Sparse
+ * Top-k: a Convex Analysis Perspective" (ICML 2023), p = 2, on `tf.Tensor`:
+ * each row of `x` is projected, divided by τ, onto the capped simplex
+ * {0 ≤ y ≤ 1, Σy = k}, so y = clip(x/τ + ν, 0, 1) with the threshold ν of
+ * each row found exactly. Unlike {@link lml} the output has exact zeros and
+ * ones and is the hard top-k indicator once τ is small. The gradient is the
+ * closed form dx = 1_F ⊙ (g − mean_F(g)) / τ on the free set
+ * F = {0 < y < 1}, for `tf.grad`. See `sparseTopK` in `@dcem/lml`.
+ *
+ * @param x Scores, [batch, n].
+ * @param k Entries to select per row, an integer ≥ 1 (k ≥ n gives 1 everywhere).
+ * @param options `temperature` τ > 0 (default 1), `maxIterations` of the threshold search (default 16).
+ * @returns [batch, n], entries in [0, 1], rows summing to k; rows holding NaN or ±∞ come back NaN.
+ * @example
+ * ```ts
+ * const y = sparseTopK(tf.tensor2d([[2, 0.5, 0.2, -1]]), 2); // [[1, 0.65, 0.35, 0]]
+ * ```
+ */
+export function sparseTopK(x: Tensor, k: number, options?: SparseTopKOptions): Tensor {
+  return lmlSparseTopK(tfjsBackend, x, k, options);
 }

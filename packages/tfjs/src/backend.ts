@@ -91,6 +91,55 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
       return tf.cast(tf.sum(tf.oneHot(indices as tfjs.Tensor2D, n), 1), 'float32');
     });
   const topkMaskTaped = (k: number) => constant1((x) => topkMaskPlain(x, k));
+  const topkIndicesPlain = (x: Tensor, k: number): Tensor => {
+    const { values, indices } = tf.topk(x, k, true);
+    values.dispose();
+    return indices;
+  };
+  const topkIndicesTaped = (k: number) => constant1((x) => topkIndicesPlain(x, k));
+  // Gathers rows b·n + i of x flattened to [batch·n, ...rest] (a gather on
+  // axis 0). Its gradient scatters dy back with ScatterNd (duplicates add
+  // up), which every tfjs backend has (wasm has no UnsortedSegmentSum, which
+  // tfjs's own gather gradient needs); the indices carry no gradient.
+  const flatIndices = (shape: readonly number[], indices: Tensor): Tensor =>
+    tf.tidy(() => {
+      const [batch = 0, n = 0] = shape;
+      const m = indices.shape[1] ?? 0;
+      const idx = indices.dtype === 'int32' ? indices : tf.cast(indices, 'int32');
+      const offsets = tf.mul(tf.reshape(tf.range(0, batch, 1, 'int32'), [batch, 1]), tf.scalar(n, 'int32'));
+      return tf.reshape(tf.add(idx, offsets), [batch * m]);
+    });
+  const gatherPlain = (x: Tensor, indices: Tensor): Tensor =>
+    tf.tidy(() => {
+      const [batch = 0, n = 0, ...rest] = x.shape;
+      const m = indices.shape[1] ?? 0;
+      const rows = tf.gather(tf.reshape(x, [batch * n, ...rest]), flatIndices(x.shape, indices), 0);
+      return tf.reshape(rows, [batch, m, ...rest]);
+    });
+  const gatherTaped = (x: Tensor, indices: Tensor): Tensor =>
+    (
+      tf.customGrad((a, save) => {
+        const input = a as Tensor;
+        const [batch = 0, n = 0, ...rest] = input.shape;
+        const m = indices.shape[1] ?? 0;
+        const flat = flatIndices(input.shape, indices);
+        (save as (tensors: Tensor[]) => void)([flat]);
+        const value = tf.tidy(() =>
+          tf.reshape(tf.gather(tf.reshape(input, [batch * n, ...rest]), flat, 0), [batch, m, ...rest]),
+        );
+        return {
+          value,
+          gradFunc: (dy: Tensor, saved: Tensor[]) =>
+            tf.tidy(() => {
+              const where = tf.reshape(saved[0] as Tensor, [batch * m, 1]);
+              const updates = tf.reshape(dy, [batch * m, ...rest]);
+              return tf.reshape(tf.scatterND(where, updates, [batch * n, ...rest]), input.shape);
+            }),
+        };
+      }) as (a: Tensor) => Tensor
+    )(x);
+  const batchGather = (x: Tensor, indices: Tensor): Tensor =>
+    taping() ? gatherTaped(x, indices) : gatherPlain(x, indices);
   return {
     get name() {
       return `tfjs-${tf.getBackend()}`;
@@ -121,6 +170,9 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
       return values;
     },
     topkMask: (x, k) => (taping() ? topkMaskTaped(k)(x) : topkMaskPlain(x, k)),
+    topkIndices: (x, k) => (taping() ? topkIndicesTaped(k)(x) : topkIndicesPlain(x, k)),
+    batchGather,
+    concat: (xs, axis) => tf.concat([...xs], axis),
     sliceColumns: (x, begin, size) => tf.slice(x, [0, begin], [-1, size]),
     less: (a, b) => (taping() ? lessTaped(a, b) : tf.less(a, b)),
     greater: (a, b) => (taping() ? greaterTaped(a, b) : tf.greater(a, b)),

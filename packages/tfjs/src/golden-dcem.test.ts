@@ -1,7 +1,7 @@
 import { fitMean, fitStd, lmlWeights, sampleDiagonalGaussian, valuesToScores } from '@dcem/core';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dcem, tfjsBackend } from './api.js';
+import { dcem, disposeCemResult, tfjsBackend } from './api.js';
 import { flat, loadGolden, maxDiff } from './golden.test-utils.js';
 
 interface DcemCase {
@@ -127,7 +127,7 @@ describe('dcem reproduces golden/dcem.json (tfjs cpu, noise from the file, tempe
       expect(maxDiff(result.mean.dataSync(), flat(c.mu_per_iter[last]))).toBeLessThanOrEqual(TOL_ITERATE);
       expect(maxDiff(result.std.dataSync(), flat(c.sigma_per_iter[last]))).toBeLessThanOrEqual(TOL_ITERATE);
       expect(maxDiff(result.solution.dataSync(), flat(c.output))).toBeLessThanOrEqual(TOL_ITERATE);
-      tf.dispose([result.solution, result.mean, result.std]);
+      disposeCemResult(result);
 
       if (c.grad !== null) {
         const keys = Object.keys(c.obj_params);

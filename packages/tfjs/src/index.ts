@@ -7,20 +7,50 @@
  * @packageDocumentation
  */
 
-export type { Backend, CemOptions, CemResult, IterationInfo, LmlOptions, Objective } from '@dcem/core';
-export { deriveSeed, SEED_STREAMS, type SeedStream } from '@dcem/core';
+export type {
+  AsyncPlanCost,
+  Backend,
+  CemBest,
+  CemElites,
+  CemOptions,
+  CemPreset,
+  CemResult,
+  CemSolver,
+  CemStart,
+  CemState,
+  IterationInfo,
+  LmlOptions,
+  Objective,
+  PlanCost,
+  Planner,
+  PlannerAction,
+  PlannerOptions,
+  PlannerSolverOptions,
+  PlanResult,
+  PlanValues,
+  PresetName,
+  SelectorFunction,
+  SelectorName,
+  ShiftFill,
+} from '@dcem/core';
+export { deriveSeed, presets, SEED_STREAMS, type SeedStream } from '@dcem/core';
+export type { SparseTopKOptions } from '@dcem/lml';
 export {
   cem,
   createCem,
+  createDcem,
   type DcemOptions,
   type DcemResult,
   dcem,
+  disposeCemResult,
   lml,
   lmlWithDiagnostics,
+  sparseTopK,
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export { dense, matMul } from './matmul.js';
+export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,
   type BackendAttempt,

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCem, dcem, lml, lmlWithDiagnostics } from './api.js';
+import { createCem, createDcem, dcem, disposeCemResult, lml, lmlWithDiagnostics } from './api.js';
 
 const CALLS = 50;
 
@@ -88,7 +88,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           },
         });
         if (r.converged) converged++;
-        tf.dispose([r.solution, r.mean, r.std]);
+        disposeCemResult(r);
       });
       // The early-exit branch (a host read of ‖μ' − μ‖ that stops the loop) really ran.
       expect(converged).toBe(CALLS + 1);
@@ -234,9 +234,9 @@ for (const backendName of ['cpu', 'wasm'] as const) {
       });
     });
 
-    it('createCem: a solve driven by hand through result() leaks nothing', () => {
+    it('createDcem: a solve driven by hand through result() leaks nothing', () => {
       const leak = leakOf(() => {
-        const solver = createCem({
+        const solver = createDcem({
           dim: DIM,
           batchSize: BATCH,
           numSamples: 20,
@@ -257,12 +257,12 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         }
         const r = solver.result(state);
         expect(r.iterations).toBeGreaterThan(0);
-        tf.dispose([r.solution, r.mean, r.std]);
+        disposeCemResult(r);
         solver.dispose();
       }, 10);
       expect(
         leak,
-        `${leak} tensors left after 10 solves: result() hands out mean and std but nothing releases state.nonFinite (@dcem/core)`,
+        `${leak} tensors left after 10 solves: result() hands out its tensors, disposeCemResult frees them, result() releases the rest of the state`,
       ).toBe(0);
     });
 

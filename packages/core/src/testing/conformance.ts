@@ -412,6 +412,37 @@ export const backendConformanceCases: readonly ConformanceCase[] = Object.freeze
     }
   }),
 
+  conformanceCase('topkIndices lists the k largest per row, largest first, ties to the lowest index', (b) => {
+    const x = b.tensor([1, 3, 3, 2, 5, 5, 5, 5, 0, -1, 2, -3], [3, 4]);
+    const expected: Record<number, number[]> = {
+      1: [1, 0, 2],
+      2: [1, 2, 0, 1, 2, 0],
+      4: [1, 2, 3, 0, 0, 1, 2, 3, 2, 0, 1, 3],
+    };
+    for (const k of [1, 2, 4]) {
+      expectTensor(b, b.topkIndices(x, k), [3, k], expected[k] ?? [], 0, `topkIndices k = ${k}`);
+    }
+  }),
+
+  conformanceCase('batchGather picks rows per batch entry, from topkIndices or from tensor', (b) => {
+    // x [2, 3, 2]: x[b, i, :] = [10b + i, −(10b + i)].
+    const x = b.tensor([0, -0, 1, -1, 2, -2, 10, -10, 11, -11, 12, -12], [2, 3, 2]);
+    const order = b.topkIndices(b.tensor([0, 2, 1, 5, 3, 4], [2, 3]), 2);
+    expectTensor(b, b.batchGather(x, order), [2, 2, 2], [1, -1, 2, -2, 10, -10, 12, -12], 0, 'batchGather');
+    const given = b.tensor([2, 2, 0, 1], [2, 2]);
+    expectTensor(b, b.batchGather(x, given), [2, 2, 2], [2, -2, 2, -2, 10, -10, 11, -11], 0, 'repeated');
+    const v = b.tensor([5, 6, 7, 8, 9, 10], [2, 3, 1]);
+    expectTensor(b, b.batchGather(v, given), [2, 2, 1], [7, 7, 8, 9], 0, 'batchGather [b, n, 1]');
+  }),
+
+  conformanceCase('concat joins along any axis', (b) => {
+    const a = b.tensor([1, 2, 3, 4], [2, 1, 2]);
+    const c = b.tensor([5, 6, 7, 8, 9, 10, 11, 12], [2, 2, 2]);
+    expectTensor(b, b.concat([a, c], 1), [2, 3, 2], [1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12], 0, 'axis 1');
+    expectTensor(b, b.concat([a, a], 0), [4, 1, 2], [1, 2, 3, 4, 1, 2, 3, 4], 0, 'axis 0');
+    expectTensor(b, b.concat([a, a], -1), [2, 1, 4], [1, 2, 1, 2, 3, 4, 3, 4], 0, 'axis −1');
+  }),
+
   conformanceCase('less, greater and equal broadcast and give masks', (b) => {
     const { m, row, s } = operands(b);
     const t = b.tensor([1, 3, 3, 6, 5, 4], [2, 3]);

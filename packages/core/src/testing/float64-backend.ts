@@ -335,6 +335,67 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
       }
       return new Float64Tensor([rows, cols], out);
     },
+    topkIndices(x, k) {
+      const [rows, cols] = matrixShape('topkIndices', x);
+      checkK('topkIndices', k, cols);
+      const out = new Float64Array(rows * k);
+      const order = Array.from({ length: cols }, (_, j) => j);
+      for (let r = 0; r < rows; r++) {
+        const row = x.data.subarray(r * cols, (r + 1) * cols);
+        order.sort((i, j) => descending(row[i] as number, row[j] as number) || i - j);
+        for (let j = 0; j < k; j++) out[r * k + j] = order[j] as number;
+      }
+      return new Float64Tensor([rows, k], out);
+    },
+    batchGather(x, indices) {
+      const [batch, n] = x.shape;
+      const [rows, m] = matrixShape('batchGather', indices);
+      if (batch === undefined || n === undefined || rows !== batch) {
+        throw new RangeError(
+          `batchGather: x ${formatShape(x.shape)} and indices ${formatShape(indices.shape)} must share the first axis, x of rank ≥ 2`,
+        );
+      }
+      const inner = sizeOf(x.shape.slice(2));
+      const out = new Float64Array(batch * m * inner);
+      for (let b = 0; b < batch; b++) {
+        for (let j = 0; j < m; j++) {
+          const i = indices.data[b * m + j] as number;
+          if (!Number.isInteger(i) || i < 0 || i >= n) {
+            throw new RangeError(`batchGather: index ${i} is outside [0, ${n})`);
+          }
+          out.set(x.data.subarray((b * n + i) * inner, (b * n + i + 1) * inner), (b * m + j) * inner);
+        }
+      }
+      return new Float64Tensor([batch, m, ...x.shape.slice(2)], out);
+    },
+    concat(xs, axis) {
+      const first = xs[0];
+      if (first === undefined) throw new RangeError('concat: needs at least one tensor');
+      const ax = normalizeAxis('concat', axis, first.shape.length);
+      for (const t of xs) {
+        const ok =
+          t.shape.length === first.shape.length && t.shape.every((e, d) => d === ax || e === first.shape[d]);
+        if (!ok) {
+          throw new RangeError(
+            `concat: shapes ${xs.map((u) => formatShape(u.shape)).join(', ')} differ outside axis ${ax}`,
+          );
+        }
+      }
+      const outer = sizeOf(first.shape.slice(0, ax));
+      const inner = sizeOf(first.shape.slice(ax + 1));
+      const total = xs.reduce((a, t) => a + (t.shape[ax] as number), 0);
+      const out = new Float64Array(outer * total * inner);
+      let offset = 0;
+      for (const t of xs) {
+        const width = (t.shape[ax] as number) * inner;
+        for (let o = 0; o < outer; o++) {
+          out.set(t.data.subarray(o * width, (o + 1) * width), o * total * inner + offset);
+        }
+        offset += width;
+      }
+      const shape = first.shape.map((e, d) => (d === ax ? total : e));
+      return new Float64Tensor(shape, out);
+    },
     sliceColumns(x, begin, size) {
       const [rows, cols] = matrixShape('sliceColumns', x);
       assertInteger('begin', begin, 0);

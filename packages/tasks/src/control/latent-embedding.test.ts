@@ -1,4 +1,4 @@
-import { cem } from '@dcem/tfjs';
+import { cem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cartpoleReturnFused, createCartpole, sampleCartpoleStates } from './cartpole.js';
@@ -167,7 +167,7 @@ describe('planLatent', () => {
     });
     expect(maxAbsDiff(reference.solution.dataSync(), vanilla.latent.dataSync())).toBe(0);
     expect(maxAbsDiff(r.latent.dataSync(), vanilla.latent.dataSync())).toBeGreaterThan(0);
-    tf.dispose([reference.solution, reference.mean, reference.std]);
+    disposeCemResult(reference);
     const { value, grads } = tf.variableGrads(
       () => tf.mean(planLatent(decoder, costFor(x0), 4, { solver: { seed: 1 } }).cost) as tf.Scalar,
       decoder.variables,

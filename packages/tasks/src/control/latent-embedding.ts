@@ -1,6 +1,13 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
-import { assertTensorShape, type DcemOptions, dcem, dense, describeArgument } from '@dcem/tfjs';
+import {
+  assertTensorShape,
+  type DcemOptions,
+  dcem,
+  dense,
+  describeArgument,
+  disposeCemResult,
+} from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { assertFunction, assertObject, perDimension } from '../validate.js';
 import type { ControlCost } from './planner.js';
@@ -290,7 +297,7 @@ export function planLatent(
       };
     });
   } finally {
-    tf.dispose([r.solution, r.mean, r.std]);
+    disposeCemResult(r);
   }
 }
 

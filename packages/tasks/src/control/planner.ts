@@ -4,6 +4,7 @@ import {
   type DcemOptions,
   dcem,
   describeArgument,
+  disposeCemResult,
   type IterationInfo,
   isTensor,
 } from '@dcem/tfjs';
@@ -363,7 +364,7 @@ export function plan(cost: ControlCost, options: PlannerOptions): PlanResult {
         };
       });
     } finally {
-      tf.dispose([r.solution, r.mean, r.std]);
+      disposeCemResult(r);
     }
   } finally {
     tf.dispose(prepared);

@@ -1,4 +1,4 @@
-import { dcem } from '@dcem/tfjs';
+import { dcem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DCEM_INFERENCE_DEFAULTS, dcemInference, resolveDcemInferenceOptions } from './dcem-inference.js';
@@ -39,7 +39,8 @@ describe('dcemInference', () => {
     });
     expect(ours.shape).toEqual([3]);
     expect(Array.from(ours.dataSync())).toEqual(Array.from(direct.solution.dataSync()));
-    tf.dispose([ours, direct.solution, direct.mean, direct.std, x]);
+    tf.dispose([ours, x]);
+    disposeCemResult(direct);
     mlp.dispose();
   });
 
