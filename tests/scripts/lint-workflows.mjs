@@ -44,7 +44,9 @@ export function policyProblems(text) {
     }
   });
   if (!lines.some((line) => /^permissions:/.test(line))) {
-    problems.push('no top-level `permissions` (set the least the workflow needs, e.g. `contents: read` or `{}`)');
+    problems.push(
+      'no top-level `permissions` (set the least the workflow needs, e.g. `contents: read` or `{}`)',
+    );
   }
   if (lines.some((line) => /\bpull_request_target\b/.test(line.replace(/#.*$/, '')))) {
     problems.push('`pull_request_target` runs with write access on code from forks');
@@ -68,7 +70,8 @@ function main() {
     const path = join(folder, file);
     const problems = [];
     const r = spawnSync(process.execPath, [cli, path], { encoding: 'utf8' });
-    if (r.status !== 0) problems.push(`action-validator: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
+    if (r.status !== 0)
+      problems.push(`action-validator: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
     problems.push(...policyProblems(readFileSync(path, 'utf8')));
     if (problems.length > 0) {
       failed += 1;

@@ -15,7 +15,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './repo.test-utils.js';
 
@@ -76,14 +76,16 @@ function statusArgs(): { args: string[]; compared: string | undefined } {
   const exists = (ref: string) =>
     spawnSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: ROOT }).status === 0;
   if (exists(base)) return { args: ['status'], compared: base };
-  if (exists(`origin/${base}`)) return { args: ['status', `--since=origin/${base}`], compared: `origin/${base}` };
+  if (exists(`origin/${base}`))
+    return { args: ['status', `--since=origin/${base}`], compared: `origin/${base}` };
   return { args: ['status', '--since=HEAD'], compared: undefined };
 }
 
 describe('changeset status', () => {
   it('passes: every changeset is valid and every changed package has one', () => {
     const { args, compared } = statusArgs();
-    if (compared === undefined) console.warn(`changeset status: no ${config.baseBranch} here, compared with HEAD`);
+    if (compared === undefined)
+      console.warn(`changeset status: no ${config.baseBranch} here, compared with HEAD`);
     const r = spawnSync(CHANGESET, args, { cwd: ROOT, encoding: 'utf8' });
     const output = `${r.stdout}${r.stderr}`;
     expect(output).not.toMatch(/error/i);
@@ -108,7 +110,9 @@ function repoState(): string[] {
   const state = readdirSync(join(ROOT, '.changeset')).sort();
   for (const dir of workspaceDirs(ROOT)) {
     const changelog = join(ROOT, dir, 'CHANGELOG.md');
-    state.push(`${dir} ${manifest(ROOT, dir).version} ${existsSync(changelog) ? readFileSync(changelog, 'utf8').length : '-'}`);
+    state.push(
+      `${dir} ${manifest(ROOT, dir).version} ${existsSync(changelog) ? readFileSync(changelog, 'utf8').length : '-'}`,
+    );
   }
   return state;
 }
@@ -130,14 +134,17 @@ describe('changeset version (dry run in a scratch copy)', () => {
     }
     // The changelog generator named in config.json resolves from here.
     symlinkSync(join(ROOT, 'node_modules'), join(scratch, 'node_modules'), 'dir');
-    // `changeset version` reads git only to attach commits with `commit: true`; keep a repository anyway.
+    // `changeset version` asks git which commit added each changeset (for the changelog); in a
+    // fresh repository there is none, so the entries carry no commit hash.
     execFileSync('git', ['init', '-q'], { cwd: scratch });
     writeFileSync(join(scratch, '.gitignore'), 'node_modules\n');
     execFileSync(CHANGESET, ['version'], { cwd: scratch, encoding: 'utf8', stdio: 'pipe' });
   }, 120_000);
 
   it('consumes every changeset', () => {
-    const left = readdirSync(join(scratch, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
+    const left = readdirSync(join(scratch, '.changeset')).filter(
+      (f) => f.endsWith('.md') && f !== 'README.md',
+    );
     expect(left).toEqual([]);
   });
 
@@ -162,15 +169,18 @@ describe('changeset version (dry run in a scratch copy)', () => {
     }
   });
 
-  it.runIf(unreleased)(`takes every public package to the first public version, ${FIRST_PUBLIC_VERSION}`, () => {
-    expect(CHANGESETS.length).toBeGreaterThan(0);
-    for (const dir of PUBLIC) {
-      expect(manifest(scratch, dir).version, dir).toBe(FIRST_PUBLIC_VERSION);
-      const changelog = readFileSync(join(scratch, dir, 'CHANGELOG.md'), 'utf8');
-      expect(changelog, dir).toContain(`## ${FIRST_PUBLIC_VERSION}`);
-      expect(changelog, dir).toContain('### Minor Changes');
-    }
-  });
+  it.runIf(unreleased)(
+    `takes every public package to the first public version, ${FIRST_PUBLIC_VERSION}`,
+    () => {
+      expect(CHANGESETS.length).toBeGreaterThan(0);
+      for (const dir of PUBLIC) {
+        expect(manifest(scratch, dir).version, dir).toBe(FIRST_PUBLIC_VERSION);
+        const changelog = readFileSync(join(scratch, dir, 'CHANGELOG.md'), 'utf8');
+        expect(changelog, dir).toContain(`## ${FIRST_PUBLIC_VERSION}`);
+        expect(changelog, dir).toContain('### Minor Changes');
+      }
+    },
+  );
 
   it('leaves the repository untouched', () => {
     expect(repoState()).toEqual(before);

@@ -94,7 +94,8 @@ const PUBLIC = WORKSPACE.map((dir) => manifest(join(ROOT, dir, 'package.json')))
 /** owner/name of the GitHub repository in the root package.json. */
 const REPO = (() => {
   const m = /github\.com\/([^/]+)\/([^/.]+)(\.git)?$/.exec(ROOT_MANIFEST.repository?.url ?? '');
-  if (m === null) throw new Error(`package.json: repository.url is not a GitHub URL: ${ROOT_MANIFEST.repository?.url}`);
+  if (m === null)
+    throw new Error(`package.json: repository.url is not a GitHub URL: ${ROOT_MANIFEST.repository?.url}`);
   return { owner: m[1] as string, name: m[2] as string };
 })();
 const DOCS_URL = `https://${REPO.owner}.github.io/${REPO.name}/`;
@@ -111,7 +112,7 @@ function projectUrlProblem(url: string): string | undefined {
     return `hosted docs are at ${DOCS_URL}`;
   }
   const npm = /^https:\/\/www\.npmjs\.com\/package\/(@[^/]+\/[^/#?]+|[^@/#?][^/#?]*)/.exec(url);
-  if (npm !== null && npm[1]?.startsWith('@dcem/') && !PUBLIC.some((m) => m.name === npm[1])) {
+  if (npm?.[1]?.startsWith('@dcem/') && !PUBLIC.some((m) => m.name === npm[1])) {
     return `${npm[1]} is not a published package`;
   }
   return undefined;

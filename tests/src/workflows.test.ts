@@ -88,7 +88,9 @@ describe('what the workflows do', () => {
     expect(pkg.scripts.docs).toContain('typedoc');
     expect(docs).toContain('run: pnpm run docs');
     // The uploaded folder is typedoc's output folder, the one a local `pnpm run docs` writes.
-    expect(docs).toMatch(new RegExp(`upload-pages-artifact@[0-9a-f]{40} # v[\\d.]+\\n\\s+with:\\n\\s+path: ${typedoc.out}\\n`));
+    expect(docs).toMatch(
+      new RegExp(`upload-pages-artifact@[0-9a-f]{40} # v[\\d.]+\\n\\s+with:\\n\\s+path: ${typedoc.out}\\n`),
+    );
     expect(docs).toMatch(/branches: \[main\]/);
     expect(docs).toMatch(/deploy-pages@[0-9a-f]{40}/);
     expect(docs).toMatch(/^permissions: \{\}$/m);
