@@ -144,7 +144,9 @@ function parseArgs(argv) {
         break;
       case '--torch-script':
         opts.torchScript = resolve(value());
-        if (!existsSync(opts.torchScript)) throw new RangeError(`--torch-script: no file ${opts.torchScript}`);
+        if (!existsSync(opts.torchScript)) {
+          throw new RangeError(`--torch-script: no file ${opts.torchScript}`);
+        }
         opts.torch = true;
         break;
       case '--torch-threads':
