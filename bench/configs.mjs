@@ -1,10 +1,11 @@
-// The five benchmark configurations of ../shared/reference/bench_torch.py,
-// written with TensorFlow.js ops and the built @dcem/tfjs package.
+// The five benchmark configurations of the PyTorch comparison
+// (bench/torch_compare.py, the reference's benchmark protocol), written with
+// TensorFlow.js ops and the built @dcem/tfjs package.
 //
 // Each builder returns { params, loss, info }: `loss(params)` is the scalar
 // the reference times (forward), and the benchmark differentiates it with
 // respect to `params` (forward + backward). Shapes and solver settings are
-// those of the reference README ("Configs"); random inputs come from seeded
+// those of bench/README.md ("Configurations"); random inputs come from seeded
 // tfjs generators, so the numbers differ from PyTorch's draws but the work
 // is the same.
 

@@ -100,7 +100,7 @@ const rows = [];
 if (args.includes('--torch')) {
   const out = spawnSync('/usr/bin/python3', ['-c', PYTHON, String(repeats)], {
     encoding: 'utf8',
-    // OMP_WAIT_POLICY=PASSIVE: bench_torch.py's default.
+    // OMP_WAIT_POLICY=PASSIVE: torch_compare.py's default.
     env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
   });
   if (out.status !== 0) throw new Error(`PyTorch run failed: ${out.stderr}`);

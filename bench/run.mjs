@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// Benchmark of @dcem/tfjs on the five configurations of
-// ../shared/reference/bench_torch.py, on the tfjs cpu and wasm backends,
-// optionally side by side with the PyTorch reference in the same invocation.
+// Benchmark of @dcem/tfjs on the five configurations of the DCEM and LML
+// reference benchmark (bench/README.md), on the tfjs cpu and wasm backends,
+// optionally side by side with PyTorch (bench/torch_compare.py, or another
+// script given with --torch-script) in the same invocation.
 //
 //   node bench/run.mjs [--backends cpu,wasm] [--configs a,b] [--repeats 9]
 //                      [--warmup 2] [--rounds 1] [--budget-s 120]
 //                      [--objectives library|plain] [--fused on|off]
-//                      [--tfjs-dist DIR] [--label L] [--torch] [--profile]
+//                      [--tfjs-dist DIR] [--label L] [--torch]
+//                      [--torch-script FILE] [--profile]
 //
 // Needs the packages built (`pnpm build`). Prints one JSON line per
 // (configuration, backend) with `config`, `backend`, `fwd_ms`, `fwd_bwd_ms`
@@ -80,7 +82,7 @@ function parseArgs(argv) {
     torch: false,
     profile: false,
     python: '/usr/bin/python3',
-    reference: resolve(root, '..', 'shared', 'reference'),
+    torchScript: join(here, 'torch_compare.py'),
     torchThreads: 2,
     budgetS: 120,
     objectives: 'library',
@@ -142,8 +144,12 @@ function parseArgs(argv) {
       case '--python':
         opts.python = value();
         break;
-      case '--reference':
-        opts.reference = resolve(value());
+      case '--torch-script':
+        opts.torchScript = resolve(value());
+        if (!existsSync(opts.torchScript)) {
+          throw new RangeError(`--torch-script: no file ${opts.torchScript}`);
+        }
+        opts.torch = true;
         break;
       case '--torch-threads':
         opts.torchThreads = int(1);
@@ -153,7 +159,7 @@ function parseArgs(argv) {
         console.log(
           readFileSync(fileURLToPath(import.meta.url), 'utf8')
             .split('\n')
-            .slice(1, 12)
+            .slice(1, 16)
             .join('\n'),
         );
         process.exit(0);
@@ -199,17 +205,18 @@ function resetPeakRss() {
 }
 
 function torchAvailable(opts) {
-  if (!existsSync(join(opts.reference, 'bench_torch.py'))) return `no bench_torch.py in ${opts.reference}`;
+  if (!existsSync(opts.torchScript)) return `no comparison script ${opts.torchScript}`;
   const r = spawnSync(opts.python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (r.error) return `${opts.python}: ${r.error.message}`;
   if (r.status !== 0) return `${opts.python} cannot import torch (apt-get install python3-torch)`;
   return null;
 }
 
-/** Runs bench_torch.py --dtype float32 for one config; returns its JSON row. */
+/** Runs the comparison script with --dtype float32 for one config; returns its JSON row. */
 function runTorch(opts, config) {
+  const script = opts.torchScript;
   const args = [
-    'bench_torch.py',
+    script,
     '--dtype',
     'float32',
     '--configs',
@@ -221,14 +228,14 @@ function runTorch(opts, config) {
     '--threads',
     String(opts.torchThreads),
   ];
-  const r = spawnSync(opts.python, args, { cwd: opts.reference, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bench_torch.py failed (${r.status}): ${r.stderr}`);
+  const r = spawnSync(opts.python, args, { cwd: dirname(script), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
   const rows = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l));
   const row = rows.find((x) => x.config === config);
-  if (row === undefined) throw new Error(`bench_torch.py printed no row for ${config}`);
+  if (row === undefined) throw new Error(`${script} printed no row for ${config}`);
   return row;
 }
 
@@ -529,6 +536,7 @@ async function main() {
         rounds: opts.rounds,
         threads: t.row.threads,
         omp_wait_policy: t.row.omp_wait_policy,
+        blas: t.row.blas,
         loss: t.row.loss,
         grad_norm: t.row.grad_norm,
       };

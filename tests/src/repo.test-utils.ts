@@ -51,9 +51,9 @@ export function codeBlocks(path: string): CodeBlock[] {
   return blocks;
 }
 
-/** The Markdown files people read: the guides and every README. */
+/** The Markdown files people read: the guides, every README and CONTRIBUTING.md. */
 export function documentationFiles(): string[] {
-  const files = [join(ROOT, 'README.md')];
+  const files = [join(ROOT, 'README.md'), join(ROOT, 'CONTRIBUTING.md')];
   for (const group of ['packages', 'apps']) {
     for (const name of readdirSync(join(ROOT, group))) {
       const readme = join(ROOT, group, name, 'README.md');

@@ -36,7 +36,9 @@ beforeAll(async () => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   const address = server.httpServer.address() as AddressInfo;
-  await page.goto(`http://127.0.0.1:${address.port}/`);
+  // Loading 1.3 MB of script takes over playwright's default 30 s when the machine is busy
+  // (turbo runs every package's tests at once).
+  await page.goto(`http://127.0.0.1:${address.port}/`, { timeout: 120_000 });
   await page.waitForSelector('#status[data-state="ready"]', { timeout: 120_000 });
 }, 180_000);
 

@@ -1,4 +1,5 @@
-// Test helpers: read the golden data of ../shared/reference/golden.
+// Test helpers: read the golden data of the repository's golden/ folder
+// (numbers computed by the reference implementation; see golden/README.md).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,16 +14,14 @@ function repoRoot(): string {
   return dir;
 }
 
-/** Absolute path of the golden folder: ../shared/reference/golden beside the repository. */
-export const GOLDEN_DIR = resolve(repoRoot(), '..', 'shared', 'reference', 'golden');
+/** Absolute path of the golden folder: golden/ at the repository root. */
+export const GOLDEN_DIR = resolve(repoRoot(), 'golden');
 
 /** Reads and parses a golden file. */
 export function loadGolden<C>(file: 'lml.json' | 'dcem.json'): { meta: unknown; cases: C[] } {
   const path = join(GOLDEN_DIR, file);
   if (!existsSync(path)) {
-    throw new Error(
-      `golden data missing: ${path} (the tests need ../shared/reference beside the repository)`,
-    );
+    throw new Error(`golden data missing: ${path} (golden/ at the repository root holds them)`);
   }
   return JSON.parse(readFileSync(path, 'utf8'));
 }

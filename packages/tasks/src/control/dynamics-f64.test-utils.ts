@@ -1,6 +1,7 @@
 // Independent float64 re-derivations of the control tasks, written from the
-// equations in shared/reference/README.md ("Dynamics used by the DCEM control
-// experiments"), for the tests: plain JavaScript numbers, no tfjs.
+// equations of mpc.pytorch's PendulumDx and CartpoleDx (the dynamics of the
+// DCEM control experiments, written out in the doc comments of pendulum.ts
+// and cartpole.ts), for the tests: plain JavaScript numbers, no tfjs.
 
 /** Pendulum constants (simple pendulum by default). */
 export interface Pendulum64 {
