@@ -1,8 +1,9 @@
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from './backend.js';
+import { findWebGpuAdapter, isNotInstalled, registerWebGpu, watchDevice } from './webgpu.js';
 
 /** The tfjs backends {@link selectBackend} knows, fastest first. */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** One attempt of {@link selectBackend}. */
 export interface BackendAttempt {
@@ -24,11 +25,49 @@ export interface BackendSelection {
   message: string;
 }
 
-/** Default preference order: GPU TensorFlow, CPU TensorFlow, wasm, cpu. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * Default preference order: GPU TensorFlow, WebGPU (on a GPU adapter
+ * only), CPU TensorFlow, wasm, cpu.
+ */
+export const BACKEND_ORDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'webgpu',
+  'tensorflow',
+  'wasm',
+  'cpu',
+];
+
+/**
+ * The error of {@link useBackend} when the backend asked for cannot run
+ * here; `reason` says why (a package is not installed, no WebGPU adapter,
+ * …).
+ *
+ * @example
+ * ```ts
+ * import { BackendUnavailableError, useBackend } from '@dcem/tfjs';
+ * try {
+ *   await useBackend('webgpu');
+ * } catch (error) {
+ *   if (error instanceof BackendUnavailableError) console.log(error.backend, error.reason);
+ * }
+ * ```
+ */
+export class BackendUnavailableError extends Error {
+  /** The backend that was asked for. */
+  readonly backend: BackendName;
+  /** Why it cannot run. */
+  readonly reason: string;
+  constructor(backend: BackendName, reason: string) {
+    super(`cannot use the ${backend} backend: ${reason}`);
+    this.name = 'BackendUnavailableError';
+    this.backend = backend;
+    this.reason = reason;
+  }
+}
 
 const PACKAGES: Record<BackendName, string | undefined> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: undefined,
@@ -39,23 +78,28 @@ function errorText(error: unknown): string {
   return text.split('\n')[0] ?? text;
 }
 
+const importPackage = (pkg: string): Promise<unknown> => import(pkg);
+
 /**
- * Whether importing `pkg` failed because `pkg` itself cannot be resolved.
- * Node says "Cannot find package 'pkg'", CommonJS and webpack "Cannot find
- * module 'pkg'", Vite/vitest and esbuild 'Could not resolve "pkg"',
- * browsers 'Failed to resolve module specifier "pkg"'. The quoted name must
- * be `pkg` itself: an installed package whose own file is missing (say, a
- * native binding) failed to load, it is not "not installed".
+ * Prepares the WebGPU backend: finds an adapter (see webgpu.ts) and, when
+ * one may be used, registers tfjs's WebGPU backend on it. A software
+ * adapter is used only when `named`.
  */
-function isNotInstalled(error: unknown, pkg: string): boolean {
-  const text = errorText(error);
-  const quoted = text.includes(`'${pkg}'`) || text.includes(`"${pkg}"`);
-  return quoted && /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(text);
+async function prepareWebGpu(tf: Tf, named: boolean): Promise<string | undefined> {
+  const found = await findWebGpuAdapter(importPackage);
+  if (!found.ok) return found.reason;
+  if (found.software && !named) {
+    return `only a software adapter, ${found.description}; ask for webgpu by name to use it`;
+  }
+  return registerWebGpu(tf, found, importPackage);
 }
 
-async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
+async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<BackendAttempt> {
   const pkg = PACKAGES[name];
-  if (pkg !== undefined) {
+  if (name === 'webgpu') {
+    const reason = await prepareWebGpu(tf, named);
+    if (reason !== undefined) return { name, ok: false, reason };
+  } else if (pkg !== undefined) {
     try {
       await import(pkg);
     } catch (error) {
@@ -78,6 +122,8 @@ async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
   try {
     const ok = await tf.setBackend(registered);
     await tf.ready();
+    if (ok && name === 'webgpu')
+      watchDevice((tf.backend() as { device?: Parameters<typeof watchDevice>[0] }).device);
     return ok ? { name, ok: true } : { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
   } catch (error) {
     return { name, ok: false, reason: `tf.setBackend('${registered}') threw: ${errorText(error)}` };
@@ -86,10 +132,16 @@ async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
 
 /**
  * Makes the fastest installed TensorFlow.js backend active and reports what
- * happened: tries `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node`,
- * `@tensorflow/tfjs-backend-wasm` and the built-in cpu backend, in that order
- * (or the order of `prefer`), with dynamic imports, and stops at the first
- * that works. Nothing is printed: show `message` if you want.
+ * happened: tries `@tensorflow/tfjs-node-gpu`, WebGPU
+ * (`@tensorflow/tfjs-backend-webgpu`; in Node through the `webgpu`
+ * package), `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-wasm` and the
+ * built-in cpu backend, in that order (or the order of `prefer`), with
+ * dynamic imports, and stops at the first that works. Nothing is printed:
+ * show `message` if you want.
+ *
+ * WebGPU is taken in the default order only on a GPU; a software adapter
+ * (llvmpipe, SwiftShader: slower than wasm) only when `prefer` names
+ * `webgpu`. See the GPU guide (docs/gpu.md).
  *
  * @param options `prefer`: the backends to try, in order; `tf`: the tfjs
  *   namespace to configure (default the one this package imports).
@@ -113,8 +165,9 @@ export async function selectBackend(
     }
   }
   const attempts: BackendAttempt[] = [];
+  const named = options.prefer !== undefined;
   for (const name of order) {
-    const attempt = await tryBackend(tf, name);
+    const attempt = await tryBackend(tf, name, named);
     attempts.push(attempt);
     if (attempt.ok) break;
   }
@@ -125,10 +178,12 @@ export async function selectBackend(
 }
 
 /**
- * Activates one named backend, or throws an `Error` that says why it cannot
- * run (for example that its package is not installed).
+ * Activates one named backend, or throws a {@link BackendUnavailableError}
+ * that says why it cannot run (for example that its package is not
+ * installed, or that there is no WebGPU adapter). `webgpu` takes any
+ * adapter, a software one too.
  *
- * @param name One of `tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`.
+ * @param name One of `tensorflow-gpu`, `webgpu`, `tensorflow`, `wasm`, `cpu`.
  * @param tf The tfjs namespace, default the one this package imports.
  * @example
  * ```ts
@@ -141,6 +196,6 @@ export async function useBackend(name: BackendName, tf: Tf = tfjs): Promise<void
       `backend must be one of ${BACKEND_ORDER.join(', ')}, received ${JSON.stringify(name)}`,
     );
   }
-  const attempt = await tryBackend(tf, name);
-  if (!attempt.ok) throw new Error(`cannot use the ${name} backend: ${attempt.reason}`);
+  const attempt = await tryBackend(tf, name, true);
+  if (!attempt.ok) throw new BackendUnavailableError(name, attempt.reason ?? 'unknown');
 }

@@ -1,0 +1,460 @@
+// The WebGPU backend of tfjs (@tensorflow/tfjs-backend-webgpu) in browsers
+// and in Node, where the optional peer `webgpu` (Dawn's Node bindings)
+// provides navigator.gpu. Used by select-backend.ts.
+import type { Tf } from './backend.js';
+
+/** The part of a WebGPU adapter's `info` that is read here. */
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}
+
+interface DeviceLostInfoLike {
+  reason: string;
+  message: string;
+}
+
+interface DeviceLike {
+  lost: Promise<DeviceLostInfoLike>;
+}
+
+interface AdapterLike {
+  info?: AdapterInfoLike;
+  isFallbackAdapter?: boolean;
+  features: { has(name: string): boolean };
+  limits: Record<string, number>;
+  requestDevice(descriptor?: object): Promise<DeviceLike>;
+}
+
+interface GpuLike {
+  requestAdapter(options?: object): Promise<AdapterLike | null | undefined>;
+}
+
+/** What the Dawn package (`webgpu` on npm) exports. */
+interface DawnModule {
+  create(flags: string[]): GpuLike;
+  globals: Record<string, unknown>;
+}
+
+interface BufferLike {
+  size: number;
+  mapState: string;
+  mapAsync(mode: number): Promise<void>;
+  getMappedRange(): ArrayBuffer;
+  unmap(): void;
+}
+
+interface TensorDataLike {
+  values: unknown;
+  dtype: string;
+  resource?: BufferLike;
+}
+
+/** The members of tfjs's WebGPUBackend that the Node read-back uses. */
+interface WebGpuBackendLike {
+  device: DeviceLike;
+  tensorMap: { get(dataId: object): TensorDataLike };
+  bufferManager: {
+    acquireBuffer(size: number, usage: number): BufferLike;
+    releaseBuffer(b: BufferLike): void;
+  };
+  commandEncoder: {
+    copyBufferToBuffer(a: BufferLike, ao: number, b: BufferLike, bo: number, size: number): void;
+  };
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  convertAndCacheOnCPU(dataId: object, values: unknown): unknown;
+  readSync(dataId: object): unknown;
+}
+
+type WebGpuBackendClass = new (device: DeviceLike, info?: AdapterInfoLike) => WebGpuBackendLike;
+
+/** An adapter that was found, with how it was found. */
+export interface WebGpuAdapter {
+  adapter: AdapterLike;
+  /** One line for a person: the adapter and the way it was reached. */
+  description: string;
+  /** Whether it computes on the CPU (llvmpipe, SwiftShader, lavapipe, a fallback adapter). */
+  software: boolean;
+}
+
+/** The outcome of {@link findWebGpuAdapter}: an adapter, or why there is none. */
+export type WebGpuProbe = ({ ok: true } & WebGpuAdapter) | { ok: false; reason: string };
+
+/** How WebGPU is reached: a `navigator.gpu` already there, or Dawn loaded from `webgpu`. */
+interface GpuSource {
+  gpu: GpuLike;
+  dawn?: DawnModule;
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
+const SOFTWARE_NAMES = /llvmpipe|swiftshader|lavapipe|softpipe|software/i;
+
+/** Whether an adapter is a software rasteriser rather than a GPU. */
+export function isSoftwareAdapter(adapter: AdapterLike): boolean {
+  const info = adapter.info ?? {};
+  if (adapter.isFallbackAdapter === true || info.isFallbackAdapter === true) return true;
+  const text = [info.vendor, info.architecture, info.device, info.description].join(' ');
+  return SOFTWARE_NAMES.test(text);
+}
+
+function describeAdapter(adapter: AdapterLike, how: string): string {
+  const info = adapter.info ?? {};
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter(
+    (p): p is string => typeof p === 'string' && p.length > 0,
+  );
+  return `${parts.length > 0 ? parts.join(', ') : 'unnamed adapter'} (${how})`;
+}
+
+function navigatorGpu(): GpuLike | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator;
+  return nav?.gpu ?? undefined;
+}
+
+/** Node's `process` (this module is also bundled for browsers, so it is not assumed). */
+const nodeProcess = (
+  globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined> } }
+).process;
+const isNode = typeof nodeProcess?.versions?.node === 'string';
+
+let dawnPromise: Promise<DawnModule | string> | undefined;
+
+/** Loads Dawn's Node bindings, or says why they cannot be loaded. */
+function loadDawn(importPackage: (pkg: string) => Promise<unknown>): Promise<DawnModule | string> {
+  dawnPromise ??= importPackage('webgpu').then(
+    (mod) => mod as DawnModule,
+    (error: unknown) =>
+      isNotInstalled(error, 'webgpu')
+        ? 'webgpu is not installed'
+        : `webgpu failed to load: ${errorText(error)}`,
+  );
+  return dawnPromise;
+}
+
+/**
+ * Whether importing `pkg` failed because `pkg` itself cannot be resolved
+ * (the same test as select-backend.ts uses for the other peers).
+ */
+export function isNotInstalled(error: unknown, pkg: string): boolean {
+  const text = errorText(error);
+  const quoted = text.includes(`'${pkg}'`) || text.includes(`"${pkg}"`);
+  return quoted && /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(text);
+}
+
+let probePromise: Promise<WebGpuProbe> | undefined;
+let probeSource: GpuSource | undefined;
+
+/**
+ * Finds a WebGPU adapter: the page's (or a caller's) `navigator.gpu` when
+ * there is one, else, in Node, Dawn from the optional peer `webgpu`: first
+ * its default backend (Vulkan, Metal or D3D12 on a GPU), then OpenGL ES in
+ * compatibility mode (on Linux without a display: Mesa's EGL, surfaceless).
+ * The result is remembered; nothing is changed outside this module but
+ * `EGL_PLATFORM` and `XDG_RUNTIME_DIR`, set in Node when unset.
+ */
+export function findWebGpuAdapter(importPackage: (pkg: string) => Promise<unknown>): Promise<WebGpuProbe> {
+  probePromise ??= probe(importPackage);
+  return probePromise;
+}
+
+async function requestAdapter(gpu: GpuLike, options?: object): Promise<AdapterLike | string> {
+  try {
+    const adapter = await gpu.requestAdapter(options);
+    return adapter ?? 'requestAdapter() gave no adapter';
+  } catch (error) {
+    return `requestAdapter() threw: ${errorText(error)}`;
+  }
+}
+
+async function probe(importPackage: (pkg: string) => Promise<unknown>): Promise<WebGpuProbe> {
+  const existing = navigatorGpu();
+  if (existing !== undefined) {
+    const adapter = await requestAdapter(existing, { powerPreference: 'high-performance' });
+    if (typeof adapter === 'string') return { ok: false, reason: `navigator.gpu: ${adapter}` };
+    probeSource = { gpu: existing };
+    return {
+      ok: true,
+      adapter,
+      description: describeAdapter(adapter, 'navigator.gpu'),
+      software: isSoftwareAdapter(adapter),
+    };
+  }
+  if (!isNode)
+    return { ok: false, reason: 'this JavaScript runtime has no WebGPU (navigator.gpu is undefined)' };
+  const dawn = await loadDawn(importPackage);
+  if (typeof dawn === 'string') return { ok: false, reason: dawn };
+  // Mesa's EGL needs a platform when there is no display; 'surfaceless'
+  // renders off-screen. Both only when the user has not chosen.
+  const env = (nodeProcess as NonNullable<typeof nodeProcess>).env;
+  env.EGL_PLATFORM ??= 'surfaceless';
+  if (env.XDG_RUNTIME_DIR === undefined) {
+    const os = (await importPackage('node:os')) as { tmpdir(): string };
+    env.XDG_RUNTIME_DIR = os.tmpdir();
+  }
+  // Before Dawn schedules anything: see installTickHook.
+  installTickHook();
+  const reasons: string[] = [];
+  const tries: [string[], object, string][] = [
+    [[], { powerPreference: 'high-performance' }, "Dawn's default backend"],
+    [
+      ['backend=opengles'],
+      { featureLevel: 'compatibility', powerPreference: 'high-performance' },
+      'Dawn, OpenGL ES, compatibility mode',
+    ],
+  ];
+  let softwareFound: { adapter: AdapterLike; gpu: GpuLike; how: string } | undefined;
+  for (const [flags, options, how] of tries) {
+    let gpu: GpuLike;
+    try {
+      gpu = dawn.create(flags);
+    } catch (error) {
+      reasons.push(`${how}: ${errorText(error)}`);
+      continue;
+    }
+    const adapter = await requestAdapter(gpu, options);
+    if (typeof adapter === 'string') {
+      reasons.push(`${how}: ${adapter}`);
+      continue;
+    }
+    if (!isSoftwareAdapter(adapter)) {
+      probeSource = { gpu, dawn };
+      return { ok: true, adapter, description: describeAdapter(adapter, how), software: false };
+    }
+    // A software adapter: keep it, but look on for a GPU.
+    softwareFound ??= { adapter, gpu, how };
+  }
+  if (softwareFound !== undefined) {
+    probeSource = { gpu: softwareFound.gpu, dawn };
+    const { adapter, how } = softwareFound;
+    return { ok: true, adapter, description: describeAdapter(adapter, how), software: true };
+  }
+  return { ok: false, reason: `no WebGPU adapter (${reasons.join('; ')})` };
+}
+
+/** Makes `navigator.gpu` and the WebGPU globals (GPUBufferUsage, …) exist in Node, as tfjs expects. */
+function exposeDawn(source: GpuSource): void {
+  if (source.dawn === undefined) return;
+  const g = globalThis as Record<string, unknown>;
+  for (const [name, value] of Object.entries(source.dawn.globals)) {
+    if (!(name in g)) g[name] = value;
+  }
+  const nav = g.navigator as { gpu?: GpuLike } | undefined;
+  if (nav === undefined) {
+    g.navigator = { gpu: source.gpu };
+  } else if (nav.gpu !== source.gpu) {
+    Object.defineProperty(nav, 'gpu', { value: source.gpu, configurable: true, enumerable: true });
+  }
+}
+
+/** The device-lost record of the device tfjs uses, once it is lost. */
+let lostInfo: DeviceLostInfoLike | undefined;
+
+/**
+ * Why the WebGPU device that the tfjs `webgpu` backend uses was lost
+ * (`"destroyed: …"` or `"unknown: …"`), or undefined while it works.
+ */
+export function webGpuDeviceLost(): string | undefined {
+  return lostInfo === undefined ? undefined : `${lostInfo.reason}: ${lostInfo.message}`;
+}
+
+let watched: DeviceLike | undefined;
+
+/** Records the loss of `device`, the device of the active tfjs webgpu backend. */
+export function watchDevice(device: DeviceLike | undefined): void {
+  if (device === undefined || device === watched) return;
+  watched = device;
+  lostInfo = undefined;
+  void device.lost.then((info) => {
+    if (watched === device) lostInfo = { reason: String(info.reason), message: String(info.message) };
+  });
+}
+
+/** The error every read gives once the device is lost. */
+export class WebGpuDeviceLostError extends Error {
+  constructor(detail: string) {
+    super(`the WebGPU device was lost (${detail}); select a backend again to continue`);
+    this.name = 'WebGpuDeviceLostError';
+  }
+}
+
+let setupPromise: Promise<string | undefined> | undefined;
+
+/**
+ * Loads @tensorflow/tfjs-backend-webgpu for the adapter found and registers
+ * a `webgpu` backend factory on `tf` that uses it. Returns undefined when
+ * done, else why it failed.
+ */
+export function registerWebGpu(
+  tf: Tf,
+  found: WebGpuAdapter,
+  importPackage: (pkg: string) => Promise<unknown>,
+): Promise<string | undefined> {
+  setupPromise ??= register(tf, found, importPackage);
+  return setupPromise;
+}
+
+async function register(
+  tf: Tf,
+  found: WebGpuAdapter,
+  importPackage: (pkg: string) => Promise<unknown>,
+): Promise<string | undefined> {
+  const source = probeSource;
+  if (source === undefined) return 'no adapter was found';
+  // In a browser where the page imported @tensorflow/tfjs-backend-webgpu
+  // itself (bundlers cannot follow the dynamic import below), tfjs's own
+  // factory works as it is.
+  if (source.dawn === undefined && tf.findBackendFactory('webgpu') !== null) return undefined;
+  // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is imported.
+  exposeDawn(source);
+  let mod: { WebGPUBackend?: WebGpuBackendClass };
+  const pkg = '@tensorflow/tfjs-backend-webgpu';
+  try {
+    mod = (await importPackage(pkg)) as typeof mod;
+  } catch (error) {
+    return isNotInstalled(error, pkg)
+      ? `${pkg} is not installed`
+      : `${pkg} failed to load: ${errorText(error)}`;
+  }
+  const Backend = mod.WebGPUBackend;
+  if (typeof Backend !== 'function') return `${pkg} has no WebGPUBackend export`;
+  if (tf.findBackendFactory('webgpu') === null) {
+    return `${pkg} loaded but registered no "webgpu" backend with this copy of tfjs (two copies of @tensorflow/tfjs-core installed?)`;
+  }
+  // Replace tfjs's own factory, which asks for an adapter again (without
+  // compatibility mode, so it finds none on OpenGL ES) and ignores device loss.
+  tf.removeBackend('webgpu');
+  const { adapter } = found;
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+      const limits = adapter.limits;
+      const device = await adapter.requestDevice({
+        requiredFeatures,
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      watchDevice(device);
+      const backend = new Backend(device, adapter.info);
+      if (source.dawn !== undefined) installSyncRead(tf, backend);
+      return backend as unknown as ReturnType<Parameters<Tf['registerBackend']>[1]>;
+    },
+    3,
+  );
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Synchronous reads in Node. tfjs's WebGPU readSync copies through an
+// OffscreenCanvas, which Node lacks. Dawn's Node bindings finish a
+// mapAsync when they process events, which they schedule with
+// setImmediate (a native callback) while work is pending. Routing those
+// callbacks through a queue lets a read run them at once, so the buffer is
+// mapped (and read) before readSync returns. Other setImmediate callers are
+// untouched.
+
+interface Tick {
+  fn: () => void;
+}
+
+const ticks = new Set<Tick>();
+let tickHookInstalled = false;
+
+function isNativeFunction(fn: unknown): boolean {
+  return (
+    typeof fn === 'function' && /\{\s*\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(fn))
+  );
+}
+
+function installTickHook(): void {
+  if (tickHookInstalled) return;
+  tickHookInstalled = true;
+  const g = globalThis as unknown as {
+    setImmediate: (fn: (...a: unknown[]) => void, ...args: unknown[]) => unknown;
+  };
+  const original = g.setImmediate;
+  const hooked = function setImmediate(fn: (...a: unknown[]) => void, ...args: unknown[]): unknown {
+    if (args.length > 0 || !isNativeFunction(fn)) return original(fn, ...args);
+    const tick: Tick = { fn: fn as () => void };
+    ticks.add(tick);
+    return original(() => {
+      if (ticks.delete(tick)) tick.fn();
+    });
+  };
+  Object.defineProperties(hooked, Object.getOwnPropertyDescriptors(original));
+  g.setImmediate = hooked;
+}
+
+function runTicks(): void {
+  const now = [...ticks];
+  ticks.clear();
+  for (const tick of now) tick.fn();
+}
+
+/** Longest a synchronous read waits for the GPU before it gives up. */
+const READ_TIMEOUT_MS = 120_000;
+const MAP_READ = 0x0001;
+const COPY_DST = 0x0008;
+
+function installSyncRead(tf: Tf, backend: WebGpuBackendLike): void {
+  const original = backend.readSync.bind(backend);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  backend.readSync = (dataId: object) => {
+    const data = backend.tensorMap.get(dataId);
+    if (
+      data.values != null ||
+      data.dtype === 'string' ||
+      data.dtype === 'complex64' ||
+      data.resource === undefined
+    ) {
+      return original(dataId);
+    }
+    const lost = webGpuDeviceLost();
+    if (lost !== undefined) throw new WebGpuDeviceLostError(lost);
+    const source = data.resource;
+    const staging = backend.bufferManager.acquireBuffer(source.size, MAP_READ | COPY_DST);
+    backend.ensureCommandEncoderReady();
+    backend.endComputePassEncoder();
+    backend.commandEncoder.copyBufferToBuffer(source, 0, staging, 0, source.size);
+    backend.submitQueue();
+    // The promise settles after this function returns; the state is read instead.
+    staging.mapAsync(MAP_READ).catch(() => undefined);
+    const start = Date.now();
+    let wait = 0;
+    while (staging.mapState === 'pending') {
+      runTicks();
+      if (staging.mapState !== 'pending') break;
+      if (Date.now() - start > READ_TIMEOUT_MS) {
+        throw new Error(`a WebGPU read did not finish within ${READ_TIMEOUT_MS / 1000} s`);
+      }
+      // Sleep a little (up to 1 ms) so a software adapter's threads can run.
+      wait = Math.min(1, wait + 0.05);
+      Atomics.wait(pause, 0, 0, wait);
+    }
+    if (staging.mapState !== 'mapped') {
+      const detail = webGpuDeviceLost();
+      throw detail !== undefined
+        ? new WebGpuDeviceLostError(detail)
+        : new Error('a WebGPU read failed: the staging buffer could not be mapped (device lost?)');
+    }
+    const bytes = staging.getMappedRange().slice(0);
+    staging.unmap();
+    backend.bufferManager.releaseBuffer(staging);
+    const dtype = data.dtype as Parameters<typeof tf.util.convertBackendValuesAndArrayBuffer>[1];
+    return backend.convertAndCacheOnCPU(dataId, tf.util.convertBackendValuesAndArrayBuffer(bytes, dtype));
+  };
+}
