@@ -1,6 +1,6 @@
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from './backend.js';
-import { findWebGpuAdapter, isNotInstalled, registerWebGpu, watchDevice } from './webgpu.js';
+import { findWebGpuAdapter, isNotInstalled, registerWebGpu, watchBackend } from './webgpu.js';
 
 /** The tfjs backends {@link selectBackend} knows, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -122,8 +122,7 @@ async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<Ba
   try {
     const ok = await tf.setBackend(registered);
     await tf.ready();
-    if (ok && name === 'webgpu')
-      watchDevice((tf.backend() as { device?: Parameters<typeof watchDevice>[0] }).device);
+    if (ok && name === 'webgpu') watchBackend(tf.backend());
     return ok ? { name, ok: true } : { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
   } catch (error) {
     return { name, ok: false, reason: `tf.setBackend('${registered}') threw: ${errorText(error)}` };

@@ -19,6 +19,7 @@ interface DeviceLostInfoLike {
 
 interface DeviceLike {
   lost: Promise<DeviceLostInfoLike>;
+  addEventListener?(type: string, listener: (event: unknown) => void): void;
 }
 
 interface AdapterLike {
@@ -266,15 +267,71 @@ export function webGpuDeviceLost(): string | undefined {
 }
 
 let watched: DeviceLike | undefined;
+/** Errors the device reported (uncaptured validation or out-of-memory errors) since the last read. */
+let deviceErrors: string[] = [];
 
-/** Records the loss of `device`, the device of the active tfjs webgpu backend. */
-export function watchDevice(device: DeviceLike | undefined): void {
+/**
+ * Watches the device of the active tfjs webgpu backend: records its loss
+ * and its uncaptured errors (a shader that fails to compile, say), and makes
+ * the backend's reads throw on either instead of returning numbers that
+ * were never computed.
+ */
+export function watchBackend(backend: unknown): void {
+  const b = backend as Partial<WebGpuBackendLike> & { read?: (dataId: object) => Promise<unknown> };
+  const device = b.device;
   if (device === undefined || device === watched) return;
   watched = device;
   lostInfo = undefined;
+  deviceErrors = [];
   void device.lost.then((info) => {
     if (watched === device) lostInfo = { reason: String(info.reason), message: String(info.message) };
   });
+  device.addEventListener?.('uncapturederror', (event) => {
+    const message = (event as { error?: { message?: unknown } }).error?.message;
+    if (watched === device) deviceErrors.push(String(message ?? 'unknown error').split('\n')[0] as string);
+  });
+  const check = () => {
+    const lost = webGpuDeviceLost();
+    if (lost !== undefined) throw new WebGpuDeviceLostError(lost);
+    if (deviceErrors.length > 0) {
+      const first = deviceErrors[0] as string;
+      const more = deviceErrors.length - 1;
+      deviceErrors = [];
+      throw new WebGpuError(`${first}${more > 0 ? ` (and ${more} more)` : ''}`);
+    }
+  };
+  if (typeof b.readSync === 'function') {
+    const readSync = b.readSync.bind(backend);
+    b.readSync = (dataId: object) => {
+      const values = readSync(dataId);
+      check();
+      return values;
+    };
+  }
+  if (typeof b.read === 'function') {
+    const read = b.read.bind(backend);
+    b.read = async (dataId: object) => {
+      try {
+        const values = await read(dataId);
+        check();
+        return values;
+      } catch (error) {
+        check();
+        throw error;
+      }
+    };
+  }
+}
+
+/**
+ * The error a read of the webgpu backend gives when the device reported an
+ * error since the previous read (the values read may not have been computed).
+ */
+export class WebGpuError extends Error {
+  constructor(detail: string) {
+    super(`the WebGPU device reported an error: ${detail}`);
+    this.name = 'WebGpuError';
+  }
 }
 
 /** The error every read gives once the device is lost. */
@@ -348,7 +405,6 @@ async function register(
           maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
         },
       });
-      watchDevice(device);
       const backend = new Backend(device, adapter.info);
       if (source.dawn !== undefined) installSyncRead(tf, backend);
       return backend as unknown as ReturnType<Parameters<Tf['registerBackend']>[1]>;
