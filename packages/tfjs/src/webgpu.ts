@@ -260,7 +260,18 @@ let lostInfo: DeviceLostInfoLike | undefined;
 
 /**
  * Why the WebGPU device that the tfjs `webgpu` backend uses was lost
- * (`"destroyed: …"` or `"unknown: …"`), or undefined while it works.
+ * (`"destroyed: …"` or `"unknown: …"`, from the device's `lost` promise),
+ * or undefined while it works. Once it is lost every read of a webgpu
+ * tensor throws a {@link WebGpuDeviceLostError}; select a backend again.
+ *
+ * @example
+ * ```ts
+ * import { useBackend, webGpuDeviceLost } from '@dcem/tfjs';
+ * await useBackend('webgpu');
+ * // … later, after an error:
+ * const lost = webGpuDeviceLost();
+ * if (lost !== undefined) await useBackend('wasm');
+ * ```
  */
 export function webGpuDeviceLost(): string | undefined {
   return lostInfo === undefined ? undefined : `${lostInfo.reason}: ${lostInfo.message}`;
@@ -300,9 +311,13 @@ export function watchBackend(backend: unknown): void {
       throw new WebGpuError(`${first}${more > 0 ? ` (and ${more} more)` : ''}`);
     }
   };
+  // Values already on the host (read before, or small tensors tfjs keeps
+  // there) are returned as they are; reads from the GPU are checked.
+  const onHost = (dataId: object) => b.tensorMap?.get(dataId)?.values != null;
   if (typeof b.readSync === 'function') {
     const readSync = b.readSync.bind(backend);
     b.readSync = (dataId: object) => {
+      if (onHost(dataId)) return readSync(dataId);
       const values = readSync(dataId);
       check();
       return values;
@@ -311,6 +326,7 @@ export function watchBackend(backend: unknown): void {
   if (typeof b.read === 'function') {
     const read = b.read.bind(backend);
     b.read = async (dataId: object) => {
+      if (onHost(dataId)) return read(dataId);
       try {
         const values = await read(dataId);
         check();
@@ -324,8 +340,21 @@ export function watchBackend(backend: unknown): void {
 }
 
 /**
- * The error a read of the webgpu backend gives when the device reported an
- * error since the previous read (the values read may not have been computed).
+ * The error a read of the webgpu backend (`dataSync`, `data`, and so the
+ * solver's documented reads) gives when the device reported an uncaptured
+ * error since the previous read: a shader that failed to compile, say, whose
+ * results were never computed.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { WebGpuError } from '@dcem/tfjs';
+ * try {
+ *   tf.square(tf.tensor1d([1, 2])).dataSync();
+ * } catch (error) {
+ *   if (error instanceof WebGpuError) console.error(error.message);
+ * }
+ * ```
  */
 export class WebGpuError extends Error {
   constructor(detail: string) {
@@ -334,7 +363,22 @@ export class WebGpuError extends Error {
   }
 }
 
-/** The error every read gives once the device is lost. */
+/**
+ * The error every read of the webgpu backend gives once its device is lost
+ * (destroyed, a driver reset, the GPU removed): reads fail at once instead
+ * of waiting for results that never come. See {@link webGpuDeviceLost}.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { WebGpuDeviceLostError } from '@dcem/tfjs';
+ * try {
+ *   tf.square(tf.tensor1d([1, 2])).dataSync();
+ * } catch (error) {
+ *   if (error instanceof WebGpuDeviceLostError) console.error('GPU lost:', error.message);
+ * }
+ * ```
+ */
 export class WebGpuDeviceLostError extends Error {
   constructor(detail: string) {
     super(`the WebGPU device was lost (${detail}); select a backend again to continue`);
@@ -503,9 +547,7 @@ function installSyncRead(tf: Tf, backend: WebGpuBackendLike): void {
     }
     if (staging.mapState !== 'mapped') {
       const detail = webGpuDeviceLost();
-      throw detail !== undefined
-        ? new WebGpuDeviceLostError(detail)
-        : new Error('a WebGPU read failed: the staging buffer could not be mapped (device lost?)');
+      throw new WebGpuDeviceLostError(detail ?? 'a read-back buffer could not be mapped');
     }
     const bytes = staging.getMappedRange().slice(0);
     staging.unmap();
