@@ -122,7 +122,9 @@ function navigatorGpu(): GpuLike | undefined {
 
 /** Node's `process` (this module is also bundled for browsers, so it is not assumed). */
 const nodeProcess = (
-  globalThis as { process?: { versions?: { node?: string }; env: Record<string, string | undefined> } }
+  globalThis as {
+    process?: { versions?: { node?: string }; platform?: string; env: Record<string, string | undefined> };
+  }
 ).process;
 const isNode = typeof nodeProcess?.versions?.node === 'string';
 
@@ -237,7 +239,11 @@ async function probe(importPackage: (pkg: string) => Promise<unknown>): Promise<
     const { adapter, how } = softwareFound;
     return { ok: true, adapter, description: describeAdapter(adapter, how), software: true };
   }
-  return { ok: false, reason: `no WebGPU adapter (${reasons.join('; ')})` };
+  const hint =
+    nodeProcess?.platform === 'linux'
+      ? "; without a GPU driver Dawn needs Mesa's EGL and llvmpipe (Debian: apt-get install libegl-dev libegl-mesa0 libgl1-mesa-dri)"
+      : '';
+  return { ok: false, reason: `no WebGPU adapter (${reasons.join('; ')})${hint}` };
 }
 
 /** Makes `navigator.gpu` and the WebGPU globals (GPUBufferUsage, …) exist in Node, as tfjs expects. */
