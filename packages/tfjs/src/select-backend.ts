@@ -1,6 +1,12 @@
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from './backend.js';
-import { findWebGpuAdapter, isNotInstalled, registerWebGpu, watchBackend } from './webgpu.js';
+import {
+  checkSyncReadBack,
+  findWebGpuAdapter,
+  isNotInstalled,
+  registerWebGpu,
+  watchBackend,
+} from './webgpu.js';
 
 /** The tfjs backends {@link selectBackend} knows, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -120,9 +126,20 @@ async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<Ba
     };
   }
   try {
+    // engine().backendName does not initialise a backend (getBackend() would).
+    const previous = (tf.engine() as { backendName?: string | null }).backendName ?? 'cpu';
     const ok = await tf.setBackend(registered);
     await tf.ready();
-    if (ok && name === 'webgpu') watchBackend(tf.backend());
+    if (ok && name === 'webgpu') {
+      watchBackend(tf.backend());
+      // The solver reads a few numbers synchronously (see the docs): make
+      // sure that works on this adapter before calling it usable.
+      const broken = checkSyncReadBack(tf);
+      if (broken !== undefined) {
+        await tf.setBackend(previous);
+        return { name, ok: false, reason: broken };
+      }
+    }
     return ok ? { name, ok: true } : { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
   } catch (error) {
     return { name, ok: false, reason: `tf.setBackend('${registered}') threw: ${errorText(error)}` };

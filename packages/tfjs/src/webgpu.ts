@@ -459,7 +459,8 @@ async function register(
       if (source.dawn !== undefined) installSyncRead(tf, backend);
       return backend as unknown as ReturnType<Parameters<Tf['registerBackend']>[1]>;
     },
-    3,
+    // Priority 0: tfjs never picks it by itself, only selectBackend/useBackend.
+    0,
   );
   return undefined;
 }
@@ -561,4 +562,33 @@ function installSyncRead(tf: Tf, backend: WebGpuBackendLike): void {
     const dtype = data.dtype as Parameters<typeof tf.util.convertBackendValuesAndArrayBuffer>[1];
     return backend.convertAndCacheOnCPU(dataId, tf.util.convertBackendValuesAndArrayBuffer(bytes, dtype));
   };
+}
+
+/** Entries of the read-back check: above tfjs's CPU hand-off size (1000), so the product runs on the GPU. */
+const CHECK_SIZE = 4096;
+
+/**
+ * Checks that a synchronous read of a GPU result gives the right numbers
+ * on the active webgpu backend; returns why not, or undefined. In browsers
+ * tfjs reads synchronously through an OffscreenCanvas, which some browsers
+ * (headless Chromium on SwiftShader) answer with zeros.
+ */
+export function checkSyncReadBack(tf: Tf): string | undefined {
+  const values = new Float32Array(CHECK_SIZE);
+  for (let i = 0; i < CHECK_SIZE; i++) values[i] = i - 1000;
+  const x = tf.tensor1d(values);
+  const y = tf.mul(x, tf.scalar(0.5));
+  try {
+    const got = y.dataSync();
+    for (let i = 0; i < CHECK_SIZE; i++) {
+      if (got[i] !== (i - 1000) * 0.5) {
+        return `a synchronous read of a GPU result gave ${got[i]} instead of ${(i - 1000) * 0.5} at entry ${i} (tfjs's dataSync on WebGPU does not work here; its async data() may)`;
+      }
+    }
+    return undefined;
+  } catch (error) {
+    return `a synchronous read of a GPU result failed: ${errorText(error)}`;
+  } finally {
+    tf.dispose([x, y]);
+  }
 }
