@@ -19,6 +19,8 @@ export interface BackendAttempt {
   ok: boolean;
   /** Why it did not load (absent when `ok`). */
   reason?: string;
+  /** For `webgpu`: the adapter found (vendor, architecture, device, how it was reached). */
+  adapter?: string;
 }
 
 /** What {@link selectBackend} did. */
@@ -91,20 +93,26 @@ const importPackage = (pkg: string): Promise<unknown> => import(pkg);
  * one may be used, registers tfjs's WebGPU backend on it. A software
  * adapter is used only when `named`.
  */
-async function prepareWebGpu(tf: Tf, named: boolean): Promise<string | undefined> {
+async function prepareWebGpu(tf: Tf, named: boolean): Promise<{ reason?: string; adapter?: string }> {
   const found = await findWebGpuAdapter(importPackage);
-  if (!found.ok) return found.reason;
+  if (!found.ok) return { reason: found.reason };
+  const adapter = found.description;
   if (found.software && !named) {
-    return `only a software adapter, ${found.description}; ask for webgpu by name to use it`;
+    return { reason: `only a software adapter, ${adapter}; ask for webgpu by name to use it`, adapter };
   }
-  return registerWebGpu(tf, found, importPackage);
+  const reason = await registerWebGpu(tf, found, importPackage);
+  return reason === undefined ? { adapter } : { reason, adapter };
 }
 
 async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<BackendAttempt> {
   const pkg = PACKAGES[name];
+  let adapter: string | undefined;
   if (name === 'webgpu') {
-    const reason = await prepareWebGpu(tf, named);
-    if (reason !== undefined) return { name, ok: false, reason };
+    const prepared = await prepareWebGpu(tf, named);
+    adapter = prepared.adapter;
+    if (prepared.reason !== undefined) {
+      return { name, ok: false, reason: prepared.reason, ...(adapter === undefined ? {} : { adapter }) };
+    }
   } else if (pkg !== undefined) {
     try {
       await import(pkg);
@@ -137,10 +145,11 @@ async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<Ba
       const broken = checkSyncReadBack(tf);
       if (broken !== undefined) {
         await tf.setBackend(previous);
-        return { name, ok: false, reason: broken };
+        return { name, ok: false, reason: broken, ...(adapter === undefined ? {} : { adapter }) };
       }
     }
-    return ok ? { name, ok: true } : { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
+    if (!ok) return { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
+    return adapter === undefined ? { name, ok: true } : { name, ok: true, adapter };
   } catch (error) {
     return { name, ok: false, reason: `tf.setBackend('${registered}') threw: ${errorText(error)}` };
   }
@@ -189,7 +198,8 @@ export async function selectBackend(
   }
   const active = tf.getBackend();
   const failed = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
-  const message = `tfjs backend: ${active}${failed.length > 0 ? ` (not used: ${failed.join('; ')})` : ''}`;
+  const on = attempts.find((a) => a.ok)?.adapter;
+  const message = `tfjs backend: ${active}${on === undefined ? '' : ` on ${on}`}${failed.length > 0 ? ` (not used: ${failed.join('; ')})` : ''}`;
   return { active, attempts, message };
 }
 

@@ -61,7 +61,8 @@ describe('selecting webgpu', () => {
     await tf.setBackend('cpu');
     const selection = await selectBackend({ prefer: ['webgpu', 'cpu'] });
     expect(selection.active).toBe('webgpu');
-    expect(selection.attempts).toEqual([{ name: 'webgpu', ok: true }]);
+    expect(selection.attempts).toEqual([{ name: 'webgpu', ok: true, adapter: description }]);
+    expect(selection.message).toBe(`tfjs backend: webgpu on ${description}`);
     expect(tf.getBackend()).toBe('webgpu');
   });
 });
