@@ -60,9 +60,11 @@ node bench/gpu-adapter.mjs > "$WORK/adapter.json" 2> "$WORK/adapter.err" || log 
 log "adapter: $(cat "$WORK/adapter.json" 2>/dev/null)"
 
 # 3. The webgpu tests (on the GPU adapter when there is one).
-(cd packages/tfjs && npx vitest run --project webgpu --reporter=default \
-  --reporter=json --outputFile.json="$WORK/webgpu-tests.json") > "$WORK/webgpu-tests.log" 2>&1
+rm -f packages/tfjs/reports/vitest.json
+(cd packages/tfjs && npx vitest run --project webgpu) > "$WORK/webgpu-tests.log" 2>&1
 log "webgpu tests: exit $?"
+# The package's vitest config writes its JSON report there.
+cp packages/tfjs/reports/vitest.json "$WORK/webgpu-tests.json" 2>/dev/null
 
 # 4. The benchmark on webgpu and wasm.
 node bench/run.mjs --backends webgpu ${BENCH_ARGS:-} > "$WORK/bench-webgpu.jsonl" 2> "$WORK/bench-webgpu.err"
