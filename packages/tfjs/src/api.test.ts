@@ -483,8 +483,8 @@ describe('backend selection (tfjs-node and tfjs-node-gpu are not installed, wasm
       const selection = await selectBackend();
       expect(selection.active).toBe('wasm');
       expect(tf.getBackend()).toBe('wasm');
-      // webgpu is skipped: here there is at most a software adapter (llvmpipe),
-      // which the default order does not take (webgpu.webgpu.test.ts).
+      // webgpu is skipped: here there is no GPU, at most a software adapter
+      // (llvmpipe), which the default order does not take (webgpu.webgpu.test.ts).
       expect(selection.attempts.map((a) => [a.name, a.ok])).toEqual([
         ['tensorflow-gpu', false],
         ['webgpu', false],
@@ -492,7 +492,7 @@ describe('backend selection (tfjs-node and tfjs-node-gpu are not installed, wasm
         ['wasm', true],
       ]);
       const [gpu, webgpu, node, wasm] = selection.attempts;
-      expect(webgpu?.reason).toMatch(/software adapter|no WebGPU adapter|not installed/);
+      expect(webgpu?.reason).toMatch(/no GPU here|software adapter|no WebGPU adapter|not installed/);
       expect(gpu?.reason).toContain('@tensorflow/tfjs-node-gpu');
       expect(gpu?.reason).toContain('not installed');
       expect(node?.reason).toContain('@tensorflow/tfjs-node');

@@ -4,6 +4,7 @@ import {
   checkSyncReadBack,
   findWebGpuAdapter,
   isNotInstalled,
+  linuxWithoutGpu,
   registerWebGpu,
   watchBackend,
 } from './webgpu.js';
@@ -94,6 +95,12 @@ const importPackage = (pkg: string): Promise<unknown> => import(pkg);
  * adapter is used only when `named`.
  */
 async function prepareWebGpu(tf: Tf, named: boolean): Promise<{ reason?: string; adapter?: string }> {
+  if (!named && (await linuxWithoutGpu(importPackage)) === true) {
+    return {
+      reason:
+        'no GPU here (no /dev/dri/renderD* or /dev/nvidia*); ask for webgpu by name to use a software adapter',
+    };
+  }
   const found = await findWebGpuAdapter(importPackage);
   if (!found.ok) return { reason: found.reason };
   const adapter = found.description;

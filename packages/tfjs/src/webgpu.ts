@@ -152,6 +152,36 @@ export function isNotInstalled(error: unknown, pkg: string): boolean {
   return quoted && /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(text);
 }
 
+/**
+ * On Linux in Node, without a page's navigator.gpu: whether the machine has
+ * no GPU device node (/dev/dri/renderD*, /dev/nvidia*), so that the only
+ * adapter Dawn could give is a software one. The default order then skips
+ * webgpu without loading Dawn (which writes its findings to stderr).
+ * Undefined elsewhere (the adapter decides).
+ */
+export async function linuxWithoutGpu(
+  importPackage: (pkg: string) => Promise<unknown>,
+): Promise<boolean | undefined> {
+  // A navigator.gpu that this module did not define (a test's, a user's): the adapter decides.
+  const ours = probeSource?.dawn !== undefined;
+  if (!isNode || nodeProcess?.platform !== 'linux' || (navigatorGpu() !== undefined && !ours)) return undefined;
+  try {
+    const fs = (await importPackage('node:fs')) as { readdirSync(path: string): string[] };
+    const list = (dir: string) => {
+      try {
+        return fs.readdirSync(dir);
+      } catch {
+        return [];
+      }
+    };
+    const render = list('/dev/dri').some((name) => name.startsWith('renderD'));
+    const nvidia = list('/dev').some((name) => /^nvidia\d+$/.test(name));
+    return !render && !nvidia;
+  } catch {
+    return undefined;
+  }
+}
+
 let probePromise: Promise<WebGpuProbe> | undefined;
 let probeSource: GpuSource | undefined;
 
