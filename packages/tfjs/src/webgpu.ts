@@ -164,7 +164,8 @@ export async function linuxWithoutGpu(
 ): Promise<boolean | undefined> {
   // A navigator.gpu that this module did not define (a test's, a user's): the adapter decides.
   const ours = probeSource?.dawn !== undefined;
-  if (!isNode || nodeProcess?.platform !== 'linux' || (navigatorGpu() !== undefined && !ours)) return undefined;
+  if (!isNode || nodeProcess?.platform !== 'linux' || (navigatorGpu() !== undefined && !ours))
+    return undefined;
   try {
     const fs = (await importPackage('node:fs')) as { readdirSync(path: string): string[] };
     const list = (dir: string) => {
