@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Benchmark of @dcem/tfjs on the five configurations of the DCEM and LML
-// reference benchmark (bench/README.md), on the tfjs cpu and wasm backends,
-// optionally side by side with PyTorch (bench/torch_compare.py, or another
-// script given with --torch-script) in the same invocation.
+// reference benchmark (bench/README.md), on the tfjs cpu and wasm backends
+// (or webgpu, tensorflow, tensorflow-gpu with --backends), optionally side by
+// side with PyTorch (bench/torch_compare.py, or another script given with
+// --torch-script) in the same invocation.
 //
-//   node bench/run.mjs [--backends cpu,wasm] [--configs a,b] [--repeats 9]
+//   node bench/run.mjs [--backends cpu,wasm|webgpu|…] [--configs a,b] [--repeats 9]
 //                      [--warmup 2] [--rounds 1] [--budget-s 120]
 //                      [--objectives library|plain] [--fused on|off]
 //                      [--tfjs-dist DIR] [--label L] [--torch]
@@ -174,7 +175,9 @@ function parseArgs(argv) {
     }
   }
   for (const b of opts.backends) {
-    if (b !== 'cpu' && b !== 'wasm') throw new RangeError(`backend must be cpu or wasm, received ${b}`);
+    if (!BENCH_BACKENDS.includes(b)) {
+      throw new RangeError(`backend must be one of ${BENCH_BACKENDS.join(', ')}, received ${b}`);
+    }
   }
   return opts;
 }
@@ -273,8 +276,19 @@ function check(cfg) {
   });
 }
 
+/**
+ * cpu and wasm are registered with tfjs; webgpu (a software adapter is fine
+ * here: it is asked for by name), tensorflow and tensorflow-gpu are set up
+ * by @dcem/tfjs's useBackend (see docs/gpu.md).
+ */
+const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu'];
+
 async function setBackend(name) {
-  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+  if (name === 'cpu' || name === 'wasm') {
+    if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+  } else {
+    await tfjsApi.useBackend(name, tf);
+  }
   await tf.ready();
 }
 

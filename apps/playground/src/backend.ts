@@ -1,6 +1,8 @@
-import { dcem, disposeCemResult } from '@dcem/tfjs';
+import { dcem, disposeCemResult, useBackend } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Registers tfjs's WebGPU backend when the browser has navigator.gpu.
+import '@tensorflow/tfjs-backend-webgpu';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -24,17 +26,33 @@ function probe(): void {
   disposeCemResult(r);
 }
 
+/** The backends the page measures, in this order. */
+export const CANDIDATES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+
+/** Activates one backend: webgpu through @dcem/tfjs's useBackend, which says why it cannot run. */
+async function activate(name: string): Promise<void> {
+  if (name === 'webgpu') {
+    await useBackend('webgpu', tf);
+  } else if (!(await tf.setBackend(name))) {
+    throw new Error('could not initialise');
+  }
+  await tf.ready();
+}
+
 /**
- * Times a small DCEM solve on webgl, wasm and cpu and activates the fastest
- * that works (webgl in a headless browser runs in software and is often the
- * slowest).
+ * Times a small DCEM solve on webgpu (when the browser has WebGPU), webgl,
+ * wasm and cpu and activates the fastest that works (webgl or webgpu in a
+ * headless browser runs in software and is often the slowest). `only`
+ * (the page's `?backend=` parameter) measures and activates that one alone.
  */
-export async function pickFastestBackend(): Promise<{ active: string; measurements: Measurement[] }> {
+export async function pickFastestBackend(
+  only?: string,
+): Promise<{ active: string; measurements: Measurement[] }> {
   const measurements: Measurement[] = [];
-  for (const name of ['webgl', 'wasm', 'cpu']) {
+  const names: readonly string[] = only === undefined ? CANDIDATES : [only];
+  for (const name of names) {
     try {
-      if (!(await tf.setBackend(name))) throw new Error('could not initialise');
-      await tf.ready();
+      await activate(name);
       probe(); // warm-up: compiles shaders / kernels
       const t0 = performance.now();
       for (let i = 0; i < 3; i++) probe();
@@ -45,7 +63,6 @@ export async function pickFastestBackend(): Promise<{ active: string; measuremen
   }
   const ok = measurements.filter((m) => m.ms !== undefined).sort((a, b) => (a.ms ?? 0) - (b.ms ?? 0));
   const best = ok[0]?.name ?? 'cpu';
-  await tf.setBackend(best);
-  await tf.ready();
+  await activate(best);
   return { active: best, measurements };
 }

@@ -1,7 +1,7 @@
 import { createMinimumMover, OBJECTIVES_2D } from '@dcem/tasks/objectives';
 import { createCem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { pickFastestBackend } from './backend.js';
+import { CANDIDATES, pickFastestBackend } from './backend.js';
 import { drawFrame, type Overlay, renderSurface, toPoint, type View } from './draw.js';
 
 const OBJECTIVES = Object.values(OBJECTIVES_2D);
@@ -208,13 +208,19 @@ canvas.addEventListener('click', (event) => {
 async function start(): Promise<void> {
   runButton.disabled = true;
   learnButton.disabled = true;
-  const { active, measurements } = await pickFastestBackend();
+  // ?backend=webgpu (or webgl, wasm, cpu) skips the measurement and uses that backend.
+  const only = new URLSearchParams(location.search).get('backend') ?? undefined;
+  if (only !== undefined && !(CANDIDATES as readonly string[]).includes(only)) {
+    setStatus(`unknown backend "${only}" in the address; use one of ${CANDIDATES.join(', ')}`, 'error');
+    return;
+  }
+  const { active, measurements } = await pickFastestBackend(only);
   const detail = measurements
     .map((m) =>
       m.ms === undefined ? `${m.name}: unavailable (${m.error})` : `${m.name} ${m.ms.toFixed(1)} ms`,
     )
     .join(', ');
-  backendOut.textContent = `tfjs backend: ${active} (fastest measured; ${detail})`;
+  backendOut.textContent = `tfjs backend: ${active} (${only === undefined ? 'fastest measured' : 'chosen in the address'}; ${detail})`;
   backendOut.dataset.backend = active;
   redrawSurface();
   show({ target });

@@ -483,12 +483,16 @@ describe('backend selection (tfjs-node and tfjs-node-gpu are not installed, wasm
       const selection = await selectBackend();
       expect(selection.active).toBe('wasm');
       expect(tf.getBackend()).toBe('wasm');
+      // webgpu is skipped: here there is no GPU, at most a software adapter
+      // (llvmpipe), which the default order does not take (webgpu.webgpu.test.ts).
       expect(selection.attempts.map((a) => [a.name, a.ok])).toEqual([
         ['tensorflow-gpu', false],
+        ['webgpu', false],
         ['tensorflow', false],
         ['wasm', true],
       ]);
-      const [gpu, node, wasm] = selection.attempts;
+      const [gpu, webgpu, node, wasm] = selection.attempts;
+      expect(webgpu?.reason).toMatch(/no GPU here|software adapter|no WebGPU adapter|not installed/);
       expect(gpu?.reason).toContain('@tensorflow/tfjs-node-gpu');
       expect(gpu?.reason).toContain('not installed');
       expect(node?.reason).toContain('@tensorflow/tfjs-node');
@@ -517,7 +521,7 @@ describe('backend selection (tfjs-node and tfjs-node-gpu are not installed, wasm
 
   it('selectBackend rejects an unknown name in prefer with a RangeError', async () => {
     await expect(selectBackend({ prefer: ['cpu', 'gpu' as never] })).rejects.toThrow(RangeError);
-    expect(BACKEND_ORDER).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(BACKEND_ORDER).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
   });
 
   it("useBackend('tensorflow') rejects, naming @tensorflow/tfjs-node; cpu stays active", async () => {

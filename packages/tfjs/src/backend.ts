@@ -88,7 +88,14 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     tf.tidy(() => {
       const n = x.shape[x.shape.length - 1] ?? 0;
       const { indices } = tf.topk(x, k, true);
-      return tf.cast(tf.sum(tf.oneHot(indices as tfjs.Tensor2D, n), 1), 'float32');
+      const rows = indices as tfjs.Tensor2D;
+      // tfjs 4.22 bugs, one per backend: webgpu cannot sum int32 (or int32
+      // cast to float32, which it only relabels) over a middle axis (its
+      // transpose shader fails to compile), so it gets float32 one-hot rows;
+      // wasm ignores oneHot's dtype (it writes int32 bits), so the others
+      // sum int32 rows and cast. The entries are 0 and 1: both are exact.
+      if (tf.getBackend() === 'webgpu') return tf.sum(tf.oneHot(rows, n, 1, 0, 'float32'), 1);
+      return tf.cast(tf.sum(tf.oneHot(rows, n), 1), 'float32');
     });
   const topkMaskTaped = (k: number) => constant1((x) => topkMaskPlain(x, k));
   const topkIndicesPlain = (x: Tensor, k: number): Tensor => {

@@ -1,11 +1,13 @@
 // The backend-agnostic conformance cases of @dcem/core/testing, run against
-// createTfjsBackend on the tfjs cpu and wasm backends.
+// createTfjsBackend on the tfjs cpu and wasm backends (and, in the webgpu
+// run, on webgpu: see test-backend.test-utils.ts).
 import type { Backend } from '@dcem/core';
 import { backendConformanceCases, ConformanceError } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTfjsBackend, type Tensor } from './backend.js';
+import { activateBackend, TEST_BACKENDS } from './test-backend.test-utils.js';
 
 const backend = createTfjsBackend(tf);
 
@@ -18,11 +20,10 @@ const backend = createTfjsBackend(tf);
 // operation, axis or broadcast produces (≥ 0.25 in every case).
 const TOLERANCE = 1e-5;
 
-for (const name of ['cpu', 'wasm'] as const) {
+for (const name of TEST_BACKENDS) {
   describe(`createTfjsBackend conformance on the tfjs ${name} backend`, () => {
     beforeAll(async () => {
-      expect(await tf.setBackend(name)).toBe(true);
-      await tf.ready();
+      await activateBackend(name);
     });
     afterAll(async () => {
       await tf.setBackend('cpu');

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dcem, disposeCemResult, tfjsBackend } from './api.js';
 import { flat, loadGolden, maxDiff } from './golden.test-utils.js';
+import { activateBackend, TEST_BACKEND } from './test-backend.test-utils.js';
 
 interface DcemCase {
   name: string;
@@ -36,7 +37,7 @@ interface DcemCase {
 const { cases } = loadGolden<DcemCase>('dcem.json');
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await activateBackend(TEST_BACKEND);
 });
 
 type Params = Record<string, tf.Tensor>;
@@ -82,7 +83,7 @@ function paramTensors(c: DcemCase): Params {
   return out;
 }
 
-describe('dcem reproduces golden/dcem.json (tfjs cpu, noise from the file, temperature = 1/temp)', () => {
+describe(`dcem reproduces golden/dcem.json (tfjs ${TEST_BACKEND}, noise from the file, temperature = 1/temp)`, () => {
   for (const c of cases.filter((cc) => !cc.kinds.includes('lml_degenerate'))) {
     it(`${c.name} (${c.kinds.join(', ')})`, () => {
       const cfg = c.config;

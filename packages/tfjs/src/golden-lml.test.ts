@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lml, lmlWithDiagnostics } from './api.js';
 import { EPS32, flat, loadGolden, maxAbs, maxDiff } from './golden.test-utils.js';
+import { activateBackend, TEST_BACKEND } from './test-backend.test-utils.js';
 
 interface LmlCase {
   name: string;
@@ -19,7 +20,7 @@ interface LmlCase {
 const { cases } = loadGolden<LmlCase>('lml.json');
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await activateBackend(TEST_BACKEND);
 });
 
 // Tolerances from float32 precision. y = σ(x/τ + ν): the logit x/τ + ν is
@@ -34,7 +35,7 @@ function tolerances(c: LmlCase): { y: number; dx: number } {
   return { y, dx };
 }
 
-describe('lml reproduces golden/lml.json through the tfjs cpu backend', () => {
+describe(`lml reproduces golden/lml.json through the tfjs ${TEST_BACKEND} backend`, () => {
   it('has cases', () => {
     expect(cases.length).toBeGreaterThan(20);
   });

@@ -13,6 +13,16 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
+import { activateBackend, TEST_BACKENDS, WEBGPU_RUN } from './test-backend.test-utils.js';
+
+/**
+ * The tests that are not backend-parametrised run in the cpu/wasm run only;
+ * the webgpu run (see test-backend.test-utils.ts) defines just the
+ * parametrised ones.
+ */
+const itCpuRun: typeof it = WEBGPU_RUN === undefined ? it : ((() => undefined) as unknown as typeof it);
+const describeCpuRun: typeof describe =
+  WEBGPU_RUN === undefined ? describe : ((() => undefined) as unknown as typeof describe);
 
 const f64 = createFloat64Backend({ seed: 2024 });
 const tfb = tfjsBackend;
@@ -112,10 +122,10 @@ const LML_CASES: LmlCase[] = [
 const LML_GRAD_REL = 1e-5;
 
 describe('(a) lml: tf.grad vs central FD of the float64 forward and vs the closed-form Jacobian', () => {
-  for (const backendName of ['cpu', 'wasm'] as const) {
+  for (const backendName of TEST_BACKENDS) {
     for (const [index, c] of LML_CASES.entries()) {
       it(`${backendName}: n = ${c.n}, k = ${c.k}, τ = ${c.tau} (batch ${c.batch})`, async () => {
-        expect(await tf.setBackend(backendName)).toBe(true);
+        await activateBackend(backendName);
         try {
           const size = c.batch * c.n;
           const xv = draws(size, 100 + index, c.scale);
@@ -332,9 +342,9 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
     return { got, fd };
   };
 
-  for (const backendName of ['cpu', 'wasm'] as const) {
+  for (const backendName of TEST_BACKENDS) {
     it(`${backendName}: quadratic with per-row Q and p, τ = 1 (batch 2, dim 3, 20 samples, 5 elites, 6 iterations)`, async () => {
-      expect(await tf.setBackend(backendName)).toBe(true);
+      await activateBackend(backendName);
       try {
         const cfg: SolveConfig = {
           batch: 2,
@@ -351,7 +361,7 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
     });
   }
 
-  it('quadratic, τ = 0.5, initial σ 2, 8 iterations', () => {
+  itCpuRun('quadratic, τ = 0.5, initial σ 2, 8 iterations', () => {
     const cfg: SolveConfig = {
       batch: 2,
       dim: 2,
@@ -364,7 +374,7 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
     expectGradientsMatch('quadratic τ = 0.5', quadraticCase(cfg, 12));
   });
 
-  it('quadratic with bounds [−0.6, 0.8]: clamped samples get zero gradient on both sides', () => {
+  itCpuRun('quadratic with bounds [−0.6, 0.8]: clamped samples get zero gradient on both sides', () => {
     const cfg: SolveConfig = {
       batch: 2,
       dim: 3,
@@ -378,7 +388,7 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
     expectGradientsMatch('quadratic with bounds', quadraticCase(cfg, 13));
   });
 
-  it('numElites = 1 (softmax weights), τ = 1', () => {
+  itCpuRun('numElites = 1 (softmax weights), τ = 1', () => {
     const cfg: SolveConfig = {
       batch: 2,
       dim: 2,
@@ -390,7 +400,7 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
     expectGradientsMatch('softmax', quadraticCase(cfg, 14));
   });
 
-  it('three bumps: gradient with respect to θ = [1, 0, 0, 0.5, 1, 1, 1, −2, 2]', () => {
+  itCpuRun('three bumps: gradient with respect to θ = [1, 0, 0, 0.5, 1, 1, 1, −2, 2]', () => {
     const cfg: SolveConfig = {
       batch: 2,
       dim: 2,
@@ -418,7 +428,7 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
   });
 });
 
-describe('(b) vanilla CEM (temperature null)', () => {
+describeCpuRun('(b) vanilla CEM (temperature null)', () => {
   const cfg: SolveConfig = {
     batch: 2,
     dim: 2,
@@ -434,7 +444,7 @@ describe('(b) vanilla CEM (temperature null)', () => {
   const pv = draws(size, 32, 0.7);
   const wv = draws(size, 33);
 
-  it('the solution does not depend on the objective parameters: tf.grads and FD are exactly 0', () => {
+  itCpuRun('the solution does not depend on the objective parameters: tf.grads and FD are exactly 0', () => {
     const eps = fixedNoise(cfg, 30);
     const tNoise = eps.map((e) => tf.tensor(e, noiseShape, 'float32'));
     const fNoise = eps.map((e) => f64.tensor(e, noiseShape));
@@ -463,7 +473,7 @@ describe('(b) vanilla CEM (temperature null)', () => {
     expect(got.length).toBe(2 * size);
   });
 
-  it('gradient with respect to the initial mean and std matches FD', () => {
+  itCpuRun('gradient with respect to the initial mean and std matches FD', () => {
     const eps = fixedNoise(cfg, 34);
     const tNoise = eps.map((e) => tf.tensor(e, noiseShape, 'float32'));
     const fNoise = eps.map((e) => f64.tensor(e, noiseShape));

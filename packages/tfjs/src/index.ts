@@ -1,7 +1,7 @@
 /**
  * `@dcem/tfjs`: the differentiable cross-entropy method (DCEM) and the LML
  * soft top-k on TensorFlow.js tensors, plus backend selection
- * (tfjs-node-gpu → tfjs-node → wasm → cpu), and a matrix product / dense
+ * (tfjs-node-gpu → webgpu → tfjs-node → wasm → cpu), and a matrix product / dense
  * layer with a backward pass that is fast on the wasm backend.
  *
  * @packageDocumentation
@@ -56,7 +56,9 @@ export {
   type BackendAttempt,
   type BackendName,
   type BackendSelection,
+  BackendUnavailableError,
   selectBackend,
   useBackend,
 } from './select-backend.js';
 export { assertTensorShape, describeArgument, isTensor, type ShapePattern } from './validate.js';
+export { WebGpuDeviceLostError, WebGpuError, webGpuDeviceLost } from './webgpu.js';

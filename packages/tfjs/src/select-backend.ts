@@ -1,8 +1,16 @@
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from './backend.js';
+import {
+  checkSyncReadBack,
+  findWebGpuAdapter,
+  isNotInstalled,
+  linuxWithoutGpu,
+  registerWebGpu,
+  watchBackend,
+} from './webgpu.js';
 
 /** The tfjs backends {@link selectBackend} knows, fastest first. */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** One attempt of {@link selectBackend}. */
 export interface BackendAttempt {
@@ -12,6 +20,8 @@ export interface BackendAttempt {
   ok: boolean;
   /** Why it did not load (absent when `ok`). */
   reason?: string;
+  /** For `webgpu`: the adapter found (vendor, architecture, device, how it was reached). */
+  adapter?: string;
 }
 
 /** What {@link selectBackend} did. */
@@ -24,11 +34,49 @@ export interface BackendSelection {
   message: string;
 }
 
-/** Default preference order: GPU TensorFlow, CPU TensorFlow, wasm, cpu. */
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/**
+ * Default preference order: GPU TensorFlow, WebGPU (on a GPU adapter
+ * only), CPU TensorFlow, wasm, cpu.
+ */
+export const BACKEND_ORDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'webgpu',
+  'tensorflow',
+  'wasm',
+  'cpu',
+];
+
+/**
+ * The error of {@link useBackend} when the backend asked for cannot run
+ * here; `reason` says why (a package is not installed, no WebGPU adapter,
+ * …).
+ *
+ * @example
+ * ```ts
+ * import { BackendUnavailableError, useBackend } from '@dcem/tfjs';
+ * try {
+ *   await useBackend('webgpu');
+ * } catch (error) {
+ *   if (error instanceof BackendUnavailableError) console.log(error.backend, error.reason);
+ * }
+ * ```
+ */
+export class BackendUnavailableError extends Error {
+  /** The backend that was asked for. */
+  readonly backend: BackendName;
+  /** Why it cannot run. */
+  readonly reason: string;
+  constructor(backend: BackendName, reason: string) {
+    super(`cannot use the ${backend} backend: ${reason}`);
+    this.name = 'BackendUnavailableError';
+    this.backend = backend;
+    this.reason = reason;
+  }
+}
 
 const PACKAGES: Record<BackendName, string | undefined> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: undefined,
@@ -39,23 +87,40 @@ function errorText(error: unknown): string {
   return text.split('\n')[0] ?? text;
 }
 
+const importPackage = (pkg: string): Promise<unknown> => import(pkg);
+
 /**
- * Whether importing `pkg` failed because `pkg` itself cannot be resolved.
- * Node says "Cannot find package 'pkg'", CommonJS and webpack "Cannot find
- * module 'pkg'", Vite/vitest and esbuild 'Could not resolve "pkg"',
- * browsers 'Failed to resolve module specifier "pkg"'. The quoted name must
- * be `pkg` itself: an installed package whose own file is missing (say, a
- * native binding) failed to load, it is not "not installed".
+ * Prepares the WebGPU backend: finds an adapter (see webgpu.ts) and, when
+ * one may be used, registers tfjs's WebGPU backend on it. A software
+ * adapter is used only when `named`.
  */
-function isNotInstalled(error: unknown, pkg: string): boolean {
-  const text = errorText(error);
-  const quoted = text.includes(`'${pkg}'`) || text.includes(`"${pkg}"`);
-  return quoted && /Cannot find (module|package)|Could not resolve|Failed to resolve/.test(text);
+async function prepareWebGpu(tf: Tf, named: boolean): Promise<{ reason?: string; adapter?: string }> {
+  if (!named && (await linuxWithoutGpu(importPackage)) === true) {
+    return {
+      reason:
+        'no GPU here (no /dev/dri/renderD* or /dev/nvidia*); ask for webgpu by name to use a software adapter',
+    };
+  }
+  const found = await findWebGpuAdapter(importPackage);
+  if (!found.ok) return { reason: found.reason };
+  const adapter = found.description;
+  if (found.software && !named) {
+    return { reason: `only a software adapter, ${adapter}; ask for webgpu by name to use it`, adapter };
+  }
+  const reason = await registerWebGpu(tf, found, importPackage);
+  return reason === undefined ? { adapter } : { reason, adapter };
 }
 
-async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
+async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<BackendAttempt> {
   const pkg = PACKAGES[name];
-  if (pkg !== undefined) {
+  let adapter: string | undefined;
+  if (name === 'webgpu') {
+    const prepared = await prepareWebGpu(tf, named);
+    adapter = prepared.adapter;
+    if (prepared.reason !== undefined) {
+      return { name, ok: false, reason: prepared.reason, ...(adapter === undefined ? {} : { adapter }) };
+    }
+  } else if (pkg !== undefined) {
     try {
       await import(pkg);
     } catch (error) {
@@ -76,9 +141,22 @@ async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
     };
   }
   try {
+    // engine().backendName does not initialise a backend (getBackend() would).
+    const previous = (tf.engine() as { backendName?: string | null }).backendName ?? 'cpu';
     const ok = await tf.setBackend(registered);
     await tf.ready();
-    return ok ? { name, ok: true } : { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
+    if (ok && name === 'webgpu') {
+      watchBackend(tf.backend());
+      // The solver reads a few numbers synchronously (see the docs): make
+      // sure that works on this adapter before calling it usable.
+      const broken = checkSyncReadBack(tf);
+      if (broken !== undefined) {
+        await tf.setBackend(previous);
+        return { name, ok: false, reason: broken, ...(adapter === undefined ? {} : { adapter }) };
+      }
+    }
+    if (!ok) return { name, ok: false, reason: `tf.setBackend('${registered}') failed` };
+    return adapter === undefined ? { name, ok: true } : { name, ok: true, adapter };
   } catch (error) {
     return { name, ok: false, reason: `tf.setBackend('${registered}') threw: ${errorText(error)}` };
   }
@@ -86,10 +164,16 @@ async function tryBackend(tf: Tf, name: BackendName): Promise<BackendAttempt> {
 
 /**
  * Makes the fastest installed TensorFlow.js backend active and reports what
- * happened: tries `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node`,
- * `@tensorflow/tfjs-backend-wasm` and the built-in cpu backend, in that order
- * (or the order of `prefer`), with dynamic imports, and stops at the first
- * that works. Nothing is printed: show `message` if you want.
+ * happened: tries `@tensorflow/tfjs-node-gpu`, WebGPU
+ * (`@tensorflow/tfjs-backend-webgpu`; in Node through the `webgpu`
+ * package), `@tensorflow/tfjs-node`, `@tensorflow/tfjs-backend-wasm` and the
+ * built-in cpu backend, in that order (or the order of `prefer`), with
+ * dynamic imports, and stops at the first that works. Nothing is printed:
+ * show `message` if you want.
+ *
+ * WebGPU is taken in the default order only on a GPU; a software adapter
+ * (llvmpipe, SwiftShader: slower than wasm) only when `prefer` names
+ * `webgpu`. See the GPU guide (docs/gpu.md).
  *
  * @param options `prefer`: the backends to try, in order; `tf`: the tfjs
  *   namespace to configure (default the one this package imports).
@@ -113,22 +197,26 @@ export async function selectBackend(
     }
   }
   const attempts: BackendAttempt[] = [];
+  const named = options.prefer !== undefined;
   for (const name of order) {
-    const attempt = await tryBackend(tf, name);
+    const attempt = await tryBackend(tf, name, named);
     attempts.push(attempt);
     if (attempt.ok) break;
   }
   const active = tf.getBackend();
   const failed = attempts.filter((a) => !a.ok).map((a) => `${a.name}: ${a.reason}`);
-  const message = `tfjs backend: ${active}${failed.length > 0 ? ` (not used: ${failed.join('; ')})` : ''}`;
+  const on = attempts.find((a) => a.ok)?.adapter;
+  const message = `tfjs backend: ${active}${on === undefined ? '' : ` on ${on}`}${failed.length > 0 ? ` (not used: ${failed.join('; ')})` : ''}`;
   return { active, attempts, message };
 }
 
 /**
- * Activates one named backend, or throws an `Error` that says why it cannot
- * run (for example that its package is not installed).
+ * Activates one named backend, or throws a {@link BackendUnavailableError}
+ * that says why it cannot run (for example that its package is not
+ * installed, or that there is no WebGPU adapter). `webgpu` takes any
+ * adapter, a software one too.
  *
- * @param name One of `tensorflow-gpu`, `tensorflow`, `wasm`, `cpu`.
+ * @param name One of `tensorflow-gpu`, `webgpu`, `tensorflow`, `wasm`, `cpu`.
  * @param tf The tfjs namespace, default the one this package imports.
  * @example
  * ```ts
@@ -141,6 +229,6 @@ export async function useBackend(name: BackendName, tf: Tf = tfjs): Promise<void
       `backend must be one of ${BACKEND_ORDER.join(', ')}, received ${JSON.stringify(name)}`,
     );
   }
-  const attempt = await tryBackend(tf, name);
-  if (!attempt.ok) throw new Error(`cannot use the ${name} backend: ${attempt.reason}`);
+  const attempt = await tryBackend(tf, name, true);
+  if (!attempt.ok) throw new BackendUnavailableError(name, attempt.reason ?? 'unknown');
 }
