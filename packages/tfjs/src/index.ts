@@ -28,3 +28,4 @@ export {
   selectBackend,
   useBackend,
 } from './select-backend.js';
+export { closeMatMulThreads, matMulThreads, setMatMulThreads } from './threads.js';

@@ -7,6 +7,7 @@
 import { describeValue, formatShape } from '@dcem/lml';
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from './backend.js';
+import { productBias, productNN, productTN } from './matmul-threads.js';
 
 type Tensor2D = tfjs.Tensor2D;
 
@@ -26,10 +27,26 @@ function checkMatrix(name: string, x: unknown): asserts x is Tensor2D {
   }
 }
 
+/** Checks the operands of a·b: float32 matrices whose inner dimensions agree. */
+function checkProduct(a: unknown, b: unknown): asserts a is Tensor2D {
+  checkMatrix('a', a);
+  checkMatrix('b', b);
+  if (a.shape[1] !== b.shape[0]) {
+    throw new RangeError(
+      `matMul: the columns of a must match the rows of b, received a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`,
+    );
+  }
+}
+
 /** The transpose of a matrix; a single row or column is only reshaped (no copy). */
 function transpose2d(x: Tensor2D): Tensor2D {
   const [rows, cols] = x.shape;
   return rows === 1 || cols === 1 ? tfjs.reshape(x, [cols, rows]) : tfjs.transpose(x);
+}
+
+/** aᵀ·g: on the threads (no transpose) where they run, else an explicit transpose and tf.matMul. */
+function productAtG(a: Tensor2D, g: Tensor2D): Tensor2D {
+  return productTN(a, g) ?? tfjs.matMul(transpose2d(a), g);
 }
 
 const matMulTaped = tfjs.customGrad((a, b, save) => {
@@ -37,14 +54,28 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
   const y = b as Tensor2D;
   (save as tfjs.GradSaveFunc)([x, y]);
   return {
-    value: tfjs.matMul(x, y),
+    value: productNN(x, y),
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [sa, sb] = saved as [Tensor2D, Tensor2D];
       const g = dy as Tensor2D;
-      return [tfjs.matMul(g, transpose2d(sb)), tfjs.matMul(transpose2d(sa), g)];
+      return [productNN(g, transpose2d(sb)), productAtG(sa, g)];
     },
   };
 }) as (a: Tensor, b: Tensor) => Tensor2D;
+
+const denseTaped = tfjs.customGrad((x, w, b, save) => {
+  const xs = x as Tensor2D;
+  const ws = w as Tensor2D;
+  (save as tfjs.GradSaveFunc)([xs, ws]);
+  return {
+    value: productBias(xs, ws, b as Tensor),
+    gradFunc: (dy: Tensor, saved: Tensor[]) => {
+      const [sx, sw] = saved as [Tensor2D, Tensor2D];
+      const g = dy as Tensor2D;
+      return [productNN(g, transpose2d(sw)), productAtG(sx, g), tfjs.sum(g, 0)];
+    },
+  };
+}) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
 
 /**
  * The matrix product a·b of two float32 matrices, differentiable with
@@ -70,14 +101,8 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
  * ```
  */
 export function matMul(a: Tensor, b: Tensor): Tensor2D {
-  checkMatrix('a', a);
-  checkMatrix('b', b);
-  if (a.shape[1] !== b.shape[0]) {
-    throw new RangeError(
-      `matMul: the columns of a must match the rows of b, received a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`,
-    );
-  }
-  return tfjs.engine().isTapeOn() ? matMulTaped(a, b) : tfjs.matMul(a, b);
+  checkProduct(a, b);
+  return tfjs.engine().isTapeOn() ? matMulTaped(a, b) : productNN(a, b as Tensor2D);
 }
 
 /**
@@ -103,5 +128,8 @@ export function dense(x: Tensor, weight: Tensor, bias?: Tensor): Tensor2D {
     throw new RangeError(`dense: bias must be a tensor of shape [${out}], received ${describeShape(bias)}`);
   }
   if (bias === undefined) return matMul(x, weight);
-  return tfjs.tidy(() => tfjs.add(matMul(x, weight), bias) as Tensor2D);
+  checkProduct(x, weight);
+  if (bias.dtype !== 'float32')
+    throw new TypeError(`dense: bias must have dtype float32, received ${bias.dtype}`);
+  return tfjs.engine().isTapeOn() ? denseTaped(x, weight, bias) : productBias(x, weight as Tensor2D, bias);
 }
