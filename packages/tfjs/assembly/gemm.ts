@@ -10,12 +10,116 @@
 // depends on how many threads run, so the result of a product does not
 // either. Pointers are byte offsets; arrays are dense and row-major.
 
+/** No activation. */
+const ACT_LINEAR = 0;
+/** ReLU, max(z, 0). */
+const ACT_RELU = 1;
+/** softplus, log(1 + eᶻ). */
+const ACT_SOFTPLUS = 2;
+
+const LOG2E: f32 = 1.44269504;
+const LN2_HI: f32 = 0.693145752;
+const LN2_LO: f32 = 1.42860677e-6;
+const LN2: f32 = 0.693147181;
+const SQRT2: f32 = 1.41421356;
+
 /**
- * Rows [r0, r1) of C = A·B (+ bias), A: [m, k], B: [k, n], C: [m, n];
- * bias: [n], added after the sum when `bias` is not 0. Register blocks of
- * 4 rows × 8 columns (eight 4-lane accumulators), then narrower edges.
+ * eᵗ for t ≤ 0, 4 lanes: t = i·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by its
+ * Taylor polynomial of degree 7 (error below 2⁻²⁴ relative), times 2ⁱ
+ * (i ≥ −127; 2⁻¹²⁷ is taken as 0, so results below about 2⁻¹²⁶ may be 0
+ * or subnormal). 0 below −88.
  */
-export function gemmRows(a: usize, b: usize, c: usize, bias: usize, r0: i32, r1: i32, n: i32, k: i32): void {
+@inline
+function expNeg(t: v128): v128 {
+  const small = f32x4.lt(t, f32x4.splat(-88));
+  const i = f32x4.nearest(f32x4.mul(f32x4.max(t, f32x4.splat(-88)), f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(t, f32x4.mul(i, f32x4.splat(LN2_HI))), f32x4.mul(i, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(i), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(p, scale), small);
+}
+
+/**
+ * log(1 + u) for u in [0, 1], 4 lanes: y = 1 + u = 2ᵉ·m with m in
+ * [√½, √2], log m = 2 atanh(s), s = (m − 1)/(m + 1), by its odd series to
+ * s¹¹, plus (u − (y − 1))/y for the rounding of 1 + u.
+ */
+@inline
+function log1pUnit(u: v128): v128 {
+  const one = f32x4.splat(1);
+  const y = f32x4.add(one, u);
+  const high = f32x4.ge(y, f32x4.splat(SQRT2));
+  const m = v128.bitselect(f32x4.mul(y, f32x4.splat(0.5)), y, high);
+  const f = f32x4.sub(m, one);
+  const s = f32x4.div(f, f32x4.add(f32x4.splat(2), f));
+  const s2 = f32x4.mul(s, s);
+  let q = f32x4.splat(2.0 / 11.0);
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 9.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 7.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 5.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 3.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0));
+  const logm = f32x4.mul(q, s);
+  const correction = f32x4.div(f32x4.sub(u, f32x4.sub(y, one)), y);
+  const e = v128.and(high, f32x4.splat(LN2));
+  return f32x4.add(f32x4.add(e, logm), correction);
+}
+
+/** The activation `act` of 4 pre-activations. */
+@inline
+function activate(z: v128, act: i32): v128 {
+  if (act == ACT_RELU) return f32x4.max(z, f32x4.splat(0));
+  if (act == ACT_SOFTPLUS) {
+    // log(1 + eᶻ) = max(z, 0) + log(1 + e^−|z|) (NaN stays NaN)
+    const e = expNeg(f32x4.neg(f32x4.abs(z)));
+    return f32x4.add(f32x4.max(z, f32x4.splat(0)), log1pUnit(e));
+  }
+  return z;
+}
+
+/** The derivative of `act` at 4 pre-activations z. */
+@inline
+function activationSlope(z: v128, act: i32): v128 {
+  if (act == ACT_RELU) return v128.and(f32x4.gt(z, f32x4.splat(0)), f32x4.splat(1));
+  // softplus' = σ(z): with e = e^−|z|, 1/(1 + e) for z ≥ 0, e/(1 + e) below.
+  const e = expNeg(f32x4.neg(f32x4.abs(z)));
+  const inv = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, f32x4.splat(0)));
+}
+
+/** Writes 4 outputs: the pre-activation z to `pre` (when not 0), act(z) to `at`. */
+@inline
+function put(at: usize, pre: usize, z: v128, act: i32): void {
+  if (pre != 0) v128.store(pre, z);
+  v128.store(at, activate(z, act));
+}
+
+/**
+ * Rows [r0, r1) of C = act(A·B + bias), A: [m, k], B: [k, n], C: [m, n];
+ * bias: [n], added after the sum when `bias` is not 0; the pre-activation
+ * A·B + bias also goes to `pre` ([m, n]) when `pre` is not 0. Register
+ * blocks of 4 rows × 8 columns (eight 4-lane accumulators), then narrower
+ * edges.
+ */
+export function gemmRows(
+  a: usize,
+  b: usize,
+  c: usize,
+  bias: usize,
+  r0: i32,
+  r1: i32,
+  n: i32,
+  k: i32,
+  act: i32 = ACT_LINEAR,
+  pre: usize = 0,
+): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   let i = r0;
@@ -66,23 +170,43 @@ export function gemmRows(a: usize, b: usize, c: usize, bias: usize, r0: i32, r1:
         s30 = f32x4.add(s30, v0);
         s31 = f32x4.add(s31, v1);
       }
-      const pc = c0 + (<usize>j << 2);
-      v128.store(pc, s00);
-      v128.store(pc, s01, 16);
-      v128.store(pc + rowB, s10);
-      v128.store(pc + rowB, s11, 16);
-      v128.store(pc + 2 * rowB, s20);
-      v128.store(pc + 2 * rowB, s21, 16);
-      v128.store(pc + 3 * rowB, s30);
-      v128.store(pc + 3 * rowB, s31, 16);
+      const off = <usize>i * rowB + (<usize>j << 2);
+      const pc = c + off;
+      if (act == ACT_LINEAR && pre == 0) {
+        v128.store(pc, s00);
+        v128.store(pc, s01, 16);
+        v128.store(pc + rowB, s10);
+        v128.store(pc + rowB, s11, 16);
+        v128.store(pc + 2 * rowB, s20);
+        v128.store(pc + 2 * rowB, s21, 16);
+        v128.store(pc + 3 * rowB, s30);
+        v128.store(pc + 3 * rowB, s31, 16);
+      } else {
+        const pp = pre == 0 ? 0 : pre + off;
+        const step = pre == 0 ? 0 : rowB;
+        put(pc, pp, s00, act);
+        put(pc + 16, pp == 0 ? 0 : pp + 16, s01, act);
+        put(pc + rowB, pp == 0 ? 0 : pp + step, s10, act);
+        put(pc + rowB + 16, pp == 0 ? 0 : pp + step + 16, s11, act);
+        put(pc + 2 * rowB, pp == 0 ? 0 : pp + 2 * step, s20, act);
+        put(pc + 2 * rowB + 16, pp == 0 ? 0 : pp + 2 * step + 16, s21, act);
+        put(pc + 3 * rowB, pp == 0 ? 0 : pp + 3 * step, s30, act);
+        put(pc + 3 * rowB + 16, pp == 0 ? 0 : pp + 3 * step + 16, s31, act);
+      }
     }
-    for (let r = 0; r < 4; r++) rowTail(a0 + <usize>r * rowA, b, c0 + <usize>r * rowB, bias, j, n, k);
+    for (let r = 0; r < 4; r++) {
+      const off = <usize>(i + r) * rowB;
+      rowTail(a0 + <usize>r * rowA, b, c + off, bias, j, n, k, act, pre == 0 ? 0 : pre + off);
+    }
   }
-  for (; i < r1; i++) rowTail(a + <usize>i * rowA, b, c + <usize>i * rowB, bias, 0, n, k);
+  for (; i < r1; i++) {
+    const off = <usize>i * rowB;
+    rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k, act, pre == 0 ? 0 : pre + off);
+  }
 }
 
-/** Columns [j0, n) of one row of C = A·B (+ bias): 4 lanes, then one at a time. */
-function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32): void {
+/** Columns [j0, n) of one row of C = act(A·B + bias): 4 lanes, then one at a time. */
+function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32, act: i32, pre: usize): void {
   const rowB = <usize>n << 2;
   let j = j0;
   for (; j + 4 <= n; j += 4) {
@@ -93,7 +217,7 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
       pb += rowB;
     }
     if (bias != 0) s = f32x4.add(s, v128.load(bias + (<usize>j << 2)));
-    v128.store(cr + (<usize>j << 2), s);
+    put(cr + (<usize>j << 2), pre == 0 ? 0 : pre + (<usize>j << 2), s, act);
   }
   for (; j < n; j++) {
     let s: f32 = 0;
@@ -103,17 +227,20 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
       pb += rowB;
     }
     if (bias != 0) s += load<f32>(bias + (<usize>j << 2));
-    store<f32>(cr + (<usize>j << 2), s);
+    if (pre != 0) store<f32>(pre + (<usize>j << 2), s);
+    store<f32>(cr + (<usize>j << 2), f32x4.extract_lane(activate(f32x4.splat(s), act), 0));
   }
 }
 
 /**
  * One partial sum of C = Aᵀ·B over the rows [r0, r1) of A and B:
- * P = A[r0:r1]ᵀ · B[r0:r1], A: [m, k], B: [m, n], P: [k, n] (overwritten).
- * The partials of consecutive row ranges are added in order by
- * {@link sumPartials}. Register blocks of 4 × 8 outputs.
+ * P = A[r0:r1]ᵀ · B[r0:r1], A: [m, k], B: [m, n], P: [k, n] (overwritten);
+ * with `colSums`, also the column sums of B[r0:r1] in the row after P
+ * (P is then [k + 1, n]: [A | 1]ᵀ·B). The partials of consecutive row
+ * ranges are added in order by {@link sumPartials}. Register blocks of 4 × 8
+ * outputs.
  */
-export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32): void {
+export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, colSums: bool = false): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   let i = 0;
@@ -161,6 +288,45 @@ export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n:
     for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j);
   }
   for (; i < k; i++) tnTail(a, b, p, r0, r1, n, k, i, 0);
+  if (colSums) {
+    const out = p + <usize>k * rowB;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let s = f32x4.splat(0);
+      let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+      for (let r = r0; r < r1; r++) {
+        s = f32x4.add(s, v128.load(pb));
+        pb += rowB;
+      }
+      v128.store(out + (<usize>j << 2), s);
+    }
+    for (; j < n; j++) {
+      let s: f32 = 0;
+      let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+      for (let r = r0; r < r1; r++) {
+        s += load<f32>(pb);
+        pb += rowB;
+      }
+      store<f32>(out + (<usize>j << 2), s);
+    }
+  }
+}
+
+/**
+ * Entries [e0, e1) of G ⊙ act′(Z), written over G (4 at a time; e0 and e1
+ * multiples of 4, or e1 the end).
+ */
+export function activationGrad(g: usize, z: usize, e0: i32, e1: i32, act: i32): void {
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    v128.store(g + off, f32x4.mul(v128.load(g + off), activationSlope(v128.load(z + off), act)));
+  }
+  for (; e < e1; e++) {
+    const off = <usize>e << 2;
+    const slope = f32x4.extract_lane(activationSlope(f32x4.splat(load<f32>(z + off)), act), 0);
+    store<f32>(g + off, load<f32>(g + off) * slope);
+  }
 }
 
 /** Columns [j0, n) of row q of a partial of Aᵀ·B, one at a time. */
@@ -255,6 +421,10 @@ const K = 15;
 const CHUNK = 16;
 const PARTIALS = 17;
 const COUNT = 18;
+const ACT = 19;
+const PRE = 20;
+const COLSUMS = 21;
+const STRIDE = 22;
 
 /** C = A·B (+ bias) by rows: chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_ROWS = 1;
@@ -262,6 +432,8 @@ const OP_ROWS = 1;
 const OP_TN = 2;
 /** C = sum of `count` partials: chunk t is entries [t·chunk, (t+1)·chunk). */
 const OP_SUM = 3;
+/** C ⊙= act′(A) (entries; C the upstream gradient): chunk t is entries [t·chunk, (t+1)·chunk). */
+const OP_ACT_GRAD = 4;
 
 @inline
 function slot(job: usize, i: i32): i32 {
@@ -284,13 +456,15 @@ export function runChunk(job: usize, t: i32): void {
   const b = <usize>slot(job, B);
   const c = <usize>slot(job, C);
   if (op == OP_ROWS) {
-    gemmRows(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k);
+    gemmRows(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k, slot(job, ACT), <usize>slot(job, PRE));
   } else if (op == OP_TN) {
     const p = <usize>slot(job, PARTIALS);
-    gemmTnPartial(a, b, p + <usize>t * ((<usize>k * <usize>n) << 2), r0, r1, n, k);
+    gemmTnPartial(a, b, p + <usize>t * <usize>slot(job, STRIDE), r0, r1, n, k, slot(job, COLSUMS) != 0);
   } else if (op == OP_SUM) {
     const p = <usize>slot(job, PARTIALS);
-    sumPartials(p, slot(job, COUNT), (<usize>k * <usize>n) << 2, c, r0, r1);
+    sumPartials(p, slot(job, COUNT), <usize>slot(job, STRIDE), c, r0, r1);
+  } else if (op == OP_ACT_GRAD) {
+    activationGrad(c, a, r0, r1, slot(job, ACT));
   } else {
     unreachable();
   }

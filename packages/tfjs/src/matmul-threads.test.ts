@@ -173,6 +173,42 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
         });
       });
 
+      for (const activation of ['relu', 'softplus'] as const) {
+        it(`dense with ${activation}: one kernel each way, tf's composition to float32 rounding`, () => {
+          const before = tf.memory().numTensors;
+          tf.tidy(() => {
+            // Pre-activations spread over about [−30, 30]; the zero rows of x hit relu's kink without a bias.
+            const x = tf.concat([
+              tf.randomNormal([rows - 8, width], 0, 1, 'float32', 11),
+              tf.zeros([8, width]),
+            ]);
+            const w = tf.randomNormal([width, width], 0, 30 / Math.sqrt(width), 'float32', 12);
+            const b = tf.randomNormal([width], 0, 1, 'float32', 13);
+            const g = tf.randomNormal([rows, width], 0, 1, 'float32', 14);
+            const act = activation === 'relu' ? tf.relu : tf.softplus;
+            const ref = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => act(tf.add(tf.matMul(xx, ww), bb));
+            const ours = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => dense(xx, ww, bb, { activation });
+            expect(relDiff(ours(x, w, b), ref(x, w, b))).toBeLessThan(1e-5);
+            const loss = (f: typeof ref) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.mul(f(xx, ww, bb), g));
+            const got = tf.grads(loss(ours))([x, w, b]);
+            const want = tf.grads(loss(ref))([x, w, b]);
+            for (let i = 0; i < 3; i++)
+              expect(relDiff(got[i] as tf.Tensor, want[i] as tf.Tensor)).toBeLessThan(1e-5);
+            // Without a bias too.
+            const noBias = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+              tf.sum(tf.mul(dense(xx, ww, undefined, { activation }), g)),
+            )([x, w]);
+            const noBiasRef = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+              tf.sum(tf.mul(act(tf.matMul(xx, ww)), g)),
+            )([x, w]);
+            for (let i = 0; i < 2; i++)
+              expect(relDiff(noBias[i] as tf.Tensor, noBiasRef[i] as tf.Tensor)).toBeLessThan(1e-5);
+          });
+          expect(tf.memory().numTensors).toBe(before);
+        });
+      }
+
       it('give the same numbers on 2 threads as on 3', async () => {
         const x = tf.randomNormal([1001, 64], 0, 1, 'float32', 5);
         const w = tf.randomNormal([64, 72], 0, 1, 'float32', 6);

@@ -4,7 +4,14 @@
 // (browsers, other tfjs backends, small products) callers keep tf.matMul.
 import * as tfjs from '@tensorflow/tfjs';
 import { allocate, read } from './fused-kernels.js';
-import { gemm, gemmThreads, gemmTn, tnPartialCount } from './wasm/gemm.js';
+import {
+  type ActivationName,
+  denseBackward,
+  gemm,
+  gemmThreads,
+  gemmTn,
+  tnPartialCount,
+} from './wasm/gemm.js';
 
 type Tensor = tfjs.Tensor;
 type Tensor2D = tfjs.Tensor2D;
@@ -19,6 +26,10 @@ export const MATMUL_KERNELS = Object.freeze({
   bias: 'DcemMatMulBias',
   /** C = Aᵀ·B. */
   tn: 'DcemMatMulTN',
+  /** h = act(x·W + b), and the pre-activation z = x·W + b for the gradient. */
+  dense: 'DcemDense',
+  /** dx, dW, db of a dense layer from x, W, the upstream gradient and z. */
+  denseGrad: 'DcemDenseGrad',
 });
 
 /**
@@ -60,7 +71,80 @@ function product(
   return infos[0] as tfjs.TensorInfo;
 }
 
+function info(inputs: tfjs.NamedTensorInfoMap, name: string): tfjs.TensorInfo {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`@dcem/tfjs dense kernel: missing input ${name}`);
+  return t;
+}
+
+function activationOf(attrs: tfjs.NamedAttrMap | undefined): ActivationName {
+  const a = attrs?.activation;
+  if (a === 'linear' || a === 'relu' || a === 'softplus') return a as ActivationName;
+  throw new Error(`@dcem/tfjs dense kernel: bad activation ${String(a)}`);
+}
+
+const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const be = backend as KernelBackend;
+  const x = info(inputs, 'x');
+  const w = info(inputs, 'w');
+  const [m = 0, k = 0] = x.shape;
+  const n = w.shape[1] ?? 0;
+  const activation = activationOf(attrs);
+  const { infos, views } = allocate(
+    be,
+    activation === 'linear'
+      ? [[m, n]]
+      : [
+          [m, n],
+          [m, n],
+        ],
+  );
+  const ok = gemm(
+    read(be, x),
+    read(be, w),
+    read(be, info(inputs, 'bias')),
+    m,
+    n,
+    k,
+    views[0] as Float32Array,
+    gemmThreads(),
+    activation,
+    views[1],
+  );
+  if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
+  return infos;
+};
+
+const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const be = backend as KernelBackend;
+  const x = info(inputs, 'x');
+  const w = info(inputs, 'w');
+  const [m = 0, k = 0] = x.shape;
+  const n = w.shape[1] ?? 0;
+  const activation = activationOf(attrs);
+  const { infos, views } = allocate(be, [[m, k], [k, n], [n]]);
+  const [dx, dw, db] = views as [Float32Array, Float32Array, Float32Array];
+  const ok = denseBackward(
+    read(be, x),
+    read(be, w),
+    read(be, info(inputs, 'dy')),
+    activation === 'linear' ? undefined : read(be, info(inputs, 'z')),
+    m,
+    n,
+    k,
+    activation,
+    dx,
+    dw,
+    db,
+    gemmThreads(),
+  );
+  if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
+  return infos;
+};
+
 const KERNELS: ReadonlyArray<[string, KernelFunc]> = [
+  [MATMUL_KERNELS.dense, denseKernel],
+  [MATMUL_KERNELS.denseGrad, denseGradKernel],
   [
     MATMUL_KERNELS.nn,
     ({ inputs, backend }) =>
@@ -147,4 +231,55 @@ export function productTN(a: Tensor2D, b: Tensor2D): Tensor2D | undefined {
   const partials = tnPartialCount(m) * k * n;
   if (!threaded(k, n, m, partials)) return undefined;
   return tfjs.engine().runKernel(MATMUL_KERNELS.tn, { a, b }) as Tensor2D;
+}
+
+const denseTaped = new Map<ActivationName, (x: Tensor, w: Tensor, b: Tensor) => Tensor2D>();
+
+function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Tensor) => Tensor2D {
+  let f = denseTaped.get(activation);
+  if (f === undefined) {
+    f = tfjs.customGrad((x, w, b, save) => {
+      const outs = tfjs
+        .engine()
+        .runKernel(
+          MATMUL_KERNELS.dense,
+          { x: x as Tensor, w: w as Tensor, bias: b as Tensor },
+          { activation },
+        ) as Tensor[];
+      const h = outs[0] as Tensor2D;
+      const z = (outs[1] ?? h) as Tensor2D;
+      (save as tfjs.GradSaveFunc)([x as Tensor, w as Tensor, z]);
+      return {
+        value: h,
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const [sx, sw, sz] = saved as [Tensor, Tensor, Tensor];
+          return tfjs
+            .engine()
+            .runKernel(MATMUL_KERNELS.denseGrad, { x: sx, w: sw, dy, z: sz }, { activation }) as Tensor[];
+        },
+      };
+    }) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
+    denseTaped.set(activation, f);
+  }
+  return f;
+}
+
+/**
+ * act(x·W + b) in one threaded kernel (and its gradient in another) when
+ * {@link threaded} allows; otherwise undefined (the caller composes tfjs
+ * ops). x: [m, k], W: [k, n], b: [n] float32.
+ */
+export function denseFused(
+  x: Tensor2D,
+  w: Tensor2D,
+  b: Tensor,
+  activation: ActivationName,
+): Tensor2D | undefined {
+  const [m, k] = x.shape;
+  const n = w.shape[1];
+  if (!threaded(m, n, k, tnPartialCount(m) * (k + 1) * n)) return undefined;
+  if (tfjs.engine().isTapeOn()) return denseTapedFor(activation)(x, w, b);
+  const outs = tfjs.engine().runKernel(MATMUL_KERNELS.dense, { x, w, bias: b }, { activation }) as Tensor[];
+  if (outs[1] !== undefined) outs[1].dispose();
+  return outs[0] as Tensor2D;
 }

@@ -79,10 +79,15 @@ const K = 15;
 const CHUNK = 16;
 const PARTIALS = 17;
 const COUNT = 18;
+const ACT = 19;
+const PRE = 20;
+const COLSUMS = 21;
+const STRIDE = 22;
 
 const OP_ROWS = 1;
 const OP_TN = 2;
 const OP_SUM = 3;
+const OP_ACT_GRAD = 4;
 
 /** Rows of A per chunk of a row-wise product. */
 const ROWS_PER_CHUNK = 128;
@@ -314,10 +319,27 @@ function align(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
 
+/** Activations the kernels apply (the codes of assembly/gemm.ts). */
+export const ACTIVATIONS = Object.freeze({ linear: 0, relu: 1, softplus: 2 });
+/** An activation name. */
+export type ActivationName = keyof typeof ACTIVATIONS;
+
+/** Rows of A and B per partial sum of an Aᵀ·B whose operands have m rows (a function of m only). */
+function tnRows(m: number): number {
+  return Math.max(TN_ROWS, Math.ceil(m / TN_MAX_PARTIALS));
+}
+
+/** The number of partial sums (each [k, n], or [k + 1, n] with column sums) that an Aᵀ·B keeps for operands of m rows. */
+export function tnPartialCount(m: number): number {
+  return Math.ceil(m / tnRows(m));
+}
+
 /**
- * C = A·B (+ bias) on `threads` threads (the main thread included), A: [m, k],
- * B: [k, n], bias: [n] or undefined, written to `out` ([m, n]). Returns false
- * (and writes nothing) when the operands do not fit the shared memory.
+ * C = act(A·B + bias) on `threads` threads (the main thread included),
+ * A: [m, k], B: [k, n], bias: [n] or undefined, written to `out` ([m, n]);
+ * with `pre`, the pre-activation A·B + bias too.
+ * Returns false (and writes nothing) when
+ * the operands do not fit the shared memory.
  */
 export function gemm(
   a: Float32Array,
@@ -328,13 +350,16 @@ export function gemm(
   k: number,
   out: Float32Array,
   threads: number,
+  activation: ActivationName = 'linear',
+  pre?: Float32Array,
 ): boolean {
   const p = getPool(threads);
   const pa = ARENA;
-  const pb = pa + align(a.length * 4);
-  const pBias = pb + align(b.length * 4);
+  const pb = pa + align(m * k * 4);
+  const pBias = pb + align(k * n * 4);
   const pc = pBias + align(n * 4);
-  if (!p.reserve(pc + m * n * 4)) return false;
+  const pPre = pc + align(m * n * 4);
+  if (!p.reserve(pPre + (pre === undefined ? 0 : m * n * 4))) return false;
   p.f32(pa, m * k).set(a.subarray(0, m * k));
   p.f32(pb, k * n).set(b.subarray(0, k * n));
   if (bias !== undefined) p.f32(pBias, n).set(bias.subarray(0, n));
@@ -348,20 +373,54 @@ export function gemm(
     [N]: n,
     [K]: k,
     [CHUNK]: ROWS_PER_CHUNK,
+    [ACT]: ACTIVATIONS[activation],
+    [PRE]: pre === undefined ? 0 : pPre,
   });
   p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
   out.set(p.f32(pc, m * n));
+  if (pre !== undefined) pre.set(p.f32(pPre, m * n));
   return true;
 }
 
-/** Rows of A and B per partial sum of an Aᵀ·B whose operands have m rows (a function of m only). */
-function tnRows(m: number): number {
-  return Math.max(TN_ROWS, Math.ceil(m / TN_MAX_PARTIALS));
-}
-
-/** The number of partial sums (each [k, n]) that {@link gemmTn} keeps for operands of m rows. */
-export function tnPartialCount(m: number): number {
-  return Math.ceil(m / tnRows(m));
+/** Runs Aᵀ·B (with the column sums of B when `colSums`) for operands already in the memory; the result lands at `pc`. */
+function tnJobs(
+  p: Pool,
+  pa: number,
+  pb: number,
+  pp: number,
+  pc: number,
+  m: number,
+  n: number,
+  k: number,
+  colSums: boolean,
+): void {
+  const rows = tnRows(m);
+  const count = Math.ceil(m / rows);
+  const stride = (colSums ? k + 1 : k) * n * 4;
+  p.setJob({
+    [OP]: OP_TN,
+    [A]: pa,
+    [B]: pb,
+    [M]: m,
+    [N]: n,
+    [K]: k,
+    [CHUNK]: rows,
+    [PARTIALS]: pp,
+    [STRIDE]: stride,
+    [COLSUMS]: colSums ? 1 : 0,
+  });
+  p.parallel(count);
+  const entries = stride / 4;
+  p.setJob({
+    [OP]: OP_SUM,
+    [C]: pc,
+    [M]: entries,
+    [CHUNK]: SUM_CHUNK,
+    [PARTIALS]: pp,
+    [COUNT]: count,
+    [STRIDE]: stride,
+  });
+  p.parallel(Math.ceil(entries / SUM_CHUNK));
 }
 
 /**
@@ -379,28 +438,85 @@ export function gemmTn(
   threads: number,
 ): boolean {
   const p = getPool(threads);
-  const rows = tnRows(m);
-  const count = Math.ceil(m / rows);
   const pa = ARENA;
-  const pb = pa + align(a.length * 4);
-  const pp = pb + align(b.length * 4);
-  const pc = pp + align(count * k * n * 4);
+  const pb = pa + align(m * k * 4);
+  const pp = pb + align(m * n * 4);
+  const pc = pp + align(tnPartialCount(m) * k * n * 4);
   if (!p.reserve(pc + k * n * 4)) return false;
   p.f32(pa, m * k).set(a.subarray(0, m * k));
   p.f32(pb, m * n).set(b.subarray(0, m * n));
-  p.setJob({ [OP]: OP_TN, [A]: pa, [B]: pb, [C]: pc, [M]: m, [N]: n, [K]: k, [CHUNK]: rows, [PARTIALS]: pp });
-  p.parallel(count);
-  p.setJob({
-    [OP]: OP_SUM,
-    [C]: pc,
-    [M]: k * n,
-    [N]: n,
-    [K]: k,
-    [CHUNK]: SUM_CHUNK,
-    [PARTIALS]: pp,
-    [COUNT]: count,
-  });
-  p.parallel(Math.ceil((k * n) / SUM_CHUNK));
+  tnJobs(p, pa, pb, pp, pc, m, n, k, false);
   out.set(p.f32(pc, k * n));
+  return true;
+}
+
+/**
+ * The backward pass of a dense layer h = act(x·W + b) on `threads` threads:
+ * with δ = g ⊙ act′(z) (z = x·W + b, the pre-activation), dx = δ·Wᵀ
+ * ([m, k], skipped when `dx` is undefined), dW = xᵀ·δ ([k, n]) and
+ * db = Σᵣ δ ([n]). x: [m, k], W: [k, n], g and z: [m, n] (z unused for a
+ * linear layer). Returns false when the operands do not fit the shared memory.
+ */
+export function denseBackward(
+  x: Float32Array,
+  w: Float32Array,
+  g: Float32Array,
+  z: Float32Array | undefined,
+  m: number,
+  n: number,
+  k: number,
+  activation: ActivationName,
+  dx: Float32Array | undefined,
+  dw: Float32Array,
+  db: Float32Array,
+  threads: number,
+): boolean {
+  const p = getPool(threads);
+  const pg = ARENA;
+  const pz = pg + align(m * n * 4);
+  const px = pz + align(activation === 'linear' ? 0 : m * n * 4);
+  const pwt = px + align(m * k * 4);
+  const pdx = pwt + align(k * n * 4);
+  const pp = pdx + align(dx === undefined ? 0 : m * k * 4);
+  const pc = pp + align(tnPartialCount(m) * (k + 1) * n * 4);
+  if (!p.reserve(pc + (k + 1) * n * 4)) return false;
+  p.f32(pg, m * n).set(g.subarray(0, m * n));
+  p.f32(px, m * k).set(x.subarray(0, m * k));
+  if (activation !== 'linear') {
+    if (z === undefined) throw new Error('denseBackward: the pre-activation is missing');
+    p.f32(pz, m * n).set(z.subarray(0, m * n));
+    p.setJob({
+      [OP]: OP_ACT_GRAD,
+      [A]: pz,
+      [C]: pg,
+      [M]: m * n,
+      [CHUNK]: SUM_CHUNK * 4,
+      [ACT]: ACTIVATIONS[activation],
+    });
+    p.parallel(Math.ceil((m * n) / (SUM_CHUNK * 4)));
+  }
+  if (dx !== undefined) {
+    // Wᵀ ([n, k]) written transposed straight into the memory.
+    const wt = p.f32(pwt, k * n);
+    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j] as number;
+    p.setJob({
+      [OP]: OP_ROWS,
+      [A]: pg,
+      [B]: pwt,
+      [C]: pdx,
+      [BIAS]: 0,
+      [M]: m,
+      [N]: k,
+      [K]: n,
+      [CHUNK]: ROWS_PER_CHUNK,
+      [ACT]: ACTIVATIONS.linear,
+      [PRE]: 0,
+    });
+    p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
+    dx.set(p.f32(pdx, m * k));
+  }
+  tnJobs(p, px, pg, pp, pc, m, n, k, true);
+  dw.set(p.f32(pc, k * n));
+  db.set(p.f32(pc + k * n * 4, n));
   return true;
 }
