@@ -193,6 +193,8 @@ class Pool {
   private workers: NodeWorker[];
   private epoch = 0;
   private failure: unknown;
+  /** Threads that take part in the next jobs (the main thread and participants − 1 workers are woken). */
+  participants = 1;
 
   constructor(threads: number) {
     const wt = nodeModule<WorkerThreadsModule>('node:worker_threads');
@@ -240,9 +242,9 @@ class Pool {
     Atomics.store(ctl, FAILED, 0);
     Atomics.store(ctl, JOB, (this.epoch << 16) | chunks);
     Atomics.store(ctl, NEXT, this.epoch << 16);
-    if (this.workers.length > 0) {
+    if (this.workers.length > 0 && this.participants > 1) {
       Atomics.add(ctl, GEN, 1);
-      Atomics.notify(ctl, GEN);
+      Atomics.notify(ctl, GEN, this.participants - 1);
     }
     work(ctl, this.run, CTRL);
     for (;;) {
@@ -306,12 +308,18 @@ export function gemmWorkerCount(): number {
   return pool?.workerCount ?? 0;
 }
 
+/**
+ * The pool for a product on `threads` threads: the running one when it has
+ * that many or more (its extra workers are not woken for this product),
+ * else a new one.
+ */
 function getPool(threads: number): Pool {
-  if (pool === undefined || pool.threads !== threads) {
+  if (pool === undefined || pool.threads < threads) {
     const old = pool;
     pool = new Pool(threads);
     if (old !== undefined) void old.close();
   }
+  pool.participants = threads;
   return pool;
 }
 
