@@ -159,13 +159,19 @@ for (const threads of THREADS > 1 ? [1, THREADS] : [1]) {
       `kernel ${threads}T  X·W (arrays)`,
       threads,
       2 * MAC,
-      () => (gemmInternal.gemm(xa, wa, undefined, M, H, H, outNN, threads), []),
+      () => {
+        gemmInternal.gemm(xa, wa, undefined, M, H, H, outNN, threads);
+        return [];
+      },
     ],
     [
       `kernel ${threads}T  Xᵀ·G (arrays)`,
       threads,
       2 * MAC,
-      () => (gemmInternal.gemmTn(xa, ga, M, H, H, outTN, threads), []),
+      () => {
+        gemmInternal.gemmTn(xa, ga, M, H, H, outTN, threads);
+        return [];
+      },
     ],
   );
 }

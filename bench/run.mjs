@@ -575,7 +575,8 @@ async function main() {
       `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms, 11)}${pad(r.torch_fwd_bwd_ms, 11)}${pad(blas, 16)}${pad(r.ratio_fwd, 11)}${r.ratio_fwd_bwd}` : ''}`,
     );
   }
-  if (typeof tfjsApi.matMulThreads === 'function') lines.push(`ours: matMul/dense on ${tfjsApi.matMulThreads()} thread(s)`);
+  if (typeof tfjsApi.matMulThreads === 'function')
+    lines.push(`ours: matMul/dense on ${tfjsApi.matMulThreads()} thread(s)`);
   console.error(lines.join('\n'));
 }
 
