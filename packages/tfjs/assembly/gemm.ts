@@ -329,11 +329,23 @@ export function activationGrad(g: usize, z: usize, e0: i32, e1: i32, act: i32): 
   }
 }
 
-/** Columns [j0, n) of row q of a partial of Aᵀ·B, one at a time. */
+/** Columns [j0, n) of row q of a partial of Aᵀ·B: 4 at a time, then one at a time. */
 function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, q: i32, j0: i32): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  for (let j = j0; j < n; j++) {
+  let j = j0;
+  for (; j + 4 <= n; j += 4) {
+    let s = f32x4.splat(0);
+    let pa = a + <usize>r0 * rowA + (<usize>q << 2);
+    let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+    for (let r = r0; r < r1; r++) {
+      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+      pa += rowA;
+      pb += rowB;
+    }
+    v128.store(p + <usize>q * rowB + (<usize>j << 2), s);
+  }
+  for (; j < n; j++) {
     let s: f32 = 0;
     let pa = a + <usize>r0 * rowA + (<usize>q << 2);
     let pb = b + <usize>r0 * rowB + (<usize>j << 2);

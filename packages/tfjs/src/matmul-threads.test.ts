@@ -209,6 +209,30 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
         });
       }
 
+      it('run a first layer (2 inputs) with softplus on the threads too, with its gradients', () => {
+        const n1 = Math.max(rows, 4000);
+        expect(threaded(n1, width, 2)).toBe(false);
+        expect(threaded(n1, width, 2, 0, true)).toBe(true);
+        tf.tidy(() => {
+          const x = tf.randomNormal([n1, 2], 0, 3, 'float32', 15);
+          const w = tf.randomNormal([2, width], 0, 1, 'float32', 16);
+          const b = tf.randomNormal([width], 0, 1, 'float32', 17);
+          const g = tf.randomNormal([n1, width], 0, 1, 'float32', 18);
+          const loss =
+            (f: (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.Tensor) =>
+            (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.mul(f(xx, ww, bb), g));
+          const got = tf.grads(loss((xx, ww, bb) => dense(xx, ww, bb, { activation: 'softplus' })))([
+            x,
+            w,
+            b,
+          ]);
+          const want = tf.grads(loss((xx, ww, bb) => tf.softplus(tf.add(tf.matMul(xx, ww), bb))))([x, w, b]);
+          for (let i = 0; i < 3; i++)
+            expect(relDiff(got[i] as tf.Tensor, want[i] as tf.Tensor)).toBeLessThan(1e-5);
+        });
+      });
+
       it('give the same numbers on 2 threads as on 3', async () => {
         const x = tf.randomNormal([1001, 64], 0, 1, 'float32', 5);
         const w = tf.randomNormal([64, 72], 0, 1, 'float32', 6);

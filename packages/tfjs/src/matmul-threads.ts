@@ -39,6 +39,8 @@ export const MATMUL_KERNELS = Object.freeze({
 export const THREADED_MIN_MACS = 1 << 22;
 /** Smallest m, n and k of a threaded product (narrower products run tf.matMul). */
 export const THREADED_MIN_DIM = 8;
+/** What one entry of a layer's element-wise work (bias, activation, gradient) counts, in multiply-adds, for the size threshold. */
+const DENSE_ELEMENTWISE_MACS = 32;
 /** Largest shared memory a product may take (operands, partials and result), bytes. */
 const THREADED_MAX_BYTES = 512 * 1024 * 1024;
 
@@ -183,13 +185,18 @@ const KERNELS: ReadonlyArray<[string, KernelFunc]> = [
 const registered = new Set<string>();
 
 /**
- * Whether an [m, k]·[k, n] product runs on the threads here (registers the
- * kernels on first use): Node with two threads or more, the cpu or wasm
- * tfjs backend, and a product large enough.
+ * Whether an [m, k]·[k, n] product (`layer`: a dense layer, any k ≥ 1)
+ * runs on the threads here (registers the kernels on first use): Node with
+ * two threads or more, the cpu or wasm tfjs backend, and a product large
+ * enough.
  */
-export function threaded(m: number, n: number, k: number, partials = 0): boolean {
-  if (m < THREADED_MIN_DIM || n < THREADED_MIN_DIM || k < THREADED_MIN_DIM || m * n * k < minMacs)
+export function threaded(m: number, n: number, k: number, partials = 0, layer = false): boolean {
+  // A layer (dense with its activation) is worth the threads for any inner
+  // size k: its element-wise work (bias, activation, their gradient) scales with m·n.
+  const work = layer ? m * n * Math.max(k, DENSE_ELEMENTWISE_MACS) : m * n * k;
+  if (m < THREADED_MIN_DIM || n < THREADED_MIN_DIM || k < (layer ? 1 : THREADED_MIN_DIM) || work < minMacs) {
     return false;
+  }
   const backendName = tfjs.getBackend();
   if (backendName !== 'cpu' && backendName !== 'wasm') return false;
   if (gemmThreads() < 2) return false;
@@ -277,7 +284,7 @@ export function denseFused(
 ): Tensor2D | undefined {
   const [m, k] = x.shape;
   const n = w.shape[1];
-  if (!threaded(m, n, k, tnPartialCount(m) * (k + 1) * n)) return undefined;
+  if (!threaded(m, n, k, tnPartialCount(m) * (k + 1) * n, true)) return undefined;
   if (tfjs.engine().isTapeOn()) return denseTapedFor(activation)(x, w, b);
   const outs = tfjs.engine().runKernel(MATMUL_KERNELS.dense, { x, w, bias: b }, { activation }) as Tensor[];
   if (outs[1] !== undefined) outs[1].dispose();
