@@ -19,7 +19,7 @@ export {
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
-export { dense, matMul } from './matmul.js';
+export { type DenseOptions, dense, matMul } from './matmul.js';
 export {
   BACKEND_ORDER,
   type BackendAttempt,
