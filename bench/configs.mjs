@@ -20,7 +20,7 @@ export const CONFIGS = [
 ];
 
 /**
- * Configs bench_torch.py does not have (PyTorch has no sparse soft top-k):
+ * Configs torch_compare.py does not have (PyTorch has no sparse soft top-k):
  * `--torch` times only ours for them.
  */
 export const WITHOUT_TORCH = ['sparse_top_k'];
@@ -62,15 +62,27 @@ function torchLinear(tf, fanIn, fanOut, seed) {
 }
 
 /**
- * The dense layer of the MLP objectives. 'plain': tf.matMul plus the bias,
- * as a user who knows only tfjs writes it. 'library': `dense` of
- * @dcem/tfjs, the same values with a backward pass that transposes
- * explicitly (tfjs's own matMul gradient asks for transposed products,
- * which the wasm backend runs several times slower).
+ * The dense layer of the MLP objectives, act(x·W + b) with act 'linear' or
+ * 'softplus'. 'plain': tf.matMul plus the bias (then tf.softplus), as a user
+ * who knows only tfjs writes it. 'library': `dense` of @dcem/tfjs, the same
+ * values with a backward pass that transposes explicitly (tfjs's own matMul
+ * gradient asks for transposed products, which the wasm backend runs
+ * several times slower); builds that have `setMatMulThreads` also take the
+ * activation (one threaded kernel for product, bias and activation).
  */
 function denseFor(tf, api, objectives) {
-  if (objectives === 'library') return (x, w, b) => api.dense(x, w, b);
-  return (x, w, b) => tf.add(tf.matMul(x, w), b);
+  if (objectives === 'library') {
+    if (typeof api.setMatMulThreads === 'function')
+      return (x, w, b, activation = 'linear') => api.dense(x, w, b, { activation });
+    return (x, w, b, activation = 'linear') => {
+      const z = api.dense(x, w, b);
+      return activation === 'softplus' ? tf.softplus(z) : z;
+    };
+  }
+  return (x, w, b, activation = 'linear') => {
+    const z = tf.add(tf.matMul(x, w), b);
+    return activation === 'softplus' ? tf.softplus(z) : z;
+  };
 }
 
 function buildQuadratic(tf, api) {
@@ -120,8 +132,7 @@ function buildRegression(tf, api, objectives) {
     const energy = (inputs) => {
       let h = inputs;
       for (let i = 0; i < 4; i++) {
-        h = layer(h, ps[2 * i], ps[2 * i + 1]);
-        if (i < 3) h = tf.softplus(h);
+        h = layer(h, ps[2 * i], ps[2 * i + 1], i < 3 ? 'softplus' : 'linear');
       }
       return h;
     };

@@ -1,5 +1,5 @@
-// Compiles assembly/kernels.ts with the AssemblyScript compiler (a dev
-// dependency) and returns the WebAssembly binary.
+// Compiles the AssemblyScript kernels (assembly/*.ts) with the AssemblyScript
+// compiler (a dev dependency) and returns the WebAssembly binaries.
 import { join } from 'node:path';
 import asc from 'assemblyscript/asc';
 
@@ -7,25 +7,53 @@ import asc from 'assemblyscript/asc';
 export const ASC_FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd'];
 
 /**
- * @param {string} packageRoot The folder of @dcem/tfjs.
- * @returns {Promise<Uint8Array>} The module's bytes.
+ * The flags of the matrix-product kernels (assembly/gemm.ts): a shared,
+ * imported memory (up to 1 GiB) that worker threads use too.
  */
-export async function compileKernels(packageRoot) {
+export const GEMM_ASC_FLAGS = [
+  '-O3',
+  '--runtime',
+  'stub',
+  '--noAssert',
+  '--enable',
+  'simd,threads',
+  '--importMemory',
+  '--sharedMemory',
+  '--initialMemory',
+  '1',
+  '--maximumMemory',
+  '16384',
+];
+
+async function compile(source, flags) {
   let binary;
   const messages = [];
   const sink = { write: (s) => messages.push(String(s)) };
-  const { error } = await asc.main(
-    [join(packageRoot, 'assembly', 'kernels.ts'), ...ASC_FLAGS, '--outFile', 'kernels.wasm'],
-    {
-      stdout: sink,
-      stderr: sink,
-      writeFile: (name, contents) => {
-        if (name.endsWith('.wasm')) binary = contents;
-      },
+  const { error } = await asc.main([source, ...flags, '--outFile', 'kernels.wasm'], {
+    stdout: sink,
+    stderr: sink,
+    writeFile: (name, contents) => {
+      if (name.endsWith('.wasm')) binary = contents;
     },
-  );
+  });
   if (error || binary === undefined) {
     throw new Error(`AssemblyScript failed: ${error?.message ?? 'no binary'}\n${messages.join('')}`);
   }
   return binary;
+}
+
+/**
+ * @param {string} packageRoot The folder of @dcem/tfjs.
+ * @returns {Promise<Uint8Array>} The module's bytes.
+ */
+export function compileKernels(packageRoot) {
+  return compile(join(packageRoot, 'assembly', 'kernels.ts'), ASC_FLAGS);
+}
+
+/**
+ * @param {string} packageRoot The folder of @dcem/tfjs.
+ * @returns {Promise<Uint8Array>} The matrix-product module's bytes.
+ */
+export function compileGemm(packageRoot) {
+  return compile(join(packageRoot, 'assembly', 'gemm.ts'), GEMM_ASC_FLAGS);
 }

@@ -78,7 +78,7 @@ function heap(backend: KernelBackend): HeapBackend | undefined {
  * take input views with {@link read} only after this call, since an
  * allocation may grow (and so detach) the heap.
  */
-function allocate(
+export function allocate(
   backend: KernelBackend,
   shapes: number[][],
 ): { infos: TensorInfo[]; views: Float32Array[] } {
@@ -97,7 +97,7 @@ function allocate(
 }
 
 /** The entries of a float32 input (a heap view on wasm, the stored array on cpu: read only). */
-function read(backend: KernelBackend, t: TensorInfo): Float32Array {
+export function read(backend: KernelBackend, t: TensorInfo): Float32Array {
   const h = heap(backend);
   return h !== undefined ? h.typedArrayFromHeap(t) : (backend.readSync(t.dataId) as Float32Array);
 }

@@ -49,7 +49,7 @@ export {
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
-export { dense, matMul } from './matmul.js';
+export { type DenseOptions, dense, matMul } from './matmul.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,
@@ -60,5 +60,6 @@ export {
   selectBackend,
   useBackend,
 } from './select-backend.js';
+export { closeMatMulThreads, matMulThreads, setMatMulThreads } from './threads.js';
 export { assertTensorShape, describeArgument, isTensor, type ShapePattern } from './validate.js';
 export { WebGpuDeviceLostError, WebGpuError, webGpuDeviceLost } from './webgpu.js';

@@ -124,3 +124,46 @@ describe('matMul and dense reject bad input', () => {
     expect(() => dense(a, b, tf.zeros([1, 4]))).toThrow(RangeError);
   });
 });
+
+describe('dense with an activation (one thread: the tfjs composition)', () => {
+  for (const backendName of ['cpu', 'wasm'] as const) {
+    it(`is act(x·W + b) with its gradients on ${backendName}`, async () => {
+      await tf.setBackend(backendName);
+      tf.tidy(() => {
+        const x = tf.randomNormal([6, 5], 0, 1, 'float32', 21);
+        const w = tf.randomNormal([5, 3], 0, 1, 'float32', 22);
+        const b = tf.randomNormal([3], 0, 1, 'float32', 23);
+        for (const [activation, act] of [
+          ['relu', tf.relu],
+          ['softplus', tf.softplus],
+          ['linear', (t: tf.Tensor) => t],
+        ] as const) {
+          const ours = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.sum(tf.sin(dense(xx, ww, bb, { activation }))),
+          )([x, w, b]);
+          const theirs = tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.sum(tf.sin(act(tf.add(tf.matMul(xx, ww), bb)))),
+          )([x, w, b]);
+          expect(relDiff(dense(x, w, b, { activation }), act(tf.add(tf.matMul(x, w), b)))).toBeLessThan(1e-6);
+          for (let i = 0; i < 3; i++)
+            expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(1e-6);
+        }
+      });
+    });
+  }
+
+  it('rejects an unknown activation or option', async () => {
+    await tf.setBackend('cpu');
+    const x = tf.zeros([2, 3]);
+    const w = tf.zeros([3, 4]);
+    const b = tf.zeros([4]);
+    expect(() => dense(x, w, b, { activation: 'tanh' as 'relu' })).toThrow(
+      /activation must be 'linear', 'relu' or 'softplus', received "tanh"/,
+    );
+    expect(() => dense(x, w, b, { activaton: 'relu' } as unknown as { activation: 'relu' })).toThrow(
+      /unknown option "activaton"/,
+    );
+    expect(() => dense(x, w, tf.zeros([4], 'int32'))).toThrow(/bias must have dtype float32, received int32/);
+    tf.dispose([x, w, b]);
+  });
+});

@@ -7,6 +7,7 @@
 import { describeValue, formatShape } from '@dcem/lml';
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from './backend.js';
+import { denseFused, productNN, productTN } from './matmul-threads.js';
 
 type Tensor2D = tfjs.Tensor2D;
 
@@ -26,10 +27,26 @@ function checkMatrix(name: string, x: unknown): asserts x is Tensor2D {
   }
 }
 
+/** Checks the operands of a·b: float32 matrices whose inner dimensions agree. */
+function checkProduct(a: unknown, b: unknown): asserts a is Tensor2D {
+  checkMatrix('a', a);
+  checkMatrix('b', b);
+  if (a.shape[1] !== b.shape[0]) {
+    throw new RangeError(
+      `matMul: the columns of a must match the rows of b, received a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`,
+    );
+  }
+}
+
 /** The transpose of a matrix; a single row or column is only reshaped (no copy). */
 function transpose2d(x: Tensor2D): Tensor2D {
   const [rows, cols] = x.shape;
   return rows === 1 || cols === 1 ? tfjs.reshape(x, [cols, rows]) : tfjs.transpose(x);
+}
+
+/** aᵀ·g: on the threads (no transpose) where they run, else an explicit transpose and tf.matMul. */
+function productAtG(a: Tensor2D, g: Tensor2D): Tensor2D {
+  return productTN(a, g) ?? tfjs.matMul(transpose2d(a), g);
 }
 
 const matMulTaped = tfjs.customGrad((a, b, save) => {
@@ -37,11 +54,11 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
   const y = b as Tensor2D;
   (save as tfjs.GradSaveFunc)([x, y]);
   return {
-    value: tfjs.matMul(x, y),
+    value: productNN(x, y),
     gradFunc: (dy: Tensor, saved: Tensor[]) => {
       const [sa, sb] = saved as [Tensor2D, Tensor2D];
       const g = dy as Tensor2D;
-      return [tfjs.matMul(g, transpose2d(sb)), tfjs.matMul(transpose2d(sa), g)];
+      return [productNN(g, transpose2d(sb)), productAtG(sa, g)];
     },
   };
 }) as (a: Tensor, b: Tensor) => Tensor2D;
@@ -70,38 +87,85 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
  * ```
  */
 export function matMul(a: Tensor, b: Tensor): Tensor2D {
-  checkMatrix('a', a);
-  checkMatrix('b', b);
-  if (a.shape[1] !== b.shape[0]) {
-    throw new RangeError(
-      `matMul: the columns of a must match the rows of b, received a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`,
-    );
-  }
-  return tfjs.engine().isTapeOn() ? matMulTaped(a, b) : tfjs.matMul(a, b);
+  checkProduct(a, b);
+  return tfjs.engine().isTapeOn() ? matMulTaped(a, b) : productNN(a, b as Tensor2D);
 }
 
+/** Options of {@link dense}. */
+export interface DenseOptions {
+  /**
+   * The activation applied to x·W + b: `'linear'` (none, the default),
+   * `'relu'` (max(z, 0)) or `'softplus'` (log(1 + eᶻ)). Where the threaded
+   * kernels run (see {@link setMatMulThreads}) the product, the bias and the
+   * activation are one kernel, and the backward pass another.
+   */
+  activation?: 'linear' | 'relu' | 'softplus';
+}
+
+const DENSE_OPTIONS = new Set(['activation']);
+const ACTIVATION_NAMES = ['linear', 'relu', 'softplus'];
+
 /**
- * A dense (fully connected) layer x·W + b with {@link matMul}'s fast
+ * A dense (fully connected) layer act(x·W + b) with {@link matMul}'s fast
  * backward pass: the layer of an MLP objective, written once.
+ *
+ * In Node.js on the tfjs `cpu` and `wasm` backends, large layers (m, n,
+ * k ≥ 8, m·n·k ≥ 2²²) run on every core (see {@link setMatMulThreads}) as
+ * one kernel for the product, the bias and the activation, and one for the
+ * whole backward pass (δ = g ⊙ act′(z), dx = δ·Wᵀ, dW = xᵀ·δ, db = Σ δ).
+ * Values and gradients are those of the tfjs composition
+ * `act(tf.add(tf.matMul(x, W), b))` to float32 rounding (softplus and its
+ * slope σ are evaluated with a polynomial e^t and log(1 + u), within a few
+ * units in the last place; results below float32's normal range may
+ * flush to 0).
  *
  * @param x Inputs, [batch, in], float32.
  * @param weight W, [in, out], float32 (PyTorch's `nn.Linear` stores its transpose).
- * @param bias b, [out] (or omitted: no bias).
+ * @param bias b, [out] float32 (or omitted: no bias).
+ * @param options See {@link DenseOptions}.
  * @returns [batch, out].
- * @throws As {@link matMul}; RangeError when the bias is not [out].
+ * @throws As {@link matMul}; RangeError when the bias is not [out] or the
+ *   activation is unknown; TypeError for an unknown option name or a bias
+ *   that is not float32.
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
  * import { dense } from '@dcem/tfjs';
  * const w = tf.variable(tf.randomNormal([2, 16])), b = tf.variable(tf.zeros([16]));
- * const h = tf.relu(dense(tf.randomNormal([8, 2]), w, b)); // [8, 16]
+ * const h = dense(tf.randomNormal([8, 2]), w, b, { activation: 'softplus' }); // [8, 16]
  * ```
  */
-export function dense(x: Tensor, weight: Tensor, bias?: Tensor): Tensor2D {
-  const out = weight.shape[1];
+export function dense(x: Tensor, weight: Tensor, bias?: Tensor, options: DenseOptions = {}): Tensor2D {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`dense: options must be an object, received ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!DENSE_OPTIONS.has(key)) throw new TypeError(`dense: unknown option ${JSON.stringify(key)}`);
+  }
+  const activation = options.activation ?? 'linear';
+  if (!ACTIVATION_NAMES.includes(activation)) {
+    throw new RangeError(
+      `dense: activation must be 'linear', 'relu' or 'softplus', received ${describeValue(activation)}`,
+    );
+  }
+  checkProduct(x, weight);
+  const w = weight as Tensor2D;
+  const out = w.shape[1];
   if (bias !== undefined && (!(bias instanceof tfjs.Tensor) || bias.rank !== 1 || bias.shape[0] !== out)) {
     throw new RangeError(`dense: bias must be a tensor of shape [${out}], received ${describeShape(bias)}`);
   }
-  if (bias === undefined) return matMul(x, weight);
-  return tfjs.tidy(() => tfjs.add(matMul(x, weight), bias) as Tensor2D);
+  if (bias !== undefined && bias.dtype !== 'float32') {
+    throw new TypeError(`dense: bias must have dtype float32, received ${bias.dtype}`);
+  }
+  if (bias !== undefined || activation !== 'linear') {
+    const fused = tfjs.tidy(() => denseFused(x, w, bias ?? tfjs.zeros([out]), activation));
+    if (fused !== undefined) return fused;
+  }
+  if (bias === undefined && activation === 'linear') return matMul(x, w);
+  return tfjs.tidy(() => {
+    const z = bias === undefined ? matMul(x, w) : (tfjs.add(matMul(x, w), bias) as Tensor2D);
+    if (activation === 'relu') return tfjs.relu(z);
+    if (activation === 'softplus') return tfjs.softplus(z);
+    return z;
+  });
 }

@@ -1,0 +1,483 @@
+// Matrix-product kernels of @dcem/tfjs for the threaded path, written in
+// AssemblyScript and compiled by `pnpm --filter @dcem/tfjs build:wasm` into
+// src/wasm/gemm.generated.ts. The module imports a shared memory so that
+// several instances (the main thread and worker threads) work on the same
+// arrays; each call computes one independent chunk of a product.
+//
+// Every output entry is a sum over the inner dimension taken in increasing
+// order, c = ((a₀b₀ + a₁b₁) + a₂b₂) + …, in float32 (multiply, then add:
+// WebAssembly's 128-bit SIMD has no fused multiply-add). A chunk never
+// depends on how many threads run, so the result of a product does not
+// either. Pointers are byte offsets; arrays are dense and row-major.
+
+/** No activation. */
+const ACT_LINEAR = 0;
+/** ReLU, max(z, 0). */
+const ACT_RELU = 1;
+/** softplus, log(1 + eᶻ). */
+const ACT_SOFTPLUS = 2;
+
+const LOG2E: f32 = 1.44269504;
+const LN2_HI: f32 = 0.693145752;
+const LN2_LO: f32 = 1.42860677e-6;
+const LN2: f32 = 0.693147181;
+const SQRT2: f32 = 1.41421356;
+
+/**
+ * eᵗ for t ≤ 0, 4 lanes: t = i·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by its
+ * Taylor polynomial of degree 7 (error below 2⁻²⁴ relative), times 2ⁱ
+ * (i ≥ −127; 2⁻¹²⁷ is taken as 0, so results below about 2⁻¹²⁶ may be 0
+ * or subnormal). 0 below −88.
+ */
+@inline
+function expNeg(t: v128): v128 {
+  const small = f32x4.lt(t, f32x4.splat(-88));
+  const i = f32x4.nearest(f32x4.mul(f32x4.max(t, f32x4.splat(-88)), f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(t, f32x4.mul(i, f32x4.splat(LN2_HI))), f32x4.mul(i, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(i), i32x4.splat(127)), 23);
+  return v128.andnot(f32x4.mul(p, scale), small);
+}
+
+/**
+ * log(1 + u) for u in [0, 1], 4 lanes: y = 1 + u = 2ᵉ·m with m in
+ * [√½, √2], log m = 2 atanh(s), s = (m − 1)/(m + 1), by its odd series to
+ * s¹¹, plus (u − (y − 1))/y for the rounding of 1 + u.
+ */
+@inline
+function log1pUnit(u: v128): v128 {
+  const one = f32x4.splat(1);
+  const y = f32x4.add(one, u);
+  const high = f32x4.ge(y, f32x4.splat(SQRT2));
+  const m = v128.bitselect(f32x4.mul(y, f32x4.splat(0.5)), y, high);
+  const f = f32x4.sub(m, one);
+  const s = f32x4.div(f, f32x4.add(f32x4.splat(2), f));
+  const s2 = f32x4.mul(s, s);
+  let q = f32x4.splat(2.0 / 11.0);
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 9.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 7.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 5.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 3.0));
+  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0));
+  const logm = f32x4.mul(q, s);
+  const correction = f32x4.div(f32x4.sub(u, f32x4.sub(y, one)), y);
+  const e = v128.and(high, f32x4.splat(LN2));
+  return f32x4.add(f32x4.add(e, logm), correction);
+}
+
+/** The activation `act` of 4 pre-activations. */
+@inline
+function activate(z: v128, act: i32): v128 {
+  if (act == ACT_RELU) return f32x4.max(z, f32x4.splat(0));
+  if (act == ACT_SOFTPLUS) {
+    // log(1 + eᶻ) = max(z, 0) + log(1 + e^−|z|) (NaN stays NaN)
+    const e = expNeg(f32x4.neg(f32x4.abs(z)));
+    return f32x4.add(f32x4.max(z, f32x4.splat(0)), log1pUnit(e));
+  }
+  return z;
+}
+
+/** The derivative of `act` at 4 pre-activations z. */
+@inline
+function activationSlope(z: v128, act: i32): v128 {
+  if (act == ACT_RELU) return v128.and(f32x4.gt(z, f32x4.splat(0)), f32x4.splat(1));
+  // softplus' = σ(z): with e = e^−|z|, 1/(1 + e) for z ≥ 0, e/(1 + e) below.
+  const e = expNeg(f32x4.neg(f32x4.abs(z)));
+  const inv = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, f32x4.splat(0)));
+}
+
+/** Writes 4 outputs: the pre-activation z to `pre` (when not 0), act(z) to `at`. */
+@inline
+function put(at: usize, pre: usize, z: v128, act: i32): void {
+  if (pre != 0) v128.store(pre, z);
+  v128.store(at, activate(z, act));
+}
+
+/**
+ * Rows [r0, r1) of C = act(A·B + bias), A: [m, k], B: [k, n], C: [m, n];
+ * bias: [n], added after the sum when `bias` is not 0; the pre-activation
+ * A·B + bias also goes to `pre` ([m, n]) when `pre` is not 0. Register
+ * blocks of 4 rows × 8 columns (eight 4-lane accumulators), then narrower
+ * edges.
+ */
+export function gemmRows(
+  a: usize,
+  b: usize,
+  c: usize,
+  bias: usize,
+  r0: i32,
+  r1: i32,
+  n: i32,
+  k: i32,
+  act: i32 = ACT_LINEAR,
+  pre: usize = 0,
+): void {
+  const rowA = <usize>k << 2;
+  const rowB = <usize>n << 2;
+  let i = r0;
+  for (; i + 4 <= r1; i += 4) {
+    const a0 = a + <usize>i * rowA;
+    const a1 = a0 + rowA;
+    const a2 = a1 + rowA;
+    const a3 = a2 + rowA;
+    const c0 = c + <usize>i * rowB;
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      let s00 = f32x4.splat(0);
+      let s01 = f32x4.splat(0);
+      let s10 = f32x4.splat(0);
+      let s11 = f32x4.splat(0);
+      let s20 = f32x4.splat(0);
+      let s21 = f32x4.splat(0);
+      let s30 = f32x4.splat(0);
+      let s31 = f32x4.splat(0);
+      let pb = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        const off = <usize>p << 2;
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const x0 = f32x4.splat(load<f32>(a0 + off));
+        const x1 = f32x4.splat(load<f32>(a1 + off));
+        s00 = f32x4.add(s00, f32x4.mul(x0, b0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+        s10 = f32x4.add(s10, f32x4.mul(x1, b0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+        const x2 = f32x4.splat(load<f32>(a2 + off));
+        const x3 = f32x4.splat(load<f32>(a3 + off));
+        s20 = f32x4.add(s20, f32x4.mul(x2, b0));
+        s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+        s30 = f32x4.add(s30, f32x4.mul(x3, b0));
+        s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+        pb += rowB;
+      }
+      if (bias != 0) {
+        const v0 = v128.load(bias + (<usize>j << 2));
+        const v1 = v128.load(bias + (<usize>j << 2), 16);
+        s00 = f32x4.add(s00, v0);
+        s01 = f32x4.add(s01, v1);
+        s10 = f32x4.add(s10, v0);
+        s11 = f32x4.add(s11, v1);
+        s20 = f32x4.add(s20, v0);
+        s21 = f32x4.add(s21, v1);
+        s30 = f32x4.add(s30, v0);
+        s31 = f32x4.add(s31, v1);
+      }
+      const off = <usize>i * rowB + (<usize>j << 2);
+      const pc = c + off;
+      if (act == ACT_LINEAR && pre == 0) {
+        v128.store(pc, s00);
+        v128.store(pc, s01, 16);
+        v128.store(pc + rowB, s10);
+        v128.store(pc + rowB, s11, 16);
+        v128.store(pc + 2 * rowB, s20);
+        v128.store(pc + 2 * rowB, s21, 16);
+        v128.store(pc + 3 * rowB, s30);
+        v128.store(pc + 3 * rowB, s31, 16);
+      } else {
+        const pp = pre == 0 ? 0 : pre + off;
+        const step = pre == 0 ? 0 : rowB;
+        put(pc, pp, s00, act);
+        put(pc + 16, pp == 0 ? 0 : pp + 16, s01, act);
+        put(pc + rowB, pp == 0 ? 0 : pp + step, s10, act);
+        put(pc + rowB + 16, pp == 0 ? 0 : pp + step + 16, s11, act);
+        put(pc + 2 * rowB, pp == 0 ? 0 : pp + 2 * step, s20, act);
+        put(pc + 2 * rowB + 16, pp == 0 ? 0 : pp + 2 * step + 16, s21, act);
+        put(pc + 3 * rowB, pp == 0 ? 0 : pp + 3 * step, s30, act);
+        put(pc + 3 * rowB + 16, pp == 0 ? 0 : pp + 3 * step + 16, s31, act);
+      }
+    }
+    for (let r = 0; r < 4; r++) {
+      const off = <usize>(i + r) * rowB;
+      rowTail(a0 + <usize>r * rowA, b, c + off, bias, j, n, k, act, pre == 0 ? 0 : pre + off);
+    }
+  }
+  for (; i < r1; i++) {
+    const off = <usize>i * rowB;
+    rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k, act, pre == 0 ? 0 : pre + off);
+  }
+}
+
+/** Columns [j0, n) of one row of C = act(A·B + bias): 4 lanes, then one at a time. */
+function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32, act: i32, pre: usize): void {
+  const rowB = <usize>n << 2;
+  let j = j0;
+  for (; j + 4 <= n; j += 4) {
+    let s = f32x4.splat(0);
+    let pb = b + (<usize>j << 2);
+    for (let p = 0; p < k; p++) {
+      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(ar + (<usize>p << 2))), v128.load(pb)));
+      pb += rowB;
+    }
+    if (bias != 0) s = f32x4.add(s, v128.load(bias + (<usize>j << 2)));
+    put(cr + (<usize>j << 2), pre == 0 ? 0 : pre + (<usize>j << 2), s, act);
+  }
+  for (; j < n; j++) {
+    let s: f32 = 0;
+    let pb = b + (<usize>j << 2);
+    for (let p = 0; p < k; p++) {
+      s += load<f32>(ar + (<usize>p << 2)) * load<f32>(pb);
+      pb += rowB;
+    }
+    if (bias != 0) s += load<f32>(bias + (<usize>j << 2));
+    if (pre != 0) store<f32>(pre + (<usize>j << 2), s);
+    store<f32>(cr + (<usize>j << 2), f32x4.extract_lane(activate(f32x4.splat(s), act), 0));
+  }
+}
+
+/**
+ * One partial sum of C = Aᵀ·B over the rows [r0, r1) of A and B:
+ * P = A[r0:r1]ᵀ · B[r0:r1], A: [m, k], B: [m, n], P: [k, n] (overwritten);
+ * with `colSums`, also the column sums of B[r0:r1] in the row after P
+ * (P is then [k + 1, n]: [A | 1]ᵀ·B). The partials of consecutive row
+ * ranges are added in order by {@link sumPartials}. Register blocks of 4 × 8
+ * outputs.
+ */
+export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, colSums: bool = false): void {
+  const rowA = <usize>k << 2;
+  const rowB = <usize>n << 2;
+  let i = 0;
+  for (; i + 4 <= k; i += 4) {
+    let j = 0;
+    for (; j + 8 <= n; j += 8) {
+      let s00 = f32x4.splat(0);
+      let s01 = f32x4.splat(0);
+      let s10 = f32x4.splat(0);
+      let s11 = f32x4.splat(0);
+      let s20 = f32x4.splat(0);
+      let s21 = f32x4.splat(0);
+      let s30 = f32x4.splat(0);
+      let s31 = f32x4.splat(0);
+      let pa = a + <usize>r0 * rowA + (<usize>i << 2);
+      let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+      for (let r = r0; r < r1; r++) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const x0 = f32x4.splat(load<f32>(pa));
+        const x1 = f32x4.splat(load<f32>(pa, 4));
+        s00 = f32x4.add(s00, f32x4.mul(x0, b0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+        s10 = f32x4.add(s10, f32x4.mul(x1, b0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+        const x2 = f32x4.splat(load<f32>(pa, 8));
+        const x3 = f32x4.splat(load<f32>(pa, 12));
+        s20 = f32x4.add(s20, f32x4.mul(x2, b0));
+        s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+        s30 = f32x4.add(s30, f32x4.mul(x3, b0));
+        s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+        pa += rowA;
+        pb += rowB;
+      }
+      const pc = p + <usize>i * rowB + (<usize>j << 2);
+      v128.store(pc, s00);
+      v128.store(pc, s01, 16);
+      v128.store(pc + rowB, s10);
+      v128.store(pc + rowB, s11, 16);
+      v128.store(pc + 2 * rowB, s20);
+      v128.store(pc + 2 * rowB, s21, 16);
+      v128.store(pc + 3 * rowB, s30);
+      v128.store(pc + 3 * rowB, s31, 16);
+    }
+    for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j);
+  }
+  for (; i < k; i++) tnTail(a, b, p, r0, r1, n, k, i, 0);
+  if (colSums) {
+    const out = p + <usize>k * rowB;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let s = f32x4.splat(0);
+      let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+      for (let r = r0; r < r1; r++) {
+        s = f32x4.add(s, v128.load(pb));
+        pb += rowB;
+      }
+      v128.store(out + (<usize>j << 2), s);
+    }
+    for (; j < n; j++) {
+      let s: f32 = 0;
+      let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+      for (let r = r0; r < r1; r++) {
+        s += load<f32>(pb);
+        pb += rowB;
+      }
+      store<f32>(out + (<usize>j << 2), s);
+    }
+  }
+}
+
+/**
+ * Entries [e0, e1) of G ⊙ act′(Z), written over G (4 at a time; e0 and e1
+ * multiples of 4, or e1 the end).
+ */
+export function activationGrad(g: usize, z: usize, e0: i32, e1: i32, act: i32): void {
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    v128.store(g + off, f32x4.mul(v128.load(g + off), activationSlope(v128.load(z + off), act)));
+  }
+  for (; e < e1; e++) {
+    const off = <usize>e << 2;
+    const slope = f32x4.extract_lane(activationSlope(f32x4.splat(load<f32>(z + off)), act), 0);
+    store<f32>(g + off, load<f32>(g + off) * slope);
+  }
+}
+
+/** Columns [j0, n) of row q of a partial of Aᵀ·B: 4 at a time, then one at a time. */
+function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, q: i32, j0: i32): void {
+  const rowA = <usize>k << 2;
+  const rowB = <usize>n << 2;
+  let j = j0;
+  for (; j + 4 <= n; j += 4) {
+    let s = f32x4.splat(0);
+    let pa = a + <usize>r0 * rowA + (<usize>q << 2);
+    let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+    for (let r = r0; r < r1; r++) {
+      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+      pa += rowA;
+      pb += rowB;
+    }
+    v128.store(p + <usize>q * rowB + (<usize>j << 2), s);
+  }
+  for (; j < n; j++) {
+    let s: f32 = 0;
+    let pa = a + <usize>r0 * rowA + (<usize>q << 2);
+    let pb = b + <usize>r0 * rowB + (<usize>j << 2);
+    for (let r = r0; r < r1; r++) {
+      s += load<f32>(pa) * load<f32>(pb);
+      pa += rowA;
+      pb += rowB;
+    }
+    store<f32>(p + <usize>q * rowB + (<usize>j << 2), s);
+  }
+}
+
+/**
+ * Entries [e0, e1) of C = P₀ + P₁ + … + P_{count−1}, summed in that order;
+ * the partials lie `stride` bytes apart.
+ */
+export function sumPartials(p: usize, count: i32, stride: usize, c: usize, e0: i32, e1: i32): void {
+  let e = e0;
+  for (; e + 4 <= e1; e += 4) {
+    const off = <usize>e << 2;
+    let s = v128.load(p + off);
+    for (let q = 1; q < count; q++) s = f32x4.add(s, v128.load(p + <usize>q * stride + off));
+    v128.store(c + off, s);
+  }
+  for (; e < e1; e++) {
+    const off = <usize>e << 2;
+    let s = load<f32>(p + off);
+    for (let q = 1; q < count; q++) s += load<f32>(p + <usize>q * stride + off);
+    store<f32>(c + off, s);
+  }
+}
+
+/**
+ * The peak of this machine's 128-bit WebAssembly SIMD: `iterations` rounds of
+ * 12 independent 4-lane multiply-adds on registers (96 floating-point
+ * operations per round), no memory traffic. Returns a sum so that nothing is
+ * optimised away.
+ */
+export function simdPeak(iterations: i32, seed: f32): f32 {
+  const m = f32x4.splat(0.999999);
+  const d = f32x4.splat(1e-7);
+  let s0 = f32x4.splat(seed);
+  let s1 = f32x4.add(s0, d);
+  let s2 = f32x4.add(s1, d);
+  let s3 = f32x4.add(s2, d);
+  let s4 = f32x4.add(s3, d);
+  let s5 = f32x4.add(s4, d);
+  let s6 = f32x4.add(s5, d);
+  let s7 = f32x4.add(s6, d);
+  let s8 = f32x4.add(s7, d);
+  let s9 = f32x4.add(s8, d);
+  let s10 = f32x4.add(s9, d);
+  let s11 = f32x4.add(s10, d);
+  for (let t = 0; t < iterations; t++) {
+    s0 = f32x4.add(f32x4.mul(s0, m), d);
+    s1 = f32x4.add(f32x4.mul(s1, m), d);
+    s2 = f32x4.add(f32x4.mul(s2, m), d);
+    s3 = f32x4.add(f32x4.mul(s3, m), d);
+    s4 = f32x4.add(f32x4.mul(s4, m), d);
+    s5 = f32x4.add(f32x4.mul(s5, m), d);
+    s6 = f32x4.add(f32x4.mul(s6, m), d);
+    s7 = f32x4.add(f32x4.mul(s7, m), d);
+    s8 = f32x4.add(f32x4.mul(s8, m), d);
+    s9 = f32x4.add(f32x4.mul(s9, m), d);
+    s10 = f32x4.add(f32x4.mul(s10, m), d);
+    s11 = f32x4.add(f32x4.mul(s11, m), d);
+  }
+  const s = f32x4.add(
+    f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)),
+    f32x4.add(f32x4.add(f32x4.add(s4, s5), f32x4.add(s6, s7)), f32x4.add(f32x4.add(s8, s9), f32x4.add(s10, s11))),
+  );
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
+}
+
+// The job block that the host writes before it hands out chunks (i32 slots,
+// at byte offset `job`): what to compute and on which arrays.
+const OP = 8;
+const A = 9;
+const B = 10;
+const C = 11;
+const BIAS = 12;
+const M = 13;
+const N = 14;
+const K = 15;
+const CHUNK = 16;
+const PARTIALS = 17;
+const COUNT = 18;
+const ACT = 19;
+const PRE = 20;
+const COLSUMS = 21;
+const STRIDE = 22;
+
+/** C = A·B (+ bias) by rows: chunk t is rows [t·chunk, (t+1)·chunk). */
+const OP_ROWS = 1;
+/** Partials of C = Aᵀ·B: chunk t sums rows [t·chunk, (t+1)·chunk) of A and B. */
+const OP_TN = 2;
+/** C = sum of `count` partials: chunk t is entries [t·chunk, (t+1)·chunk). */
+const OP_SUM = 3;
+/** C ⊙= act′(A) (entries; C the upstream gradient): chunk t is entries [t·chunk, (t+1)·chunk). */
+const OP_ACT_GRAD = 4;
+
+@inline
+function slot(job: usize, i: i32): i32 {
+  return load<i32>(job + (<usize>i << 2));
+}
+
+/**
+ * Runs chunk `t` of the job described at `job`. Every thread calls this for
+ * the chunks it takes; chunks write disjoint outputs.
+ */
+export function runChunk(job: usize, t: i32): void {
+  const op = slot(job, OP);
+  const chunk = slot(job, CHUNK);
+  const m = slot(job, M);
+  const n = slot(job, N);
+  const k = slot(job, K);
+  const r0 = t * chunk;
+  const r1 = min(m, r0 + chunk);
+  const a = <usize>slot(job, A);
+  const b = <usize>slot(job, B);
+  const c = <usize>slot(job, C);
+  if (op == OP_ROWS) {
+    gemmRows(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k, slot(job, ACT), <usize>slot(job, PRE));
+  } else if (op == OP_TN) {
+    const p = <usize>slot(job, PARTIALS);
+    gemmTnPartial(a, b, p + <usize>t * <usize>slot(job, STRIDE), r0, r1, n, k, slot(job, COLSUMS) != 0);
+  } else if (op == OP_SUM) {
+    const p = <usize>slot(job, PARTIALS);
+    sumPartials(p, slot(job, COUNT), <usize>slot(job, STRIDE), c, r0, r1);
+  } else if (op == OP_ACT_GRAD) {
+    activationGrad(c, a, r0, r1, slot(job, ACT));
+  } else {
+    unreachable();
+  }
+}

@@ -1,0 +1,334 @@
+// The threaded path of matMul and dense: the same numbers on any number of
+// threads, tf.matMul's values and gradients to float32 rounding, no leaked
+// tensors or workers, and a process that uses it still exits by itself.
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dense, matMul } from './matmul.js';
+import { MATMUL_KERNELS, setThreadedMinMacs, threaded } from './matmul-threads.js';
+import {
+  closeGemmPool,
+  gemm,
+  gemmThreads,
+  gemmTn,
+  gemmWorkerCount,
+  setGemmThreads,
+  threadsAvailable,
+} from './wasm/gemm.js';
+
+/** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */
+function relDiff(a: tf.Tensor | Float32Array, b: tf.Tensor | Float32Array): number {
+  const ref = b instanceof tf.Tensor ? b.dataSync() : b;
+  const got = a instanceof tf.Tensor ? a.dataSync() : a;
+  expect(got.length).toBe(ref.length);
+  let scale = 1;
+  let diff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    scale = Math.max(scale, Math.abs(ref[i] as number));
+    diff = Math.max(diff, Math.abs((got[i] as number) - (ref[i] as number)));
+  }
+  return diff / scale;
+}
+
+/** Uniform numbers in [−1, 1) from a small linear congruential generator. */
+function uniform(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** A·B (+ bias) in float64, A: [m, k], B: [k, n]. */
+function reference(
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array | undefined,
+  m: number,
+  n: number,
+  k: number,
+) {
+  const out = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += (a[i * k + p] as number) * (b[p * n + j] as number);
+      out[i * n + j] = s + (bias === undefined ? 0 : (bias[j] as number));
+    }
+  }
+  return out;
+}
+
+/** The transpose of an [r, c] row-major matrix. */
+function transposed(x: Float32Array, r: number, c: number): Float32Array {
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = x[i * c + j] as number;
+  return out;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+describe.runIf(threadsAvailable())('threaded products (Node worker threads)', () => {
+  afterAll(async () => {
+    setThreadedMinMacs(undefined);
+    await setGemmThreads(undefined);
+    await closeGemmPool();
+  });
+
+  // m, n, k with edges of every kind: below one register block, odd, one row.
+  const shapes: Array<[number, number, number]> = [
+    [1, 1, 1],
+    [3, 5, 7],
+    [37, 19, 13],
+    [129, 8, 130],
+    [523, 33, 9],
+    [700, 40, 64],
+  ];
+
+  for (const [m, n, k] of shapes) {
+    it(`A·B (+ bias) and Aᵀ·B are the same on 1, 2 and 3 threads and equal float64 to rounding, [${m}, ${k}]·[${k}, ${n}]`, async () => {
+      const a = uniform(m * k, 1);
+      const b = uniform(k * n, 2);
+      const bias = uniform(n, 3);
+      const ref = reference(a, b, bias, m, n, k);
+      const outs: Float32Array[] = [];
+      const tnOuts: Float32Array[] = [];
+      const bt = uniform(m * n, 4);
+      const refTn = reference(transposed(a, m, k), bt, undefined, k, n, m);
+      for (const threads of [1, 2, 3]) {
+        const out = new Float32Array(m * n);
+        expect(gemm(a, b, bias, m, n, k, out, threads)).toBe(true);
+        outs.push(out);
+        const tn = new Float32Array(k * n);
+        expect(gemmTn(a, bt, m, n, k, tn, threads)).toBe(true);
+        tnOuts.push(tn);
+      }
+      // Bit for bit, whatever the number of threads.
+      expect(outs[1]).toEqual(outs[0]);
+      expect(outs[2]).toEqual(outs[0]);
+      expect(tnOuts[1]).toEqual(tnOuts[0]);
+      expect(tnOuts[2]).toEqual(tnOuts[0]);
+      // float32 sums of k (or m) products: a few ulps of the sum of |terms| at most.
+      const tol = (terms: number) => 2 * terms * 2 ** -24;
+      const out = outs[0] as Float32Array;
+      for (let i = 0; i < m * n; i++)
+        expect(Math.abs((out[i] as number) - (ref[i] as number))).toBeLessThan(tol(k + 1));
+      const tn = tnOuts[0] as Float32Array;
+      for (let i = 0; i < k * n; i++)
+        expect(Math.abs((tn[i] as number) - (refTn[i] as number))).toBeLessThan(tol(m));
+      await closeGemmPool();
+    });
+  }
+
+  it('gives Aᵀ·B the same partial sums on any thread count past many partials (m = 40 000)', () => {
+    const [m, n, k] = [40000, 8, 8];
+    const a = uniform(m * k, 5);
+    const b = uniform(m * n, 6);
+    const one = new Float32Array(k * n);
+    const two = new Float32Array(k * n);
+    gemmTn(a, b, m, n, k, one, 1);
+    gemmTn(a, b, m, n, k, two, 2);
+    expect(two).toEqual(one);
+    const ref = reference(transposed(a, m, k), b, undefined, k, n, m);
+    expect(relDiff(one, Float32Array.from(ref))).toBeLessThan(1e-5);
+  });
+
+  for (const backendName of ['cpu', 'wasm'] as const) {
+    describe(`matMul and dense on ${backendName}`, () => {
+      beforeAll(async () => {
+        expect(await tf.setBackend(backendName)).toBe(true);
+        await setGemmThreads(2);
+      });
+
+      // The regression benchmark's layer width on wasm (fewer rows, for the suite's time); smaller on cpu, whose tf.matMul is slow.
+      const [rows, width] = backendName === 'wasm' ? [4000, 128] : [2000, 64];
+      it(`run [${rows}, ${width}]·[${width}, ${width}] on the threads, with tf.matMul’s values and gradients to float32 rounding`, () => {
+        expect(threaded(rows, width, width)).toBe(true);
+        tf.tidy(() => {
+          const x = tf.randomNormal([rows, width], 0, 1, 'float32', 1);
+          const w = tf.randomNormal([width, width], 0, 0.1, 'float32', 2);
+          const b = tf.randomNormal([width], 0, 1, 'float32', 3);
+          const g = tf.randomNormal([rows, width], 0, 1, 'float32', 4);
+          expect(relDiff(matMul(x, w), tf.matMul(x, w))).toBeLessThan(1e-6);
+          expect(relDiff(dense(x, w, b), tf.add(tf.matMul(x, w), b))).toBeLessThan(1e-6);
+          const loss =
+            (layer: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor) =>
+            (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.mul(tf.softplus(layer(xx, ww, bb)), g));
+          const ours = tf.grads(loss((xx, ww, bb) => dense(xx, ww, bb)))([x, w, b]);
+          const theirs = tf.grads(loss((xx, ww, bb) => tf.add(tf.matMul(xx, ww), bb)))([x, w, b]);
+          for (let i = 0; i < 3; i++)
+            expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(1e-5);
+          const [dx, dw] = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(matMul(xx, ww), g)))([
+            x,
+            w,
+          ]);
+          expect(relDiff(dx as tf.Tensor, tf.matMul(g, w, false, true))).toBeLessThan(1e-5);
+          expect(relDiff(dw as tf.Tensor, tf.matMul(x, g, true, false))).toBeLessThan(1e-5);
+        });
+      });
+
+      for (const activation of ['relu', 'softplus'] as const) {
+        it(`dense with ${activation}: one kernel each way, tf's composition to float32 rounding`, () => {
+          const before = tf.memory().numTensors;
+          tf.tidy(() => {
+            // Pre-activations spread over about [−30, 30]; the zero rows of x hit relu's kink without a bias.
+            const x = tf.concat([
+              tf.randomNormal([rows - 8, width], 0, 1, 'float32', 11),
+              tf.zeros([8, width]),
+            ]);
+            const w = tf.randomNormal([width, width], 0, 30 / Math.sqrt(width), 'float32', 12);
+            const b = tf.randomNormal([width], 0, 1, 'float32', 13);
+            const g = tf.randomNormal([rows, width], 0, 1, 'float32', 14);
+            const act = activation === 'relu' ? tf.relu : tf.softplus;
+            const ref = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => act(tf.add(tf.matMul(xx, ww), bb));
+            const ours = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => dense(xx, ww, bb, { activation });
+            expect(relDiff(ours(x, w, b), ref(x, w, b))).toBeLessThan(1e-5);
+            const loss = (f: typeof ref) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.mul(f(xx, ww, bb), g));
+            const got = tf.grads(loss(ours))([x, w, b]);
+            const want = tf.grads(loss(ref))([x, w, b]);
+            for (let i = 0; i < 3; i++)
+              expect(relDiff(got[i] as tf.Tensor, want[i] as tf.Tensor)).toBeLessThan(1e-5);
+            // Without a bias too.
+            const noBias = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+              tf.sum(tf.mul(dense(xx, ww, undefined, { activation }), g)),
+            )([x, w]);
+            const noBiasRef = tf.grads((xx: tf.Tensor, ww: tf.Tensor) =>
+              tf.sum(tf.mul(act(tf.matMul(xx, ww)), g)),
+            )([x, w]);
+            for (let i = 0; i < 2; i++)
+              expect(relDiff(noBias[i] as tf.Tensor, noBiasRef[i] as tf.Tensor)).toBeLessThan(1e-5);
+          });
+          expect(tf.memory().numTensors).toBe(before);
+        });
+      }
+
+      it('run a first layer (2 inputs) with softplus on the threads too, with its gradients', () => {
+        const n1 = Math.max(rows, 4000);
+        expect(threaded(n1, width, 2)).toBe(false);
+        expect(threaded(n1, width, 2, 0, true)).toBe(true);
+        tf.tidy(() => {
+          const x = tf.randomNormal([n1, 2], 0, 3, 'float32', 15);
+          const w = tf.randomNormal([2, width], 0, 1, 'float32', 16);
+          const b = tf.randomNormal([width], 0, 1, 'float32', 17);
+          const g = tf.randomNormal([n1, width], 0, 1, 'float32', 18);
+          const loss =
+            (f: (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.Tensor) =>
+            (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.mul(f(xx, ww, bb), g));
+          const got = tf.grads(loss((xx, ww, bb) => dense(xx, ww, bb, { activation: 'softplus' })))([
+            x,
+            w,
+            b,
+          ]);
+          const want = tf.grads(loss((xx, ww, bb) => tf.softplus(tf.add(tf.matMul(xx, ww), bb))))([x, w, b]);
+          for (let i = 0; i < 3; i++)
+            expect(relDiff(got[i] as tf.Tensor, want[i] as tf.Tensor)).toBeLessThan(1e-5);
+        });
+      });
+
+      it('give the same numbers on 2 threads as on 3', async () => {
+        const x = tf.randomNormal([1001, 64], 0, 1, 'float32', 5);
+        const w = tf.randomNormal([64, 72], 0, 1, 'float32', 6);
+        const b = tf.randomNormal([72], 0, 1, 'float32', 7);
+        const run = () =>
+          tf.tidy(() => {
+            const { value, grads } = tf.valueAndGrads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+              tf.sum(tf.square(dense(xx, ww, bb))),
+            )([x, w, b]);
+            return [value, ...grads].map((t) => Array.from(t.dataSync()));
+          });
+        await setGemmThreads(2);
+        expect(gemmThreads()).toBe(2);
+        const two = run();
+        await setGemmThreads(3);
+        const three = run();
+        expect(gemmWorkerCount()).toBe(2);
+        expect(three).toEqual(two);
+        await setGemmThreads(2);
+        tf.dispose([x, w, b]);
+      });
+
+      it('leak no tensors over repeated forward and backward calls', () => {
+        const x = tf.randomNormal([1000, 64], 0, 1, 'float32', 8);
+        const w = tf.randomNormal([64, 64], 0, 1, 'float32', 9);
+        const b = tf.zeros([64]);
+        const run = () => {
+          tf.dispose([dense(x, w, b), matMul(x, w)]);
+          const { value, grads } = tf.valueAndGrads((ww: tf.Tensor, bb: tf.Tensor) =>
+            tf.sum(dense(x, ww, bb)),
+          )([w, b]);
+          tf.dispose([value, ...grads]);
+        };
+        run();
+        expect(tf.getKernel(MATMUL_KERNELS.bias, backendName)).toBeDefined();
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 5; i++) run();
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([x, w, b]);
+      });
+    });
+  }
+
+  it('keeps small or narrow products on tf.matMul', async () => {
+    await tf.setBackend('wasm');
+    await setGemmThreads(2);
+    expect(threaded(10000, 1, 128)).toBe(false);
+    expect(threaded(10000, 128, 2)).toBe(false);
+    expect(threaded(64, 64, 64)).toBe(false);
+    await setGemmThreads(1);
+    expect(threaded(10000, 128, 128)).toBe(false);
+    expect(gemmWorkerCount()).toBe(0);
+    await setGemmThreads(undefined);
+  });
+
+  it('closes its workers (the next product starts new ones)', async () => {
+    await setGemmThreads(3);
+    const out = new Float32Array(64);
+    gemm(uniform(64, 1), uniform(64, 2), undefined, 8, 8, 8, out, 3);
+    expect(gemmWorkerCount()).toBe(2);
+    await closeGemmPool();
+    expect(gemmWorkerCount()).toBe(0);
+    const again = new Float32Array(64);
+    gemm(uniform(64, 1), uniform(64, 2), undefined, 8, 8, 8, again, 3);
+    expect(again).toEqual(out);
+    await closeGemmPool();
+    await setGemmThreads(undefined);
+  });
+
+  it('rejects a thread count that is not an integer ≥ 1', async () => {
+    await expect(setGemmThreads(0)).rejects.toThrow(/threads must be an integer ≥ 1, received 0/);
+    await expect(setGemmThreads(1.5)).rejects.toThrow(TypeError);
+  });
+
+  it('lets a process that used the threads exit by itself', () => {
+    // The built package (tests run after the build): a process that runs a
+    // threaded product and never closes the pool must still end, promptly.
+    const script = `
+      import * as tf from '@tensorflow/tfjs';
+      import '@tensorflow/tfjs-backend-wasm';
+      import { dense } from '${join(here, '..', 'dist', 'index.js').replace(/\\/g, '/')}';
+      import { gemmWorkerCount } from '${join(here, '..', 'dist', 'wasm', 'gemm.js').replace(/\\/g, '/')}';
+      await tf.setBackend('wasm');
+      const y = dense(tf.ones([2000, 128]), tf.ones([128, 128]), tf.zeros([128]));
+      const v = y.dataSync();
+      if (v[0] !== 128 || v[v.length - 1] !== 128) throw new Error('wrong product ' + v[0]);
+      if (gemmWorkerCount() < 1) throw new Error('no worker ran');
+      console.log('ok');
+    `;
+    const started = Date.now();
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(here, '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(out.trim()).toBe('ok');
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});

@@ -1,0 +1,64 @@
+// The public control of the threads that matMul and dense run large
+// products on (src/wasm/gemm.ts does the work).
+import { closeGemmPool, gemmThreads, setGemmThreads } from './wasm/gemm.js';
+
+/**
+ * Sets how many threads {@link matMul} and {@link dense} use for large
+ * products on the tfjs `cpu` and `wasm` backends in Node.js: the calling
+ * thread plus `threads − 1` worker threads (`node:worker_threads`) that share
+ * one WebAssembly memory. The default is one per core
+ * (`os.availableParallelism()`); 1 keeps every product on `tf.matMul`. A
+ * product of an [m, k] by a [k, n] matrix goes to the threads when
+ * m, n, k ≥ 8 and m·n·k ≥ 2²²; the result does not depend on the number of
+ * threads, and differs from `tf.matMul`'s by float32 rounding only.
+ *
+ * The workers are created on the first such product and do not keep the
+ * process alive; {@link closeMatMulThreads} ends them. Browsers (no blocking
+ * wait on the main thread) always use one thread.
+ *
+ * @param threads An integer ≥ 1, or undefined for one per core.
+ * @returns A promise that settles once a pool of another size is closed.
+ * @throws TypeError / RangeError when `threads` is not an integer ≥ 1.
+ * @example
+ * ```ts
+ * import { setMatMulThreads, matMulThreads } from '@dcem/tfjs';
+ * await setMatMulThreads(2);
+ * console.log(matMulThreads()); // 2 in Node.js, 1 in a browser
+ * ```
+ */
+export function setMatMulThreads(threads?: number): Promise<void> {
+  return setGemmThreads(threads);
+}
+
+/**
+ * The number of threads {@link matMul} and {@link dense} use for large
+ * products here: the value given to {@link setMatMulThreads}, else one per
+ * core in Node.js, and 1 where worker threads cannot share memory with a
+ * blocking caller (browsers).
+ *
+ * @returns An integer ≥ 1.
+ * @example
+ * ```ts
+ * import { matMulThreads } from '@dcem/tfjs';
+ * console.log(matMulThreads());
+ * ```
+ */
+export function matMulThreads(): number {
+  return gemmThreads();
+}
+
+/**
+ * Ends the worker threads of {@link matMul} and {@link dense} (they never
+ * keep a process alive, but a long-running program may want them gone). The
+ * next large product starts new ones.
+ *
+ * @returns A promise that settles when every worker has exited.
+ * @example
+ * ```ts
+ * import { closeMatMulThreads } from '@dcem/tfjs';
+ * await closeMatMulThreads();
+ * ```
+ */
+export function closeMatMulThreads(): Promise<void> {
+  return closeGemmPool();
+}

@@ -1,0 +1,530 @@
+// Matrix products on several threads: the SIMD kernels of assembly/gemm.ts
+// run on the main thread and on worker threads (node:worker_threads) that
+// share one WebAssembly memory. The main thread copies the operands into
+// that memory, hands out chunks of the product through atomics in the same
+// memory, takes chunks itself, blocks (Atomics.wait) until every chunk is
+// done and copies the result out, so that the product is synchronous, as a
+// tfjs kernel must be.
+//
+// Where it runs: Node.js ≥ 20.16 (process.getBuiltinModule). Browsers do not
+// let the main thread block on Atomics.wait, and share memory with workers
+// only on cross-origin-isolated pages, so there `threadsAvailable()` is
+// false and callers keep their one-thread path.
+//
+// Results do not depend on the number of threads: a chunk's output is the
+// same whichever thread computes it, and the row ranges of the partial sums
+// of Aᵀ·B depend only on the shapes.
+import { assertInteger } from '@dcem/lml';
+import { GEMM_WASM_BASE64 } from './gemm.generated.js';
+
+// The few WebAssembly, atomics and Node globals used here (typed locally:
+// this package compiles without the DOM and Node type libraries).
+interface SharedMemory {
+  readonly buffer: SharedArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
+};
+declare function atob(data: string): string;
+
+interface NodeWorker {
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: 'error', listener: (error: unknown) => void): void;
+}
+interface WorkerThreadsModule {
+  Worker: new (source: string, options: { eval: true; workerData: unknown; name?: string }) => NodeWorker;
+}
+interface OsModule {
+  availableParallelism?: () => number;
+  cpus(): unknown[];
+}
+interface NodeProcess {
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+interface GemmExports {
+  runChunk(job: number, t: number): void;
+}
+
+const PAGE = 65536;
+/** The shared memory's maximum (as compiled: 16384 pages, 1 GiB). */
+const MAX_BYTES = 16384 * PAGE;
+/** Byte offset of the control block (below the arrays). */
+const CTRL = 1024;
+/** Byte offset of the first array. */
+const ARENA = 65536;
+
+// Control block slots (i32). GEN: bumped to wake the workers. NEXT: the
+// next chunk, (epoch << 16) | chunk. JOB: (epoch << 16) | number of chunks.
+// DONE: chunks finished in this job. FAILED: set when a chunk threw. STOP:
+// set when the pool closes. 8…: the job (read by runChunk).
+const GEN = 0;
+const NEXT = 1;
+const JOB = 2;
+const DONE = 3;
+const FAILED = 4;
+const STOP = 7;
+const OP = 8;
+const A = 9;
+const B = 10;
+const C = 11;
+const BIAS = 12;
+const M = 13;
+const N = 14;
+const K = 15;
+const CHUNK = 16;
+const PARTIALS = 17;
+const COUNT = 18;
+const ACT = 19;
+const PRE = 20;
+const COLSUMS = 21;
+const STRIDE = 22;
+
+const OP_ROWS = 1;
+const OP_TN = 2;
+const OP_SUM = 3;
+const OP_ACT_GRAD = 4;
+
+/** Rows of A per chunk of a row-wise product. */
+const ROWS_PER_CHUNK = 128;
+/** Rows of A and B per partial sum of Aᵀ·B (fixed: the result must not depend on the thread count). */
+const TN_ROWS = 512;
+/** Most partial sums of one Aᵀ·B (beyond, each partial covers more rows). */
+const TN_MAX_PARTIALS = 64;
+/** Entries per chunk of the sum of partials. */
+const SUM_CHUNK = 4096;
+
+/**
+ * Takes and runs chunks of the current job until none is left (the main
+ * thread's loop; WORKER_SOURCE has the workers' copy).
+ */
+function work(ctl: Int32Array, run: (job: number, t: number) => void, job: number): void {
+  for (;;) {
+    const next = Atomics.load(ctl, NEXT);
+    const current = Atomics.load(ctl, JOB);
+    if (next >>> 16 !== current >>> 16 || (next & 0xffff) >= (current & 0xffff)) return;
+    if (Atomics.compareExchange(ctl, NEXT, next, next + 1) !== next) continue;
+    try {
+      run(job, next & 0xffff);
+    } catch {
+      Atomics.store(ctl, FAILED, 1);
+    }
+    Atomics.add(ctl, DONE, 1);
+    Atomics.notify(ctl, DONE);
+  }
+}
+
+// A worker: instantiates the kernels on the shared memory, then sleeps on
+// GEN and runs the chunks of every job it wakes for, until STOP. Its loop is
+// `work` above, written out with the slots' numbers (source text, so that
+// it survives bundlers and coverage instrumentation of this file).
+const WORKER_SOURCE = `'use strict';
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctrl } = workerData;
+const run = new WebAssembly.Instance(module, { env: { memory } }).exports.runChunk;
+const ctl = new Int32Array(memory.buffer, ctrl, 32);
+function work() {
+  for (;;) {
+    const next = Atomics.load(ctl, ${NEXT});
+    const current = Atomics.load(ctl, ${JOB});
+    if (next >>> 16 !== current >>> 16 || (next & 0xffff) >= (current & 0xffff)) return;
+    if (Atomics.compareExchange(ctl, ${NEXT}, next, next + 1) !== next) continue;
+    try {
+      run(ctrl, next & 0xffff);
+    } catch {
+      Atomics.store(ctl, ${FAILED}, 1);
+    }
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
+  }
+}
+for (;;) {
+  const gen = Atomics.load(ctl, ${GEN});
+  if (Atomics.load(ctl, ${STOP}) === 1) break;
+  work();
+  Atomics.wait(ctl, ${GEN}, gen);
+}
+`;
+
+function decode(base64: string): Uint8Array {
+  const raw = atob(base64);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+function nodeModule<T>(id: string): T | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (typeof proc?.getBuiltinModule !== 'function') return undefined;
+  try {
+    return proc.getBuiltinModule(id) as T | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The number of logical cores Node reports, or 1 outside Node. */
+export function hardwareThreads(): number {
+  const os = nodeModule<OsModule>('node:os');
+  if (os === undefined) return 1;
+  const n = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.floor(n));
+}
+
+/** Whether this runtime can run products on several threads (Node with worker_threads and shared memory). */
+export function threadsAvailable(): boolean {
+  return (
+    typeof SharedArrayBuffer === 'function' &&
+    typeof Atomics === 'object' &&
+    nodeModule<WorkerThreadsModule>('node:worker_threads') !== undefined
+  );
+}
+
+/** The pool: the shared memory, the main thread's instance and the workers. */
+class Pool {
+  readonly threads: number;
+  private readonly memory: SharedMemory;
+  private readonly ctl: Int32Array;
+  private readonly run: (job: number, t: number) => void;
+  private workers: NodeWorker[];
+  private epoch = 0;
+  private failure: unknown;
+  /** Threads that take part in the next jobs (the main thread and participants − 1 workers are woken). */
+  participants = 1;
+
+  constructor(threads: number) {
+    const wt = nodeModule<WorkerThreadsModule>('node:worker_threads');
+    if (wt === undefined) throw new Error('gemm pool: node:worker_threads is not available');
+    const module = new WebAssembly.Module(decode(GEMM_WASM_BASE64));
+    this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_BYTES / PAGE, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.run = (instance.exports as GemmExports).runChunk;
+    this.ctl = new Int32Array(this.memory.buffer, CTRL, 32);
+    this.threads = threads;
+    this.workers = [];
+    for (let i = 1; i < threads; i++) {
+      const worker = new wt.Worker(WORKER_SOURCE, {
+        eval: true,
+        name: `@dcem/tfjs matMul ${i}`,
+        workerData: { module, memory: this.memory, ctrl: CTRL },
+      });
+      // A worker that fails to start or dies leaves its chunks to the others
+      // (the main thread takes every chunk nobody took); remember why.
+      worker.on('error', (error) => {
+        this.failure = error;
+      });
+      worker.unref();
+      this.workers.push(worker);
+    }
+  }
+
+  /** Bytes the memory must hold for arrays up to `end`; false when beyond the maximum. */
+  reserve(end: number): boolean {
+    if (end > MAX_BYTES) return false;
+    const missing = end - this.memory.buffer.byteLength;
+    if (missing > 0) this.memory.grow(Math.ceil(missing / PAGE));
+    return true;
+  }
+
+  f32(at: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, length);
+  }
+
+  /** Runs `chunks` chunks of the job written in the job slots, on every thread. */
+  parallel(chunks: number): void {
+    const ctl = this.ctl;
+    this.epoch = (this.epoch + 1) & 0x7fff;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, JOB, (this.epoch << 16) | chunks);
+    Atomics.store(ctl, NEXT, this.epoch << 16);
+    if (this.workers.length > 0 && this.participants > 1) {
+      Atomics.add(ctl, GEN, 1);
+      Atomics.notify(ctl, GEN, this.participants - 1);
+    }
+    work(ctl, this.run, CTRL);
+    for (;;) {
+      const done = Atomics.load(ctl, DONE);
+      if (done >= chunks) break;
+      Atomics.wait(ctl, DONE, done);
+    }
+    if (Atomics.load(ctl, FAILED) !== 0) {
+      throw new Error(
+        `@dcem/tfjs matMul: a kernel failed on a worker thread${this.failure ? `: ${String(this.failure)}` : ''}`,
+      );
+    }
+  }
+
+  setJob(values: Record<number, number>): void {
+    for (const [slot, value] of Object.entries(values)) this.ctl[Number(slot)] = value;
+  }
+
+  async close(): Promise<void> {
+    Atomics.store(this.ctl, STOP, 1);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  get workerCount(): number {
+    return this.workers.length;
+  }
+}
+
+let configured: number | undefined;
+let pool: Pool | undefined;
+
+/** The number of threads products run on (1: the caller's own path). */
+export function gemmThreads(): number {
+  if (!threadsAvailable()) return 1;
+  return configured ?? hardwareThreads();
+}
+
+/**
+ * Sets the number of threads (an integer ≥ 1; 1 switches the pool off;
+ * undefined: one per core). A running pool of another size is closed.
+ */
+export async function setGemmThreads(threads: number | undefined): Promise<void> {
+  if (threads !== undefined) assertInteger('threads', threads, 1);
+  configured = threads;
+  if (pool !== undefined && pool.threads !== gemmThreads()) await closeGemmPool();
+}
+
+/** Closes the pool (its workers end); the next threaded product starts a new one. */
+export async function closeGemmPool(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  if (p !== undefined) await p.close();
+}
+
+/** Live worker threads of the pool (0 when closed). */
+export function gemmWorkerCount(): number {
+  return pool?.workerCount ?? 0;
+}
+
+/**
+ * The pool for a product on `threads` threads: the running one when it has
+ * that many or more (its extra workers are not woken for this product),
+ * else a new one.
+ */
+function getPool(threads: number): Pool {
+  if (pool === undefined || pool.threads < threads) {
+    const old = pool;
+    pool = new Pool(threads);
+    if (old !== undefined) void old.close();
+  }
+  pool.participants = threads;
+  return pool;
+}
+
+function align(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/** Activations the kernels apply (the codes of assembly/gemm.ts). */
+export const ACTIVATIONS = Object.freeze({ linear: 0, relu: 1, softplus: 2 });
+/** An activation name. */
+export type ActivationName = keyof typeof ACTIVATIONS;
+
+/** Rows of A and B per partial sum of an Aᵀ·B whose operands have m rows (a function of m only). */
+function tnRows(m: number): number {
+  return Math.max(TN_ROWS, Math.ceil(m / TN_MAX_PARTIALS));
+}
+
+/** The number of partial sums (each [k, n], or [k + 1, n] with column sums) that an Aᵀ·B keeps for operands of m rows. */
+export function tnPartialCount(m: number): number {
+  return Math.ceil(m / tnRows(m));
+}
+
+/**
+ * C = act(A·B + bias) on `threads` threads (the main thread included),
+ * A: [m, k], B: [k, n], bias: [n] or undefined, written to `out` ([m, n]);
+ * with `pre`, the pre-activation A·B + bias too.
+ * Returns false (and writes nothing) when
+ * the operands do not fit the shared memory.
+ */
+export function gemm(
+  a: Float32Array,
+  b: Float32Array,
+  bias: Float32Array | undefined,
+  m: number,
+  n: number,
+  k: number,
+  out: Float32Array,
+  threads: number,
+  activation: ActivationName = 'linear',
+  pre?: Float32Array,
+): boolean {
+  const p = getPool(threads);
+  const pa = ARENA;
+  const pb = pa + align(m * k * 4);
+  const pBias = pb + align(k * n * 4);
+  const pc = pBias + align(n * 4);
+  const pPre = pc + align(m * n * 4);
+  if (!p.reserve(pPre + (pre === undefined ? 0 : m * n * 4))) return false;
+  p.f32(pa, m * k).set(a.subarray(0, m * k));
+  p.f32(pb, k * n).set(b.subarray(0, k * n));
+  if (bias !== undefined) p.f32(pBias, n).set(bias.subarray(0, n));
+  p.setJob({
+    [OP]: OP_ROWS,
+    [A]: pa,
+    [B]: pb,
+    [C]: pc,
+    [BIAS]: bias === undefined ? 0 : pBias,
+    [M]: m,
+    [N]: n,
+    [K]: k,
+    [CHUNK]: ROWS_PER_CHUNK,
+    [ACT]: ACTIVATIONS[activation],
+    [PRE]: pre === undefined ? 0 : pPre,
+  });
+  p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
+  out.set(p.f32(pc, m * n));
+  if (pre !== undefined) pre.set(p.f32(pPre, m * n));
+  return true;
+}
+
+/** Runs Aᵀ·B (with the column sums of B when `colSums`) for operands already in the memory; the result lands at `pc`. */
+function tnJobs(
+  p: Pool,
+  pa: number,
+  pb: number,
+  pp: number,
+  pc: number,
+  m: number,
+  n: number,
+  k: number,
+  colSums: boolean,
+): void {
+  const rows = tnRows(m);
+  const count = Math.ceil(m / rows);
+  const stride = (colSums ? k + 1 : k) * n * 4;
+  p.setJob({
+    [OP]: OP_TN,
+    [A]: pa,
+    [B]: pb,
+    [M]: m,
+    [N]: n,
+    [K]: k,
+    [CHUNK]: rows,
+    [PARTIALS]: pp,
+    [STRIDE]: stride,
+    [COLSUMS]: colSums ? 1 : 0,
+  });
+  p.parallel(count);
+  const entries = stride / 4;
+  p.setJob({
+    [OP]: OP_SUM,
+    [C]: pc,
+    [M]: entries,
+    [CHUNK]: SUM_CHUNK,
+    [PARTIALS]: pp,
+    [COUNT]: count,
+    [STRIDE]: stride,
+  });
+  p.parallel(Math.ceil(entries / SUM_CHUNK));
+}
+
+/**
+ * C = Aᵀ·B on `threads` threads, A: [m, k], B: [m, n], written to `out`
+ * ([k, n]): partial sums over fixed row ranges of A and B, then their sum in
+ * order. Returns false when the operands do not fit the shared memory.
+ */
+export function gemmTn(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  out: Float32Array,
+  threads: number,
+): boolean {
+  const p = getPool(threads);
+  const pa = ARENA;
+  const pb = pa + align(m * k * 4);
+  const pp = pb + align(m * n * 4);
+  const pc = pp + align(tnPartialCount(m) * k * n * 4);
+  if (!p.reserve(pc + k * n * 4)) return false;
+  p.f32(pa, m * k).set(a.subarray(0, m * k));
+  p.f32(pb, m * n).set(b.subarray(0, m * n));
+  tnJobs(p, pa, pb, pp, pc, m, n, k, false);
+  out.set(p.f32(pc, k * n));
+  return true;
+}
+
+/**
+ * The backward pass of a dense layer h = act(x·W + b) on `threads` threads:
+ * with δ = g ⊙ act′(z) (z = x·W + b, the pre-activation), dx = δ·Wᵀ
+ * ([m, k], skipped when `dx` is undefined), dW = xᵀ·δ ([k, n]) and
+ * db = Σᵣ δ ([n]). x: [m, k], W: [k, n], g and z: [m, n] (z unused for a
+ * linear layer). Returns false when the operands do not fit the shared memory.
+ */
+export function denseBackward(
+  x: Float32Array,
+  w: Float32Array,
+  g: Float32Array,
+  z: Float32Array | undefined,
+  m: number,
+  n: number,
+  k: number,
+  activation: ActivationName,
+  dx: Float32Array | undefined,
+  dw: Float32Array,
+  db: Float32Array,
+  threads: number,
+): boolean {
+  const p = getPool(threads);
+  const pg = ARENA;
+  const pz = pg + align(m * n * 4);
+  const px = pz + align(activation === 'linear' ? 0 : m * n * 4);
+  const pwt = px + align(m * k * 4);
+  const pdx = pwt + align(k * n * 4);
+  const pp = pdx + align(dx === undefined ? 0 : m * k * 4);
+  const pc = pp + align(tnPartialCount(m) * (k + 1) * n * 4);
+  if (!p.reserve(pc + (k + 1) * n * 4)) return false;
+  p.f32(pg, m * n).set(g.subarray(0, m * n));
+  p.f32(px, m * k).set(x.subarray(0, m * k));
+  if (activation !== 'linear') {
+    if (z === undefined) throw new Error('denseBackward: the pre-activation is missing');
+    p.f32(pz, m * n).set(z.subarray(0, m * n));
+    p.setJob({
+      [OP]: OP_ACT_GRAD,
+      [A]: pz,
+      [C]: pg,
+      [M]: m * n,
+      [CHUNK]: SUM_CHUNK * 4,
+      [ACT]: ACTIVATIONS[activation],
+    });
+    p.parallel(Math.ceil((m * n) / (SUM_CHUNK * 4)));
+  }
+  if (dx !== undefined) {
+    // Wᵀ ([n, k]) written transposed straight into the memory.
+    const wt = p.f32(pwt, k * n);
+    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j] as number;
+    p.setJob({
+      [OP]: OP_ROWS,
+      [A]: pg,
+      [B]: pwt,
+      [C]: pdx,
+      [BIAS]: 0,
+      [M]: m,
+      [N]: k,
+      [K]: n,
+      [CHUNK]: ROWS_PER_CHUNK,
+      [ACT]: ACTIVATIONS.linear,
+      [PRE]: 0,
+    });
+    p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
+    dx.set(p.f32(pdx, m * k));
+  }
+  tnJobs(p, px, pg, pp, pc, m, n, k, true);
+  dw.set(p.f32(pc, k * n));
+  db.set(p.f32(pc + k * n * 4, n));
+  return true;
+}
