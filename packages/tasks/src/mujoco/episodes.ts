@@ -87,6 +87,8 @@ export interface MujocoEpisodeRecord {
   return: number;
   /** Reward of each agent step. */
   rewards: number[];
+  /** The action applied at each agent step, [steps][m] (replaying them from the episode's seed gives the same rewards). */
+  actions: number[][];
   config: MujocoPlannerConfig;
   /** Rollout sequences whose simulation diverged (NaN returns, ranked last by the planner). */
   nonFinite: number;
@@ -139,8 +141,10 @@ export interface MujocoEpisodeCallbacks {
   onEpisode?: (record: MujocoEpisodeRecord) => void;
 }
 
-const ENV_STREAM = 100;
-const PLAN_STREAM = 101;
+/** Seed streams of `deriveSeed` for an episode's initial state and its planner. */
+export const MUJOCO_SEED_STREAMS = Object.freeze({ initialState: 100, planner: 101 });
+const ENV_STREAM = MUJOCO_SEED_STREAMS.initialState;
+const PLAN_STREAM = MUJOCO_SEED_STREAMS.planner;
 const SETTINGS_KEYS = new Set([
   'env',
   'planner',
@@ -379,6 +383,7 @@ async function runEpisode(
       seed: deriveSeed(seed, PLAN_STREAM, episode),
     });
     const rewards: number[] = [];
+    const actions: number[][] = [];
     let total = 0;
     let nonFinite = 0;
     let planMs = 0;
@@ -411,6 +416,7 @@ async function runEpisode(
         disposePlanResult(result);
       }
       const { reward } = env.step(action);
+      actions.push(Array.from(action));
       rewards.push(reward);
       total += reward;
       callbacks.onStep?.({ episode, step: t, steps, reward, return: total, env });
@@ -425,6 +431,7 @@ async function runEpisode(
       steps,
       return: total,
       rewards,
+      actions,
       config,
       nonFinite,
       physicsSteps: statsAfter.physicsSteps - statsBefore.physicsSteps,
