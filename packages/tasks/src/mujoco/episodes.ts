@@ -69,7 +69,10 @@ export interface MujocoPlannerConfig {
   initStd: number;
   /** Whether a step starts from the previous plan shifted (false: from μ₀ = 0, as PlaNet's CEM). */
   warmStart: boolean;
-  /** Sequences simulated per agent step (all iterations, population decay and the mean included). */
+  /**
+   * Sequences the solver draws per agent step (all iterations, population decay and the mean included);
+   * kept elites (iCEM) are simulated again after each shift, ⌊0.3 k⌋ more per warm step.
+   */
   rolloutsPerStep: number;
 }
 
