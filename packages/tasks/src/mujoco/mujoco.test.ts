@@ -31,6 +31,7 @@ vi.mock('@dcem/mujoco', async (importOriginal) => {
 });
 
 beforeAll(async () => {
+  tf.enableProdMode();
   await tf.setBackend('cpu');
 });
 
