@@ -1,6 +1,9 @@
 // MPC with the true MuJoCo simulator at toy sizes (a few control steps, tens
 // of candidates): determinism, replay, the rollout count, resumable studies,
 // bad input and the pool's shutdown on errors.
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type MujocoEnv, makeEnv, type RolloutPool } from '@dcem/mujoco';
 import { deriveSeed } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
@@ -227,5 +230,18 @@ describe('runMujocoStudy', () => {
     );
     await expect(runMujocoStudy({ episodes: 1, seed: 0, budget: 0 })).rejects.toThrow(/budget/);
     await expect(runMujocoStudy({ episodes: 1, seed: 0, steps: 3 } as never)).rejects.toThrow(TypeError);
+  });
+});
+
+describe('the @dcem/tasks/mujoco entry point', () => {
+  it('is the only part of @dcem/tasks that imports @dcem/mujoco (the main entry never loads MuJoCo)', () => {
+    const src = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const offenders = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.startsWith('mujoco'))
+      .filter((f) =>
+        /from '(@dcem\/mujoco|\.{1,2}\/(\.\.\/)*mujoco\/)/.test(readFileSync(join(src, f), 'utf8')),
+      );
+    expect(offenders).toEqual([]);
+    expect(readFileSync(join(src, 'index.ts'), 'utf8')).not.toMatch(/mujoco/);
   });
 });
