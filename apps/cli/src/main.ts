@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerCartpoleEmbed } from './commands/cartpole-embed.js';
 import { registerDemo } from './commands/demo.js';
 import { registerLearn } from './commands/learn.js';
+import { registerMujoco } from './commands/mujoco.js';
 import { registerOptimize } from './commands/optimize.js';
 import { registerPendulum } from './commands/pendulum.js';
 import { registerRegression } from './commands/regression.js';
@@ -23,6 +24,7 @@ registerCartpoleEmbed(program);
 registerRegression(program);
 registerOptimize(program);
 registerLearn(program);
+registerMujoco(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`dcem: ${error instanceof Error ? error.message : String(error)}`);

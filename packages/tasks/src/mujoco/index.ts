@@ -1,0 +1,32 @@
+/**
+ * `@dcem/tasks/mujoco`: model-predictive control on the MuJoCo tasks of
+ * `@dcem/mujoco` with the true simulator as the model, and the study against
+ * PlaNet's "CEM + true simulator" results. A separate entry point, so users
+ * of the rest of `@dcem/tasks` never load MuJoCo.
+ *
+ * @module
+ */
+export type {
+  MujocoEpisodeCallbacks,
+  MujocoEpisodeRecord,
+  MujocoEpisodeSettings,
+  MujocoEpisodesResult,
+  MujocoPlannerConfig,
+  MujocoPlannerName,
+  MujocoStepInfo,
+} from './episodes.js';
+export {
+  MUJOCO_PLANNERS,
+  MUJOCO_SEED_STREAMS,
+  mujocoPlannerConfig,
+  PLANET_ACTION_REPEAT,
+  PLANET_BUDGET,
+  runMujocoEpisodes,
+} from './episodes.js';
+export type {
+  MujocoStudyCallbacks,
+  MujocoStudyResult,
+  MujocoStudyRow,
+  MujocoStudySettings,
+} from './study.js';
+export { formatMujocoTable, mujocoStudySizes, PLANET_TRUE_SIMULATOR, runMujocoStudy } from './study.js';

@@ -1,0 +1,318 @@
+import { assertInteger, assertPositive, describeValue } from '@dcem/lml';
+import { TASK_NAMES, type TaskName } from '@dcem/mujoco';
+import { assertFunction, assertObject } from '../validate.js';
+import {
+  type MujocoEpisodeRecord,
+  type MujocoPlannerName,
+  PLANET_ACTION_REPEAT,
+  PLANET_BUDGET,
+  runMujocoEpisodes,
+  summariseMujocoEpisodes,
+} from './episodes.js';
+
+/** PlaNet's Table 1 row "CEM + true simulator" (Hafner et al., ICML 2019): mean return per task. */
+export const PLANET_TRUE_SIMULATOR: Readonly<Record<TaskName, number>> = Object.freeze({
+  'cartpole-swingup': 850,
+  'reacher-easy': 964,
+  'cheetah-run': 656,
+  'finger-spin': 825,
+  'cup-catch': 993,
+  'walker-walk': 994,
+});
+
+/** Settings of {@link runMujocoStudy}. */
+export interface MujocoStudySettings {
+  /** Tasks to run, default PlaNet's six (`TASK_NAMES`). */
+  tasks?: readonly TaskName[];
+  /** Planners: `cem` (PlaNet's budget × `budget`) and/or `icem` (1/10 of that). Default both. */
+  planners?: readonly ('cem' | 'icem')[];
+  /** Episodes per (task, planner), an integer ≥ 1. */
+  episodes: number;
+  /** Integer seed (episode e of every task and planner uses the seeds of `runMujocoEpisodes`' episode e). */
+  seed: number;
+  /**
+   * Control steps per episode, an integer in [1, 1000], default 1000 (the suite's episode): each task runs
+   * max(1, ⌊controlSteps / R⌋) agent steps with its action repeat R, so returns are out of that many · R.
+   */
+  controlSteps?: number;
+  /** Fraction of PlaNet's candidates and elites, in (0, 1], default 1 (the full budget). */
+  budget?: number;
+  /** Rollout worker threads, default one per core. */
+  workers?: number;
+  /** Records of episodes already run (a checkpoint): their (task, planner, episode) are skipped and kept in the result. */
+  completed?: readonly MujocoEpisodeRecord[];
+}
+
+/** Callbacks of {@link runMujocoStudy}; each is optional. */
+export interface MujocoStudyCallbacks {
+  /** A line for people. */
+  log?: (line: string) => void;
+  /** After each agent step of a (task, planner, episode) being run. */
+  onProgress?: (
+    entry: { task: TaskName; planner: MujocoPlannerName; episode: number },
+    step: number,
+    steps: number,
+  ) => void;
+  /** After each new episode: persist the record to resume later. */
+  onEpisode?: (record: MujocoEpisodeRecord) => void;
+}
+
+/** One row of the study's table: a (task, planner) pair. */
+export interface MujocoStudyRow {
+  task: TaskName;
+  planner: 'cem' | 'icem';
+  /** Episodes in the mean. */
+  episodes: number;
+  /** Agent steps per episode and the action repeat: returns are out of steps · actionRepeat control steps. */
+  steps: number;
+  actionRepeat: number;
+  /** Mean and sample standard deviation of the returns (NaN without episodes; std NaN with one). */
+  meanReturn: number;
+  stdReturn: number;
+  /** Mean return scaled to 1000 control steps, mean · 1000 / (steps · R): an extrapolation when episodes are shortened. */
+  per1000: number;
+  /** Candidates, elites, iterations and rollouts per agent step. */
+  samples: number;
+  elites: number;
+  iterations: number;
+  rolloutsPerStep: number;
+  /** PlaNet's "CEM + true simulator" return for the task. */
+  planet: number;
+  /** Whether this row ran at less than PlaNet's setting (budget below the full one, or shortened episodes). */
+  reduced: boolean;
+}
+
+/** What {@link runMujocoStudy} returns. */
+export interface MujocoStudyResult {
+  rows: MujocoStudyRow[];
+  /** Every episode's record, the checkpointed ones included. */
+  episodes: MujocoEpisodeRecord[];
+  /** Physics steps per second of rollout wall time over the episodes run now. */
+  stepsPerSecond: number;
+  /** The planner's share of planning time outside the simulator, over the episodes run now. */
+  outsideSimulator: number;
+  /** Wall seconds of this call. */
+  seconds: number;
+}
+
+const STUDY_KEYS = new Set([
+  'tasks',
+  'planners',
+  'episodes',
+  'seed',
+  'controlSteps',
+  'budget',
+  'workers',
+  'completed',
+]);
+
+/** The sizes of a study planner at a budget fraction: CEM at PlaNet's × budget, iCEM at a tenth of that rollout count. */
+export function mujocoStudySizes(
+  planner: 'cem' | 'icem',
+  budget = 1,
+): { horizon: number; samples: number; elites: number; iterations: number } {
+  assertPositive('budget', budget);
+  if (budget > 1) throw new RangeError(`budget must be in (0, 1], received ${describeValue(budget)}`);
+  const samples = Math.max(2, Math.round(PLANET_BUDGET.samples * budget));
+  const elites = Math.max(1, Math.min(samples - 1, Math.round(PLANET_BUDGET.elites * budget)));
+  if (planner === 'cem')
+    return { horizon: PLANET_BUDGET.horizon, samples, elites, iterations: PLANET_BUDGET.iterations };
+  // iCEM: 3 iterations with decay γ = 1.25 draw N (1 + 0.8 + 0.64) = 2.44 N, plus the mean: N = target / 2.44.
+  const target = (PLANET_BUDGET.samples * PLANET_BUDGET.iterations * budget) / 10;
+  const n = Math.max(21, Math.round(target / 2.44));
+  return { horizon: PLANET_BUDGET.horizon, samples: n, elites: 10, iterations: 3 };
+}
+
+/**
+ * The MuJoCo study: model-predictive control with the true simulator on
+ * PlaNet's tasks (Hafner et al., "Learning Latent Dynamics for Planning from
+ * Pixels", ICML 2019, Table 1 "CEM + true simulator"), with CEM at PlaNet's
+ * settings (horizon 12, 10 iterations, 1000 candidates, 100 elites, PlaNet's
+ * action repeats) and the `icem` preset (Pinneri et al. 2020) at a tenth of
+ * that rollout budget. Runs {@link runMujocoEpisodes} for each (task,
+ * planner, episode) not in `settings.completed`, hands every new record to
+ * `onEpisode` (persist it to resume) and returns the table: the mean return
+ * per (task, planner) next to PlaNet's, with the reduced rows marked.
+ *
+ * @param settings See {@link MujocoStudySettings}.
+ * @param callbacks Optional log, progress and checkpoint callbacks.
+ * @returns The table's rows, the records, rollout throughput and the planner's overhead.
+ * @example
+ * ```ts
+ * import { runMujocoStudy } from '@dcem/tasks/mujoco';
+ * const saved: unknown[] = [];
+ * const r = await runMujocoStudy(
+ *   { tasks: ['cartpole-swingup'], planners: ['icem'], episodes: 1, seed: 0, controlSteps: 16, budget: 0.05 },
+ *   { onEpisode: (record) => saved.push(record) },
+ * );
+ * console.log(r.rows[0]?.meanReturn, r.rows[0]?.planet); // … 850
+ * ```
+ */
+export async function runMujocoStudy(
+  settings: MujocoStudySettings,
+  callbacks: MujocoStudyCallbacks = {},
+): Promise<MujocoStudyResult> {
+  const s = settings;
+  assertObject('settings', s);
+  assertObject('callbacks', callbacks);
+  for (const key of Object.keys(s)) {
+    if (!STUDY_KEYS.has(key)) {
+      throw new TypeError(
+        `settings has an unknown option ${JSON.stringify(key)} (valid: ${[...STUDY_KEYS].join(', ')})`,
+      );
+    }
+  }
+  const tasks: readonly TaskName[] = s.tasks ?? TASK_NAMES;
+  const planners: readonly ('cem' | 'icem')[] = s.planners ?? (['cem', 'icem'] as const);
+  if (!Array.isArray(tasks as unknown) || tasks.length === 0) {
+    throw new TypeError(
+      `settings.tasks must be a non-empty array of task names, received ${describeValue(tasks)}`,
+    );
+  }
+  if (!Array.isArray(planners as unknown) || planners.length === 0) {
+    throw new TypeError(`settings.planners must be a non-empty array, received ${describeValue(planners)}`);
+  }
+  tasks.forEach((t, i) => {
+    if (!(TASK_NAMES as readonly string[]).includes(t)) {
+      throw new RangeError(
+        `settings.tasks[${i}] must be one of ${TASK_NAMES.join(', ')}, received ${describeValue(t)}`,
+      );
+    }
+  });
+  planners.forEach((p, i) => {
+    if (p !== 'cem' && p !== 'icem') {
+      throw new RangeError(`settings.planners[${i}] must be 'cem' or 'icem', received ${describeValue(p)}`);
+    }
+  });
+  assertInteger('settings.episodes', s.episodes, 1);
+  assertInteger('settings.seed', s.seed, Number.MIN_SAFE_INTEGER);
+  const controlSteps = s.controlSteps ?? 1000;
+  assertInteger('settings.controlSteps', controlSteps, 1);
+  if (controlSteps > 1000)
+    throw new RangeError(`settings.controlSteps must be ≤ 1000, received ${controlSteps}`);
+  const agentSteps = (task: TaskName) => Math.max(1, Math.floor(controlSteps / PLANET_ACTION_REPEAT[task]));
+  const budget = s.budget ?? 1;
+  mujocoStudySizes('cem', budget);
+  const completed = s.completed ?? [];
+  if (!Array.isArray(completed)) {
+    throw new TypeError(
+      `settings.completed must be an array of episode records, received ${describeValue(completed)}`,
+    );
+  }
+  for (const name of ['log', 'onProgress', 'onEpisode'] as const) {
+    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
+  }
+  const log = callbacks.log ?? (() => {});
+  const start = Date.now();
+  const all: MujocoEpisodeRecord[] = [];
+  const fresh: MujocoEpisodeRecord[] = [];
+  for (const task of tasks) {
+    const steps = agentSteps(task);
+    for (const planner of planners) {
+      const sizes = mujocoStudySizes(planner, budget);
+      const matches = (r: MujocoEpisodeRecord, e: number) =>
+        r.task === task &&
+        r.planner === planner &&
+        r.episode === e &&
+        r.seed === s.seed &&
+        r.steps === steps &&
+        r.config.samples === sizes.samples &&
+        r.config.iterations === sizes.iterations;
+      for (let e = 0; e < s.episodes; e++) {
+        const done = completed.find((r) => matches(r, e));
+        if (done !== undefined) {
+          all.push(done);
+          continue;
+        }
+        const run = await runMujocoEpisodes(
+          {
+            env: task,
+            planner,
+            episodes: 1,
+            firstEpisode: e,
+            seed: s.seed,
+            steps,
+            ...sizes,
+            ...(s.workers !== undefined ? { workers: s.workers } : {}),
+          },
+          {
+            log,
+            onStep: (info) => {
+              if (info.step >= 0)
+                callbacks.onProgress?.({ task, planner, episode: e }, info.step + 1, info.steps);
+            },
+          },
+        );
+        const record = run.episodes[0] as MujocoEpisodeRecord;
+        all.push(record);
+        fresh.push(record);
+        callbacks.onEpisode?.(record);
+      }
+    }
+  }
+  const rows: MujocoStudyRow[] = [];
+  for (const task of tasks) {
+    for (const planner of planners) {
+      const records = all.filter((r) => r.task === task && r.planner === planner);
+      const returns = records.map((r) => r.return);
+      const n = returns.length;
+      const mean = n === 0 ? Number.NaN : returns.reduce((a, b) => a + b, 0) / n;
+      const std = n < 2 ? Number.NaN : Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+      const sizes = mujocoStudySizes(planner, budget);
+      const first = records[0];
+      const repeat = PLANET_ACTION_REPEAT[task];
+      const steps = first?.steps ?? agentSteps(task);
+      rows.push({
+        task,
+        planner,
+        episodes: n,
+        steps,
+        actionRepeat: repeat,
+        meanReturn: mean,
+        stdReturn: std,
+        per1000: (mean * 1000) / (steps * repeat),
+        samples: sizes.samples,
+        elites: sizes.elites,
+        iterations: sizes.iterations,
+        rolloutsPerStep: first?.config.rolloutsPerStep ?? Number.NaN,
+        planet: PLANET_TRUE_SIMULATOR[task],
+        reduced: budget < 1 || steps * repeat < 1000,
+      });
+    }
+  }
+  const summary = summariseMujocoEpisodes(fresh, 0);
+  return {
+    rows,
+    episodes: all,
+    stepsPerSecond: summary.stepsPerSecond,
+    outsideSimulator: summary.outsideSimulator,
+    seconds: (Date.now() - start) / 1000,
+  };
+}
+
+/**
+ * The study's table as Markdown: task, planner, setting, episodes, mean ±
+ * std return, the return scaled to 1000 control steps, and PlaNet's.
+ *
+ * @param result What {@link runMujocoStudy} returned.
+ * @returns Markdown text, one row per (task, planner).
+ * @example
+ * ```ts
+ * console.log(formatMujocoTable(await runMujocoStudy({ episodes: 3, seed: 0 })));
+ * ```
+ */
+export function formatMujocoTable(result: Pick<MujocoStudyResult, 'rows'>): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+  const lines = [
+    '| task | planner | N × iterations (rollouts/step) | episode (control steps) | episodes | return (mean ± std) | scaled to 1000 steps | PlaNet CEM + true sim. |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of result.rows) {
+    lines.push(
+      `| ${r.task} | ${r.planner}${r.reduced ? ' (reduced)' : ''} | ${r.samples} × ${r.iterations} (${r.rolloutsPerStep}) | ` +
+        `${r.steps} × ${r.actionRepeat} = ${r.steps * r.actionRepeat} | ${r.episodes} | ${f(r.meanReturn)} ± ${f(r.stdReturn)} | ` +
+        `${r.steps * r.actionRepeat < 1000 ? `${f(r.per1000)} (extrapolated)` : f(r.meanReturn)} | ${r.planet} |`,
+    );
+  }
+  return lines.join('\n');
+}
