@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dcem, lml, tfjsBackend } from './api.js';
+import { dcem, disposeCemResult, lml, tfjsBackend } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
 import { selectBackend, useBackend } from './select-backend.js';
 import { findWebGpuAdapter, linuxWithoutGpu, WebGpuError } from './webgpu.js';
@@ -104,7 +104,7 @@ describe('dcem on webgpu', () => {
         const r = dcem(objective, { ...solveOptions, tolerance });
         const counted = reads;
         const iterations = r.iterations;
-        tf.dispose([r.solution, r.mean, r.std]);
+        disposeCemResult(r);
         return { counted, iterations };
       };
       // tolerance 0: the check of initStd (> 0, finite) before the first
@@ -127,7 +127,7 @@ describe('dcem on webgpu', () => {
         onIteration: (info) => means.push(Array.from(info.mean.dataSync())),
       });
       const out = { solution: Array.from(r.solution.dataSync()), std: Array.from(r.std.dataSync()), means };
-      tf.dispose([r.solution, r.mean, r.std]);
+      disposeCemResult(r);
       return out;
     };
     const gpu = await runOn('webgpu');
@@ -179,7 +179,7 @@ describe('dcem on webgpu', () => {
     const solve = () => {
       const r = dcem(objective, { ...solveOptions, tolerance: 1e-6 });
       r.solution.dataSync();
-      tf.dispose([r.solution, r.mean, r.std]);
+      disposeCemResult(r);
       const x = tf.tensor2d([[0.3, -1, 2, 0.5]]);
       const y = lml(x, 2);
       y.dataSync();
