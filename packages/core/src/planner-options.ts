@@ -99,9 +99,9 @@ export interface PlannerOptions<T> {
   /** Which control is returned as the action to apply, default `'mean'`. */
   action?: PlannerAction;
   /**
-   * Integer seed. The solve of step t draws from a seed derived from
-   * (seed, t) by integer hashing, so neighbouring seeds and steps never share
-   * noise. Without a seed the draws are the backend's choice, and the
+   * Integer seed. The solve of step t draws from
+   * `deriveSeed(seed, SEED_STREAMS.mpcStep, t)`, so neighbouring seeds and
+   * steps never share noise. Without a seed the draws are the backend's choice, and the
    * `'elite'` draw uses seed 0.
    */
   seed?: number;
