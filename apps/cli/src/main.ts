@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerLearn } from './commands/learn.js';
 import { registerOptimize } from './commands/optimize.js';
 import { registerPendulum } from './commands/pendulum.js';
+import { registerPlanners } from './commands/planners.js';
 import { registerRegression } from './commands/regression.js';
 
 // tfjs prints a banner about tfjs-node on first use unless in production mode.
@@ -19,6 +20,7 @@ program
 
 registerDemo(program);
 registerPendulum(program);
+registerPlanners(program);
 registerCartpoleEmbed(program);
 registerRegression(program);
 registerOptimize(program);
