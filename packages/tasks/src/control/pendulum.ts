@@ -276,7 +276,7 @@ export function pendulumSwingUpCostFused(
     }
     for (let t = 0; t < horizon; t++) {
       const raw = us[j * horizon + t] as number;
-      const u = raw < -umax ? -umax : raw > umax ? umax : raw;
+      const u = Math.min(Math.max(raw, -umax), umax);
       const th = wrap && t > 0 ? Math.atan2(Math.sin(theta), Math.cos(theta)) : theta;
       w += p.dt * (G * Math.sin(th + b0) + K * u - d * th);
       theta = th + p.dt * w;
