@@ -80,9 +80,10 @@ describe('runPlannerStudy', () => {
     });
     const states = m.states.arraySync() as number[][][];
     const returns = states.map((row) => row.slice(0, 5).reduce((a, x) => a + (x[0] as number), 0));
-    const perSeed = [(returns[0]! + returns[1]!) / 2, (returns[2]! + returns[3]!) / 2];
+    const [r0 = 0, r1 = 0, r2 = 0, r3 = 0] = returns;
+    const perSeed = [(r0 + r1) / 2, (r2 + r3) / 2];
     expect(cell?.returns).toEqual(perSeed);
-    expect(cell?.mean).toBeCloseTo((perSeed[0]! + perSeed[1]!) / 2, 12);
+    expect(cell?.mean).toBeCloseTo(((r0 + r1) / 2 + (r2 + r3) / 2) / 2, 12);
     expect(cell?.samplesPerStep).toBeLessThanOrEqual(80 + 1);
     disposeMpcResult(m);
     x0.dispose();
