@@ -115,7 +115,6 @@ export interface Planner<T> {
   dispose(): void;
 }
 
-
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return (
     x !== null &&
@@ -478,7 +477,10 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
           // A reset row's carried candidates become fresh draws from N(μ₀, σ₀²): the same law as
           // the first iteration's samples, so the row starts cold in distribution.
           const K = backend.shape(previousElites)[1] as number;
-          const noise = backend.randomNormal([B, K, D], deriveSeed(o.seed ?? 0, SEED_STREAMS.plannerReset, step));
+          const noise = backend.randomNormal(
+            [B, K, D],
+            deriveSeed(o.seed ?? 0, SEED_STREAMS.plannerReset, step),
+          );
           const fresh = backend.add(
             backend.reshape(initMean, [1, 1, D]),
             backend.mul(backend.reshape(initStd, [1, 1, D]), noise),
