@@ -83,7 +83,7 @@ export interface PlannerOptions<T> {
   solver?: PlannerSolverOptions<T>;
   /**
    * μ₀, the mean of a cold start (the first step, and rows after
-   * {@link Planner.reset}), shaped as `lowerBound`. Default: the middle of
+   * `planner.reset`), shaped as `lowerBound`. Default: the middle of
    * the bounds, (lb + ub)/2; where a bound is missing, 0 clamped to the
    * bound that is there.
    */
