@@ -113,16 +113,21 @@ export async function runPlanners(ctx: RunContext, s: PlannersSettings): Promise
         {
           mark: { type: 'line', point: true },
           encoding: {
-            x: { field: 'samples', type: 'quantitative', scale: { type: 'log' }, title: 'rollouts per step' },
-            y: { field: 'mean', type: 'quantitative', title: 'return (mean over seeds)' },
+            x: {
+              field: 'samples',
+              type: 'quantitative',
+              scale: { type: 'log', nice: false },
+              title: 'rollouts per step (measured)',
+            },
+            y: { field: 'mean', type: 'quantitative', title: 'return (mean ± std over seeds)' },
             color: { field: 'planner', type: 'nominal' },
           },
         },
         {
           mark: { type: 'errorbar' },
           encoding: {
-            x: { field: 'samples', type: 'quantitative', scale: { type: 'log' } },
-            y: { field: 'low', type: 'quantitative' },
+            x: { field: 'samples', type: 'quantitative', scale: { type: 'log', nice: false } },
+            y: { field: 'low', type: 'quantitative', title: 'return (mean ± std over seeds)' },
             y2: { field: 'high' },
             color: { field: 'planner', type: 'nominal' },
           },
