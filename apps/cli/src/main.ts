@@ -7,6 +7,7 @@ import { registerLearn } from './commands/learn.js';
 import { registerMujoco } from './commands/mujoco.js';
 import { registerOptimize } from './commands/optimize.js';
 import { registerPendulum } from './commands/pendulum.js';
+import { registerPlanners } from './commands/planners.js';
 import { registerRegression } from './commands/regression.js';
 
 // tfjs prints a banner about tfjs-node on first use unless in production mode.
@@ -20,6 +21,7 @@ program
 
 registerDemo(program);
 registerPendulum(program);
+registerPlanners(program);
 registerCartpoleEmbed(program);
 registerRegression(program);
 registerOptimize(program);

@@ -37,7 +37,7 @@ export async function runPendulum(ctx: RunContext, s: PendulumSettings): Promise
   const field = openLoop ? 'cost' : 'plan cost';
   const progress = startProgress(
     openLoop ? 'planning' : 'MPC steps',
-    openLoop ? s.iterations : s.mpcSteps,
+    openLoop ? (s.iterations ?? 1) : s.mpcSteps,
     ctx.interactive,
     [field],
   );
@@ -45,13 +45,17 @@ export async function runPendulum(ctx: RunContext, s: PendulumSettings): Promise
   try {
     study = runPendulumStudy(s, {
       log: ctx.log,
-      onProgress: (done, _total, cost) => progress.update(done, { [field]: cost.toFixed(4) }),
+      onProgress: (done, total, cost) => {
+        progress.setTotal(total);
+        progress.update(done, { [field]: cost.toFixed(4) });
+      },
     });
   } finally {
     progress.stop();
   }
   const { states, controls, loss, upright, finalCos, costs, iterations, converged, seconds } = study;
-  const method = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
+  const method =
+    s.planner !== undefined ? s.planner : s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
   const steps = (states[0]?.length ?? 1) - 1;
 
   const files: string[] = [];

@@ -4,6 +4,8 @@ import { SingleBar } from 'cli-progress';
 export interface Progress {
   /** Advances to `value` and shows `fields` (for example the current loss). */
   update(value: number, fields?: Record<string, string>): void;
+  /** Changes the total (for example once a preset's iteration count is known). */
+  setTotal(total: number): void;
   /** Removes the bar. */
   stop(): void;
 }
@@ -13,7 +15,7 @@ export interface Progress {
  * extra values shown after the counter.
  */
 export function startProgress(label: string, total: number, show: boolean, fields: string[] = []): Progress {
-  if (!show) return { update() {}, stop() {} };
+  if (!show) return { update() {}, setTotal() {}, stop() {} };
   const extra = fields.map((f) => ` ${f} {${f}}`).join('');
   const bar = new SingleBar(
     {
@@ -28,6 +30,7 @@ export function startProgress(label: string, total: number, show: boolean, field
   bar.start(total, 0, Object.fromEntries(fields.map((f) => [f, '-'])));
   return {
     update: (value, values) => bar.update(value, values ?? {}),
+    setTotal: (value) => bar.setTotal(value),
     stop: () => bar.stop(),
   };
 }

@@ -83,7 +83,7 @@ export interface PlannerOptions<T> {
   solver?: PlannerSolverOptions<T>;
   /**
    * μ₀, the mean of a cold start (the first step, and rows after
-   * {@link Planner.reset}), shaped as `lowerBound`. Default: the middle of
+   * `planner.reset`), shaped as `lowerBound`. Default: the middle of
    * the bounds, (lb + ub)/2; where a bound is missing, 0 clamped to the
    * bound that is there.
    */
@@ -99,9 +99,9 @@ export interface PlannerOptions<T> {
   /** Which control is returned as the action to apply, default `'mean'`. */
   action?: PlannerAction;
   /**
-   * Integer seed. The solve of step t draws from a seed derived from
-   * (seed, t) by integer hashing, so neighbouring seeds and steps never share
-   * noise. Without a seed the draws are the backend's choice, and the
+   * Integer seed. The solve of step t draws from
+   * `deriveSeed(seed, SEED_STREAMS.mpcStep, t)`, so neighbouring seeds and
+   * steps never share noise. Without a seed the draws are the backend's choice, and the
    * `'elite'` draw uses seed 0.
    */
   seed?: number;

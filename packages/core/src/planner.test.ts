@@ -10,6 +10,8 @@ import { createPlanner, disposePlanResult, type PlanResult, plan } from './plann
 import type { PlannerOptions } from './planner-options.js';
 import { shiftControls } from './planner-shift.js';
 import { presets } from './presets.js';
+import { deriveSeed, SEED_STREAMS } from './seed.js';
+import { createCem } from './solver.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
 
 const b = createFloat64Backend();
@@ -547,6 +549,55 @@ describe('createPlanner', () => {
     };
     expect(firstSample(7, 2)).not.toEqual(firstSample(8, 1));
     expect(firstSample(7, 2)).not.toEqual(firstSample(7, 1));
+  });
+
+  it('seeds step t with deriveSeed(seed, SEED_STREAMS.mpcStep, t)', () => {
+    // With initMean 0 and no warm start (reset), step t's first samples are the solver's draws
+    // from the seed of step t: those of createCem with that seed.
+    const draws = (seed: number, steps: number) => {
+      let sample: number[] = [];
+      const planner = createPlanner(b, {
+        horizon: H,
+        actionDim: m,
+        initMean: 0,
+        solver: {
+          numSamples: 4,
+          numElites: 2,
+          numIterations: 1,
+          onIteration: (info: IterationInfo<T>) => {
+            sample = firstSamples(info.samples)[0] ?? [];
+          },
+        },
+        seed,
+      });
+      for (let t = 0; t < steps; t++) {
+        planner.reset();
+        planner.plan(() => b.fill([1, 4], 0));
+      }
+      planner.dispose();
+      return sample;
+    };
+    const solverDraw = (seed: number) => {
+      const solver = createCem(b, {
+        dim: H * m,
+        numSamples: 4,
+        numElites: 2,
+        numIterations: 1,
+        initMean: 0,
+        noiseShape: [H, m],
+        noiseAxis: 0,
+        seed,
+      });
+      const state = solver.init();
+      const samples = solver.ask(state);
+      const out = firstSamples(samples)[0] ?? [];
+      solver.release(state);
+      solver.dispose();
+      return out;
+    };
+    for (const t of [0, 1, 2]) {
+      expect(draws(5, t + 1)).toEqual(solverDraw(deriveSeed(5, SEED_STREAMS.mpcStep, t)));
+    }
   });
 
   it('planAsync gives the same plan as plan for a cost that resolves', async () => {

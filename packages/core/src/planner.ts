@@ -7,6 +7,7 @@ import {
   resolvePlannerOptions,
 } from './planner-options.js';
 import { shiftControls } from './planner-shift.js';
+import { deriveSeed, SEED_STREAMS } from './seed.js';
 import { type CemSolver, type CemState, createCem, disposeCemResult, iterationSeed } from './solver.js';
 
 /**
@@ -114,19 +115,6 @@ export interface Planner<T> {
   dispose(): void;
 }
 
-/** Random streams of the planner, one per use of the seed. */
-const STREAM = Object.freeze({ solve: 0, elite: 1, reset: 2 });
-
-/**
- * The one place the planner derives seeds: the seed of random stream
- * `stream` at step `step` from the user's seed, by integer hashing (no
- * additive offsets, so neighbouring seeds and steps do not share draws).
- * To be replaced by core's `deriveSeed(seed, stream, index)` once it exists.
- */
-function plannerSeed(seed: number, stream: number, step: number): number {
-  return iterationSeed(iterationSeed(seed, stream), step);
-}
-
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return (
     x !== null &&
@@ -158,8 +146,10 @@ interface Solve<T> {
  * drawn with probability equal to its weight (`action`).
  *
  * The solver's noise is laid out as [H, m] (`noiseShape`), coloured along the
- * time axis (`noiseAxis: 0`) when `noiseExponent` β > 0. Step t's draws use a
- * seed hashed from (`seed`, t).
+ * time axis (`noiseAxis: 0`) when `noiseExponent` β > 0. Step t's draws use
+ * the seed `deriveSeed(seed, SEED_STREAMS.mpcStep, t)`; the `'elite'` action
+ * draw and the fresh candidates of {@link Planner.reset} rows use the streams
+ * `plannerElite` and `plannerReset`.
  *
  * With a soft selector (for example `solver: { temperature: 1 }`, DCEM), the
  * plan is differentiable with respect to everything the cost depends on
@@ -251,7 +241,7 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
   };
 
   const begin = (): Solve<T> => {
-    const seed = o.seed === undefined ? undefined : plannerSeed(o.seed, STREAM.solve, step);
+    const seed = o.seed === undefined ? undefined : deriveSeed(o.seed, SEED_STREAMS.mpcStep, step);
     const solver = createCem(backend, solverOptions(seed));
     try {
       const start =
@@ -303,7 +293,7 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
   const drawElite = (weights: T): T => {
     const [, k = 0] = backend.shape(weights);
     const w = backend.readSync(weights);
-    const seed = plannerSeed(o.seed ?? 0, STREAM.elite, step);
+    const seed = deriveSeed(o.seed ?? 0, SEED_STREAMS.plannerElite, step);
     const picks = new Float64Array(B);
     for (let b = 0; b < B; b++) {
       const u = iterationSeed(seed, b) / 4294967296;
@@ -487,7 +477,10 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
           // A reset row's carried candidates become fresh draws from N(μ₀, σ₀²): the same law as
           // the first iteration's samples, so the row starts cold in distribution.
           const K = backend.shape(previousElites)[1] as number;
-          const noise = backend.randomNormal([B, K, D], plannerSeed(o.seed ?? 0, STREAM.reset, step));
+          const noise = backend.randomNormal(
+            [B, K, D],
+            deriveSeed(o.seed ?? 0, SEED_STREAMS.plannerReset, step),
+          );
           const fresh = backend.add(
             backend.reshape(initMean, [1, 1, D]),
             backend.mul(backend.reshape(initStd, [1, 1, D]), noise),

@@ -25,12 +25,16 @@ import { assertInteger, describeValue } from '@dcem/lml';
  * | `weights` | the initial weights of layer `index` of a model |
  * | `cartpoleStates` | cart-pole start states |
  * | `pendulumAngle`, `pendulumVelocity` | pendulum start angles and velocities |
- * | `mpcStep` | the planner's noise at closed-loop step `index` |
+ * | `mpcStep` | the planner's noise at closed-loop step `index` (what `createPlanner` uses at its step `index`) |
  * | `learningStep` | the solver's noise at outer learning step `index` |
  * | `validationStates`, `testStates` | a study's validation and test start states |
  * | `testPlan` | the planner's noise on a study's test set (run `index`) |
  * | `baseline` | a baseline planner's noise (`index` 0: validation set, 1: test set) |
  * | `figures` | the planners run only to draw figures (`index`: the figure) |
+ * | `plannerElite` | a planner's draw of the elite to apply (`action: 'elite'`) at step `index` |
+ * | `plannerReset` | a planner's fresh candidates for reset rows at step `index` |
+ * | `studyStates` | a study's start states of seed `index` |
+ * | `studyPlan` | a study's planner noise of cell `index` |
  *
  * @example
  * ```ts
@@ -52,6 +56,10 @@ export const SEED_STREAMS = Object.freeze({
   testPlan: 11,
   baseline: 12,
   figures: 13,
+  plannerElite: 14,
+  plannerReset: 15,
+  studyStates: 16,
+  studyPlan: 17,
 } as const);
 
 /** A name of {@link SEED_STREAMS}. */

@@ -54,7 +54,11 @@ function options(solver: PlannerSolverOptions<Tensor>): PlannerOptions<Tensor> {
     lowerBound: -2,
     upperBound: 2,
     batchSize: 2,
-    seed: 5,
+    // The sparse selector and the hard choice of kept elites are piecewise smooth: the noise seed
+    // must put no kink within h of X0. Seed 6 does for every case below under the planner's
+    // deriveSeed streams (seed 5 puts one within 1e-3 of X0 for the one-step sparse case: tf.grad
+    // is stable there while central differences at h = 3e-3 and 1e-3 both straddle it).
+    seed: 6,
     solver: { numSamples: 40, numElites: 8, numIterations: 4, tolerance: 0, ...solver },
   };
 }

@@ -1,3 +1,4 @@
+import { PLANNER_NAMES } from '@dcem/tasks';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   type CommonOptions,
@@ -8,6 +9,9 @@ import {
   withCommonOptions,
 } from '../context.js';
 import { type PendulumSettings, runPendulum } from '../pendulum.js';
+
+/** The solver flags that override a --planner preset only when given. */
+const SOLVER_FLAGS = ['samples', 'elites', 'iterations', 'tolerance', 'temperature', 'initStd'] as const;
 
 /** The parsed flags: the common ones and the settings of {@link runPendulum}. */
 type PendulumFlags = CommonOptions & PendulumSettings;
@@ -42,12 +46,30 @@ export function registerPendulum(program: Command): void {
         .default('open-loop'),
     )
     .option('--mpc-steps <n>', 'closed-loop steps in --mode mpc', integerFlag('--mpc-steps', 1), 50)
+    .addOption(
+      new Option(
+        '--planner <name>',
+        'a planner preset (core presets, and sparse: DCEM with the sparse top-k); the solver flags given explicitly override it',
+      ).choices([...PLANNER_NAMES]),
+    )
+    .addOption(
+      new Option(
+        '--cost <name>',
+        'the planned cost: swing-up (the notebook) or quadratic (mpc.pytorch weights); default swing-up open loop, quadratic with --mode mpc',
+      ).choices(['swing-up', 'quadratic']),
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pnpm dcem pendulum\n  $ pnpm dcem pendulum --mode mpc --horizon 20 --iterations 20 --init-std 1',
+      '\nExamples:\n  $ pnpm dcem pendulum\n  $ pnpm dcem pendulum --mode mpc --planner icem --horizon 20 --mpc-steps 100\n  $ pnpm dcem pendulum --mode mpc --planner cem --samples 200',
     )
-    .action(async (opts: PendulumFlags) => {
-      if (opts.elites >= opts.samples) {
+    .action(async (opts: PendulumFlags, command: Command) => {
+      if (opts.planner !== undefined) {
+        // With a preset, only the solver flags given on the command line override it.
+        for (const key of SOLVER_FLAGS) {
+          if (command.getOptionValueSource(key) === 'default') delete opts[key];
+        }
+      }
+      if (opts.elites !== undefined && opts.samples !== undefined && opts.elites >= opts.samples) {
         throw new InvalidArgumentError(
           `--elites must be < --samples (${opts.samples}), received ${opts.elites}`,
         );

@@ -1,4 +1,4 @@
-// Control: differentiable dynamics, the DCEM/CEM trajectory planner, MPC,
+// Control: differentiable dynamics, task-level helpers over the core planner, MPC,
 // latent action embeddings and rendering.
 export {
   CARTPOLE_DEFAULTS,
@@ -34,22 +34,26 @@ export {
   PENDULUM_DEFAULTS,
   PENDULUM_QUADRATIC_COST,
   type Pendulum,
+  type PendulumCostWeights,
   type PendulumParams,
   pendulumState,
   pendulumSwingUpCost,
+  pendulumSwingUpCostFused,
   samplePendulumStates,
 } from './pendulum.js';
 export {
   type ControlCost,
-  disposePlanResult,
-  PLANNER_DEFAULTS,
-  type PlanIterationInfo,
-  type PlannerOptions,
-  type PlanResult,
-  plan,
+  disposeTrajectoryPlan,
+  PLANNER_NAMES,
+  type PlannerName,
+  plannerSolver,
+  planTrajectory,
   rolloutCost,
-  shiftControls,
+  type TaskProblem,
   type TrajectoryCost,
+  type TrajectoryPlan,
+  type TrajectoryPlannerOptions,
+  type TrajectoryPlanOptions,
 } from './planner.js';
 export {
   type RenderOptions,

@@ -1,16 +1,12 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
 import { assertInteger } from '@dcem/lml';
-import { assertTensorShape, describeArgument } from '@dcem/tfjs';
+import { assertTensorShape, createPlanner, disposePlanResult, type Planner } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertFunction } from '../validate.js';
-import type { Dynamics } from './dynamics.js';
+import { assertBoolean, assertFunction, assertObject } from '../validate.js';
 import {
-  disposePlanResult,
-  type PlannerOptions,
-  type PlanResult,
-  plan,
-  rolloutCost,
-  type TrajectoryCost,
+  corePlannerOptions,
+  problemCost,
+  type TaskProblem,
+  type TrajectoryPlannerOptions,
 } from './planner.js';
 
 /** What {@link MpcOptions.onStep} receives after each closed-loop step. */
@@ -19,54 +15,50 @@ export interface MpcStepInfo {
   step: number;
   /** x_t, [batch, n_x]. */
   state: tf.Tensor;
-  /** The applied action u_t (the plan's first action), [batch, m]. */
+  /** The applied action u_t (the planner's `action`), [batch, m]. */
   action: tf.Tensor;
   /** x_{t+1} = f(x_t, u_t), [batch, n_x]. */
   nextState: tf.Tensor;
   /** The plan made at x_t, [batch, H, m]. */
   plan: tf.Tensor;
-  /** Its cost, [batch]. */
+  /** Its cost C(û) from x_t, [batch]. */
   planCost: tf.Tensor;
   /** Solver iterations of this plan. */
   iterations: number;
 }
 
 /**
- * Options of {@link runMpc}: the system, its cost, the closed-loop length
- * and the planner's settings (`controlDim` and `batchSize` come from the
- * system and the initial states; the bounds default to the system's).
+ * Options of {@link runMpc}: the problem (system, start states, cost), the
+ * closed-loop length and the planner. `actionDim` and `batchSize` come from
+ * the system and the start states; the bounds default to the system's.
  */
-export interface MpcOptions {
-  /** The system f. */
-  dynamics: Dynamics;
-  /** x₀, [batch, n_x]: one closed loop per row. */
-  initialState: tf.Tensor;
+export interface MpcOptions extends TaskProblem {
   /** T, closed-loop steps, an integer ≥ 1. */
   steps: number;
-  /** The cost of a planned trajectory, (states [..., H + 1, n_x], controls [..., H, m]) ↦ [...]. */
-  cost: TrajectoryCost;
   /**
-   * The planner's settings; `seed` s gives step t the seed
-   * `deriveSeed(s, SEED_STREAMS.mpcStep, t)` (from `@dcem/core`). With
-   * `warmStart`, `initMean` only starts the first plan.
+   * The planner: the core planner's options (`solver` takes the solver's
+   * options, a preset or a planner's name). Its `seed` s gives step t the
+   * noise seed `deriveSeed(s, SEED_STREAMS.mpcStep, t)` (`@dcem/core`).
    */
-  planner: Omit<PlannerOptions, 'controlDim' | 'batchSize' | 'warmStart' | 'lowerBound' | 'upperBound'> & {
-    lowerBound?: number | readonly number[];
-    upperBound?: number | readonly number[];
-  };
-  /** Start each plan from the previous one shifted by a step (default true). */
+  planner: TrajectoryPlannerOptions;
+  /**
+   * Start each step from the previous plan shifted by one step (the planner's
+   * warm start, default true); `false` resets the planner before every step.
+   */
   warmStart?: boolean;
+  /** Also evaluate each step's plan cost C(û) (`planCosts`, `onStep`), default true. */
+  planCosts?: boolean;
   /** Called after each step (its tensors are released afterwards). */
   onStep?: (info: MpcStepInfo) => void;
 }
 
-/** What {@link runMpc} returns; the caller owns the tensors. */
+/** What {@link runMpc} returns; the caller owns the tensors ({@link disposeMpcResult}). */
 export interface MpcResult {
   /** The closed-loop states x_{0:T+1}, [batch, T + 1, n_x]. */
   states: tf.Tensor3D;
   /** The applied actions u_{0:T}, [batch, T, m]. */
   actions: tf.Tensor3D;
-  /** The cost of the plan made at each step, [batch, T]. */
+  /** The cost of the plan made at each step, [batch, T] (NaN with `planCosts: false`). */
   planCosts: tf.Tensor2D;
   /** Solver iterations of each step's plan, length T. */
   iterations: number[];
@@ -89,11 +81,15 @@ export function disposeMpcResult(result: MpcResult): void {
 }
 
 /**
- * Receding-horizon (model-predictive) control with the DCEM/CEM planner:
- * for t = 0 … T − 1, plan u_{t:t+H} from x_t with {@link plan} (warm-started
- * from the previous plan shifted by one step), apply its first action and
- * step the system, x_{t+1} = f(x_t, u_t). With `planner.temperature` set,
- * the whole closed-loop trajectory is differentiable.
+ * Receding-horizon (model-predictive) control with the core planner
+ * (`createPlanner` of `@dcem/tfjs`): one planner for the whole closed loop,
+ * batched over the start states. For t = 0 … T − 1 it makes ONE planner call
+ * for every row, planning u_{t:t+H} from x_t (warm-started from the previous
+ * plan shifted by one step, with the kept elites of iCEM shifted too), applies
+ * the step's `action` and steps the system, x_{t+1} = f(x_t, u_t). Step t's
+ * noise has the seed `deriveSeed(seed, SEED_STREAMS.mpcStep, t)`; every row
+ * draws its own noise. With a soft selector (`solver: 'dcem'`, or
+ * `temperature` set) the closed-loop trajectory is differentiable.
  *
  * @param options See {@link MpcOptions}.
  * @returns The closed-loop states [batch, T + 1, n_x], actions [batch, T, m], plan costs [batch, T].
@@ -102,69 +98,64 @@ export function disposeMpcResult(result: MpcResult): void {
  * const pendulum = createPendulum();
  * const { states } = runMpc({
  *   dynamics: pendulum, initialState: samplePendulumStates(4, 0), steps: 40, cost: pendulumSwingUpCost,
- *   planner: { horizon: 20, numSamples: 100, numIterations: 20, initStd: 1, seed: 0 },
+ *   planner: { horizon: 20, solver: { ...presets.icem, numSamples: 60 }, seed: 0 },
  * });
  * ```
+ * @see Pinneri et al., "Sample-efficient Cross-Entropy Method for Real-time
+ *   Planning" (iCEM, CoRL 2020) for the shifted warm start.
  */
 export function runMpc(options: MpcOptions): MpcResult {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
-  }
-  const { dynamics, initialState, steps, cost, planner } = options;
-  if (dynamics === null || typeof dynamics !== 'object' || typeof dynamics.step !== 'function') {
-    throw new TypeError(
-      `dynamics must be a Dynamics (with a step function), received ${describeArgument(dynamics)}`,
-    );
-  }
-  assertTensorShape('initialState', initialState, [null, dynamics.stateDim]);
+  assertObject('options', options);
+  const costOf = problemCost(options);
+  const { dynamics, initialState, steps } = options;
   assertInteger('steps', steps, 1);
-  assertFunction('cost', cost);
-  if (planner === null || typeof planner !== 'object') {
-    throw new TypeError(`planner must be an object, received ${describeArgument(planner)}`);
-  }
+  assertObject('planner', options.planner);
   if (options.onStep !== undefined) assertFunction('onStep', options.onStep);
-  const batch = initialState.shape[0] as number;
   const warm = options.warmStart ?? true;
+  assertBoolean('warmStart', warm);
+  const withPlanCosts = options.planCosts ?? true;
+  assertBoolean('planCosts', withPlanCosts);
+  const batch = initialState.shape[0] as number;
+  const planner: Planner<tf.Tensor> = createPlanner(
+    corePlannerOptions(dynamics, batch, options.planner, 'planner'),
+  );
 
   const states: tf.Tensor[] = [tf.clone(initialState)];
   const actions: tf.Tensor[] = [];
   const planCosts: tf.Tensor[] = [];
   const iterations: number[] = [];
-  let previous: PlanResult | undefined;
   try {
     for (let t = 0; t < steps; t++) {
       const x = states[t] as tf.Tensor;
-      const { seed, initMean, ...rest } = planner;
-      const warmStart = warm && previous !== undefined;
-      const current = plan(rolloutCost(dynamics, x, cost), {
-        ...rest,
-        ...(warmStart || initMean === undefined ? {} : { initMean }),
-        controlDim: dynamics.controlDim,
-        batchSize: batch,
-        lowerBound: planner.lowerBound ?? dynamics.lowerBound,
-        upperBound: planner.upperBound ?? dynamics.upperBound,
-        ...(seed === undefined ? {} : { seed: deriveSeed(seed, SEED_STREAMS.mpcStep, t) }),
-        ...(warmStart ? { warmStart: (previous as PlanResult).controls } : {}),
-      });
-      if (previous !== undefined) disposePlanResult(previous);
-      previous = current;
-      const action = tf.clone(current.firstAction);
-      const next = tf.tidy(() => dynamics.step(x, action));
-      states.push(next);
-      actions.push(action);
-      planCosts.push(tf.clone(current.cost));
-      iterations.push(current.iterations);
-      const onStep = options.onStep;
-      if (onStep !== undefined) {
-        onStep({
+      if (!warm) planner.reset();
+      const cost = costOf(x);
+      const result = planner.plan(cost);
+      try {
+        const action = tf.clone(result.action);
+        actions.push(action);
+        const next = tf.tidy(() => dynamics.step(x, action));
+        assertTensorShape('dynamics.step(state, action)', next, [batch, dynamics.stateDim]);
+        states.push(next);
+        const planCost = withPlanCosts
+          ? tf.tidy(() => {
+              const c = cost(tf.expandDims(result.controls, 1));
+              assertTensorShape('cost(controls)', c, [batch, 1]);
+              return tf.reshape(c, [batch]);
+            })
+          : tf.fill([batch], Number.NaN);
+        planCosts.push(planCost);
+        iterations.push(result.iterations);
+        options.onStep?.({
           step: t,
           state: x,
           action,
           nextState: next,
-          plan: current.controls,
-          planCost: current.cost,
-          iterations: current.iterations,
+          plan: result.controls,
+          planCost,
+          iterations: result.iterations,
         });
+      } finally {
+        disposePlanResult(result);
       }
     }
     return tf.tidy(() => ({
@@ -174,7 +165,7 @@ export function runMpc(options: MpcOptions): MpcResult {
       iterations,
     }));
   } finally {
-    if (previous !== undefined) disposePlanResult(previous);
+    planner.dispose();
     tf.dispose([...states, ...actions, ...planCosts]);
   }
 }

@@ -17,7 +17,7 @@ import {
   planLatent,
   trainLatentEmbedding,
 } from '../control/latent-embedding.js';
-import { disposePlanResult, plan } from '../control/planner.js';
+import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
 import { assertFunction, assertObject } from '../validate.js';
 
 /** Settings of {@link runCartpoleEmbedStudy} (`dcem cartpole-embed`'s flags). */
@@ -268,19 +268,15 @@ export function runCartpoleEmbedStudy(
   const test = sampleCartpoleStates(s.validationCount, deriveSeed(s.seed, SEED_STREAMS.testStates));
   try {
     const full = (x0: tf.Tensor, seed: number) => {
-      const r = plan(costFor(cartpole, x0), {
-        horizon: HORIZON,
-        controlDim: 1,
-        lowerBound: -maxForce,
-        upperBound: maxForce,
-        batchSize: x0.shape[0] as number,
-        ...FULL_CEM,
-        initStd: 0.5 * 2 * maxForce,
-        seed,
+      const r = planTrajectory({
+        dynamics: cartpole,
+        initialState: x0,
+        controlCost: (x) => costFor(cartpole, x),
+        planner: { horizon: HORIZON, solver: FULL_CEM, initStd: 0.5 * 2 * maxForce, seed },
       });
       const cost = meanOf(r.cost);
       const iterations = r.iterations;
-      disposePlanResult(r);
+      disposeTrajectoryPlan(r);
       return { cost, iterations };
     };
     const fullVal = full(validation, deriveSeed(s.seed, SEED_STREAMS.baseline, 0));
@@ -498,27 +494,32 @@ function latentFigures(
       },
     });
     const fullControls: ControlIterates[] = [];
-    const fullPlan = plan(cost, {
-      horizon: HORIZON,
-      controlDim: 1,
-      lowerBound: -maxForce,
-      upperBound: maxForce,
-      ...FULL_CEM,
-      initStd: maxForce,
-      seed: deriveSeed(seed, SEED_STREAMS.figures, 1),
-      onIteration: (info) => {
-        if (!shown.includes(info.iteration)) return;
-        const u = info.samples.arraySync() as number[][][][];
-        fullControls.push({
-          iteration: info.iteration,
-          sequences: (u[0] as number[][][]).map((seq) => seq.map((v) => v[0] as number)),
-        });
+    const fullPlan = planTrajectory({
+      dynamics: cartpole,
+      initialState: x0,
+      controlCost: () => cost,
+      planner: {
+        horizon: HORIZON,
+        initStd: maxForce,
+        seed: deriveSeed(seed, SEED_STREAMS.figures, 1),
+        solver: {
+          ...FULL_CEM,
+          onIteration: (info) => {
+            if (!shown.includes(info.iteration)) return;
+            // The samples are flat plans [1, N, H·m] (m = 1).
+            const u = info.samples.arraySync() as number[][][];
+            fullControls.push({
+              iteration: info.iteration,
+              sequences: (u[0] as number[][]).map((seq) => seq.slice()),
+            });
+          },
+        },
       },
     });
     const latentReturn = -meanOf(latent.cost);
     const fullReturn = -meanOf(fullPlan.cost);
     disposeLatentPlanResult(latent);
-    disposePlanResult(fullPlan);
+    disposeTrajectoryPlan(fullPlan);
     // The latent planner's plans from six validation states, rolled out.
     const count = Math.min(6, validation.shape[0] as number);
     const starts = tf.slice(validation, [0, 0], [count, 5]);

@@ -19,6 +19,17 @@ export {
   runPendulumStudy,
 } from './pendulum-study.js';
 export {
+  budgetSizes,
+  PLANNER_STUDY_TASKS,
+  type PlannerStudyCallbacks,
+  type PlannerStudyCell,
+  type PlannerStudyResult,
+  type PlannerStudySettings,
+  type PlannerStudyTask,
+  type PlannerStudyVerdict,
+  runPlannerStudy,
+} from './planner-study.js';
+export {
   type RegressionStudyCallbacks,
   type RegressionStudyModel,
   type RegressionStudyResult,

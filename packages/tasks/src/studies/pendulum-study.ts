@@ -2,8 +2,19 @@ import { assertInteger, assertNonNegative, assertPositive } from '@dcem/lml';
 import * as tf from '@tensorflow/tfjs';
 import { rollout } from '../control/dynamics.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
-import { createPendulum, pendulumSwingUpCost, samplePendulumStates } from '../control/pendulum.js';
-import { disposePlanResult, plan, rolloutCost } from '../control/planner.js';
+import {
+  createPendulum,
+  PENDULUM_QUADRATIC_COST,
+  type PendulumCostWeights,
+  pendulumSwingUpCostFused,
+  samplePendulumStates,
+} from '../control/pendulum.js';
+import {
+  disposeTrajectoryPlan,
+  type PlannerName,
+  plannerSolver,
+  planTrajectory,
+} from '../control/planner.js';
 import { assertFunction, assertObject } from '../validate.js';
 
 /** Settings of {@link runPendulumStudy} (`dcem pendulum`'s flags; the DCEM notebook's values by default). */
@@ -13,23 +24,38 @@ export interface PendulumStudySettings {
   /** Plan horizon H, an integer ≥ 1. */
   horizon: number;
   /** N, sampled plans per iteration. */
-  samples: number;
+  samples?: number;
   /** k, elites per iteration, 1 ≤ k < N. */
-  elites: number;
+  elites?: number;
   /** Solver iterations at most (per plan). */
-  iterations: number;
-  /** σ₀ of the torques, > 0. */
-  initStd: number;
+  iterations?: number;
+  /** σ₀ of the torques, > 0; default the planner's, (ub − lb)/4 = 1. */
+  initStd?: number;
   /** Stop a plan when it moves by less than this, ≥ 0. */
-  tolerance: number;
+  tolerance?: number;
   /** τ > 0 for DCEM; `null` for vanilla CEM. */
-  temperature: number | null;
+  temperature?: number | null;
   /** `open-loop`: one plan of H steps per swing-up, as the notebook; `mpc`: re-plan every step. */
   mode: 'open-loop' | 'mpc';
   /** Closed-loop steps in `mpc` mode, an integer ≥ 1. */
   mpcSteps: number;
   /** Integer seed of the start states and of the planner's noise. */
   seed: number;
+  /**
+   * A named planner ({@link PLANNER_NAMES}) whose preset the other solver
+   * settings override: `samples`, `elites`, `iterations`, `tolerance` and
+   * `temperature` are applied over it where given (`undefined` keeps the
+   * preset's value). Without `planner` they are plain CEM/DCEM settings.
+   */
+  planner?: PlannerName;
+  /**
+   * The cost planned for: `'swing-up'`, the notebook's
+   * {@link pendulumSwingUpCost} (every state term weighted 1, torque 10⁻⁴),
+   * or `'quadratic'`, mpc.pytorch's weights {@link PENDULUM_QUADRATIC_COST}
+   * (θ̇ weighted 0.1, torque 0.001), which a short receding horizon can swing
+   * up with. Default: `'swing-up'` open loop, `'quadratic'` in MPC.
+   */
+  cost?: 'swing-up' | 'quadratic';
 }
 
 /** Callbacks of {@link runPendulumStudy}; each is optional. */
@@ -99,8 +125,8 @@ export function runPendulumStudy(
   assertObject('callbacks', callbacks);
   assertInteger('settings.count', s.count, 1);
   assertInteger('settings.mpcSteps', s.mpcSteps, 1);
-  assertPositive('settings.initStd', s.initStd);
-  assertNonNegative('settings.tolerance', s.tolerance);
+  if (s.initStd !== undefined) assertPositive('settings.initStd', s.initStd);
+  if (s.tolerance !== undefined) assertNonNegative('settings.tolerance', s.tolerance);
   if (s.mode !== 'open-loop' && s.mode !== 'mpc') {
     throw new TypeError(`settings.mode must be 'open-loop' or 'mpc', received ${JSON.stringify(s.mode)}`);
   }
@@ -118,38 +144,68 @@ export function runPendulumStudy(
   let states: number[][][];
   let controls: number[][];
   let costs: number[];
-  const solver = {
+  const costName = s.cost ?? (s.mode === 'mpc' ? 'quadratic' : 'swing-up');
+  if (costName !== 'swing-up' && costName !== 'quadratic') {
+    throw new TypeError(
+      `settings.cost must be 'swing-up' or 'quadratic', received ${JSON.stringify(s.cost)}`,
+    );
+  }
+  const weights: PendulumCostWeights =
+    costName === 'quadratic'
+      ? { state: PENDULUM_QUADRATIC_COST.weights, control: PENDULUM_QUADRATIC_COST.controlPenalty }
+      : { state: [1, 1, 1], control: 1e-4 };
+  const overrides = Object.fromEntries(
+    Object.entries({
+      numSamples: s.samples,
+      numElites: s.elites,
+      numIterations: s.iterations,
+      tolerance: s.tolerance,
+      temperature: s.temperature,
+    }).filter(([, v]) => v !== undefined),
+  );
+  const solver = { ...(s.planner === undefined ? {} : plannerSolver(s.planner)), ...overrides };
+  const planner = {
     horizon: s.horizon,
-    numSamples: s.samples,
-    numElites: s.elites,
-    numIterations: s.iterations,
-    initStd: s.initStd,
-    tolerance: s.tolerance,
-    temperature: s.temperature,
+    ...(s.initStd === undefined ? {} : { initStd: s.initStd }),
     seed: s.seed,
+    solver,
   };
-  const method = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
+  const method =
+    s.planner !== undefined
+      ? `the ${s.planner} planner`
+      : s.temperature === null
+        ? 'CEM'
+        : `DCEM (τ = ${s.temperature})`;
+  const sizes = `horizon ${s.horizon}, ${solver.numSamples} samples, ${solver.numElites} elites, up to ${solver.numIterations} iterations`;
   try {
     if (s.mode === 'open-loop') {
       log(
-        `Planning ${s.count} pendulum swing-ups open loop: ${method}, horizon ${s.horizon}, ${s.samples} samples, ` +
-          `${s.elites} elites, up to ${s.iterations} iterations, σ₀ = ${s.initStd}, tolerance ${s.tolerance}`,
+        `Planning ${s.count} pendulum swing-ups open loop: ${method}, ${sizes}, σ₀ = ${s.initStd ?? 1}, tolerance ${solver.tolerance}, ${costName} cost`,
       );
-      const cost = rolloutCost(pendulum, x0, pendulumSwingUpCost);
-      const r = plan(cost, {
-        ...solver,
-        controlDim: 1,
-        lowerBound: pendulum.lowerBound,
-        upperBound: pendulum.upperBound,
-        batchSize: s.count,
-        onIteration: (info) => {
-          // The cost of the current plan μ' (clamped to the bounds), averaged over the swing-ups.
-          const value = tf.tidy(() => {
-            const u = tf.clipByValue(info.mean, -maxTorque, maxTorque);
-            return tf.mean(cost(tf.expandDims(u, 1))).dataSync()[0] as number;
-          });
-          loss.push(value);
-          progress(info.iteration + 1, s.iterations, value);
+      const cost = (u: tf.Tensor) => pendulumSwingUpCostFused(pendulum, x0, u, weights);
+      const total = solver.numIterations ?? 0;
+      const r = planTrajectory({
+        dynamics: pendulum,
+        initialState: x0,
+        controlCost: () => cost,
+        planner: {
+          ...planner,
+          solver: {
+            ...solver,
+            onIteration: (info) => {
+              // The cost of the current plan μ' (clamped to the bounds), averaged over the swing-ups.
+              const value = tf.tidy(() => {
+                const u = tf.clipByValue(
+                  tf.reshape(info.mean, [s.count, 1, s.horizon, 1]),
+                  -maxTorque,
+                  maxTorque,
+                );
+                return tf.mean(cost(u)).dataSync()[0] as number;
+              });
+              loss.push(value);
+              progress(info.iteration + 1, total, value);
+            },
+          },
         },
       });
       try {
@@ -159,19 +215,19 @@ export function runPendulumStudy(
         states = tf.tidy(() => rollout(pendulum, x0, r.controls).arraySync() as number[][][]);
         controls = (r.controls.arraySync() as number[][][]).map((row) => row.map((u) => u[0] as number));
       } finally {
-        disposePlanResult(r);
+        disposeTrajectoryPlan(r);
       }
     } else {
       log(
         `Swinging up ${s.count} pendulums with MPC for ${s.mpcSteps} steps: ${method} re-plans every step ` +
-          `(horizon ${s.horizon}, ${s.samples} samples, ${s.elites} elites, up to ${s.iterations} iterations, warm start)`,
+          `(${sizes}, σ₀ = ${s.initStd ?? 1}, ${costName} cost, warm start, one batched planner call per step)`,
       );
       const r = runMpc({
         dynamics: pendulum,
         initialState: x0,
         steps: s.mpcSteps,
-        cost: pendulumSwingUpCost,
-        planner: solver,
+        controlCost: (x) => (u) => pendulumSwingUpCostFused(pendulum, x, u, weights),
+        planner,
         onStep: (info) => {
           const value = tf.tidy(() => tf.mean(info.planCost).dataSync()[0] as number);
           loss.push(value);
@@ -182,7 +238,12 @@ export function runPendulumStudy(
         iterations = r.iterations;
         states = r.states.arraySync() as number[][][];
         controls = (r.actions.arraySync() as number[][][]).map((row) => row.map((u) => u[0] as number));
-        costs = tf.tidy(() => Array.from(pendulumSwingUpCost(r.states, r.actions).dataSync()));
+        // The cost of each closed-loop trajectory under the planned cost's weights.
+        costs = tf.tidy(() => {
+          const actions = r.actions;
+          const u = tf.reshape(actions, [s.count, 1, s.mpcSteps, 1]);
+          return Array.from(pendulumSwingUpCostFused(pendulum, x0, u, weights).dataSync());
+        });
       } finally {
         disposeMpcResult(r);
       }

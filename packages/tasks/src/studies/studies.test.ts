@@ -1,9 +1,15 @@
+import { presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rollout } from '../control/dynamics.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
-import { createPendulum, pendulumSwingUpCost, samplePendulumStates } from '../control/pendulum.js';
-import { disposePlanResult, plan, rolloutCost } from '../control/planner.js';
+import {
+  createPendulum,
+  PENDULUM_QUADRATIC_COST,
+  pendulumSwingUpCostFused,
+  samplePendulumStates,
+} from '../control/pendulum.js';
+import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
 import { type CartpoleEmbedStudySettings, runCartpoleEmbedStudy } from './cartpole-embed-study.js';
 import { type PendulumStudySettings, runPendulumStudy } from './pendulum-study.js';
 import {
@@ -31,7 +37,7 @@ const pendulumSettings: PendulumStudySettings = {
 };
 
 describe('runPendulumStudy', () => {
-  it('open loop: returns what plan and rollout give for the same settings, and leaks nothing', () => {
+  it('open loop: returns what planTrajectory and rollout give for the same settings, and leaks nothing', () => {
     const before = tf.memory().numTensors;
     const lines: string[] = [];
     const progress: [number, number][] = [];
@@ -42,24 +48,21 @@ describe('runPendulumStudy', () => {
     expect(tf.memory().numTensors).toBe(before);
     const pendulum = createPendulum();
     const x0 = samplePendulumStates(3, 5);
-    const p = plan(rolloutCost(pendulum, x0, pendulumSwingUpCost), {
-      horizon: 8,
-      controlDim: 1,
-      lowerBound: -2,
-      upperBound: 2,
-      batchSize: 3,
-      numSamples: 30,
-      numElites: 5,
-      numIterations: 4,
-      initStd: 2,
-      tolerance: 0,
-      temperature: null,
-      seed: 5,
+    const p = planTrajectory({
+      dynamics: pendulum,
+      initialState: x0,
+      controlCost: (x) => (u) => pendulumSwingUpCostFused(pendulum, x, u),
+      planner: {
+        horizon: 8,
+        initStd: 2,
+        seed: 5,
+        solver: { numSamples: 30, numElites: 5, numIterations: 4, tolerance: 0, temperature: null },
+      },
     });
     expect(r.costs).toEqual(Array.from(p.cost.dataSync()));
     const states = tf.tidy(() => rollout(pendulum, x0, p.controls).arraySync() as number[][][]);
     expect(r.states).toEqual(states);
-    disposePlanResult(p);
+    disposeTrajectoryPlan(p);
     x0.dispose();
     expect(r.iterations).toEqual([4]);
     expect(r.loss).toHaveLength(4);
@@ -75,31 +78,33 @@ describe('runPendulumStudy', () => {
     expect(lines.some((l) => l.startsWith(`${r.upright}/3 swing-ups end upright`))).toBe(true);
   });
 
-  it('mpc: returns the closed loop of runMpc (its step seeds derived per step)', () => {
+  it('mpc: returns the closed loop of runMpc with the named planner and the quadratic cost', () => {
     const before = tf.memory().numTensors;
-    const r = runPendulumStudy({ ...pendulumSettings, mode: 'mpc', temperature: 0.5 });
+    const { samples, elites, iterations, tolerance, temperature, ...rest } = pendulumSettings;
+    const lines: string[] = [];
+    const r = runPendulumStudy(
+      { ...rest, mode: 'mpc', planner: 'icem', samples: 24 },
+      { log: (line) => lines.push(line) },
+    );
     expect(tf.memory().numTensors).toBe(before);
+    const pendulum = createPendulum();
     const x0 = samplePendulumStates(3, 5);
+    const weights = {
+      state: PENDULUM_QUADRATIC_COST.weights,
+      control: PENDULUM_QUADRATIC_COST.controlPenalty,
+    };
     const m = runMpc({
-      dynamics: createPendulum(),
+      dynamics: pendulum,
       initialState: x0,
       steps: 3,
-      cost: pendulumSwingUpCost,
-      planner: {
-        horizon: 8,
-        numSamples: 30,
-        numElites: 5,
-        numIterations: 4,
-        initStd: 2,
-        tolerance: 0,
-        temperature: 0.5,
-        seed: 5,
-      },
+      controlCost: (x) => (u) => pendulumSwingUpCostFused(pendulum, x, u, weights),
+      planner: { horizon: 8, initStd: 2, seed: 5, solver: { ...presets.icem, numSamples: 24 } },
     });
     expect(r.states).toEqual(m.states.arraySync());
     expect(r.iterations).toEqual(m.iterations);
     expect(r.loss).toHaveLength(3);
     expect(r.converged).toBeNull();
+    expect(lines[0]).toMatch(/the icem planner re-plans every step .*24 samples.*quadratic cost/);
     disposeMpcResult(m);
     x0.dispose();
   });
@@ -109,6 +114,12 @@ describe('runPendulumStudy', () => {
       new RangeError('settings.count must be an integer ≥ 1, received 0'),
     );
     expect(() => runPendulumStudy({ ...pendulumSettings, mode: 'closed' as 'mpc' })).toThrow(TypeError);
+    expect(() => runPendulumStudy({ ...pendulumSettings, planner: 'icme' as 'icem' })).toThrow(
+      /planner must be one of 'cem', 'icem'/,
+    );
+    expect(() => runPendulumStudy({ ...pendulumSettings, cost: 'gym' as 'quadratic' })).toThrow(
+      new TypeError(`settings.cost must be 'swing-up' or 'quadratic', received "gym"`),
+    );
     expect(() => runPendulumStudy(pendulumSettings, { log: 'x' as never })).toThrow(
       new TypeError('callbacks.log must be a function, received "x"'),
     );
