@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import {
   type RegressionModelName,
+  type RegressionStudySettings,
   type RegressionTrainer,
   restoreRegressionTrainer,
   runRegressionStudy,
@@ -10,34 +11,13 @@ import { ablationChart, lossChart, MODEL_TITLES, surfaceChart } from './charts/r
 import { writePlot } from './plot.js';
 import { type Progress, startProgress } from './progress.js';
 
-/** Settings of {@link runRegression} (the `dcem regression` flags). */
-export interface RegressionRunOptions {
-  /** Models to train, in order. */
-  models: RegressionModelName[];
-  /** Adam updates per model in this run. */
-  updates: number;
-  /** Seed of everything random. */
-  seed: number;
-  /** Training points per update (1: the reference protocol). */
-  batchSize: number;
-  /** Consecutive updates on the same points. */
-  innerUpdates: number;
-  /** Adam's initial learning rate. */
-  learningRate: number;
-  /** Updates between full-data evaluations. */
-  evalEvery: number;
-  /** Width of the energy's hidden layers. */
-  hiddenSize: number;
-  /** Largest test-time inner-iteration count of the ablation (1…this). */
-  ablationMax: number;
-  /** DCEM noise seeds averaged per ablation point. */
-  ablationSeeds: number;
-  /** Write a checkpoint every this many updates (and at the end). */
-  checkpointEvery: number;
+/**
+ * Settings of {@link runRegression} (the `dcem regression` flags): the
+ * study's settings, plus resuming and what the CLI needs to write its files.
+ */
+export interface RegressionRunOptions extends RegressionStudySettings {
   /** Continue from `<out>/<model>.checkpoint.json` instead of starting afresh. */
   resume: boolean;
-  /** Grid of the energy-surface plots, [x steps, y steps]; default [80, 97]. */
-  surfaceGrid?: [number, number];
   /** Absolute path of the output folder. */
   out: string;
   /** The backend in use (for the summary). */
