@@ -598,9 +598,9 @@ async function main() {
     `${pad('config', 22)}${pad('backend', 9)}${pad('fwd ms', 11)}${pad('fwd+bwd ms', 12)}${useTorch ? `${pad('torch fwd', 11)}${pad('torch f+b', 11)}${pad('torch BLAS', 16)}${pad('ratio fwd', 11)}ratio f+b` : ''}`,
   ];
   for (const r of summary) {
-    const blas = `${r.torch_blas ?? '-'}, ${r.torch_threads ?? '?'}T`;
+    const blas = r.torch_blas === undefined ? '-' : `${r.torch_blas}, ${r.torch_threads ?? '?'}T`;
     lines.push(
-      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms, 11)}${pad(r.torch_fwd_bwd_ms, 11)}${pad(blas, 16)}${pad(r.ratio_fwd, 11)}${r.ratio_fwd_bwd}` : ''}`,
+      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 16)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
     );
   }
   if (typeof tfjsApi.matMulThreads === 'function')
