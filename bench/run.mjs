@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES, WITHOUT_TORCH } from './configs.mjs';
 import { benchMujocoRollout } from './mujoco.mjs';
-import { median, timed } from './timing.mjs';
+import { makeRunners, median, timed } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -245,22 +245,6 @@ function runTorch(opts, config) {
 // --------------------------------------------------------------------------
 // Timing one configuration on the active backend
 // --------------------------------------------------------------------------
-function makeRunners(cfg) {
-  const fwd = () => {
-    const v = tf.tidy(() => cfg.loss(cfg.params).loss);
-    v.dataSync();
-    v.dispose();
-  };
-  const fwdBwd = () => {
-    const out = tf.tidy(() => {
-      const { value, grads } = tf.valueAndGrads((...ps) => cfg.loss(ps).loss)(cfg.params);
-      return [value, ...grads];
-    });
-    out[0].dataSync();
-    tf.dispose(out);
-  };
-  return { fwd, fwdBwd };
-}
 
 /** Loss, gradient norm and DCEM iterations of one run (untimed). */
 function check(cfg) {
@@ -302,7 +286,7 @@ async function benchConfig(opts, name, backend) {
   await setBackend(backend);
   const cfg = buildConfig(name, tf, api, opts.objectives, tasks);
   try {
-    const { fwd, fwdBwd } = makeRunners(cfg);
+    const { fwd, fwdBwd } = makeRunners(tf, cfg);
     const start = performance.now();
     const spent = () => (performance.now() - start) / 1000;
     const checked = check(cfg);
@@ -371,7 +355,7 @@ async function profileConfig(opts, name, backend) {
   await setBackend(backend);
   const cfg = buildConfig(name, tf, api, opts.objectives, tasks);
   try {
-    const { fwd, fwdBwd } = makeRunners(cfg);
+    const { fwd, fwdBwd } = makeRunners(tf, cfg);
     fwdBwd();
     const out = [];
     for (const [phase, fn] of [

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS } from './configs.mjs';
-import { median, timed } from './timing.mjs';
+import { makeRunners, median, timed } from './timing.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 function option(name, fallback) {
@@ -39,19 +39,7 @@ const tasks = await import(join(root, 'packages', 'tasks', 'dist', 'index.js'));
 await tf.setBackend(BACKEND);
 
 const cfg = buildConfig(CONFIG, tf, api, 'library', tasks);
-const fwd = () => {
-  const v = tf.tidy(() => cfg.loss(cfg.params).loss);
-  v.dataSync();
-  v.dispose();
-};
-const fwdBwd = () => {
-  const out = tf.tidy(() => {
-    const { value, grads } = tf.valueAndGrads((...ps) => cfg.loss(ps).loss)(cfg.params);
-    return [value, ...grads];
-  });
-  out[0].dataSync();
-  tf.dispose(out);
-};
+const { fwd, fwdBwd } = makeRunners(tf, cfg);
 const cores = api.matMulThreads();
 const settings = [1, cores];
 const t = settings.map(() => ({ fwd: [], fb: [] }));

@@ -13,3 +13,26 @@ export function timed(fn) {
   fn();
   return performance.now() - t0;
 }
+
+/**
+ * The two timed closures of a benchmark configuration (`buildConfig` of
+ * configs.mjs) on the tfjs namespace `tf`: the loss alone, and the loss with
+ * its gradients to the configuration's parameters. Each reads one number back
+ * so the work is not left queued, and frees what it made.
+ */
+export function makeRunners(tf, cfg) {
+  const fwd = () => {
+    const v = tf.tidy(() => cfg.loss(cfg.params).loss);
+    v.dataSync();
+    v.dispose();
+  };
+  const fwdBwd = () => {
+    const out = tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads((...ps) => cfg.loss(ps).loss)(cfg.params);
+      return [value, ...grads];
+    });
+    out[0].dataSync();
+    tf.dispose(out);
+  };
+  return { fwd, fwdBwd };
+}

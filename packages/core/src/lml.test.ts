@@ -3,61 +3,12 @@
  * oracle: every op is exact up to float64 rounding). `@dcem/lml` cannot
  * depend on `@dcem/core`, so its tests live here.
  */
-import { LML_DEFAULTS, LML_DEGENERATE_FILL, type LmlOps, lml, lmlWithDiagnostics } from '@dcem/lml';
+import { LML_DEFAULTS, LML_DEGENERATE_FILL, lml, lmlWithDiagnostics } from '@dcem/lml';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
+import { b, matrix, maxAbsDiff, problem, read, recordingOps, rowsOf, sum } from './soft-top-k.test-utils.js';
 
-const b = createFloat64Backend();
-const read = (x: Float64Tensor): number[] => Array.from(b.readSync(x));
-const matrix = (rows: readonly (readonly number[])[]): Float64Tensor =>
-  b.tensor(rows.flat(), [rows.length, rows[0]?.length ?? 0]);
-const rowsOf = (values: readonly number[], n: number): number[][] =>
-  Array.from({ length: values.length / n }, (_, r) => values.slice(r * n, (r + 1) * n));
-const sum = (v: readonly number[]): number => v.reduce((a, c) => a + c, 0);
-const maxAbsDiff = (a: readonly number[], c: readonly number[]): number =>
-  Math.max(0, ...a.map((v, i) => Math.abs(v - (c[i] as number))));
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
-
-/** A batch of rows of length n with 1 ≤ k < n and entries in [−scale, scale]. */
-function problem(scale: number, maxN = 30, maxBatch = 3) {
-  return fc
-    .record({ batch: fc.integer({ min: 1, max: maxBatch }), n: fc.integer({ min: 2, max: maxN }) })
-    .chain(({ batch, n }) =>
-      fc.record({
-        batch: fc.constant(batch),
-        n: fc.constant(n),
-        k: fc.integer({ min: 1, max: n - 1 }),
-        x: fc.array(fc.double({ min: -scale, max: scale, noNaN: true }), {
-          minLength: batch * n,
-          maxLength: batch * n,
-        }),
-      }),
-    );
-}
-
-/** An `LmlOps` whose `customGrad` records the backward closure of the last call. */
-function recordingOps(): { ops: LmlOps<Float64Tensor>; vjp: () => (dy: Float64Tensor) => Float64Tensor } {
-  let last: ((dy: Float64Tensor) => Float64Tensor) | undefined;
-  const ops: LmlOps<Float64Tensor> = {
-    ...b,
-    customGrad: (forward) => (x) => {
-      const saved: Float64Tensor[] = [];
-      const out = forward(x, (tensors) => {
-        saved.push(...tensors);
-      });
-      last = (dy) => out.gradient(dy, saved);
-      return out.value;
-    },
-  };
-  return {
-    ops,
-    vjp: () => {
-      if (last === undefined) throw new Error('customGrad was not called');
-      return last;
-    },
-  };
-}
 
 describe('lml: properties (fast-check)', () => {
   it('rows sum to k', () => {

@@ -374,21 +374,47 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     }
   };
 
+  /** Starts the solve of one planner call (`plan` or `planAsync`). */
+  const open = (name: 'plan' | 'planAsync', cost: unknown): Solve<T> => {
+    enter(name);
+    checkCost(cost);
+    busy = true;
+    return begin();
+  };
+  /** Releases one evaluated batch: its values (when the cost made new ones), plans and samples. */
+  const release = (samples: T, plans: T, values: T | undefined) => {
+    if (values !== undefined && values !== plans && values !== samples) backend.dispose(values);
+    backend.dispose(plans);
+    backend.dispose(samples);
+  };
+  /** Abandons a failed solve (the warm start stays as it was) and rethrows its error. */
+  const fail = (solve: Solve<T>, error: unknown): never => {
+    abort(solve);
+    busy = false;
+    throw error;
+  };
+  /** Ends a finished solve: the step's result. */
+  const close = (solve: Solve<T>): PlanResult<T> => {
+    try {
+      return finish(solve);
+    } finally {
+      busy = false;
+    }
+  };
+
   return {
     options: o,
     get step() {
       return step;
     },
     plan(cost) {
-      enter('plan');
-      checkCost(cost);
-      busy = true;
-      const solve = begin();
+      const solve = open('plan', cost);
       try {
         while (!solve.solver.done(solve.state)) {
           const { samples, plans, n } = ask(solve);
+          let values: T | undefined;
           try {
-            const values = backend.tidy(() => {
+            values = backend.tidy(() => {
               const v = cost(plans);
               if (isThenable(v)) {
                 // Nobody awaits it: keep its rejection from going unhandled.
@@ -397,32 +423,18 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
               }
               return checkValues(v, n);
             });
-            try {
-              tell(solve, samples, values);
-            } finally {
-              if (values !== plans && values !== samples) backend.dispose(values);
-            }
+            tell(solve, samples, values);
           } finally {
-            backend.dispose(plans);
-            backend.dispose(samples);
+            release(samples, plans, values);
           }
         }
       } catch (error) {
-        abort(solve);
-        busy = false;
-        throw error;
+        return fail(solve, error);
       }
-      try {
-        return finish(solve);
-      } finally {
-        busy = false;
-      }
+      return close(solve);
     },
     async planAsync(cost) {
-      enter('planAsync');
-      checkCost(cost);
-      busy = true;
-      const solve = begin();
+      const solve = open('planAsync', cost);
       try {
         while (!solve.solver.done(solve.state)) {
           const { samples, plans, n } = ask(solve);
@@ -431,21 +443,13 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
             values = checkValues(await cost(plans), n);
             tell(solve, samples, values);
           } finally {
-            if (values !== undefined && values !== plans && values !== samples) backend.dispose(values);
-            backend.dispose(plans);
-            backend.dispose(samples);
+            release(samples, plans, values);
           }
         }
       } catch (error) {
-        abort(solve);
-        busy = false;
-        throw error;
+        return fail(solve, error);
       }
-      try {
-        return finish(solve);
-      } finally {
-        busy = false;
-      }
+      return close(solve);
     },
     reset(rows) {
       enter('reset');
