@@ -17,69 +17,103 @@ const ACT_RELU = 1;
 /** softplus, log(1 + eᶻ). */
 const ACT_SOFTPLUS = 2;
 
-const LOG2E: f32 = 1.44269504;
-const LN2_HI: f32 = 0.693145752;
-const LN2_LO: f32 = 1.42860677e-6;
-const LN2: f32 = 0.693147181;
-const SQRT2: f32 = 1.41421356;
+// Constants of the activations, each repeated in 4 lanes, read with
+// v128.load (one instruction; a constant written inline costs three). The
+// table is a data segment that every instance writes on instantiation (the
+// same bytes each time), placed by --memoryBase below the host's arenas.
+const TABLE = memory.data<f32>(
+  [
+    // 0: −88 (below, eᵗ is taken as 0)
+    -88, -88, -88, -88,
+    // 1: log₂ e
+    1.44269504, 1.44269504, 1.44269504, 1.44269504,
+    // 2: 1.5·2²³ + 127: adding it rounds to an integer and puts i + 127 in the low bits
+    12583039, 12583039, 12583039, 12583039,
+    // 3, 4: ln 2 in two parts (high part exact in float32)
+    0.693145752, 0.693145752, 0.693145752, 0.693145752,
+    1.42860677e-6, 1.42860677e-6, 1.42860677e-6, 1.42860677e-6,
+    // 5…10: 1/7!, 1/6!, 1/5!, 1/4!, 1/3!, 1/2!
+    1.0 / 5040, 1.0 / 5040, 1.0 / 5040, 1.0 / 5040,
+    1.0 / 720, 1.0 / 720, 1.0 / 720, 1.0 / 720,
+    1.0 / 120, 1.0 / 120, 1.0 / 120, 1.0 / 120,
+    1.0 / 24, 1.0 / 24, 1.0 / 24, 1.0 / 24,
+    1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6,
+    0.5, 0.5, 0.5, 0.5,
+    // 11: 1
+    1, 1, 1, 1,
+    // 12…20: log(1 + u)/u ≈ 1 + c₁u + … + c₉u⁹ on [0, 1], c₉ first (a Chebyshev fit; float32 error ≤ 1.7e-7 relative)
+    -0.003256378462538123, -0.003256378462538123, -0.003256378462538123, -0.003256378462538123,
+    0.019907161593437195, 0.019907161593437195, 0.019907161593437195, 0.019907161593437195,
+    -0.057064201682806015, -0.057064201682806015, -0.057064201682806015, -0.057064201682806015,
+    0.10614264756441116, 0.10614264756441116, 0.10614264756441116, 0.10614264756441116,
+    -0.15311862528324127, -0.15311862528324127, -0.15311862528324127, -0.15311862528324127,
+    0.19678117334842682, 0.19678117334842682, 0.19678117334842682, 0.19678117334842682,
+    -0.24954558908939362, -0.24954558908939362, -0.24954558908939362, -0.24954558908939362,
+    0.33330005407333374, 0.33330005407333374, 0.33330005407333374, 0.33330005407333374,
+    -0.4999990463256836, -0.4999990463256836, -0.4999990463256836, -0.4999990463256836,
+    // 21: −0 (the sign bit)
+    -0.0, -0.0, -0.0, -0.0,
+    // 22: 0
+    0, 0, 0, 0,
+  ],
+  16,
+);
+/** The number of 4-lane constants in TABLE. */
+const TABLE_ENTRIES = 23;
+
+/** Constant `i` of TABLE, in 4 lanes. */
+@inline
+function k(i: i32): v128 {
+  return v128.load(TABLE + (<usize>i << 4));
+}
+
+/** The end of the constants' data (the host checks that its arenas start above). */
+export function dataEnd(): usize {
+  return TABLE + (<usize>TABLE_ENTRIES << 4);
+}
 
 /**
- * eᵗ for t ≤ 0, 4 lanes: t = i·ln 2 + r with |r| ≤ ln 2 / 2, eʳ by its
- * Taylor polynomial of degree 7 (error below 2⁻²⁴ relative), times 2ⁱ
- * (i ≥ −127; 2⁻¹²⁷ is taken as 0, so results below about 2⁻¹²⁶ may be 0
- * or subnormal). 0 below −88.
+ * eᵗ for t ≤ 0, 4 lanes: t = i·ln 2 + r with i = round(t·log₂ e), eʳ by its
+ * Taylor polynomial of degree 7 (error below 2⁻²⁴ relative), times 2ⁱ built
+ * from the bits of i + 127 (i ≥ −127; 2⁻¹²⁷ counts as 0, so results below
+ * about 2⁻¹²⁶ may be 0). 0 below −88; NaN stays NaN.
  */
 @inline
 function expNeg(t: v128): v128 {
-  const small = f32x4.lt(t, f32x4.splat(-88));
-  const i = f32x4.nearest(f32x4.mul(f32x4.max(t, f32x4.splat(-88)), f32x4.splat(LOG2E)));
-  const r = f32x4.sub(f32x4.sub(t, f32x4.mul(i, f32x4.splat(LN2_HI))), f32x4.mul(i, f32x4.splat(LN2_LO)));
-  let p = f32x4.splat(1.0 / 5040.0);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(i), i32x4.splat(127)), 23);
-  return v128.andnot(f32x4.mul(p, scale), small);
+  // pmax(t, −88) is t for NaN (t < −88 is false), so NaN flows through.
+  const tc = f32x4.pmax(t, k(0));
+  const shifted = f32x4.add(f32x4.mul(tc, k(1)), k(2));
+  const i = f32x4.sub(shifted, k(2));
+  const r = f32x4.sub(f32x4.sub(tc, f32x4.mul(i, k(3))), f32x4.mul(i, k(4)));
+  let p = k(5);
+  p = f32x4.add(f32x4.mul(p, r), k(6));
+  p = f32x4.add(f32x4.mul(p, r), k(7));
+  p = f32x4.add(f32x4.mul(p, r), k(8));
+  p = f32x4.add(f32x4.mul(p, r), k(9));
+  p = f32x4.add(f32x4.mul(p, r), k(10));
+  p = f32x4.add(f32x4.mul(p, r), k(11));
+  p = f32x4.add(f32x4.mul(p, r), k(11));
+  const scale = i32x4.shl(shifted, 23);
+  return v128.andnot(f32x4.mul(p, scale), f32x4.lt(t, k(0)));
 }
 
-/**
- * log(1 + u) for u in [0, 1], 4 lanes: y = 1 + u = 2ᵉ·m with m in
- * [√½, √2], log m = 2 atanh(s), s = (m − 1)/(m + 1), by its odd series to
- * s¹¹, plus (u − (y − 1))/y for the rounding of 1 + u.
- */
+/** log(1 + u) for u in [0, 1], 4 lanes: u·q(u), q a polynomial of degree 9 (no division). */
 @inline
 function log1pUnit(u: v128): v128 {
-  const one = f32x4.splat(1);
-  const y = f32x4.add(one, u);
-  const high = f32x4.ge(y, f32x4.splat(SQRT2));
-  const m = v128.bitselect(f32x4.mul(y, f32x4.splat(0.5)), y, high);
-  const f = f32x4.sub(m, one);
-  const s = f32x4.div(f, f32x4.add(f32x4.splat(2), f));
-  const s2 = f32x4.mul(s, s);
-  let q = f32x4.splat(2.0 / 11.0);
-  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 9.0));
-  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 7.0));
-  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 5.0));
-  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0 / 3.0));
-  q = f32x4.add(f32x4.mul(q, s2), f32x4.splat(2.0));
-  const logm = f32x4.mul(q, s);
-  const correction = f32x4.div(f32x4.sub(u, f32x4.sub(y, one)), y);
-  const e = v128.and(high, f32x4.splat(LN2));
-  return f32x4.add(f32x4.add(e, logm), correction);
+  let q = k(12);
+  for (let j = 13; j <= 20; j++) q = f32x4.add(f32x4.mul(q, u), k(j));
+  q = f32x4.add(f32x4.mul(q, u), k(11));
+  return f32x4.mul(q, u);
 }
 
-/** The activation `act` of 4 pre-activations. */
+/** The activation `act` of 4 pre-activations (NaN stays NaN). */
 @inline
 function activate(z: v128, act: i32): v128 {
-  if (act == ACT_RELU) return f32x4.max(z, f32x4.splat(0));
+  // pmax(z, 0) is z when z is NaN.
+  if (act == ACT_RELU) return f32x4.pmax(z, k(22));
   if (act == ACT_SOFTPLUS) {
-    // log(1 + eᶻ) = max(z, 0) + log(1 + e^−|z|) (NaN stays NaN)
-    const e = expNeg(f32x4.neg(f32x4.abs(z)));
-    return f32x4.add(f32x4.max(z, f32x4.splat(0)), log1pUnit(e));
+    // log(1 + eᶻ) = max(z, 0) + log(1 + e^−|z|); −|z| is z with the sign bit set.
+    return f32x4.add(f32x4.pmax(z, k(22)), log1pUnit(expNeg(v128.or(z, k(21)))));
   }
   return z;
 }
@@ -87,11 +121,11 @@ function activate(z: v128, act: i32): v128 {
 /** The derivative of `act` at 4 pre-activations z. */
 @inline
 function activationSlope(z: v128, act: i32): v128 {
-  if (act == ACT_RELU) return v128.and(f32x4.gt(z, f32x4.splat(0)), f32x4.splat(1));
+  if (act == ACT_RELU) return v128.and(f32x4.gt(z, k(22)), k(11));
   // softplus' = σ(z): with e = e^−|z|, 1/(1 + e) for z ≥ 0, e/(1 + e) below.
-  const e = expNeg(f32x4.neg(f32x4.abs(z)));
-  const inv = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), e));
-  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, f32x4.splat(0)));
+  const e = expNeg(v128.or(z, k(21)));
+  const inv = f32x4.div(k(11), f32x4.add(k(11), e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, k(22)));
 }
 
 /** Writes 4 outputs: the pre-activation z to `pre` (when not 0), act(z) to `at`. */
@@ -144,14 +178,14 @@ export function gemmRows(
         const off = <usize>p << 2;
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        const x0 = f32x4.splat(load<f32>(a0 + off));
-        const x1 = f32x4.splat(load<f32>(a1 + off));
+        const x0 = v128.load32_splat(a0 + off);
+        const x1 = v128.load32_splat(a1 + off);
         s00 = f32x4.add(s00, f32x4.mul(x0, b0));
         s01 = f32x4.add(s01, f32x4.mul(x0, b1));
         s10 = f32x4.add(s10, f32x4.mul(x1, b0));
         s11 = f32x4.add(s11, f32x4.mul(x1, b1));
-        const x2 = f32x4.splat(load<f32>(a2 + off));
-        const x3 = f32x4.splat(load<f32>(a3 + off));
+        const x2 = v128.load32_splat(a2 + off);
+        const x3 = v128.load32_splat(a3 + off);
         s20 = f32x4.add(s20, f32x4.mul(x2, b0));
         s21 = f32x4.add(s21, f32x4.mul(x2, b1));
         s30 = f32x4.add(s30, f32x4.mul(x3, b0));
@@ -213,7 +247,7 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
     let s = f32x4.splat(0);
     let pb = b + (<usize>j << 2);
     for (let p = 0; p < k; p++) {
-      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(ar + (<usize>p << 2))), v128.load(pb)));
+      s = f32x4.add(s, f32x4.mul(v128.load32_splat(ar + (<usize>p << 2)), v128.load(pb)));
       pb += rowB;
     }
     if (bias != 0) s = f32x4.add(s, v128.load(bias + (<usize>j << 2)));
@@ -260,14 +294,14 @@ export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n:
       for (let r = r0; r < r1; r++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        const x0 = f32x4.splat(load<f32>(pa));
-        const x1 = f32x4.splat(load<f32>(pa, 4));
+        const x0 = v128.load32_splat(pa);
+        const x1 = v128.load32_splat(pa, 4);
         s00 = f32x4.add(s00, f32x4.mul(x0, b0));
         s01 = f32x4.add(s01, f32x4.mul(x0, b1));
         s10 = f32x4.add(s10, f32x4.mul(x1, b0));
         s11 = f32x4.add(s11, f32x4.mul(x1, b1));
-        const x2 = f32x4.splat(load<f32>(pa, 8));
-        const x3 = f32x4.splat(load<f32>(pa, 12));
+        const x2 = v128.load32_splat(pa, 8);
+        const x3 = v128.load32_splat(pa, 12);
         s20 = f32x4.add(s20, f32x4.mul(x2, b0));
         s21 = f32x4.add(s21, f32x4.mul(x2, b1));
         s30 = f32x4.add(s30, f32x4.mul(x3, b0));
@@ -339,7 +373,7 @@ function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, 
     let pa = a + <usize>r0 * rowA + (<usize>q << 2);
     let pb = b + <usize>r0 * rowB + (<usize>j << 2);
     for (let r = r0; r < r1; r++) {
-      s = f32x4.add(s, f32x4.mul(f32x4.splat(load<f32>(pa)), v128.load(pb)));
+      s = f32x4.add(s, f32x4.mul(v128.load32_splat(pa), v128.load(pb)));
       pa += rowA;
       pb += rowB;
     }

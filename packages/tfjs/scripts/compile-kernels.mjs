@@ -8,7 +8,8 @@ export const ASC_FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 
 
 /**
  * The flags of the matrix-product kernels (assembly/gemm.ts): a shared,
- * imported memory (up to 1 GiB) that worker threads use too.
+ * imported memory (up to 1 GiB) that worker threads use too, with the
+ * kernels' constant table at byte 2048.
  */
 export const GEMM_ASC_FLAGS = [
   '-O3',
@@ -23,6 +24,9 @@ export const GEMM_ASC_FLAGS = [
   '1',
   '--maximumMemory',
   '16384',
+  // The kernels' constants go above the host's control block (bytes 1024…1152).
+  '--memoryBase',
+  '2048',
 ];
 
 async function compile(source, flags) {

@@ -48,6 +48,7 @@ interface NodeProcess {
 
 interface GemmExports {
   runChunk(job: number, t: number): void;
+  dataEnd(): number;
 }
 
 const PAGE = 65536;
@@ -55,7 +56,7 @@ const PAGE = 65536;
 const MAX_BYTES = 16384 * PAGE;
 /** Byte offset of the control block (below the arrays). */
 const CTRL = 1024;
-/** Byte offset of the first array. */
+/** Byte offset of the first array (the kernels' constants lie between the control block and here). */
 const ARENA = 65536;
 
 // Control block slots (i32). GEN: bumped to wake the workers. NEXT: the
@@ -184,6 +185,19 @@ export function threadsAvailable(): boolean {
   );
 }
 
+let compiled: object | undefined;
+
+/**
+ * The kernels' module, compiled once per thread: instances of one module
+ * share its machine code, so a new pool starts with the optimised code
+ * that the last one's products brought about (V8 compiles WebAssembly
+ * quickly first, and optimises a function once it has run a while).
+ */
+function gemmModule(): object {
+  compiled ??= new WebAssembly.Module(decode(GEMM_WASM_BASE64));
+  return compiled;
+}
+
 /** The pool: the shared memory, the main thread's instance and the workers. */
 class Pool {
   readonly threads: number;
@@ -199,10 +213,11 @@ class Pool {
   constructor(threads: number) {
     const wt = nodeModule<WorkerThreadsModule>('node:worker_threads');
     if (wt === undefined) throw new Error('gemm pool: node:worker_threads is not available');
-    const module = new WebAssembly.Module(decode(GEMM_WASM_BASE64));
+    const module = gemmModule();
     this.memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_BYTES / PAGE, shared: true });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.run = (instance.exports as GemmExports).runChunk;
+    const exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as GemmExports;
+    if (exports.dataEnd() > ARENA) throw new Error('gemm pool: the kernels’ constants overlap the arrays');
+    this.run = exports.runChunk;
     this.ctl = new Int32Array(this.memory.buffer, CTRL, 32);
     this.threads = threads;
     this.workers = [];
