@@ -118,27 +118,32 @@ function activate(z: v128, act: i32): v128 {
   return z;
 }
 
-/** The derivative of `act` at 4 pre-activations z. */
+/**
+ * Writes act(z) to `at` and, when `slope` is not 0, act′(z) to `slope`
+ * (4 lanes): 1 where z > 0 else 0 for ReLU; σ(z) for softplus, from the
+ * same e = e^−|z| as the value: 1/(1 + e) for z ≥ 0, e/(1 + e) below
+ * (NaN where z is NaN).
+ */
 @inline
-function activationSlope(z: v128, act: i32): v128 {
-  if (act == ACT_RELU) return v128.and(f32x4.gt(z, k(22)), k(11));
-  // softplus' = σ(z): with e = e^−|z|, 1/(1 + e) for z ≥ 0, e/(1 + e) below.
-  const e = expNeg(v128.or(z, k(21)));
-  const inv = f32x4.div(k(11), f32x4.add(k(11), e));
-  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, k(22)));
-}
-
-/** Writes 4 outputs: the pre-activation z to `pre` (when not 0), act(z) to `at`. */
-@inline
-function put(at: usize, pre: usize, z: v128, act: i32): void {
-  if (pre != 0) v128.store(pre, z);
-  v128.store(at, activate(z, act));
+function put(at: usize, slope: usize, z: v128, act: i32): void {
+  if (slope == 0) {
+    v128.store(at, activate(z, act));
+  } else if (act == ACT_SOFTPLUS) {
+    const e = expNeg(v128.or(z, k(21)));
+    v128.store(at, f32x4.add(f32x4.pmax(z, k(22)), log1pUnit(e)));
+    const inv = f32x4.div(k(11), f32x4.add(k(11), e));
+    v128.store(slope, v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, k(22))));
+  } else {
+    v128.store(at, activate(z, act));
+    v128.store(slope, v128.and(f32x4.gt(z, k(22)), k(11)));
+  }
 }
 
 /**
  * Rows [r0, r1) of C = act(A·B + bias), A: [m, k], B: [k, n], C: [m, n];
- * bias: [n], added after the sum when `bias` is not 0; the pre-activation
- * A·B + bias also goes to `pre` ([m, n]) when `pre` is not 0. Register
+ * bias: [n], added after the sum when `bias` is not 0; the slope of the
+ * activation at A·B + bias goes to `slope` ([m, n]) when `slope` is not 0
+ * (for the gradient: dC/dZ = act′(Z)). Register
  * blocks of 4 rows × 8 columns (eight 4-lane accumulators), then narrower
  * edges.
  */
@@ -152,7 +157,7 @@ export function gemmRows(
   n: i32,
   k: i32,
   act: i32 = ACT_LINEAR,
-  pre: usize = 0,
+  slope: usize = 0,
 ): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
@@ -206,7 +211,7 @@ export function gemmRows(
       }
       const off = <usize>i * rowB + (<usize>j << 2);
       const pc = c + off;
-      if (act == ACT_LINEAR && pre == 0) {
+      if (act == ACT_LINEAR && slope == 0) {
         v128.store(pc, s00);
         v128.store(pc, s01, 16);
         v128.store(pc + rowB, s10);
@@ -216,8 +221,8 @@ export function gemmRows(
         v128.store(pc + 3 * rowB, s30);
         v128.store(pc + 3 * rowB, s31, 16);
       } else {
-        const pp = pre == 0 ? 0 : pre + off;
-        const step = pre == 0 ? 0 : rowB;
+        const pp = slope == 0 ? 0 : slope + off;
+        const step = slope == 0 ? 0 : rowB;
         put(pc, pp, s00, act);
         put(pc + 16, pp == 0 ? 0 : pp + 16, s01, act);
         put(pc + rowB, pp == 0 ? 0 : pp + step, s10, act);
@@ -230,17 +235,17 @@ export function gemmRows(
     }
     for (let r = 0; r < 4; r++) {
       const off = <usize>(i + r) * rowB;
-      rowTail(a0 + <usize>r * rowA, b, c + off, bias, j, n, k, act, pre == 0 ? 0 : pre + off);
+      rowTail(a0 + <usize>r * rowA, b, c + off, bias, j, n, k, act, slope == 0 ? 0 : slope + off);
     }
   }
   for (; i < r1; i++) {
     const off = <usize>i * rowB;
-    rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k, act, pre == 0 ? 0 : pre + off);
+    rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k, act, slope == 0 ? 0 : slope + off);
   }
 }
 
 /** Columns [j0, n) of one row of C = act(A·B + bias): 4 lanes, then one at a time. */
-function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32, act: i32, pre: usize): void {
+function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32, act: i32, slope: usize): void {
   const rowB = <usize>n << 2;
   let j = j0;
   for (; j + 4 <= n; j += 4) {
@@ -251,7 +256,7 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
       pb += rowB;
     }
     if (bias != 0) s = f32x4.add(s, v128.load(bias + (<usize>j << 2)));
-    put(cr + (<usize>j << 2), pre == 0 ? 0 : pre + (<usize>j << 2), s, act);
+    put(cr + (<usize>j << 2), slope == 0 ? 0 : slope + (<usize>j << 2), s, act);
   }
   for (; j < n; j++) {
     let s: f32 = 0;
@@ -261,34 +266,40 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
       pb += rowB;
     }
     if (bias != 0) s += load<f32>(bias + (<usize>j << 2));
-    if (pre != 0) store<f32>(pre + (<usize>j << 2), s);
+    if (slope != 0) store<f32>(slope + (<usize>j << 2), f32x4.extract_lane(activationSlope(f32x4.splat(s), act), 0));
     store<f32>(cr + (<usize>j << 2), f32x4.extract_lane(activate(f32x4.splat(s), act), 0));
   }
 }
 
+/** Rows of A and B per pass over the output blocks in {@link gemmTnPartial} (2 × 32 × 128 floats: 32 KiB). */
+const TN_BLOCK = 32;
+
+/** Loads 4 lanes of P, or zeros when `first` (the first row block of a partial). */
+@inline
+function acc(at: usize, first: bool): v128 {
+  return first ? f32x4.splat(0) : v128.load(at);
+}
+
 /**
- * One partial sum of C = Aᵀ·B over the rows [r0, r1) of A and B:
- * P = A[r0:r1]ᵀ · B[r0:r1], A: [m, k], B: [m, n], P: [k, n] (overwritten);
- * with `colSums`, also the column sums of B[r0:r1] in the row after P
- * (P is then [k + 1, n]: [A | 1]ᵀ·B). The partials of consecutive row
- * ranges are added in order by {@link sumPartials}. Register blocks of 4 × 8
- * outputs.
+ * Rows [r0, r1) of A and B added to the partial P = A[·]ᵀ·B[·] ([k, n]),
+ * which starts from zero when `first`. Register blocks of 4 × 8 outputs.
  */
-export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, colSums: bool = false): void {
+function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, first: bool): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   let i = 0;
   for (; i + 4 <= k; i += 4) {
     let j = 0;
     for (; j + 8 <= n; j += 8) {
-      let s00 = f32x4.splat(0);
-      let s01 = f32x4.splat(0);
-      let s10 = f32x4.splat(0);
-      let s11 = f32x4.splat(0);
-      let s20 = f32x4.splat(0);
-      let s21 = f32x4.splat(0);
-      let s30 = f32x4.splat(0);
-      let s31 = f32x4.splat(0);
+      const pc = p + <usize>i * rowB + (<usize>j << 2);
+      let s00 = acc(pc, first);
+      let s01 = acc(pc + 16, first);
+      let s10 = acc(pc + rowB, first);
+      let s11 = acc(pc + rowB + 16, first);
+      let s20 = acc(pc + 2 * rowB, first);
+      let s21 = acc(pc + 2 * rowB + 16, first);
+      let s30 = acc(pc + 3 * rowB, first);
+      let s31 = acc(pc + 3 * rowB + 16, first);
       let pa = a + <usize>r0 * rowA + (<usize>i << 2);
       let pb = b + <usize>r0 * rowB + (<usize>j << 2);
       for (let r = r0; r < r1; r++) {
@@ -309,7 +320,6 @@ export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n:
         pa += rowA;
         pb += rowB;
       }
-      const pc = p + <usize>i * rowB + (<usize>j << 2);
       v128.store(pc, s00);
       v128.store(pc, s01, 16);
       v128.store(pc + rowB, s10);
@@ -319,9 +329,27 @@ export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n:
       v128.store(pc + 3 * rowB, s30);
       v128.store(pc + 3 * rowB, s31, 16);
     }
-    for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j);
+    for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j, first);
   }
-  for (; i < k; i++) tnTail(a, b, p, r0, r1, n, k, i, 0);
+  for (; i < k; i++) tnTail(a, b, p, r0, r1, n, k, i, 0, first);
+}
+
+/**
+ * One partial sum of C = Aᵀ·B over the rows [r0, r1) of A and B:
+ * P = A[r0:r1]ᵀ · B[r0:r1], A: [m, k], B: [m, n], P: [k, n] (overwritten);
+ * with `colSums`, also the column sums of B[r0:r1] in the row after P
+ * (P is then [k + 1, n]: [A | 1]ᵀ·B). The partials of consecutive row
+ * ranges are added in order by {@link sumPartials}. Register blocks of 4 × 8
+ * outputs.
+ */
+export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, colSums: bool = false): void {
+  const rowB = <usize>n << 2;
+  // Blocks of TN_BLOCK rows of A and B stay in the first-level cache while
+  // every output block passes over them; an output block's sums are kept in
+  // P between row blocks, so each entry is still one sum in row order.
+  for (let rb = r0; rb < r1; rb += TN_BLOCK) {
+    tnRowBlock(a, b, p, rb, min(r1, rb + TN_BLOCK), n, k, rb == r0);
+  }
   if (colSums) {
     const out = p + <usize>k * rowB;
     let j = 0;
@@ -347,29 +375,78 @@ export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n:
 }
 
 /**
- * Entries [e0, e1) of G ⊙ act′(Z), written over G (4 at a time; e0 and e1
- * multiples of 4, or e1 the end).
+ * Rows [r0, r1) of C = act(A·Bᵀ + bias) for few output columns: A: [m, k],
+ * Bt: [n, k] (row j is column j of B), C: [m, n]; each entry a dot product
+ * of two rows, 4 lanes of partial sums (lane l adds the products p ≡ l
+ * mod 4 in order), added pairwise, then the k mod 4 last products one at a
+ * time. `bias` and `slope` as in {@link gemmRows}.
  */
-export function activationGrad(g: usize, z: usize, e0: i32, e1: i32, act: i32): void {
+export function gemmNt(
+  a: usize,
+  bt: usize,
+  c: usize,
+  bias: usize,
+  r0: i32,
+  r1: i32,
+  n: i32,
+  k: i32,
+  act: i32,
+  slope: usize,
+): void {
+  const rowA = <usize>k << 2;
+  const k4 = k & ~3;
+  for (let i = r0; i < r1; i++) {
+    const ar = a + <usize>i * rowA;
+    for (let j = 0; j < n; j++) {
+      const br = bt + <usize>j * rowA;
+      let v = f32x4.splat(0);
+      for (let p = 0; p < k4; p += 4) {
+        const off = <usize>p << 2;
+        v = f32x4.add(v, f32x4.mul(v128.load(ar + off), v128.load(br + off)));
+      }
+      let s: f32 =
+        f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+      for (let p = k4; p < k; p++) s += load<f32>(ar + (<usize>p << 2)) * load<f32>(br + (<usize>p << 2));
+      if (bias != 0) s += load<f32>(bias + (<usize>j << 2));
+      const at = <usize>i * (<usize>n << 2) + (<usize>j << 2);
+      if (slope != 0) store<f32>(slope + at, f32x4.extract_lane(activationSlope(f32x4.splat(s), act), 0));
+      store<f32>(c + at, f32x4.extract_lane(activate(f32x4.splat(s), act), 0));
+    }
+  }
+}
+
+/** act′(z) in 4 lanes, as {@link put} writes it (for the one-at-a-time edges). */
+function activationSlope(z: v128, act: i32): v128 {
+  if (act == ACT_RELU) return v128.and(f32x4.gt(z, k(22)), k(11));
+  const e = expNeg(v128.or(z, k(21)));
+  const inv = f32x4.div(k(11), f32x4.add(k(11), e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(z, k(22)));
+}
+
+/**
+ * Entries [e0, e1) of G ⊙ S (S the slopes of the activation, from the
+ * forward pass), written over G: 4 at a time, then one at a time.
+ */
+export function scaleBySlope(g: usize, slope: usize, e0: i32, e1: i32): void {
   let e = e0;
   for (; e + 4 <= e1; e += 4) {
     const off = <usize>e << 2;
-    v128.store(g + off, f32x4.mul(v128.load(g + off), activationSlope(v128.load(z + off), act)));
+    v128.store(g + off, f32x4.mul(v128.load(g + off), v128.load(slope + off)));
   }
   for (; e < e1; e++) {
     const off = <usize>e << 2;
-    const slope = f32x4.extract_lane(activationSlope(f32x4.splat(load<f32>(z + off)), act), 0);
-    store<f32>(g + off, load<f32>(g + off) * slope);
+    store<f32>(g + off, load<f32>(g + off) * load<f32>(slope + off));
   }
 }
 
 /** Columns [j0, n) of row q of a partial of Aᵀ·B: 4 at a time, then one at a time. */
-function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, q: i32, j0: i32): void {
+function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, q: i32, j0: i32, first: bool): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
   let j = j0;
   for (; j + 4 <= n; j += 4) {
-    let s = f32x4.splat(0);
+    const pc = p + <usize>q * rowB + (<usize>j << 2);
+    let s = acc(pc, first);
     let pa = a + <usize>r0 * rowA + (<usize>q << 2);
     let pb = b + <usize>r0 * rowB + (<usize>j << 2);
     for (let r = r0; r < r1; r++) {
@@ -377,10 +454,11 @@ function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, 
       pa += rowA;
       pb += rowB;
     }
-    v128.store(p + <usize>q * rowB + (<usize>j << 2), s);
+    v128.store(pc, s);
   }
   for (; j < n; j++) {
-    let s: f32 = 0;
+    const pc = p + <usize>q * rowB + (<usize>j << 2);
+    let s: f32 = first ? 0 : load<f32>(pc);
     let pa = a + <usize>r0 * rowA + (<usize>q << 2);
     let pb = b + <usize>r0 * rowB + (<usize>j << 2);
     for (let r = r0; r < r1; r++) {
@@ -388,7 +466,7 @@ function tnTail(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, 
       pa += rowA;
       pb += rowB;
     }
-    store<f32>(p + <usize>q * rowB + (<usize>j << 2), s);
+    store<f32>(pc, s);
   }
 }
 
@@ -468,7 +546,7 @@ const CHUNK = 16;
 const PARTIALS = 17;
 const COUNT = 18;
 const ACT = 19;
-const PRE = 20;
+const SLOPE = 20;
 const COLSUMS = 21;
 const STRIDE = 22;
 
@@ -478,8 +556,10 @@ const OP_ROWS = 1;
 const OP_TN = 2;
 /** C = sum of `count` partials: chunk t is entries [t·chunk, (t+1)·chunk). */
 const OP_SUM = 3;
-/** C ⊙= act′(A) (entries; C the upstream gradient): chunk t is entries [t·chunk, (t+1)·chunk). */
-const OP_ACT_GRAD = 4;
+/** C ⊙= A (entries; C the upstream gradient, A the activation's slopes): chunk t is entries [t·chunk, (t+1)·chunk). */
+const OP_SCALE = 4;
+/** C = act(A·Bᵀ + bias) by rows, B given as Bᵀ (few output columns): chunk t is rows [t·chunk, (t+1)·chunk). */
+const OP_NT = 5;
 
 @inline
 function slot(job: usize, i: i32): i32 {
@@ -502,15 +582,17 @@ export function runChunk(job: usize, t: i32): void {
   const b = <usize>slot(job, B);
   const c = <usize>slot(job, C);
   if (op == OP_ROWS) {
-    gemmRows(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k, slot(job, ACT), <usize>slot(job, PRE));
+    gemmRows(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k, slot(job, ACT), <usize>slot(job, SLOPE));
   } else if (op == OP_TN) {
     const p = <usize>slot(job, PARTIALS);
     gemmTnPartial(a, b, p + <usize>t * <usize>slot(job, STRIDE), r0, r1, n, k, slot(job, COLSUMS) != 0);
   } else if (op == OP_SUM) {
     const p = <usize>slot(job, PARTIALS);
     sumPartials(p, slot(job, COUNT), <usize>slot(job, STRIDE), c, r0, r1);
-  } else if (op == OP_ACT_GRAD) {
-    activationGrad(c, a, r0, r1, slot(job, ACT));
+  } else if (op == OP_NT) {
+    gemmNt(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k, slot(job, ACT), <usize>slot(job, SLOPE));
+  } else if (op == OP_SCALE) {
+    scaleBySlope(c, a, r0, r1);
   } else {
     unreachable();
   }

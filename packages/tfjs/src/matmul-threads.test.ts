@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dense, matMul } from './matmul.js';
-import { MATMUL_KERNELS, setThreadedMinMacs, threaded } from './matmul-threads.js';
+import { fusedLayer, layerThreads, MATMUL_KERNELS, setThreadedMinMacs, threaded } from './matmul-threads.js';
 import {
   closeGemmPool,
   gemm,
@@ -125,6 +125,60 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     });
   }
 
+  it('applies softplus and ReLU, and writes their slopes, to float32 accuracy over the whole range (NaN and ±∞ too)', () => {
+    // z as an [m, 1] matrix times a row of ones: every output row is act(z),
+    // through the register blocks (n = 8) and through the dot products (n = 3).
+    const specials = [
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      0,
+      -0,
+      1e-30,
+      -1e-30,
+      88.7,
+      -87,
+      -87.9,
+      -88.5,
+      -103,
+      1e30,
+      -1e30,
+    ];
+    const grid = Array.from({ length: 4001 }, (_, i) => -100 + i * 0.05);
+    const z = Float32Array.from([...specials, ...grid]);
+    const m = z.length;
+    const softplus64 = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    const sigmoid64 = (v: number) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)));
+    // Below 2⁻¹²⁶ a result may be 0 (documented); above, a few float32 ulps.
+    const close = (got: number, want: number) =>
+      Number.isNaN(want)
+        ? Number.isNaN(got)
+        : got === want || Math.abs(got - want) <= Math.max(4e-7 * Math.abs(want), 2 ** -126);
+    for (const n of [8, 3]) {
+      const ones = new Float32Array(n).fill(1);
+      for (const activation of ['softplus', 'relu'] as const) {
+        const out = new Float32Array(m * n);
+        const slope = new Float32Array(m * n);
+        expect(gemm(z, ones, undefined, m, n, 1, out, 1, activation, slope)).toBe(true);
+        const plain = new Float32Array(m * n);
+        expect(gemm(z, ones, undefined, m, n, 1, plain, 1, activation)).toBe(true);
+        expect(plain).toEqual(out);
+        for (let i = 0; i < m; i++) {
+          const v = z[i] as number;
+          const want = activation === 'softplus' ? softplus64(v) : Number.isNaN(v) ? v : Math.max(v, 0);
+          const wantSlope = activation === 'softplus' ? sigmoid64(v) : v > 0 ? 1 : 0;
+          for (let j = 0; j < n; j++) {
+            const got = out[i * n + j] as number;
+            const gotSlope = slope[i * n + j] as number;
+            if (!close(got, want)) throw new Error(`${activation}(${v}) = ${got}, want ${want} (n = ${n})`);
+            if (!close(gotSlope, wantSlope))
+              throw new Error(`${activation}′(${v}) = ${gotSlope}, want ${wantSlope} (n = ${n})`);
+          }
+        }
+      }
+    }
+  });
+
   it('gives Aᵀ·B the same partial sums on any thread count past many partials (m = 40 000)', () => {
     const [m, n, k] = [40000, 8, 8];
     const a = uniform(m * k, 5);
@@ -212,7 +266,8 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
       it('run a first layer (2 inputs) with softplus on the threads too, with its gradients', () => {
         const n1 = Math.max(rows, 4000);
         expect(threaded(n1, width, 2)).toBe(false);
-        expect(threaded(n1, width, 2, 0, true)).toBe(true);
+        expect(fusedLayer(n1, width, 2)).toBe(true);
+        expect(layerThreads(n1, width, 2)).toBe(2);
         tf.tidy(() => {
           const x = tf.randomNormal([n1, 2], 0, 3, 'float32', 15);
           const w = tf.randomNormal([2, width], 0, 1, 'float32', 16);

@@ -10,6 +10,7 @@ import {
   gemm,
   gemmThreads,
   gemmTn,
+  threadsAvailable,
   tnPartialCount,
 } from './wasm/gemm.js';
 
@@ -26,9 +27,9 @@ export const MATMUL_KERNELS = Object.freeze({
   bias: 'DcemMatMulBias',
   /** C = Aᵀ·B. */
   tn: 'DcemMatMulTN',
-  /** h = act(x·W + b), and the pre-activation z = x·W + b for the gradient. */
+  /** h = act(x·W + b), and with `withSlope` act′(x·W + b) for the gradient. */
   dense: 'DcemDense',
-  /** dx, dW, db of a dense layer from x, W, the upstream gradient and z. */
+  /** dx, dW, db of a dense layer from x, W, the upstream gradient and the slope act′(x·W + b). */
   denseGrad: 'DcemDenseGrad',
 });
 
@@ -92,14 +93,15 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
   const activation = activationOf(attrs);
+  const withSlope = attrs?.withSlope === true && activation !== 'linear';
   const { infos, views } = allocate(
     be,
-    activation === 'linear'
-      ? [[m, n]]
-      : [
+    withSlope
+      ? [
           [m, n],
           [m, n],
-        ],
+        ]
+      : [[m, n]],
   );
   const ok = gemm(
     read(be, x),
@@ -109,7 +111,7 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     n,
     k,
     views[0] as Float32Array,
-    gemmThreads(),
+    layerThreads(m, n, k),
     activation,
     views[1],
   );
@@ -130,15 +132,14 @@ const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     read(be, x),
     read(be, w),
     read(be, info(inputs, 'dy')),
-    activation === 'linear' ? undefined : read(be, info(inputs, 'z')),
+    activation === 'linear' ? undefined : read(be, info(inputs, 'slope')),
     m,
     n,
     k,
-    activation,
     dx,
     dw,
     db,
-    gemmThreads(),
+    layerThreads(m, n, k),
   );
   if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
   return infos;
@@ -184,23 +185,10 @@ const KERNELS: ReadonlyArray<[string, KernelFunc]> = [
 
 const registered = new Set<string>();
 
-/**
- * Whether an [m, k]·[k, n] product (`layer`: a dense layer, any k ≥ 1)
- * runs on the threads here (registers the kernels on first use): Node with
- * two threads or more, the cpu or wasm tfjs backend, and a product large
- * enough.
- */
-export function threaded(m: number, n: number, k: number, partials = 0, layer = false): boolean {
-  // A layer (dense with its activation) is worth the threads for any inner
-  // size k: its element-wise work (bias, activation, their gradient) scales with m·n.
-  const work = layer ? m * n * Math.max(k, DENSE_ELEMENTWISE_MACS) : m * n * k;
-  if (m < THREADED_MIN_DIM || n < THREADED_MIN_DIM || k < (layer ? 1 : THREADED_MIN_DIM) || work < minMacs) {
-    return false;
-  }
+/** The tfjs backends our kernels are registered for. */
+function onOurBackend(): boolean {
   const backendName = tfjs.getBackend();
   if (backendName !== 'cpu' && backendName !== 'wasm') return false;
-  if (gemmThreads() < 2) return false;
-  if ((m * k + k * n + m * n + partials) * 4 > THREADED_MAX_BYTES) return false;
   if (!registered.has(backendName)) {
     for (const [kernelName, kernelFunc] of KERNELS) {
       if (tfjs.getKernel(kernelName, backendName) === undefined) {
@@ -210,6 +198,46 @@ export function threaded(m: number, n: number, k: number, partials = 0, layer = 
     registered.add(backendName);
   }
   return true;
+}
+
+/** Whether the operands of a product (and `partials` floats of partial sums) fit the shared memory. */
+function fits(m: number, n: number, k: number, partials: number): boolean {
+  return (m * k + k * n + m * n + partials) * 4 <= THREADED_MAX_BYTES;
+}
+
+/**
+ * The threads a dense layer on [m, k]·[k, n] runs on: every thread of the
+ * pool when its work is large enough, else the calling thread alone.
+ */
+export function layerThreads(m: number, n: number, k: number): number {
+  const work = m * n * Math.max(k, DENSE_ELEMENTWISE_MACS);
+  return work >= minMacs && m >= THREADED_MIN_DIM && n >= THREADED_MIN_DIM ? gemmThreads() : 1;
+}
+
+/**
+ * Whether an [m, k]·[k, n] product runs on the threads here (registers the
+ * kernels on first use): Node with two threads or more, the cpu or wasm
+ * tfjs backend, and a product large enough (`partials`: floats of partial
+ * sums it keeps besides its operands).
+ */
+export function threaded(m: number, n: number, k: number, partials = 0): boolean {
+  if (m < THREADED_MIN_DIM || n < THREADED_MIN_DIM || k < THREADED_MIN_DIM || m * n * k < minMacs)
+    return false;
+  if (gemmThreads() < 2 || !fits(m, n, k, partials)) return false;
+  return onOurBackend();
+}
+
+/**
+ * Whether a dense layer on [m, k]·[k, n] runs as our fused kernels here:
+ * the cpu or wasm tfjs backend, in a runtime whose WebAssembly memory can
+ * be shared (Node.js), at any size. Large layers use every thread
+ * ({@link layerThreads}); small ones run on the calling thread, where one
+ * kernel still replaces the product, bias and activation (and their
+ * gradients) of the tfjs composition.
+ */
+export function fusedLayer(m: number, n: number, k: number, partials = 0): boolean {
+  if (m < 1 || n < 1 || k < 1 || !threadsAvailable() || !fits(m, n, k, partials)) return false;
+  return onOurBackend();
 }
 
 /** a·b ([m, k]·[k, n]), on the threads when {@link threaded} allows, else tf.matMul. */
@@ -251,18 +279,19 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
         .runKernel(
           MATMUL_KERNELS.dense,
           { x: x as Tensor, w: w as Tensor, bias: b as Tensor },
-          { activation },
+          { activation, withSlope: true },
         ) as Tensor[];
       const h = outs[0] as Tensor2D;
-      const z = (outs[1] ?? h) as Tensor2D;
-      (save as tfjs.GradSaveFunc)([x as Tensor, w as Tensor, z]);
+      // The slope act′(z) (h itself for a linear layer, where it is unused).
+      const slope = (outs[1] ?? h) as Tensor2D;
+      (save as tfjs.GradSaveFunc)([x as Tensor, w as Tensor, slope]);
       return {
         value: h,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
-          const [sx, sw, sz] = saved as [Tensor, Tensor, Tensor];
+          const [sx, sw, ss] = saved as [Tensor, Tensor, Tensor];
           return tfjs
             .engine()
-            .runKernel(MATMUL_KERNELS.denseGrad, { x: sx, w: sw, dy, z: sz }, { activation }) as Tensor[];
+            .runKernel(MATMUL_KERNELS.denseGrad, { x: sx, w: sw, dy, slope: ss }, { activation }) as Tensor[];
         },
       };
     }) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
@@ -272,8 +301,8 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
 }
 
 /**
- * act(x·W + b) in one threaded kernel (and its gradient in another) when
- * {@link threaded} allows; otherwise undefined (the caller composes tfjs
+ * act(x·W + b) in one kernel (and its gradient in another) when
+ * {@link fusedLayer} allows; otherwise undefined (the caller composes tfjs
  * ops). x: [m, k], W: [k, n], b: [n] float32.
  */
 export function denseFused(
@@ -284,9 +313,10 @@ export function denseFused(
 ): Tensor2D | undefined {
   const [m, k] = x.shape;
   const n = w.shape[1];
-  if (!threaded(m, n, k, tnPartialCount(m) * (k + 1) * n, true)) return undefined;
+  if (!fusedLayer(m, n, k, tnPartialCount(m) * (k + 1) * n)) return undefined;
   if (tfjs.engine().isTapeOn()) return denseTapedFor(activation)(x, w, b);
-  const outs = tfjs.engine().runKernel(MATMUL_KERNELS.dense, { x, w, bias: b }, { activation }) as Tensor[];
-  if (outs[1] !== undefined) outs[1].dispose();
+  const outs = tfjs
+    .engine()
+    .runKernel(MATMUL_KERNELS.dense, { x, w, bias: b }, { activation, withSlope: false }) as Tensor[];
   return outs[0] as Tensor2D;
 }

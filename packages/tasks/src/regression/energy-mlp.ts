@@ -1,5 +1,5 @@
 import { assertInteger, describeValue } from '@dcem/lml';
-import { matMul } from '@dcem/tfjs';
+import { dense, matMul } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { assertObject } from '../validate.js';
 import { hash32, STREAM } from './random.js';
@@ -234,6 +234,19 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
       }
       return pre;
     };
+    /**
+     * The energy alone, layer by layer with `dense` (the product, bias and
+     * softplus in one kernel each way where @dcem/tfjs fuses them).
+     */
+    const energyOnly = (y: tf.Tensor, n: number): tf.Tensor2D => {
+      const a0 = tf.reshape(tf.add(tf.mul(tf.reshape(y, [batch, n, 1]), wyRow), xPart), [
+        batch * n,
+        hiddenSize,
+      ]);
+      let h = softplus(a0);
+      for (let l = 1; l < hiddenLayers; l++) h = dense(h, kernel(l), bias(l), { activation: 'softplus' });
+      return tf.reshape(dense(h, kernel(hiddenLayers), bias(hiddenLayers)), [batch, n]) as tf.Tensor2D;
+    };
     const output = (pre: tf.Tensor2D[], n: number): tf.Tensor2D => {
       const last = pre[hiddenLayers - 1] as tf.Tensor2D;
       const out = tf.add(matMul(softplus(last), kernel(hiddenLayers)), bias(hiddenLayers));
@@ -251,7 +264,7 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
       batch,
       energy: (y) => {
         const n = rows(y);
-        return tf.tidy(() => output(hidden(y, n), n));
+        return tf.tidy(() => energyOnly(y, n));
       },
       energyGradY: (y) => {
         const n = rows(y);

@@ -81,14 +81,18 @@ const CHUNK = 16;
 const PARTIALS = 17;
 const COUNT = 18;
 const ACT = 19;
-const PRE = 20;
+const SLOPE = 20;
 const COLSUMS = 21;
 const STRIDE = 22;
 
 const OP_ROWS = 1;
 const OP_TN = 2;
 const OP_SUM = 3;
-const OP_ACT_GRAD = 4;
+const OP_SCALE = 4;
+const OP_NT = 5;
+
+/** Products with fewer output columns than this run as dot products of rows (OP_NT). */
+const NT_MAX_COLUMNS = 4;
 
 /** Rows of A per chunk of a row-wise product. */
 const ROWS_PER_CHUNK = 128;
@@ -360,7 +364,8 @@ export function tnPartialCount(m: number): number {
 /**
  * C = act(A·B + bias) on `threads` threads (the main thread included),
  * A: [m, k], B: [k, n], bias: [n] or undefined, written to `out` ([m, n]);
- * with `pre`, the pre-activation A·B + bias too.
+ * with `slope`, the activation's derivative act′(A·B + bias) too (for the
+ * backward pass).
  * Returns false (and writes nothing) when
  * the operands do not fit the shared memory.
  */
@@ -374,20 +379,29 @@ export function gemm(
   out: Float32Array,
   threads: number,
   activation: ActivationName = 'linear',
-  pre?: Float32Array,
+  slope?: Float32Array,
 ): boolean {
+  if (slope !== undefined && activation === 'linear')
+    throw new Error('gemm: a linear layer has no slope to write');
   const p = getPool(threads);
   const pa = ARENA;
   const pb = pa + align(m * k * 4);
   const pBias = pb + align(k * n * 4);
   const pc = pBias + align(n * 4);
-  const pPre = pc + align(m * n * 4);
-  if (!p.reserve(pPre + (pre === undefined ? 0 : m * n * 4))) return false;
+  const pSlope = pc + align(m * n * 4);
+  if (!p.reserve(pSlope + (slope === undefined ? 0 : m * n * 4))) return false;
   p.f32(pa, m * k).set(a.subarray(0, m * k));
-  p.f32(pb, k * n).set(b.subarray(0, k * n));
+  const narrow = n < NT_MAX_COLUMNS;
+  if (narrow) {
+    // Bᵀ ([n, k]): its rows are B's columns.
+    const bt = p.f32(pb, k * n);
+    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) bt[j * k + i] = b[i * n + j] as number;
+  } else {
+    p.f32(pb, k * n).set(b.subarray(0, k * n));
+  }
   if (bias !== undefined) p.f32(pBias, n).set(bias.subarray(0, n));
   p.setJob({
-    [OP]: OP_ROWS,
+    [OP]: narrow ? OP_NT : OP_ROWS,
     [A]: pa,
     [B]: pb,
     [C]: pc,
@@ -397,11 +411,11 @@ export function gemm(
     [K]: k,
     [CHUNK]: ROWS_PER_CHUNK,
     [ACT]: ACTIVATIONS[activation],
-    [PRE]: pre === undefined ? 0 : pPre,
+    [SLOPE]: slope === undefined ? 0 : pSlope,
   });
   p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
   out.set(p.f32(pc, m * n));
-  if (pre !== undefined) pre.set(p.f32(pPre, m * n));
+  if (slope !== undefined) slope.set(p.f32(pSlope, m * n));
   return true;
 }
 
@@ -475,20 +489,20 @@ export function gemmTn(
 
 /**
  * The backward pass of a dense layer h = act(x·W + b) on `threads` threads:
- * with δ = g ⊙ act′(z) (z = x·W + b, the pre-activation), dx = δ·Wᵀ
- * ([m, k], skipped when `dx` is undefined), dW = xᵀ·δ ([k, n]) and
- * db = Σᵣ δ ([n]). x: [m, k], W: [k, n], g and z: [m, n] (z unused for a
- * linear layer). Returns false when the operands do not fit the shared memory.
+ * with δ = g ⊙ act′(z) (z = x·W + b; `slope` holds act′(z) from the forward
+ * pass, undefined for a linear layer, where δ = g), dx = δ·Wᵀ ([m, k],
+ * skipped when `dx` is undefined), dW = xᵀ·δ ([k, n]) and db = Σᵣ δ ([n]).
+ * x: [m, k], W: [k, n], g and slope: [m, n]. Returns false when the
+ * operands do not fit the shared memory.
  */
 export function denseBackward(
   x: Float32Array,
   w: Float32Array,
   g: Float32Array,
-  z: Float32Array | undefined,
+  slope: Float32Array | undefined,
   m: number,
   n: number,
   k: number,
-  activation: ActivationName,
   dx: Float32Array | undefined,
   dw: Float32Array,
   db: Float32Array,
@@ -496,8 +510,8 @@ export function denseBackward(
 ): boolean {
   const p = getPool(threads);
   const pg = ARENA;
-  const pz = pg + align(m * n * 4);
-  const px = pz + align(activation === 'linear' ? 0 : m * n * 4);
+  const ps = pg + align(m * n * 4);
+  const px = ps + align(slope === undefined ? 0 : m * n * 4);
   const pwt = px + align(m * k * 4);
   const pdx = pwt + align(k * n * 4);
   const pp = pdx + align(dx === undefined ? 0 : m * k * 4);
@@ -505,25 +519,26 @@ export function denseBackward(
   if (!p.reserve(pc + (k + 1) * n * 4)) return false;
   p.f32(pg, m * n).set(g.subarray(0, m * n));
   p.f32(px, m * k).set(x.subarray(0, m * k));
-  if (activation !== 'linear') {
-    if (z === undefined) throw new Error('denseBackward: the pre-activation is missing');
-    p.f32(pz, m * n).set(z.subarray(0, m * n));
+  if (slope !== undefined) {
+    p.f32(ps, m * n).set(slope.subarray(0, m * n));
     p.setJob({
-      [OP]: OP_ACT_GRAD,
-      [A]: pz,
+      [OP]: OP_SCALE,
+      [A]: ps,
       [C]: pg,
       [M]: m * n,
       [CHUNK]: SUM_CHUNK * 4,
-      [ACT]: ACTIVATIONS[activation],
     });
     p.parallel(Math.ceil((m * n) / (SUM_CHUNK * 4)));
   }
   if (dx !== undefined) {
-    // Wᵀ ([n, k]) written transposed straight into the memory.
+    // dx = δ·Wᵀ: few columns (k small) as dot products with W's rows,
+    // otherwise by register blocks, with Wᵀ ([n, k]) written transposed.
+    const narrow = k < NT_MAX_COLUMNS;
     const wt = p.f32(pwt, k * n);
-    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j] as number;
+    if (narrow) wt.set(w.subarray(0, k * n));
+    else for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j] as number;
     p.setJob({
-      [OP]: OP_ROWS,
+      [OP]: narrow ? OP_NT : OP_ROWS,
       [A]: pg,
       [B]: pwt,
       [C]: pdx,
@@ -533,7 +548,7 @@ export function denseBackward(
       [K]: n,
       [CHUNK]: ROWS_PER_CHUNK,
       [ACT]: ACTIVATIONS.linear,
-      [PRE]: 0,
+      [SLOPE]: 0,
     });
     p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
     dx.set(p.f32(pdx, m * k));
