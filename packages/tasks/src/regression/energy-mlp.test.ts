@@ -112,12 +112,12 @@ describe('createEnergyMlp', () => {
     expect(both.gradY.arraySync()).toEqual(ours);
     // energy() runs fused dense layers, energyAndGradY() the explicit ones: equal to float32 rounding.
     const alone = mlp.energy(x, y).arraySync();
-    both.energy.arraySync().forEach((row, i) =>
+    both.energy.arraySync().forEach((row, i) => {
       row.forEach((e, j) => {
         const want = alone[i]?.[j] as number;
         expect(Math.abs(e - want)).toBeLessThan(1e-6 * Math.max(1, Math.abs(want)));
-      }),
-    );
+      });
+    });
     tf.dispose([x, y, both.energy, both.gradY]);
     mlp.dispose();
   });
