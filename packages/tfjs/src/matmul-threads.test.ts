@@ -357,6 +357,29 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     await setGemmThreads(undefined);
   });
 
+  it('takes its default thread count from DCEM_MATMUL_THREADS, and rejects a bad one by name', async () => {
+    const saved = process.env.DCEM_MATMUL_THREADS;
+    try {
+      await setGemmThreads(undefined);
+      process.env.DCEM_MATMUL_THREADS = '3';
+      expect(gemmThreads()).toBe(3);
+      process.env.DCEM_MATMUL_THREADS = '1';
+      expect(gemmThreads()).toBe(1);
+      await setGemmThreads(2);
+      expect(gemmThreads()).toBe(2);
+      await setGemmThreads(undefined);
+      for (const bad of ['0', 'two', '1.5', '-2']) {
+        process.env.DCEM_MATMUL_THREADS = bad;
+        expect(() => gemmThreads()).toThrow(
+          new RangeError(`DCEM_MATMUL_THREADS must be an integer ≥ 1, received ${JSON.stringify(bad)}`),
+        );
+      }
+    } finally {
+      if (saved === undefined) delete process.env.DCEM_MATMUL_THREADS;
+      else process.env.DCEM_MATMUL_THREADS = saved;
+    }
+  });
+
   it('rejects a thread count that is not an integer ≥ 1', async () => {
     await expect(setGemmThreads(0)).rejects.toThrow(/threads must be an integer ≥ 1, received 0/);
     await expect(setGemmThreads(1.5)).rejects.toThrow(TypeError);

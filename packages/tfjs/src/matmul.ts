@@ -95,9 +95,10 @@ export function matMul(a: Tensor, b: Tensor): Tensor2D {
 export interface DenseOptions {
   /**
    * The activation applied to x·W + b: `'linear'` (none, the default),
-   * `'relu'` (max(z, 0)) or `'softplus'` (log(1 + eᶻ)). Where the threaded
-   * kernels run (see {@link setMatMulThreads}) the product, the bias and the
-   * activation are one kernel, and the backward pass another.
+   * `'relu'` (max(z, 0)) or `'softplus'` (log(1 + eᶻ)). Where the fused
+   * kernels run (Node.js, `cpu` and `wasm`; see {@link dense}) the product,
+   * the bias and the activation are one kernel, and the backward pass
+   * another.
    */
   activation?: 'linear' | 'relu' | 'softplus';
 }
@@ -109,10 +110,13 @@ const ACTIVATION_NAMES = ['linear', 'relu', 'softplus'];
  * A dense (fully connected) layer act(x·W + b) with {@link matMul}'s fast
  * backward pass: the layer of an MLP objective, written once.
  *
- * In Node.js on the tfjs `cpu` and `wasm` backends, large layers (m, n,
- * k ≥ 8, m·n·k ≥ 2²²) run on every core (see {@link setMatMulThreads}) as
- * one kernel for the product, the bias and the activation, and one for the
- * whole backward pass (δ = g ⊙ act′(z), dx = δ·Wᵀ, dW = xᵀ·δ, db = Σ δ).
+ * In Node.js on the tfjs `cpu` and `wasm` backends, a layer runs as one
+ * kernel for the product, the bias and the activation (which also writes
+ * the slope act′(z) when a gradient is being recorded), and one for the
+ * whole backward pass (δ = g ⊙ act′(z), dx = δ·Wᵀ, dW = xᵀ·δ, db = Σ δ):
+ * on every core (see {@link setMatMulThreads}) when m, n ≥ 8 and
+ * m·n·max(k, 32) ≥ 2²², on the calling thread below. Elsewhere (browsers,
+ * other backends) it is the tfjs composition.
  * Values and gradients are those of the tfjs composition
  * `act(tf.add(tf.matMul(x, W), b))` to float32 rounding (softplus and its
  * slope σ are evaluated with a polynomial e^t and log(1 + u), within a few

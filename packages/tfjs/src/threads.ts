@@ -6,17 +6,22 @@ import { closeGemmPool, gemmThreads, setGemmThreads } from './wasm/gemm.js';
  * Sets how many threads {@link matMul} and {@link dense} use for large
  * products on the tfjs `cpu` and `wasm` backends in Node.js: the calling
  * thread plus `threads − 1` worker threads (`node:worker_threads`) that share
- * one WebAssembly memory. The default is one per core
- * (`os.availableParallelism()`); 1 keeps every product on `tf.matMul`. A
- * product of an [m, k] by a [k, n] matrix goes to the threads when
- * m, n, k ≥ 8 and m·n·k ≥ 2²²; the result does not depend on the number of
- * threads, and differs from `tf.matMul`'s by float32 rounding only.
+ * one WebAssembly memory. The default is the environment variable
+ * `DCEM_MATMUL_THREADS` when it is set (an integer ≥ 1; anything else is a
+ * RangeError naming it), else one per core (`os.availableParallelism()`).
+ * A product of an [m, k] by a [k, n] matrix goes to the threads when
+ * m, n, k ≥ 8 and m·n·k ≥ 2²² (smaller ones, and every product on one
+ * thread, run `tf.matMul`); a {@link dense} layer always runs as fused
+ * kernels in Node.js, on the threads when m·n·max(k, 32) ≥ 2²², else on the
+ * calling thread. Results do not depend on the number of threads, and
+ * differ from `tf.matMul`'s by float32 rounding only.
  *
  * The workers are created on the first such product and do not keep the
  * process alive; {@link closeMatMulThreads} ends them. Browsers (no blocking
  * wait on the main thread) always use one thread.
  *
- * @param threads An integer ≥ 1, or undefined for one per core.
+ * @param threads An integer ≥ 1, or undefined for the default
+ *   (`DCEM_MATMUL_THREADS`, else one per core).
  * @returns A promise that settles once a pool of another size is closed.
  * @throws TypeError / RangeError when `threads` is not an integer ≥ 1.
  * @example

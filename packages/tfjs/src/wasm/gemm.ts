@@ -44,6 +44,7 @@ interface OsModule {
 }
 interface NodeProcess {
   getBuiltinModule?: (id: string) => unknown;
+  env?: Record<string, string | undefined>;
 }
 
 interface GemmExports {
@@ -299,10 +300,27 @@ class Pool {
 let configured: number | undefined;
 let pool: Pool | undefined;
 
+/** The environment variable that sets the default number of threads (Node.js). */
+export const THREADS_ENV = 'DCEM_MATMUL_THREADS';
+
+/**
+ * The default number of threads: `DCEM_MATMUL_THREADS` when set (an integer
+ * ≥ 1; anything else is a RangeError that names it), else one per core.
+ */
+function defaultThreads(): number {
+  const raw = (globalThis as { process?: NodeProcess }).process?.env?.[THREADS_ENV];
+  if (raw === undefined || raw === '') return hardwareThreads();
+  const n = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < 1) {
+    throw new RangeError(`${THREADS_ENV} must be an integer ≥ 1, received ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
 /** The number of threads products run on (1: the caller's own path). */
 export function gemmThreads(): number {
   if (!threadsAvailable()) return 1;
-  return configured ?? hardwareThreads();
+  return configured ?? defaultThreads();
 }
 
 /**
