@@ -7,25 +7,32 @@
 // evaluation every `evalEvery` updates), so both share the machine's
 // conditions; the medians of the blocks' rates are printed.
 //
-//   node bench/regression-rate.mjs [--updates 300] [--block 100] [--backend wasm]
+//   node bench/regression-rate.mjs [--updates 300] [--block 100] [--backend wasm] [--root DIR]
 //
-// Needs `pnpm build`.
+// Needs `pnpm build`. `--root DIR` times another checkout of this repository
+// (built, with its node_modules), e.g. an older commit in a git worktree:
+//
+//   git worktree add /tmp/before be831c6 && (cd /tmp/before && pnpm install && pnpm build)
+//   node bench/regression-rate.mjs --root /tmp/before
+//
+// A build without setMatMulThreads (before the threaded kernels) runs one
+// setting, labelled "matmul_threads": null.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './timing.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const tasksEntry = join(root, 'packages', 'tasks', 'dist', 'index.js');
-const tfjsEntry = join(root, 'packages', 'tfjs', 'dist', 'index.js');
-if (!existsSync(tasksEntry) || !existsSync(tfjsEntry)) {
-  console.error('regression-rate: run `pnpm build` first');
-  process.exit(1);
-}
 function option(name, fallback) {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const root = resolve(option('--root', resolve(dirname(fileURLToPath(import.meta.url)), '..')));
+const tasksEntry = join(root, 'packages', 'tasks', 'dist', 'index.js');
+const tfjsEntry = join(root, 'packages', 'tfjs', 'dist', 'index.js');
+if (!existsSync(tasksEntry) || !existsSync(tfjsEntry)) {
+  console.error(`regression-rate: ${root} is not built; run \`pnpm build\` there first`);
+  process.exit(1);
 }
 const UPDATES = Number(option('--updates', '300'));
 const BLOCK = Number(option('--block', '100'));
@@ -41,8 +48,9 @@ const tasks = await import(tasksEntry);
 const tfjsApi = await import(tfjsEntry);
 await tf.setBackend(BACKEND);
 
-const cores = tfjsApi.matMulThreads();
-const settings = [...new Set([1, cores])];
+const hasThreads = typeof tfjsApi.setMatMulThreads === 'function';
+const cores = hasThreads ? tfjsApi.matMulThreads() : null;
+const settings = hasThreads ? [...new Set([1, cores])] : [null];
 const runs = settings.map((threads) => ({
   threads,
   trainer: tasks.createRegressionTrainer({ model: 'dcem', seed: 0 }),
@@ -53,7 +61,7 @@ while (runs.some((r) => r.done < UPDATES)) {
   for (const run of runs) {
     if (run.done >= UPDATES) continue;
     const n = Math.min(BLOCK, UPDATES - run.done);
-    await tfjsApi.setMatMulThreads(run.threads);
+    if (hasThreads) await tfjsApi.setMatMulThreads(run.threads);
     const t0 = performance.now();
     run.trainer.train(n);
     const s = (performance.now() - t0) / 1000;
@@ -61,8 +69,9 @@ while (runs.some((r) => r.done < UPDATES)) {
     run.done += n;
   }
 }
-await tfjsApi.closeMatMulThreads();
+if (hasThreads) await tfjsApi.closeMatMulThreads();
 const out = runs.map((r) => ({
+  root,
   backend: BACKEND,
   matmul_threads: r.threads,
   updates: r.done,
