@@ -209,43 +209,31 @@ export function gemmRows(
         s30 = f32x4.add(s30, v0);
         s31 = f32x4.add(s31, v1);
       }
-      const off = <usize>i * rowB + (<usize>j << 2);
-      const pc = c + off;
-      if (act == ACT_LINEAR && slope == 0) {
-        v128.store(pc, s00);
-        v128.store(pc, s01, 16);
-        v128.store(pc + rowB, s10);
-        v128.store(pc + rowB, s11, 16);
-        v128.store(pc + 2 * rowB, s20);
-        v128.store(pc + 2 * rowB, s21, 16);
-        v128.store(pc + 3 * rowB, s30);
-        v128.store(pc + 3 * rowB, s31, 16);
-      } else {
-        const pp = slope == 0 ? 0 : slope + off;
-        const step = slope == 0 ? 0 : rowB;
-        put(pc, pp, s00, act);
-        put(pc + 16, pp == 0 ? 0 : pp + 16, s01, act);
-        put(pc + rowB, pp == 0 ? 0 : pp + step, s10, act);
-        put(pc + rowB + 16, pp == 0 ? 0 : pp + step + 16, s11, act);
-        put(pc + 2 * rowB, pp == 0 ? 0 : pp + 2 * step, s20, act);
-        put(pc + 2 * rowB + 16, pp == 0 ? 0 : pp + 2 * step + 16, s21, act);
-        put(pc + 3 * rowB, pp == 0 ? 0 : pp + 3 * step, s30, act);
-        put(pc + 3 * rowB + 16, pp == 0 ? 0 : pp + 3 * step + 16, s31, act);
-      }
+      const pc = c + <usize>i * rowB + (<usize>j << 2);
+      v128.store(pc, s00);
+      v128.store(pc, s01, 16);
+      v128.store(pc + rowB, s10);
+      v128.store(pc + rowB, s11, 16);
+      v128.store(pc + 2 * rowB, s20);
+      v128.store(pc + 2 * rowB, s21, 16);
+      v128.store(pc + 3 * rowB, s30);
+      v128.store(pc + 3 * rowB, s31, 16);
     }
     for (let r = 0; r < 4; r++) {
-      const off = <usize>(i + r) * rowB;
-      rowTail(a0 + <usize>r * rowA, b, c + off, bias, j, n, k, act, slope == 0 ? 0 : slope + off);
+      rowTail(a0 + <usize>r * rowA, b, c + <usize>(i + r) * rowB, bias, j, n, k);
     }
+    // The 4 rows just written (in the first-level cache) through the activation.
+    if (act != ACT_LINEAR) activateRows(c + <usize>i * rowB, slope == 0 ? 0 : slope + <usize>i * rowB, 4 * n, act);
   }
   for (; i < r1; i++) {
     const off = <usize>i * rowB;
-    rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k, act, slope == 0 ? 0 : slope + off);
+    rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k);
+    if (act != ACT_LINEAR) activateRows(c + off, slope == 0 ? 0 : slope + off, n, act);
   }
 }
 
-/** Columns [j0, n) of one row of C = act(A·B + bias): 4 lanes, then one at a time. */
-function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32, act: i32, slope: usize): void {
+/** Columns [j0, n) of one row of C = A·B + bias: 4 lanes, then one at a time. */
+function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k: i32): void {
   const rowB = <usize>n << 2;
   let j = j0;
   for (; j + 4 <= n; j += 4) {
@@ -256,7 +244,7 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
       pb += rowB;
     }
     if (bias != 0) s = f32x4.add(s, v128.load(bias + (<usize>j << 2)));
-    put(cr + (<usize>j << 2), slope == 0 ? 0 : slope + (<usize>j << 2), s, act);
+    v128.store(cr + (<usize>j << 2), s);
   }
   for (; j < n; j++) {
     let s: f32 = 0;
@@ -266,8 +254,46 @@ function rowTail(ar: usize, b: usize, cr: usize, bias: usize, j0: i32, n: i32, k
       pb += rowB;
     }
     if (bias != 0) s += load<f32>(bias + (<usize>j << 2));
-    if (slope != 0) store<f32>(slope + (<usize>j << 2), f32x4.extract_lane(activationSlope(f32x4.splat(s), act), 0));
-    store<f32>(cr + (<usize>j << 2), f32x4.extract_lane(activate(f32x4.splat(s), act), 0));
+    store<f32>(cr + (<usize>j << 2), s);
+  }
+}
+
+/**
+ * The activation over `count` consecutive entries of C, in place (C holds
+ * pre-activations z on entry, act(z) on exit), and act′(z) to `slope` when
+ * it is not 0. One loop per case, so that no test runs per entry.
+ */
+function activateRows(c: usize, slope: usize, count: i32, act: i32): void {
+  if (act == ACT_SOFTPLUS) {
+    if (slope == 0) activateLoop(c, 0, count, ACT_SOFTPLUS);
+    else activateLoop(c, slope, count, ACT_SOFTPLUS);
+  } else if (slope == 0) {
+    activateLoop(c, 0, count, ACT_RELU);
+  } else {
+    activateLoop(c, slope, count, ACT_RELU);
+  }
+}
+
+/** {@link activateRows} for one activation: 8 entries per step (two independent vectors), then 4, then one at a time. */
+@inline
+function activateLoop(c: usize, slope: usize, count: i32, act: i32): void {
+  let e = 0;
+  for (; e + 8 <= count; e += 8) {
+    const off = <usize>e << 2;
+    const z0 = v128.load(c + off);
+    const z1 = v128.load(c + off, 16);
+    put(c + off, slope == 0 ? 0 : slope + off, z0, act);
+    put(c + off + 16, slope == 0 ? 0 : slope + off + 16, z1, act);
+  }
+  for (; e + 4 <= count; e += 4) {
+    const off = <usize>e << 2;
+    put(c + off, slope == 0 ? 0 : slope + off, v128.load(c + off), act);
+  }
+  for (; e < count; e++) {
+    const off = <usize>e << 2;
+    const z = f32x4.splat(load<f32>(c + off));
+    if (slope != 0) store<f32>(slope + off, f32x4.extract_lane(activationSlope(z, act), 0));
+    store<f32>(c + off, f32x4.extract_lane(activate(z, act), 0));
   }
 }
 

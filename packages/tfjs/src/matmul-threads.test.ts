@@ -80,9 +80,12 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     await closeGemmPool();
   });
 
-  // m, n, k with edges of every kind: below one register block, odd, one row.
+  // m, n, k with edges of every kind: below one register block, odd, one
+  // row, fewer than 4 output columns (dot products, with k mod 4 left over).
   const shapes: Array<[number, number, number]> = [
     [1, 1, 1],
+    [257, 3, 130],
+    [64, 2, 7],
     [3, 5, 7],
     [37, 19, 13],
     [129, 8, 130],
