@@ -126,17 +126,17 @@ const b = tf.randomNormal([H], 0, 0.1, 'float32', 3);
 const g = tf.randomNormal([M, H], 0, 1, 'float32', 4);
 
 /**
- * Runs f, reads one entry of each result back (the kernels of the cpu and
- * wasm backends are synchronous; the read makes sure of it), disposes
- * everything it made; returns the wall time. Reading a whole [10000, 128]
- * result would add a copy into a new 5 MB JavaScript array, which here
- * costs anywhere from 0.2 to 20 ms (fresh pages), and no layer needs it.
+ * Runs f and disposes everything it made; returns the wall time. The wasm
+ * backend's kernels are synchronous, so nothing is read back: reading even
+ * one entry of a [10000, 128] result (dataSync, or tf.slice, which reads
+ * its whole input) copies it into a new 5 MB JavaScript buffer, and the
+ * first touch of fresh memory costs about 15 ms here (page faults in this
+ * VM), more than the product itself.
  */
 function time(f) {
   const t0 = performance.now();
   tf.tidy(() => {
-    const out = f();
-    for (const t of Array.isArray(out) ? out : [out]) tf.slice(tf.reshape(t, [-1]), 0, 1).dataSync();
+    f();
   });
   return performance.now() - t0;
 }
@@ -205,16 +205,17 @@ for (const threads of THREADS > 1 ? [1, THREADS] : [1]) {
   );
 }
 const times = cases.map(() => []);
-// Per round: the one-thread cases, then (after the pool's workers are up) the N-thread ones.
+// The one-thread cases, then the N-thread ones; within a group the rounds
+// interleave the cases. A group sets the thread count once: changing it
+// replaces the pool and its shared memory, and the first touch of fresh
+// memory costs about as much as a product here (page faults in this VM).
 const groups = [...new Set(cases.map(([, threads]) => Math.max(1, threads)))];
-for (let r = 0; r < REPEATS + 2; r++) {
-  for (const threads of groups) {
-    await api.setMatMulThreads(threads);
-    if (threads > 1) {
-      // Start the workers, and give them time to load, before timing.
-      gemmInternal.gemm(xa, wa, undefined, M, H, H, outNN, threads);
-      await new Promise((done) => setTimeout(done, 200));
-    }
+for (const threads of groups) {
+  await api.setMatMulThreads(threads);
+  // Start the pool (and its workers), and give them time to load, before timing.
+  gemmInternal.gemm(xa, wa, undefined, M, H, H, outNN, threads);
+  await new Promise((done) => setTimeout(done, 200));
+  for (let r = 0; r < REPEATS + 2; r++) {
     for (let i = 0; i < cases.length; i++) {
       const [, caseThreads, , fn] = cases[i];
       if (Math.max(1, caseThreads) !== threads) continue;
