@@ -62,13 +62,16 @@ const ARENA = 65536;
 
 // Control block slots (i32). GEN: bumped to wake the workers. NEXT: the
 // next chunk, (epoch << 16) | chunk. JOB: (epoch << 16) | number of chunks.
-// DONE: chunks finished in this job. FAILED: set when a chunk threw. STOP:
-// set when the pool closes. 8…: the job (read by runChunk).
+// DONE: chunks finished in this job. FAILED: set when a chunk threw. READY:
+// chunks whose inputs are in place (the calling thread copies them in while
+// the workers start on the first ones). STOP: set when the pool closes.
+// 8…: the job (read by runChunk).
 const GEN = 0;
 const NEXT = 1;
 const JOB = 2;
 const DONE = 3;
 const FAILED = 4;
+const READY = 5;
 const STOP = 7;
 const OP = 8;
 const A = 9;
@@ -106,7 +109,8 @@ const SUM_CHUNK = 4096;
 
 /**
  * Takes and runs chunks of the current job until none is left (the main
- * thread's loop; WORKER_SOURCE has the workers' copy).
+ * thread's loop, which starts once every chunk is ready; WORKER_SOURCE has
+ * the workers' copy, which waits for a chunk's inputs).
  */
 function work(ctl: Int32Array, run: (job: number, t: number) => void, job: number): void {
   for (;;) {
@@ -139,8 +143,14 @@ function work() {
     const current = Atomics.load(ctl, ${JOB});
     if (next >>> 16 !== current >>> 16 || (next & 0xffff) >= (current & 0xffff)) return;
     if (Atomics.compareExchange(ctl, ${NEXT}, next, next + 1) !== next) continue;
+    const t = next & 0xffff;
+    for (;;) {
+      const ready = Atomics.load(ctl, ${READY});
+      if (ready > t) break;
+      Atomics.wait(ctl, ${READY}, ready);
+    }
     try {
-      run(ctrl, next & 0xffff);
+      run(ctrl, t);
     } catch {
       Atomics.store(ctl, ${FAILED}, 1);
     }
@@ -254,17 +264,40 @@ class Pool {
     return new Float32Array(this.memory.buffer, at, length);
   }
 
-  /** Runs `chunks` chunks of the job written in the job slots, on every thread. */
-  parallel(chunks: number): void {
+  /**
+   * Runs `chunks` chunks of the job written in the job slots, on every
+   * thread. With `prepare`, the calling thread first calls prepare(t) for
+   * t = 0, 1, … (copying chunk t's inputs into the memory) while the workers
+   * run the chunks already prepared, then takes chunks itself.
+   */
+  parallel(chunks: number, prepare?: (t: number) => void): void {
     const ctl = this.ctl;
     this.epoch = (this.epoch + 1) & 0x7fff;
+    const woken = this.workers.length > 0 && this.participants > 1;
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, FAILED, 0);
+    Atomics.store(ctl, READY, prepare === undefined || !woken ? chunks : 0);
+    if (prepare !== undefined && !woken) for (let t = 0; t < chunks; t++) prepare(t);
     Atomics.store(ctl, JOB, (this.epoch << 16) | chunks);
     Atomics.store(ctl, NEXT, this.epoch << 16);
-    if (this.workers.length > 0 && this.participants > 1) {
+    if (woken) {
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN, this.participants - 1);
+      if (prepare !== undefined) {
+        try {
+          for (let t = 0; t < chunks; t++) {
+            prepare(t);
+            Atomics.store(ctl, READY, t + 1);
+            Atomics.notify(ctl, READY);
+          }
+        } catch (error) {
+          // Release the workers (they run what they hold), then report.
+          Atomics.store(ctl, FAILED, 1);
+          Atomics.store(ctl, READY, chunks);
+          Atomics.notify(ctl, READY);
+          this.failure = error;
+        }
+      }
     }
     work(ctl, this.run, CTRL);
     for (;;) {
@@ -380,6 +413,22 @@ export function tnPartialCount(m: number): number {
 }
 
 /**
+ * A `prepare` for {@link Pool.parallel}: for chunk t, entries
+ * [t·per, (t+1)·per) of each source (clipped to its view) go into the view.
+ */
+function chunkCopier(
+  copies: ReadonlyArray<readonly [Float32Array, Float32Array, number]>,
+): (t: number) => void {
+  return (t) => {
+    for (const [view, source, per] of copies) {
+      const e0 = t * per;
+      const e1 = Math.min(view.length, e0 + per);
+      if (e0 < e1) view.set(source.subarray(e0, e1), e0);
+    }
+  };
+}
+
+/**
  * C = act(A·B + bias) on `threads` threads (the main thread included),
  * A: [m, k], B: [k, n], bias: [n] or undefined, written to `out` ([m, n]);
  * with `slope`, the activation's derivative act′(A·B + bias) too (for the
@@ -408,7 +457,6 @@ export function gemm(
   const pc = pBias + align(n * 4);
   const pSlope = pc + align(m * n * 4);
   if (!p.reserve(pSlope + (slope === undefined ? 0 : m * n * 4))) return false;
-  p.f32(pa, m * k).set(a.subarray(0, m * k));
   const narrow = n < NT_MAX_COLUMNS;
   if (narrow) {
     // Bᵀ ([n, k]): its rows are B's columns.
@@ -431,7 +479,8 @@ export function gemm(
     [ACT]: ACTIVATIONS[activation],
     [SLOPE]: slope === undefined ? 0 : pSlope,
   });
-  p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
+  // A's rows go in chunk by chunk while the workers start on the first ones.
+  p.parallel(Math.ceil(m / ROWS_PER_CHUNK), chunkCopier([[p.f32(pa, m * k), a, ROWS_PER_CHUNK * k]]));
   out.set(p.f32(pc, m * n));
   if (slope !== undefined) slope.set(p.f32(pSlope, m * n));
   return true;
@@ -448,6 +497,7 @@ function tnJobs(
   n: number,
   k: number,
   colSums: boolean,
+  prepare?: (t: number) => void,
 ): void {
   const rows = tnRows(m);
   const count = Math.ceil(m / rows);
@@ -464,7 +514,7 @@ function tnJobs(
     [STRIDE]: stride,
     [COLSUMS]: colSums ? 1 : 0,
   });
-  p.parallel(count);
+  p.parallel(count, prepare);
   const entries = stride / 4;
   p.setJob({
     [OP]: OP_SUM,
@@ -498,9 +548,23 @@ export function gemmTn(
   const pp = pb + align(m * n * 4);
   const pc = pp + align(tnPartialCount(m) * k * n * 4);
   if (!p.reserve(pc + k * n * 4)) return false;
-  p.f32(pa, m * k).set(a.subarray(0, m * k));
-  p.f32(pb, m * n).set(b.subarray(0, m * n));
-  tnJobs(p, pa, pb, pp, pc, m, n, k, false);
+  // Partial t sums rows [t·r, (t+1)·r) of A and B: they go in as it needs them.
+  const r = tnRows(m);
+  tnJobs(
+    p,
+    pa,
+    pb,
+    pp,
+    pc,
+    m,
+    n,
+    k,
+    false,
+    chunkCopier([
+      [p.f32(pa, m * k), a, r * k],
+      [p.f32(pb, m * n), b, r * n],
+    ]),
+  );
   out.set(p.f32(pc, k * n));
   return true;
 }
@@ -535,18 +599,25 @@ export function denseBackward(
   const pp = pdx + align(dx === undefined ? 0 : m * k * 4);
   const pc = pp + align(tnPartialCount(m) * (k + 1) * n * 4);
   if (!p.reserve(pc + (k + 1) * n * 4)) return false;
-  p.f32(pg, m * n).set(g.subarray(0, m * n));
-  p.f32(px, m * k).set(x.subarray(0, m * k));
   if (slope !== undefined) {
-    p.f32(ps, m * n).set(slope.subarray(0, m * n));
+    // δ = g ⊙ slope, with g and the slope copied in as the chunks need them.
+    const per = SUM_CHUNK * 4;
     p.setJob({
       [OP]: OP_SCALE,
       [A]: ps,
       [C]: pg,
       [M]: m * n,
-      [CHUNK]: SUM_CHUNK * 4,
+      [CHUNK]: per,
     });
-    p.parallel(Math.ceil((m * n) / (SUM_CHUNK * 4)));
+    p.parallel(
+      Math.ceil((m * n) / per),
+      chunkCopier([
+        [p.f32(pg, m * n), g, per],
+        [p.f32(ps, m * n), slope, per],
+      ]),
+    );
+  } else {
+    p.f32(pg, m * n).set(g.subarray(0, m * n));
   }
   if (dx !== undefined) {
     // dx = δ·Wᵀ: few columns (k small) as dot products with W's rows,
@@ -571,7 +642,8 @@ export function denseBackward(
     p.parallel(Math.ceil(m / ROWS_PER_CHUNK));
     dx.set(p.f32(pdx, m * k));
   }
-  tnJobs(p, px, pg, pp, pc, m, n, k, true);
+  // x goes in as the partial sums of xᵀ·δ need its rows.
+  tnJobs(p, px, pg, pp, pc, m, n, k, true, chunkCopier([[p.f32(px, m * k), x, tnRows(m) * k]]));
   dw.set(p.f32(pc, k * n));
   db.set(p.f32(pc + k * n * 4, n));
   return true;
