@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A configuration of bench/run.mjs timed with @dcem/tfjs's products on one
-// thread (setMatMulThreads(1): tf.matMul and the tfjs composition of dense,
-// as before the threaded kernels) and on every core, alternating run by run
+// thread (setMatMulThreads(1): matMul is tf.matMul, dense runs its fused
+// kernels on the calling thread) and on every core, alternating run by run
 // in one process so that both see the same machine conditions. Prints the
 // medians and their ratio.
 //
@@ -45,9 +45,12 @@ const settings = [1, cores];
 const t = settings.map(() => ({ fwd: [], fb: [] }));
 for (let r = -1; r < REPEATS; r++) {
   for (let i = 0; i < settings.length; i++) {
+    // A new thread count replaces the pool and its shared memory: one
+    // untimed run first touches the fresh memory (page faults cost about as
+    // much as the products here) and starts the workers.
     await api.setMatMulThreads(settings[i]);
+    fwdBwd();
     if (r < 0) {
-      fwdBwd(); // warm-up (and the workers' start)
       await new Promise((done) => setTimeout(done, 200));
       continue;
     }
