@@ -139,6 +139,30 @@ function put(at: usize, slope: usize, z: v128, act: i32): void {
   }
 }
 
+/** Stores a 4 × 8 register block (row r: s_r0, s_r1) at `pc`, rows `row` bytes apart. */
+@inline
+function storeBlock(
+  pc: usize,
+  row: usize,
+  s00: v128,
+  s01: v128,
+  s10: v128,
+  s11: v128,
+  s20: v128,
+  s21: v128,
+  s30: v128,
+  s31: v128,
+): void {
+  v128.store(pc, s00);
+  v128.store(pc, s01, 16);
+  v128.store(pc + row, s10);
+  v128.store(pc + row, s11, 16);
+  v128.store(pc + 2 * row, s20);
+  v128.store(pc + 2 * row, s21, 16);
+  v128.store(pc + 3 * row, s30);
+  v128.store(pc + 3 * row, s31, 16);
+}
+
 /**
  * Rows [r0, r1) of C = act(A·B + bias), A: [m, k], B: [k, n], C: [m, n];
  * bias: [n], added after the sum when `bias` is not 0; the slope of the
@@ -210,14 +234,7 @@ export function gemmRows(
         s31 = f32x4.add(s31, v1);
       }
       const pc = c + <usize>i * rowB + (<usize>j << 2);
-      v128.store(pc, s00);
-      v128.store(pc, s01, 16);
-      v128.store(pc + rowB, s10);
-      v128.store(pc + rowB, s11, 16);
-      v128.store(pc + 2 * rowB, s20);
-      v128.store(pc + 2 * rowB, s21, 16);
-      v128.store(pc + 3 * rowB, s30);
-      v128.store(pc + 3 * rowB, s31, 16);
+      storeBlock(pc, rowB, s00, s01, s10, s11, s20, s21, s30, s31);
     }
     for (let r = 0; r < 4; r++) {
       rowTail(a0 + <usize>r * rowA, b, c + <usize>(i + r) * rowB, bias, j, n, k);
@@ -346,14 +363,7 @@ function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i
         pa += rowA;
         pb += rowB;
       }
-      v128.store(pc, s00);
-      v128.store(pc, s01, 16);
-      v128.store(pc + rowB, s10);
-      v128.store(pc + rowB, s11, 16);
-      v128.store(pc + 2 * rowB, s20);
-      v128.store(pc + 2 * rowB, s21, 16);
-      v128.store(pc + 3 * rowB, s30);
-      v128.store(pc + 3 * rowB, s31, 16);
+      storeBlock(pc, rowB, s00, s01, s10, s11, s20, s21, s30, s31);
     }
     for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j, first);
   }
