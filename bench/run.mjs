@@ -534,6 +534,7 @@ async function main() {
         rounds: opts.rounds,
         threads: t.row.threads,
         omp_wait_policy: t.row.omp_wait_policy,
+        malloc: t.row.malloc ?? 'default',
         blas: t.row.blas ?? 'unknown',
         loss: t.row.loss,
         grad_norm: t.row.grad_norm,
@@ -560,6 +561,7 @@ async function main() {
         row.ratio_fwd_bwd = round3(row.fwd_bwd_ms / row.torch_fwd_bwd_ms);
         row.torch_blas = t.row.blas ?? 'unknown';
         row.torch_threads = t.row.threads;
+        row.torch_malloc = t.row.malloc ?? 'default';
       }
       if (typeof tfjsApi.matMulThreads === 'function') row.matmul_threads = tfjsApi.matMulThreads();
       console.log(JSON.stringify(row));
@@ -579,12 +581,13 @@ async function main() {
 
   const pad = (s, n) => String(s).padEnd(n);
   const lines = [
-    `${pad('config', 22)}${pad('backend', 9)}${pad('fwd ms', 11)}${pad('fwd+bwd ms', 12)}${useTorch ? `${pad('torch fwd', 11)}${pad('torch f+b', 11)}${pad('torch BLAS', 16)}${pad('ratio fwd', 11)}ratio f+b` : ''}`,
+    `${pad('config', 22)}${pad('backend', 9)}${pad('fwd ms', 11)}${pad('fwd+bwd ms', 12)}${useTorch ? `${pad('torch fwd', 11)}${pad('torch f+b', 11)}${pad('torch BLAS, threads, malloc', 30)}${pad('ratio fwd', 11)}ratio f+b` : ''}`,
   ];
   for (const r of summary) {
-    const blas = r.torch_blas === undefined ? '-' : `${r.torch_blas}, ${r.torch_threads ?? '?'}T`;
+    const blas =
+      r.torch_blas === undefined ? '-' : `${r.torch_blas}, ${r.torch_threads ?? '?'}T, ${r.torch_malloc}`;
     lines.push(
-      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 16)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
+      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 30)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
     );
   }
   if (typeof tfjsApi.matMulThreads === 'function')

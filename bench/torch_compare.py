@@ -6,7 +6,7 @@ For each configuration it prints one JSON line on stdout:
 
   {"config", "impl": "torch", "fwd_ms", "fwd_bwd_ms", "fwd_ms_min",
    "fwd_bwd_ms_min", "repeats", "warmup", "dtype", "threads",
-   "omp_wait_policy", "blas", "torch", "loss", "grad_norm", "iterations",
+   "omp_wait_policy", "malloc", "blas", "torch", "loss", "grad_norm", "iterations",
    "info"}
 
 fwd_ms is the median time of the loss computed with autograd recording (what
@@ -59,6 +59,11 @@ def parse_args(argv):
                     default=None,
                     help="OpenMP wait policy; without it PASSIVE unless "
                          "OMP_WAIT_POLICY is exported ('default': libgomp's own)")
+    ap.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                    help="'keep' (default): glibc malloc keeps freed memory instead "
+                         "of returning it to the system (GLIBC_TUNABLES trim and mmap "
+                         "thresholds raised; the script re-executes itself with them), "
+                         "as a caching allocator would; 'default': glibc's own")
     ap.add_argument("--allow-netlib", action="store_true",
                     help="time even on the netlib reference BLAS (rows say so)")
     args = ap.parse_args(argv)
@@ -77,6 +82,21 @@ def parse_args(argv):
 
 
 ARGS = parse_args(sys.argv[1:])
+
+# glibc returns large freed blocks to the system and takes them back on the
+# next allocation; every first touch of those pages is a page fault, which on
+# small VMs costs about 15 µs per 4 KiB page. PyTorch allocates and frees a
+# tensor per operation, so with glibc's defaults its timings here were
+# dominated (and made erratic: medians 5 to 12 times the minimum) by page
+# faults that an optimised install (jemalloc, tcmalloc, or a machine with
+# cheap faults) does not pay. 'keep' raises the thresholds, so freed memory
+# stays with the process; GLIBC_TUNABLES is read when a process starts, hence
+# the re-execution.
+MALLOC_KEEP = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
+if ARGS.malloc == "keep" and MALLOC_KEEP not in os.environ.get("GLIBC_TUNABLES", ""):
+    env = dict(os.environ)
+    env["GLIBC_TUNABLES"] = ":".join(t for t in (env.get("GLIBC_TUNABLES"), MALLOC_KEEP) if t)
+    os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 # libgomp reads OMP_WAIT_POLICY once, when torch loads its OpenMP runtime, so
 # it is set before the import. PASSIVE by default: on a small shared machine
@@ -400,6 +420,7 @@ def measure(name, dtype, repeats, warmup, blas):
         "repeats": repeats, "warmup": warmup, "dtype": str(dtype).replace("torch.", ""),
         "threads": torch.get_num_threads(),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+        "malloc": ARGS.malloc,
         "blas": blas, "torch": torch.__version__,
         "loss": float(value.detach()), "grad_norm": grad_norm,
     }
