@@ -275,9 +275,11 @@ if (TORCH) {
   // glibc keeps freed memory (as bench/torch_compare.py --malloc keep, its
   // default): otherwise each of PyTorch's fresh tensors pays page faults.
   const keep = 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295';
+  const env = { ...process.env };
+  env.GLIBC_TUNABLES = [env.GLIBC_TUNABLES, keep].filter(Boolean).join(':');
   const py = spawnSync('/usr/bin/python3', ['-c', PY, String(REPEATS), String(THREADS)], {
     encoding: 'utf8',
-    env: { ...process.env, GLIBC_TUNABLES: [process.env.GLIBC_TUNABLES, keep].filter(Boolean).join(':') },
+    env,
   });
   if (py.status !== 0) {
     console.error(`limits: PyTorch run failed (${py.stderr.trim().split('\n').pop()}); --no-torch skips it`);
