@@ -282,16 +282,18 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
           { activation, withSlope: true },
         ) as Tensor[];
       const h = outs[0] as Tensor2D;
-      // The slope act′(z) (h itself for a linear layer, where it is unused).
-      const slope = (outs[1] ?? h) as Tensor2D;
-      (save as tfjs.GradSaveFunc)([x as Tensor, w as Tensor, slope]);
+      // The slope act′(z) is kept for the backward pass (a linear layer has none).
+      const slope = outs[1];
+      (save as tfjs.GradSaveFunc)(
+        slope === undefined ? [x as Tensor, w as Tensor] : [x as Tensor, w as Tensor, slope],
+      );
       return {
         value: h,
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
-          const [sx, sw, ss] = saved as [Tensor, Tensor, Tensor];
-          return tfjs
-            .engine()
-            .runKernel(MATMUL_KERNELS.denseGrad, { x: sx, w: sw, dy, slope: ss }, { activation }) as Tensor[];
+          const [sx, sw, ss] = saved as [Tensor, Tensor, Tensor | undefined];
+          const inputs: tfjs.NamedTensorMap = { x: sx, w: sw, dy };
+          if (ss !== undefined) inputs.slope = ss;
+          return tfjs.engine().runKernel(MATMUL_KERNELS.denseGrad, inputs, { activation }) as Tensor[];
         },
       };
     }) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
