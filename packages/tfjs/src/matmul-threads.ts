@@ -145,42 +145,24 @@ const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   return infos;
 };
 
+/** The kernel of A·B (with `bias`: A·B + bias; with `transposeA`: Aᵀ·B) on inputs a, b (and bias). */
+function productKernel(withBias: boolean, transposeA: boolean): KernelFunc {
+  return ({ inputs, backend }) =>
+    product(
+      backend as KernelBackend,
+      info(inputs, 'a'),
+      info(inputs, 'b'),
+      withBias ? info(inputs, 'bias') : undefined,
+      transposeA,
+    );
+}
+
 const KERNELS: ReadonlyArray<[string, KernelFunc]> = [
   [MATMUL_KERNELS.dense, denseKernel],
   [MATMUL_KERNELS.denseGrad, denseGradKernel],
-  [
-    MATMUL_KERNELS.nn,
-    ({ inputs, backend }) =>
-      product(
-        backend as KernelBackend,
-        inputs.a as tfjs.TensorInfo,
-        inputs.b as tfjs.TensorInfo,
-        undefined,
-        false,
-      ),
-  ],
-  [
-    MATMUL_KERNELS.bias,
-    ({ inputs, backend }) =>
-      product(
-        backend as KernelBackend,
-        inputs.a as tfjs.TensorInfo,
-        inputs.b as tfjs.TensorInfo,
-        inputs.bias as tfjs.TensorInfo,
-        false,
-      ),
-  ],
-  [
-    MATMUL_KERNELS.tn,
-    ({ inputs, backend }) =>
-      product(
-        backend as KernelBackend,
-        inputs.a as tfjs.TensorInfo,
-        inputs.b as tfjs.TensorInfo,
-        undefined,
-        true,
-      ),
-  ],
+  [MATMUL_KERNELS.nn, productKernel(false, false)],
+  [MATMUL_KERNELS.bias, productKernel(true, false)],
+  [MATMUL_KERNELS.tn, productKernel(false, true)],
 ];
 
 const registered = new Set<string>();

@@ -225,8 +225,11 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
       return y.shape[1] as number;
     };
     /** Pre-activations aₗ [batch·n, H] of the hidden layers. */
+    /** The first layer's pre-activation a₀ [batch·n, H] = x·W₀[0] + b₀ + y·W₀[1]. */
+    const firstLayer = (y: tf.Tensor, n: number): tf.Tensor2D =>
+      tf.reshape(tf.add(tf.mul(tf.reshape(y, [batch, n, 1]), wyRow), xPart), [batch * n, hiddenSize]);
     const hidden = (y: tf.Tensor, n: number): tf.Tensor2D[] => {
-      let a = tf.reshape(tf.add(tf.mul(tf.reshape(y, [batch, n, 1]), wyRow), xPart), [batch * n, hiddenSize]);
+      let a: tf.Tensor = firstLayer(y, n);
       const pre = [a as tf.Tensor2D];
       for (let l = 1; l < hiddenLayers; l++) {
         a = tf.add(matMul(softplus(a), kernel(l)), bias(l));
@@ -239,11 +242,7 @@ export function createEnergyMlp(options: EnergyMlpOptions = {}): EnergyMlp {
      * softplus in one kernel each way where @dcem/tfjs fuses them).
      */
     const energyOnly = (y: tf.Tensor, n: number): tf.Tensor2D => {
-      const a0 = tf.reshape(tf.add(tf.mul(tf.reshape(y, [batch, n, 1]), wyRow), xPart), [
-        batch * n,
-        hiddenSize,
-      ]);
-      let h = softplus(a0);
+      let h = softplus(firstLayer(y, n));
       for (let l = 1; l < hiddenLayers; l++) h = dense(h, kernel(l), bias(l), { activation: 'softplus' });
       return tf.reshape(dense(h, kernel(hiddenLayers), bias(hiddenLayers)), [batch, n]) as tf.Tensor2D;
     };

@@ -191,13 +191,18 @@ export function hardwareThreads(): number {
   return Math.max(1, Math.floor(n));
 }
 
-/** Whether this runtime can run products on several threads (Node with worker_threads and shared memory). */
+let available: boolean | undefined;
+
+/**
+ * Whether this runtime can run products on several threads (Node with
+ * worker_threads and shared memory). Asked on every product, answered once.
+ */
 export function threadsAvailable(): boolean {
-  return (
+  available ??=
     typeof SharedArrayBuffer === 'function' &&
     typeof Atomics === 'object' &&
-    nodeModule<WorkerThreadsModule>('node:worker_threads') !== undefined
-  );
+    nodeModule<WorkerThreadsModule>('node:worker_threads') !== undefined;
+  return available;
 }
 
 let compiled: object | undefined;
@@ -412,6 +417,12 @@ export function tnPartialCount(m: number): number {
   return Math.ceil(m / tnRows(m));
 }
 
+/** Writes the transpose ([cols, rows]) of the row-major [rows, cols] matrix `src` into `dst`. */
+function writeTransposed(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j] as number;
+}
+
 /**
  * A `prepare` for {@link Pool.parallel}: for chunk t, entries
  * [t·per, (t+1)·per) of each source (clipped to its view) go into the view.
@@ -460,8 +471,7 @@ export function gemm(
   const narrow = n < NT_MAX_COLUMNS;
   if (narrow) {
     // Bᵀ ([n, k]): its rows are B's columns.
-    const bt = p.f32(pb, k * n);
-    for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) bt[j * k + i] = b[i * n + j] as number;
+    writeTransposed(p.f32(pb, k * n), b, k, n);
   } else {
     p.f32(pb, k * n).set(b.subarray(0, k * n));
   }
@@ -625,7 +635,7 @@ export function denseBackward(
     const narrow = k < NT_MAX_COLUMNS;
     const wt = p.f32(pwt, k * n);
     if (narrow) wt.set(w.subarray(0, k * n));
-    else for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) wt[j * k + i] = w[i * n + j] as number;
+    else writeTransposed(wt, w, k, n);
     p.setJob({
       [OP]: narrow ? OP_NT : OP_ROWS,
       [A]: pg,
