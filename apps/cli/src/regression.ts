@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import {
   type RegressionModelName,
+  type RegressionStudyModel,
   type RegressionStudySettings,
   type RegressionTrainer,
   restoreRegressionTrainer,
@@ -30,27 +31,17 @@ export interface RegressionRunOptions extends RegressionStudySettings {
   command: string;
 }
 
-/** Per-model numbers of {@link RegressionSummary}. */
-export interface RegressionModelSummary {
-  /** Adam updates in total (across resumes). */
-  updates: number;
-  /** Wall-clock seconds of training in this run. */
-  trainSeconds: number;
-  /** Training seconds recorded over all runs (evaluations excluded). */
-  totalTrainSeconds: number;
-  /** Mean wall-clock milliseconds per update in this run (evaluations included). */
-  msPerUpdate: number;
-  /** The final full-data MSE (fixed evaluation seed) and the learning rate then. */
-  finalMse: number;
-  /** Learning rate at the end. */
-  learningRate: number;
-  /** First update at which the full-data MSE was ≤ 1e-2 (null: never). */
-  firstUpdateBelow1e2: number | null;
-  /** Ablation: mean MSE over the noise seeds at the trained inner-iteration count and at the largest. */
-  ablation: { trained: number; mseTrained: number; max: number; mseMax: number; ratio: number };
-  /** The issue's goals. */
-  goals: { mseAtMost1e2: boolean; ablation: boolean; ablationRule: string };
-}
+/**
+ * Per-model numbers of {@link RegressionSummary}: the study's, without the
+ * history, the surface and the predictions (written to their own files), and
+ * with the ablation's summary numbers only.
+ */
+export type RegressionModelSummary = Omit<
+  RegressionStudyModel,
+  'model' | 'history' | 'surface' | 'predictions' | 'ablation'
+> & {
+  ablation: Omit<RegressionStudyModel['ablation'], 'points'>;
+};
 
 /** What `dcem regression` writes to `summary.json`. */
 export interface RegressionSummary {

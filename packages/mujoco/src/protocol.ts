@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { EnvState } from './env.js';
+import type { RolloutSlice } from './rollout.js';
 import type { WasmModule } from './runtime.js';
 import type { TaskName } from './tasks/index.js';
 
@@ -14,18 +14,9 @@ export interface WorkerInit {
 }
 
 /** A slice of a rollout call: sequences `first .. first + count` of the call. */
-export interface RolloutRequest {
+export interface RolloutRequest extends RolloutSlice {
   readonly type: 'rollout';
   readonly id: number;
-  readonly states: readonly EnvState[];
-  /** Sequences per start state (sequence q starts from states[⌊q / perState⌋]). */
-  readonly perState: number;
-  readonly first: number;
-  readonly count: number;
-  readonly horizon: number;
-  readonly actionRepeat: number;
-  /** This slice's actions, [count × horizon × actionDim]. */
-  readonly actions: Float32Array | Float64Array;
 }
 
 /** Test hook: makes the worker die (an uncaught exception or `process.exit`). */

@@ -9,11 +9,13 @@ import type { Simulation } from './simulation.js';
 /** What {@link rolloutSequences} needs to know about a slice of a call. */
 export interface RolloutSlice {
   readonly states: readonly EnvState[];
+  /** Sequences per start state (sequence q starts from states[⌊q / perState⌋]). */
   readonly perState: number;
   readonly first: number;
   readonly count: number;
   readonly horizon: number;
   readonly actionRepeat: number;
+  /** This slice's actions, [count × horizon × actionDim]. */
   readonly actions: Float32Array | Float64Array;
 }
 
