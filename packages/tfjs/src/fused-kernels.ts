@@ -102,9 +102,10 @@ export function read(backend: KernelBackend, t: TensorInfo): Float32Array {
   return h !== undefined ? h.typedArrayFromHeap(t) : (backend.readSync(t.dataId) as Float32Array);
 }
 
-function input(inputs: tfjs.NamedTensorInfoMap, name: string): TensorInfo {
+/** A kernel's input by name (an Error names a missing one). */
+export function input(inputs: tfjs.NamedTensorInfoMap, name: string): TensorInfo {
   const t = inputs[name];
-  if (t === undefined) throw new Error(`fused kernel: missing input ${name}`);
+  if (t === undefined) throw new Error(`@dcem/tfjs kernel: missing input ${name}`);
   return t;
 }
 

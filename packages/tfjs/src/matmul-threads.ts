@@ -3,7 +3,7 @@
 // SIMD kernels of src/wasm/gemm.ts, on every core Node offers. Elsewhere
 // (browsers, other tfjs backends, small products) callers keep tf.matMul.
 import * as tfjs from '@tensorflow/tfjs';
-import { allocate, read } from './fused-kernels.js';
+import { allocate, input, read } from './fused-kernels.js';
 import {
   type ActivationName,
   denseBackward,
@@ -74,12 +74,6 @@ function product(
   return infos[0] as tfjs.TensorInfo;
 }
 
-function info(inputs: tfjs.NamedTensorInfoMap, name: string): tfjs.TensorInfo {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`@dcem/tfjs dense kernel: missing input ${name}`);
-  return t;
-}
-
 function activationOf(attrs: tfjs.NamedAttrMap | undefined): ActivationName {
   const a = attrs?.activation;
   if (a === 'linear' || a === 'relu' || a === 'softplus') return a as ActivationName;
@@ -88,8 +82,8 @@ function activationOf(attrs: tfjs.NamedAttrMap | undefined): ActivationName {
 
 const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as KernelBackend;
-  const x = info(inputs, 'x');
-  const w = info(inputs, 'w');
+  const x = input(inputs, 'x');
+  const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
   const activation = activationOf(attrs);
@@ -106,7 +100,7 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const ok = gemm(
     read(be, x),
     read(be, w),
-    read(be, info(inputs, 'bias')),
+    read(be, input(inputs, 'bias')),
     m,
     n,
     k,
@@ -121,8 +115,8 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 
 const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as KernelBackend;
-  const x = info(inputs, 'x');
-  const w = info(inputs, 'w');
+  const x = input(inputs, 'x');
+  const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
   const activation = activationOf(attrs);
@@ -131,8 +125,8 @@ const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const ok = denseBackward(
     read(be, x),
     read(be, w),
-    read(be, info(inputs, 'dy')),
-    activation === 'linear' ? undefined : read(be, info(inputs, 'slope')),
+    read(be, input(inputs, 'dy')),
+    activation === 'linear' ? undefined : read(be, input(inputs, 'slope')),
     m,
     n,
     k,
@@ -150,9 +144,9 @@ function productKernel(withBias: boolean, transposeA: boolean): KernelFunc {
   return ({ inputs, backend }) =>
     product(
       backend as KernelBackend,
-      info(inputs, 'a'),
-      info(inputs, 'b'),
-      withBias ? info(inputs, 'bias') : undefined,
+      input(inputs, 'a'),
+      input(inputs, 'b'),
+      withBias ? input(inputs, 'bias') : undefined,
       transposeA,
     );
 }
