@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { mallocEnv } from './malloc.mjs';
 import { median } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -274,9 +275,7 @@ for threads in sorted({1, int(sys.argv[2])}):
 if (TORCH) {
   // glibc keeps freed memory (as bench/torch_compare.py --malloc keep, its
   // default): otherwise each of PyTorch's fresh tensors pays page faults.
-  const keep = 'glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295';
-  const env = { ...process.env };
-  env.GLIBC_TUNABLES = [env.GLIBC_TUNABLES, keep].filter(Boolean).join(':');
+  const env = mallocEnv('keep');
   const py = spawnSync('/usr/bin/python3', ['-c', PY, String(REPEATS), String(THREADS)], {
     encoding: 'utf8',
     env,

@@ -9,7 +9,7 @@
 //                      [--warmup 2] [--rounds 1] [--budget-s 120]
 //                      [--objectives library|plain] [--fused on|off]
 //                      [--tfjs-dist DIR] [--label L] [--torch]
-//                      [--torch-script FILE] [--profile]
+//                      [--torch-script FILE] [--profile] [--malloc keep|default]
 //
 // Needs the packages built (`pnpm build`). Prints one JSON line per
 // (configuration, backend) with `config`, `backend`, `fwd_ms`, `fwd_bwd_ms`
@@ -21,8 +21,22 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES, WITHOUT_TORCH } from './configs.mjs';
+import { currentMalloc, MALLOC_MODES, mallocEnv, runUnderMalloc } from './malloc.mjs';
 import { benchMujocoRollout } from './mujoco.mjs';
 import { makeRunners, median, timed } from './timing.mjs';
+
+// --malloc keep|default: both processes, ours and PyTorch's, run under the
+// same glibc setting (bench/malloc.mjs); 'keep' by default. Read before
+// anything is loaded, since a change means running this script again.
+const mallocArg = process.argv.indexOf('--malloc');
+const MALLOC = mallocArg >= 0 ? process.argv[mallocArg + 1] : 'keep';
+if (!MALLOC_MODES.includes(MALLOC)) {
+  console.error(
+    `bench: --malloc must be one of ${MALLOC_MODES.join(', ')}, received ${JSON.stringify(MALLOC)}`,
+  );
+  process.exit(1);
+}
+runUnderMalloc(MALLOC);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -125,6 +139,7 @@ function parseArgs(argv) {
         opts.fused = value() !== 'off';
         break;
       case '--tfjs-dist':
+      case '--malloc':
         value(); // read before parsing (see the top of the file)
         break;
       case '--label':
@@ -230,8 +245,10 @@ function runTorch(opts, config) {
     String(opts.warmup),
     '--threads',
     String(opts.torchThreads),
+    '--malloc',
+    MALLOC,
   ];
-  const r = spawnSync(opts.python, args, { cwd: dirname(script), encoding: 'utf8' });
+  const r = spawnSync(opts.python, args, { cwd: dirname(script), encoding: 'utf8', env: mallocEnv(MALLOC) });
   if (r.status !== 0) throw new Error(`${script} failed (${r.status}): ${r.stderr}`);
   const rows = r.stdout
     .split('\n')
@@ -338,6 +355,7 @@ async function benchConfig(opts, name, backend) {
         ...(peak ?? {}),
         objectives: opts.objectives,
         fused: opts.fused,
+        malloc: currentMalloc(),
         ...(opts.label === undefined ? {} : { label: opts.label }),
         ...(otherBuild === undefined ? {} : { build: tfjsDir }),
         info: cfg.info,
@@ -592,6 +610,9 @@ async function main() {
   }
   if (typeof tfjsApi.matMulThreads === 'function')
     lines.push(`ours: matMul/dense on ${tfjsApi.matMulThreads()} thread(s)`);
+  lines.push(
+    `malloc: ${currentMalloc()} (ours${useTorch ? ' and PyTorch' : ''}; --malloc, see bench/malloc.mjs)`,
+  );
   if (runMujoco) {
     const m = await benchMujocoRollout({ repeats: Math.min(opts.repeats, 5) });
     if (opts.label !== undefined) m.label = opts.label;
