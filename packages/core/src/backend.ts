@@ -90,4 +90,18 @@ export interface Backend<T> extends LmlOps<T> {
    * operation, with the same gradient. `undefined`: not available.
    */
   fusedFit?(samples: T, weights: T, k: number, minStd: number): { mean: T; std: T } | undefined;
+  /**
+   * Optional fast path of the best-sample update: per row of samples
+   * [batch, P, dim], the sample with the largest of `scores` [batch, P]
+   * (the first on ties) and its entry of `values` [batch, P] (NaN and ±∞ as
+   * +∞), replaced by `previous` ([batch, dim] and [batch]) where its value is
+   * not strictly lower. Gradients go to the samples, values and previous
+   * best the result came from, none to the scores. `undefined`: not available.
+   */
+  fusedBest?(
+    samples: T,
+    scores: T,
+    values: T,
+    previous: { sample: T; value: T } | undefined,
+  ): { sample: T; value: T } | undefined;
 }

@@ -83,4 +83,5 @@ export {
   createDcem,
   disposeCemResult,
   iterationSeed,
+  updateBest,
 } from './solver.js';

@@ -2,7 +2,7 @@ import { describeValue, formatShape } from '@dcem/lml';
 import type { Backend } from './backend.js';
 import { colouredNoise } from './coloured-noise.js';
 import { fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
-import { clamp, frobeniusNorm } from './ops.js';
+import { clamp } from './ops.js';
 import {
   type CemOptions,
   checkOptionNames,
@@ -162,8 +162,9 @@ export interface CemSolver<T> {
   /**
    * Refits the distribution to evaluated samples: returns the next state and
    * calls `onIteration`. Does not release `state`, `samples` or `values`.
-   * Reads back to the host when `tolerance` > 0 (one read) and for a
-   * selector function.
+   * Reads back to the host when `tolerance` > 0 (the new and the previous
+   * mean, to compute the change there; a backend that keeps what it read
+   * pays for the new one only) and for a selector function.
    *
    * @param samples What `ask` returned, [batch, Pᵢ, dim].
    * @param values f(samples), [batch, Pᵢ].
@@ -191,6 +192,77 @@ export function iterationSeed(seed: number, iteration: number): number {
   h = Math.imul(h, 0x846ca68b);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/**
+ * The best-sample update of a CEM iteration: per row of `samples`
+ * [batch, P, dim], the sample with the largest score (the first on ties) and
+ * its value, NaN and ±∞ taken as +∞; where `previous` is given, it stays
+ * unless the new value is strictly lower. Gradients flow to the sample, the
+ * value and the previous best it came from; the choice itself (the scores)
+ * gets none. Uses the backend's `fusedBest` where it has one.
+ *
+ * @param backend Tensor operations.
+ * @param samples [batch, P, dim].
+ * @param scores [batch, P], larger is better (see `valuesToScores`).
+ * @param values The objective values [batch, P].
+ * @param previous The best so far ([batch, dim] and [batch]), if any.
+ * @returns The new best sample [batch, dim] and value [batch].
+ */
+export function updateBest<T>(
+  backend: Backend<T>,
+  samples: T,
+  scores: T,
+  values: T,
+  previous: { sample: T; value: T } | undefined,
+): { sample: T; value: T } {
+  const fused = backend.fusedBest?.(samples, scores, values, previous);
+  if (fused !== undefined) return fused;
+  const [batch = 0, population = 0] = backend.shape(values);
+  // A one-hot mask picks the row's sample (no gradient through the choice).
+  const first = backend.topkMask(backend.stopGradient(scores), 1);
+  let sample = backend.sum(backend.mul(backend.reshape(first, [batch, population, 1]), samples), 1, false);
+  const clean = backend.where(
+    backend.isFinite(values),
+    values,
+    backend.fill([batch, population], Number.POSITIVE_INFINITY),
+  );
+  let value = backend.sum(
+    backend.where(backend.greater(first, backend.scalar(0)), clean, backend.fill([batch, population], 0)),
+    1,
+    false,
+  );
+  if (previous !== undefined) {
+    const better = backend.less(value, previous.value);
+    sample = backend.where(backend.reshape(better, [batch, 1]), sample, previous.sample);
+    value = backend.where(better, value, previous.value);
+  }
+  return { sample, value };
+}
+
+/**
+ * ‖μ' − μ‖ of the whole batch (`perRow` false: one entry) or of each row,
+ * from the two means [batch, dim] read back: the differences are rounded to
+ * float32, as a float32 tensor subtraction rounds them, and summed in float64.
+ */
+export function meanChange(
+  next: ArrayLike<number>,
+  previous: ArrayLike<number>,
+  batch: number,
+  dim: number,
+  perRow: boolean,
+): number[] {
+  const sums = new Float64Array(perRow ? batch : 1);
+  for (let b = 0; b < batch; b++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) {
+      const d = Math.fround((next[b * dim + j] as number) - (previous[b * dim + j] as number));
+      s += d * d;
+    }
+    const at = perRow ? b : 0;
+    sums[at] = (sums[at] as number) + s;
+  }
+  return Array.from(sums, Math.sqrt);
 }
 
 function checkShape<T>(backend: Backend<T>, what: string, x: unknown, expected: number[]): void {
@@ -426,19 +498,17 @@ export function createCem<T>(
         let count = backend.add(state.nonFinite, nonFinite);
         if (reusedNonFinite !== undefined) count = backend.sub(count, reusedNonFinite);
 
-        // Convergence: one host read of the change (whole batch, or per row).
+        // Convergence: the change of the mean on the host (whole batch, or per
+        // row), from one read of each mean; no tensor ops, so nothing is taped.
         let stopping = new Array<boolean>(batch).fill(false);
         if (o.tolerance > 0) {
+          const change = meanChange(backend.readSync(mean), backend.readSync(state.mean), batch, dim, row);
           if (row) {
-            const change = backend.readSync(
-              backend.sqrt(backend.sum(backend.square(backend.sub(mean, state.mean)), 1, false)),
-            );
             stopping = wasActive.map((active, b) => active && (change[b] ?? 0) < o.tolerance);
             rowConverged = state.rowConverged.map((c, b) => c || (stopping[b] as boolean));
             converged = rowConverged.every((c) => c);
           } else {
-            const change = backend.readSync(frobeniusNorm(backend, backend.sub(mean, state.mean)))[0] ?? 0;
-            converged = change < o.tolerance;
+            converged = (change[0] ?? 0) < o.tolerance;
           }
         }
         let std: T;
@@ -450,30 +520,14 @@ export function createCem<T>(
           if (o.maxStd !== undefined) std = backend.minimum(std, backend.scalar(o.maxStd));
         }
 
-        const finite = backend.isFinite(vs);
-        const clean = backend.where(finite, vs, backend.fill([batch, population], Number.POSITIVE_INFINITY));
-        // The best sample of this iteration through a one-hot mask (no gradient
-        // through the choice; a masked sum costs what the refit costs).
-        const first = backend.topkMask(backend.stopGradient(scores), 1);
-        let bestSample = backend.sum(
-          backend.mul(backend.reshape(first, [batch, population, 1]), xs),
-          1,
-          false,
-        );
-        let bestValue = backend.sum(
+        // NaN and ±∞ values as +∞ (for the elites' values).
+        const cleaned = () =>
           backend.where(
-            backend.greater(first, backend.scalar(0)),
-            clean,
-            backend.fill([batch, population], 0),
-          ),
-          1,
-          false,
-        );
-        if (state.best !== undefined) {
-          const better = backend.less(bestValue, state.best.value);
-          bestSample = backend.where(backend.reshape(better, [batch, 1]), bestSample, state.best.sample);
-          bestValue = backend.where(better, bestValue, state.best.value);
-        }
+            backend.isFinite(vs),
+            vs,
+            backend.fill([batch, population], Number.POSITIVE_INFINITY),
+          );
+        const { sample: bestSample, value: bestValue } = updateBest(backend, xs, scores, vs, state.best);
         const out: Record<string, T> = { mean, std, nonFinite: count, bestSample, bestValue };
 
         // The k best of this iteration, best first, are gathered only where
@@ -486,10 +540,10 @@ export function createCem<T>(
         const gatheredValues =
           order === undefined
             ? undefined
-            : backend.reshape(backend.batchGather(backend.reshape(clean, [batch, population, 1]), order), [
-                batch,
-                ranked,
-              ]);
+            : backend.reshape(
+                backend.batchGather(backend.reshape(cleaned(), [batch, population, 1]), order),
+                [batch, ranked],
+              );
         if (final && order !== undefined && gathered !== undefined && gatheredValues !== undefined) {
           const picked = backend.reshape(
             backend.batchGather(backend.reshape(weights, [batch, population, 1]), order),

@@ -10,6 +10,8 @@
 // depends on how many threads run, so the result of a product does not
 // either. Pointers are byte offsets; arrays are dense and row-major.
 
+import { lmlRows } from './lml';
+
 /** No activation. */
 const ACT_LINEAR = 0;
 /** ReLU, max(z, 0). */
@@ -585,6 +587,11 @@ const ACT = 19;
 const SLOPE = 20;
 const COLSUMS = 21;
 const STRIDE = 22;
+/** τ of OP_LML, a float64 in slots 24 and 25. */
+const TEMPERATURE = 24;
+const MAX_ITERATIONS = 26;
+/** Scratch of OP_LML: 3·n float64 per chunk. */
+const WORK = 27;
 
 /** C = A·B (+ bias) by rows: chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_ROWS = 1;
@@ -596,6 +603,8 @@ const OP_SUM = 3;
 const OP_SCALE = 4;
 /** C = act(A·Bᵀ + bias) by rows, B given as Bᵀ (few output columns): chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_NT = 5;
+/** C = LML_k(A/τ) by rows (A, C: [m, n], k in K): chunk t is rows [t·chunk, (t+1)·chunk). */
+const OP_LML = 6;
 
 @inline
 function slot(job: usize, i: i32): i32 {
@@ -629,6 +638,9 @@ export function runChunk(job: usize, t: i32): void {
     gemmNt(a, b, c, <usize>slot(job, BIAS), r0, r1, n, k, slot(job, ACT), <usize>slot(job, SLOPE));
   } else if (op == OP_SCALE) {
     scaleBySlope(c, a, r0, r1);
+  } else if (op == OP_LML) {
+    const work = <usize>slot(job, WORK) + <usize>t * (<usize>n * 24);
+    lmlRows(a, c, r0, r1, n, k, load<f64>(job + (<usize>TEMPERATURE << 2)), slot(job, MAX_ITERATIONS), work);
   } else {
     unreachable();
   }

@@ -190,6 +190,8 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     where: (mask, a, b) => tf.where(mask, a, b),
     maskToFloat: (mask) => tf.cast(mask, 'float32'),
     randomNormal: (shape, seed) => {
+      const drawn = fused?.normal(shape, seed ?? Math.random());
+      if (drawn !== undefined) return drawn;
       const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
       fillNormals(out, seedStates(seed ?? Math.random()));
       return tf.tensor(out, [...shape], 'float32');
@@ -208,5 +210,6 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     fusedScores: (values, normalize, eps, margin) => fused?.scores(values, normalize, eps, margin),
     fusedSample: (mean, std, noise, lower, upper) => fused?.sample(mean, std, noise, lower, upper),
     fusedFit: (samples, weights, k, minStd) => fused?.fit(samples, weights, k, minStd),
+    fusedBest: (samples, scores, values, previous) => fused?.best(samples, scores, values, previous),
   };
 }

@@ -11,6 +11,8 @@
 // callers fall back to the generic composition.
 import type * as tfjs from '@tensorflow/tfjs';
 import {
+  bestBackward,
+  bestForward,
   lmlBackward,
   lmlForward,
   type SampleShape,
@@ -18,7 +20,10 @@ import {
   scoresBackward,
   scoresForward,
 } from './fused-math.js';
+import { seedStates } from './normal.js';
+import { gemmThreads, lmlRowsThreaded } from './wasm/gemm.js';
 import {
+  fillNormals,
   fitBackward,
   fitForward,
   sampleBackwardParams,
@@ -43,6 +48,9 @@ export const FUSED_KERNELS = Object.freeze({
   sampleGradNoise: 'DcemSampleGradNoise',
   fit: 'DcemFit',
   fitGrad: 'DcemFitGrad',
+  normal: 'DcemNormal',
+  best: 'DcemBest',
+  bestGrad: 'DcemBestGrad',
 });
 
 /** The tfjs backends that get the fused kernels (both keep tensors in host-addressable memory). */
@@ -58,6 +66,13 @@ export const FUSED_BACKENDS: readonly string[] = ['cpu', 'wasm'];
  * Unbounded sampling runs in this package's SIMD WebAssembly kernel at any size.
  */
 export const WASM_SAMPLE_LIMIT = 16384;
+
+/**
+ * Smallest LML input (rows · n entries) that runs on the thread pool where
+ * there is one (Node.js): below, handing out the rows costs more than the
+ * second thread saves.
+ */
+export const LML_THREADED_MIN_ENTRIES = 32768;
 
 /** The wasm backend's access to its heap (tensors live in the module's memory). */
 interface HeapBackend {
@@ -128,7 +143,7 @@ const lmlKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const x = input(inputs, 'x');
   const [rows = 0, n = 0] = x.shape;
   const { infos, views } = allocate(b, [dims(x)]);
-  lmlForward(
+  const args = [
     read(b, x),
     rows,
     n,
@@ -136,7 +151,10 @@ const lmlKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     num(attrs, 'temperature'),
     num(attrs, 'maxIterations'),
     views[0] as Float32Array,
-  );
+  ] as const;
+  // Large inputs run on the thread pool of the matrix products (Node).
+  const threads = rows * n >= LML_THREADED_MIN_ENTRIES ? gemmThreads() : 1;
+  if (!(threads > 1 && lmlRowsThreaded(...args, threads))) lmlForward(...args);
   return infos[0] as TensorInfo;
 };
 
@@ -295,7 +313,68 @@ const fitGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   return infos;
 };
 
+/**
+ * Standard-normal draws written straight into the output tensor's memory:
+ * no JavaScript array in between, which on wasm would be a fresh buffer the
+ * size of the samples per call (its page faults cost more than the draws).
+ */
+const normalKernel: KernelFunc = ({ backend, attrs }) => {
+  const shape = attrs?.shape;
+  if (!Array.isArray(shape)) throw new Error('fused kernel: attribute shape must be an array');
+  const { infos, views } = allocate(backend as KernelBackend, [shape as number[]]);
+  fillNormals(views[0] as Float32Array, seedStates(num(attrs, 'seed')));
+  return infos[0] as TensorInfo;
+};
+
+const bestKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as KernelBackend;
+  const samples = input(inputs, 'samples');
+  const [batch = 0, count = 0, dim = 0] = samples.shape;
+  const { infos, views } = allocate(b, [[batch, dim], [batch], [batch]]);
+  const previous = bool(attrs, 'hasPrevious');
+  bestForward(
+    read(b, samples),
+    read(b, input(inputs, 'scores')),
+    read(b, input(inputs, 'values')),
+    previous ? read(b, input(inputs, 'previousSample')) : undefined,
+    previous ? read(b, input(inputs, 'previousValue')) : undefined,
+    batch,
+    count,
+    dim,
+    views[0] as Float32Array,
+    views[1] as Float32Array,
+    views[2] as Float32Array,
+  );
+  return infos;
+};
+
+const bestGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const b = backend as KernelBackend;
+  const pick = input(inputs, 'pick');
+  const [batch = 0] = pick.shape;
+  const count = num(attrs, 'count');
+  const dim = num(attrs, 'dim');
+  const { infos, views } = allocate(b, [[batch, count, dim], [batch, count], [batch, dim], [batch]]);
+  bestBackward(
+    read(b, input(inputs, 'dSample')),
+    read(b, input(inputs, 'dValue')),
+    read(b, pick),
+    read(b, input(inputs, 'value')),
+    batch,
+    count,
+    dim,
+    views[0] as Float32Array,
+    views[1] as Float32Array,
+    views[2] as Float32Array,
+    views[3] as Float32Array,
+  );
+  return infos;
+};
+
 const KERNEL_FUNCS: ReadonlyArray<[string, KernelFunc]> = [
+  [FUSED_KERNELS.normal, normalKernel],
+  [FUSED_KERNELS.best, bestKernel],
+  [FUSED_KERNELS.bestGrad, bestGradKernel],
   [FUSED_KERNELS.lml, lmlKernel],
   [FUSED_KERNELS.lmlGrad, lmlGradKernel],
   [FUSED_KERNELS.scores, scoresKernel],
@@ -380,6 +459,36 @@ function gradients(tf: Tf): tfjs.GradConfig[] {
         return { samples: () => outs[0] as Tensor, weights: () => outs[1] as Tensor };
       },
     },
+    {
+      kernelName: FUSED_KERNELS.best,
+      outputsToSave: [false, true, true],
+      gradFunc: (dy, saved, attrs) => {
+        const [value, pick] = saved as [Tensor, Tensor];
+        const batch = pick.shape[0] ?? 0;
+        const count = attrs.count as number;
+        const dim = attrs.dim as number;
+        const dys = Array.isArray(dy) ? dy : [dy];
+        // One kernel writes every gradient; the scores get none (the choice is not differentiated).
+        const outs = run<Tensor[]>(
+          FUSED_KERNELS.bestGrad,
+          {
+            dSample: dys[0] ?? tf.zeros([batch, dim]),
+            dValue: dys[1] ?? tf.zeros([batch]),
+            pick,
+            value,
+          },
+          { count, dim },
+        );
+        const previous = attrs.hasPrevious === true;
+        return {
+          samples: () => outs[0] as Tensor,
+          scores: () => tf.zeros([batch, count]),
+          values: () => outs[1] as Tensor,
+          previousSample: () => (previous ? (outs[2] as Tensor) : tf.scalar(0)),
+          previousValue: () => (previous ? (outs[3] as Tensor) : tf.scalar(0)),
+        };
+      },
+    },
   ];
 }
 
@@ -429,6 +538,14 @@ export interface FusedTfjsOps {
     upper: Tensor | undefined,
   ): Tensor | undefined;
   fit(samples: Tensor, weights: Tensor, k: number, minStd: number): { mean: Tensor; std: Tensor } | undefined;
+  best(
+    samples: Tensor,
+    scores: Tensor,
+    values: Tensor,
+    previous: { sample: Tensor; value: Tensor } | undefined,
+  ): { sample: Tensor; value: Tensor } | undefined;
+  /** Standard-normal draws of `shape` from the streams of `seed` (see `seedStates`). */
+  normal(shape: readonly number[], seed: number): Tensor | undefined;
 }
 
 /** Binds the fused kernels to one tfjs namespace. */
@@ -474,6 +591,33 @@ export function createFusedOps(tf: Tf): FusedTfjsOps {
         Tensor,
       ];
       return { mean, std };
+    },
+    best(samples, scores, values, previous) {
+      if (
+        samples.rank !== 3 ||
+        !fusedAvailable(tf, [samples, scores, values, previous?.sample, previous?.value])
+      ) {
+        return undefined;
+      }
+      const [, count = 0, dim = 0] = samples.shape;
+      const none = previous === undefined ? tf.scalar(0) : undefined;
+      const [sample, value, pick] = run<Tensor[]>(
+        FUSED_KERNELS.best,
+        {
+          samples,
+          scores,
+          values,
+          previousSample: previous?.sample ?? (none as Tensor),
+          previousValue: previous?.value ?? (none as Tensor),
+        },
+        { hasPrevious: previous !== undefined, count, dim },
+      ) as [Tensor, Tensor, Tensor];
+      pick.dispose();
+      return { sample, value };
+    },
+    normal(shape, seed) {
+      if (!fusedAvailable(tf, [])) return undefined;
+      return run<Tensor>(FUSED_KERNELS.normal, {}, { shape: [...shape], seed });
     },
   };
 }

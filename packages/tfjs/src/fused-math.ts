@@ -103,10 +103,11 @@ export function lmlForward(
       const v = temperature === 1 ? (x[base + i] as number) : f32((x[base + i] as number) / temperature);
       z[i] = v;
       scratch[i] = v;
+      // NaN and ±∞ give v − v = NaN (a NaN never moves the max or the min).
+      if (v - v !== 0) finite = false;
       if (v > zMax) zMax = v;
       if (v < zMin) zMin = v;
     }
-    finite = Number.isFinite(zMax) && Number.isFinite(zMin);
     if (!finite) {
       y.fill(Number.NaN, base, base + n);
       if (steps !== undefined) steps[r] = 0;
@@ -604,6 +605,86 @@ export function fitBackward(
         dw += x * dm + c * c * dv;
       }
       dWeights[b * count + i] = dw / k;
+    }
+  }
+}
+
+/**
+ * The best-sample update of a CEM iteration (`tell` in @dcem/core), per row
+ * b of samples [batch, count, dim]: p = the first index of the largest score,
+ * the candidate (samples[b, p], values[b, p]) with a NaN or ±∞ value taken as
+ * +∞, kept only where its value is strictly below `previousValue[b]` (always
+ * without a previous best). Writes the chosen sample and value and, in
+ * `pick[b]`, p where the candidate was taken and −1 where the previous best
+ * stayed (what the backward pass needs).
+ */
+export function bestForward(
+  samples: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  values: ArrayLike<number>,
+  previousSample: ArrayLike<number> | undefined,
+  previousValue: ArrayLike<number> | undefined,
+  batch: number,
+  count: number,
+  dim: number,
+  sample: Float32Array,
+  value: Float32Array,
+  pick: Float32Array,
+): void {
+  for (let b = 0; b < batch; b++) {
+    const row = b * count;
+    let p = 0;
+    let top = scores[row] as number;
+    for (let i = 1; i < count; i++) {
+      const s = scores[row + i] as number;
+      if (s > top) {
+        top = s;
+        p = i;
+      }
+    }
+    const raw = values[row + p] as number;
+    const candidate = Number.isFinite(raw) ? raw : Number.POSITIVE_INFINITY;
+    const taken = previousValue === undefined || candidate < (previousValue[b] as number);
+    pick[b] = taken ? p : -1;
+    value[b] = taken ? candidate : (previousValue[b] as number);
+    const from = taken ? (row + p) * dim : b * dim;
+    const source = taken ? samples : (previousSample as ArrayLike<number>);
+    for (let j = 0; j < dim; j++) sample[b * dim + j] = source[from + j] as number;
+  }
+}
+
+/**
+ * VJP of {@link bestForward}: the row's gradients go where its best came
+ * from, the candidate (dSamples[b, p]; dValues[b, p] unless the value was
+ * NaN or ±∞) or the previous best; every other entry is 0. The scores get
+ * none (the choice is not differentiated).
+ */
+export function bestBackward(
+  dSample: ArrayLike<number>,
+  dValue: ArrayLike<number>,
+  pick: ArrayLike<number>,
+  value: ArrayLike<number>,
+  batch: number,
+  count: number,
+  dim: number,
+  dSamples: Float32Array,
+  dValues: Float32Array,
+  dPreviousSample: Float32Array | undefined,
+  dPreviousValue: Float32Array | undefined,
+): void {
+  dSamples.fill(0);
+  dValues.fill(0);
+  dPreviousSample?.fill(0);
+  dPreviousValue?.fill(0);
+  for (let b = 0; b < batch; b++) {
+    const p = pick[b] as number;
+    if (p >= 0) {
+      const at = (b * count + p) * dim;
+      for (let j = 0; j < dim; j++) dSamples[at + j] = dSample[b * dim + j] as number;
+      if (Number.isFinite(value[b] as number)) dValues[b * count + p] = dValue[b] as number;
+    } else if (dPreviousSample !== undefined && dPreviousValue !== undefined) {
+      for (let j = 0; j < dim; j++) dPreviousSample[b * dim + j] = dSample[b * dim + j] as number;
+      dPreviousValue[b] = dValue[b] as number;
     }
   }
 }

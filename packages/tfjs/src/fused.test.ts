@@ -9,6 +9,7 @@ import {
   fitDiagonalGaussian,
   lml,
   sampleDiagonalGaussian,
+  updateBest,
   valuesToScores,
 } from '@dcem/core';
 import * as tf from '@tensorflow/tfjs';
@@ -96,16 +97,22 @@ for (const backendName of ['cpu', 'wasm'] as const) {
 
     it('lml: a row holding NaN or ±∞ is NaN on both paths, the other rows agree', async () => {
       expect(await tf.setBackend(backendName)).toBe(true);
+      // A NaN anywhere in the row (it never moves a max or a min: the first
+      // entry was once missed), and ±∞.
       const x = tf.tensor2d([
-        [1, 2, Number.NaN, 0],
-        [1, 2, 3, 0],
-        [Number.POSITIVE_INFINITY, 0, 1, 2],
+        [1, 2, Number.NaN, 0, 5],
+        [1, 2, 3, 0, 5],
+        [Number.POSITIVE_INFINITY, 0, 1, 2, 5],
+        [Number.NaN, 1, 2, 3, 0],
+        [1, 2, 3, 0, Number.NaN],
+        [1, Number.NEGATIVE_INFINITY, 3, 0, 4],
       ]);
       const a = lml(fast, x, 2).arraySync() as number[][];
       const g = lml(generic, x, 2).arraySync() as number[][];
-      expect(a[0]?.every(Number.isNaN)).toBe(true);
-      expect(a[2]?.every(Number.isNaN)).toBe(true);
-      expect(g[0]?.every(Number.isNaN)).toBe(true);
+      for (const row of [0, 2, 3, 4, 5]) {
+        expect(a[row]?.every(Number.isNaN)).toBe(true);
+        expect(g[row]?.every(Number.isNaN)).toBe(true);
+      }
       expect(maxDiff(a[1] as number[], g[1] as number[])).toBeLessThanOrEqual(TOL_VALUE);
       x.dispose();
     });
@@ -271,6 +278,66 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         tf.dispose([samples, scores, upMean, upStd, a.value, g.value, ...a.grads, ...g.grads]);
       });
     }
+
+    it('best-sample update: ties, NaN and ±∞, strict improvement; equal values and gradients', async () => {
+      expect(await tf.setBackend(backendName)).toBe(true);
+      const [batch, count, dim] = [5, 4, 3];
+      const samples = normal([batch, count, dim], 80);
+      // Row 0: a tie (the first wins); row 1: NaN where the score is largest
+      // (its value counts as +∞); row 2: all values non-finite; row 3: a
+      // candidate equal to the previous best (kept: not strictly better);
+      // row 4: a strictly better candidate.
+      const scores = tf.tensor2d([
+        [1, 3, 3, 0],
+        [5, 1, 0, 2],
+        [0, 0, 0, 0],
+        [2, 1, 0, 0],
+        [0, 0, 4, 1],
+      ]);
+      const values = tf.tensor2d([
+        [4, 1, 1, 5],
+        [Number.NaN, 2, 3, 1],
+        [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NaN],
+        [0.5, 1, 2, 2],
+        [3, 3, -1, 2],
+      ]);
+      const previous = { sample: normal([batch, dim], 81), value: tf.tensor1d([0, 9, 1, 0.5, 0]) };
+      const upS = normal([batch, dim], 82);
+      const upV = tf.tensor1d([1, 2, 3, 4, 5]);
+      for (const withPrevious of [false, true]) {
+        const loss = (b: Backend<Tensor>) => (x: Tensor, v: Tensor, ps?: Tensor, pv?: Tensor) => {
+          const r = updateBest(b, x, scores, v, ps && pv ? { sample: ps, value: pv } : undefined);
+          const finiteValue = tf.where(tf.isFinite(r.value), r.value, tf.zerosLike(r.value));
+          return tf.add(tf.sum(tf.mul(r.sample, upS)), tf.sum(tf.mul(finiteValue, upV)));
+        };
+        const plain = (b: Backend<Tensor>) =>
+          tf.tidy(() => {
+            const r = updateBest(b, samples, scores, values, withPrevious ? previous : undefined);
+            return [r.sample, r.value];
+          });
+        const [fs, fv] = plain(fast) as [Tensor, Tensor];
+        const [gs, gv] = plain(generic) as [Tensor, Tensor];
+        expect(Array.from(fs.dataSync())).toEqual(Array.from(gs.dataSync()));
+        expect(Array.from(fv.dataSync())).toEqual(Array.from(gv.dataSync()));
+        const expected = withPrevious
+          ? [0, 9, 1, 0.5, -1]
+          : [1, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, 0.5, -1];
+        expect(Array.from(fv.dataSync())).toEqual(expected);
+        const inputs = withPrevious ? [samples, values, previous.sample, previous.value] : [samples, values];
+        const a = valueAndGrads(loss(fast), inputs);
+        const g = valueAndGrads(loss(generic), inputs);
+        expect(a.value.dataSync()[0]).toBe(g.value.dataSync()[0]);
+        // The same numbers (the generic path's masked products give −0 where the fused one writes 0).
+        const entries = (t: Tensor) => Array.from(t.dataSync(), (v) => v + 0);
+        a.grads.forEach((grad, i) => {
+          expect(entries(grad)).toEqual(entries(g.grads[i] as Tensor));
+        });
+        const kernels = await kernelsOf(() => plain(fast));
+        expect(kernels.has(FUSED_KERNELS.best)).toBe(true);
+        tf.dispose([fs, fv, gs, gv, a.value, g.value, ...a.grads, ...g.grads]);
+      }
+      tf.dispose([samples, scores, values, previous.sample, previous.value, upS, upV]);
+    });
 
     // Whole DCEM solves at the benchmark shapes. Ten iterations compound the
     // float32 differences of the two paths (each iteration's samples depend

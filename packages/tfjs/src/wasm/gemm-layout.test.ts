@@ -38,8 +38,11 @@ describe('the gemm job layout', () => {
       'SLOPE',
       'COLSUMS',
       'STRIDE',
+      'TEMPERATURE',
+      'MAX_ITERATIONS',
+      'WORK',
     ],
-    ...['OP_ROWS', 'OP_TN', 'OP_SUM', 'OP_SCALE', 'OP_NT'],
+    ...['OP_ROWS', 'OP_TN', 'OP_SUM', 'OP_SCALE', 'OP_NT', 'OP_LML'],
   ];
 
   it('has the same job slots and operation codes on both sides', () => {

@@ -88,12 +88,17 @@ const ACT = 19;
 const SLOPE = 20;
 const COLSUMS = 21;
 const STRIDE = 22;
+/** τ of OP_LML, a float64 in slots 24 and 25. */
+const TEMPERATURE = 24;
+const MAX_ITERATIONS = 26;
+const WORK = 27;
 
 const OP_ROWS = 1;
 const OP_TN = 2;
 const OP_SUM = 3;
 const OP_SCALE = 4;
 const OP_NT = 5;
+const OP_LML = 6;
 
 /** Products with fewer output columns than this run as dot products of rows (OP_NT). */
 const NT_MAX_COLUMNS = 4;
@@ -319,6 +324,11 @@ class Pool {
 
   setJob(values: Record<number, number>): void {
     for (const [slot, value] of Object.entries(values)) this.ctl[Number(slot)] = value;
+  }
+
+  /** Writes a float64 into the job slots `slot` and `slot + 1` (8-byte aligned). */
+  setJobFloat64(slot: number, value: number): void {
+    new Float64Array(this.memory.buffer, CTRL + slot * 4, 1)[0] = value;
   }
 
   async close(): Promise<void> {
@@ -656,5 +666,47 @@ export function denseBackward(
   tnJobs(p, px, pg, pp, pc, m, n, k, true, chunkCopier([[p.f32(px, m * k), x, tnRows(m) * k]]));
   dw.set(p.f32(pc, k * n));
   db.set(p.f32(pc + k * n * 4, n));
+  return true;
+}
+
+/** Entries of x per chunk of the threaded LML (whole rows, at least one). */
+const LML_ENTRIES_PER_CHUNK = 8192;
+
+/**
+ * y = LML_k(x/τ) by rows (x, y: [rows, n]) on `threads` threads, with the
+ * algorithm of `lmlForward` (src/fused-math.ts) in WebAssembly. Returns
+ * false (and writes nothing) when the arrays do not fit the shared memory.
+ */
+export function lmlRowsThreaded(
+  x: Float32Array,
+  rows: number,
+  n: number,
+  k: number,
+  temperature: number,
+  maxIterations: number,
+  y: Float32Array,
+  threads: number,
+): boolean {
+  const p = getPool(threads);
+  const per = Math.max(1, Math.floor(LML_ENTRIES_PER_CHUNK / n));
+  const chunks = Math.ceil(rows / per);
+  const px = ARENA;
+  const py = px + align(rows * n * 4);
+  const pWork = py + align(rows * n * 4);
+  if (!p.reserve(pWork + chunks * n * 24)) return false;
+  p.setJob({
+    [OP]: OP_LML,
+    [A]: px,
+    [C]: py,
+    [M]: rows,
+    [N]: n,
+    [K]: k,
+    [CHUNK]: per,
+    [MAX_ITERATIONS]: maxIterations,
+    [WORK]: pWork,
+  });
+  p.setJobFloat64(TEMPERATURE, temperature);
+  p.parallel(chunks, chunkCopier([[p.f32(px, rows * n), x, per * n]]));
+  y.set(p.f32(py, rows * n));
   return true;
 }

@@ -4,8 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTfjsBackend } from '../backend.js';
+import { FUSED_KERNELS } from '../fused-kernels.js';
 import { normalsJs, seedStates, ZIGGURAT_R, zigguratTables } from '../normal.js';
 import { KERNELS_WASM_BASE64 } from './binary.generated.js';
 import {
@@ -242,19 +244,31 @@ describe('the normal generator', () => {
     expect(draws(1000, 3).subarray(0, 10)).toEqual(draws(10, 3));
   });
 
-  it('backs the tfjs backend: seeded draws repeat, unseeded ones do not', async () => {
-    await tf.setBackend('cpu');
-    const backend = createTfjsBackend(tf);
-    const a = backend.randomNormal([3, 5], 11);
-    const b = backend.randomNormal([3, 5], 11);
-    const c = backend.randomNormal([3, 5]);
-    const d = backend.randomNormal([3, 5]);
-    expect(a.shape).toEqual([3, 5]);
-    expect(Array.from(a.dataSync())).toEqual(Array.from(draws(15, 11)));
-    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
-    expect(Array.from(c.dataSync())).not.toEqual(Array.from(d.dataSync()));
-    tf.dispose([a, b, c, d]);
-  });
+  for (const [name, fused] of [
+    ['cpu', true],
+    ['wasm', true],
+    ['wasm', false],
+  ] as const) {
+    it(`backs the tfjs backend (${name}, fused ${fused}): seeded draws repeat, unseeded ones do not`, async () => {
+      expect(await tf.setBackend(name)).toBe(true);
+      const backend = createTfjsBackend(tf, { fused });
+      const before = tf.memory().numTensors;
+      const profile = await tf.profile(() => {
+        const a = backend.randomNormal([3, 5], 11);
+        const b = backend.randomNormal([3, 5], 11);
+        const c = backend.randomNormal([3, 5]);
+        const d = backend.randomNormal([3, 5]);
+        expect(a.shape).toEqual([3, 5]);
+        expect(Array.from(a.dataSync())).toEqual(Array.from(draws(15, 11)));
+        expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+        expect(Array.from(c.dataSync())).not.toEqual(Array.from(d.dataSync()));
+        tf.dispose([a, b, c, d]);
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      // Fused: drawn straight into the tensor's memory by one kernel.
+      expect(profile.kernels.some((k) => k.name === FUSED_KERNELS.normal)).toBe(fused);
+    });
+  }
 });
 
 describe('the generated WebAssembly binary', () => {
