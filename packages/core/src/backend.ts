@@ -62,6 +62,13 @@ export interface Backend<T> extends LmlOps<T> {
   maskToFloat(mask: T): T;
   /** Standard normal draws. The same `seed` gives the same draws; without a seed the backend picks one. */
   randomNormal(shape: readonly number[], seed?: number): T;
+  /**
+   * Optional hint: `randomNormal(shape, seed)` comes next (the solvers call
+   * this with the next iteration's seed and shape). A backend may start
+   * drawing them elsewhere, for example on another thread, and must return
+   * exactly the same numbers when asked. Does nothing by default.
+   */
+  prefetchNormal?(shape: readonly number[], seed: number): void;
   /** `x` in the forward pass, zero gradient in the backward pass. */
   stopGradient(x: T): T;
   /**

@@ -436,6 +436,16 @@ export function createCem<T>(
         const t = state.iteration;
         const fresh = freshSamples(t);
         const noise = drawNoise(t, fresh);
+        // The next iteration's draws are known now (seeded solves): a backend
+        // may make them while the caller evaluates this iteration's samples.
+        if (
+          o.noise === undefined &&
+          o.noiseExponent === 0 &&
+          o.seed !== undefined &&
+          t + 1 < o.numIterations
+        ) {
+          backend.prefetchNormal?.([batch, freshSamples(t + 1), dim], iterationSeed(o.seed, t + 1));
+        }
         let x = backend.fusedSample?.(state.mean, state.std, noise, o.lowerBound, o.upperBound);
         if (x === undefined) {
           const raw = sampleDiagonalGaussian(backend, state.mean, state.std, noise);

@@ -196,6 +196,7 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
       fillNormals(out, seedStates(seed ?? Math.random()));
       return tf.tensor(out, [...shape], 'float32');
     },
+    prefetchNormal: (shape, seed) => fused?.normalAhead(shape, seed),
     stopGradient: (x) => (taping() ? stopGradientTaped(x) : x.clone()),
     customGrad: (forward) =>
       tf.customGrad((x, save) => {

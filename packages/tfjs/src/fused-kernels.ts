@@ -30,6 +30,7 @@ import {
   sampleForward,
   wasmSampling,
 } from './wasm/kernels.js';
+import { drawAhead, takeAhead } from './wasm/normals-ahead.js';
 
 type Tf = typeof tfjs;
 type Tensor = tfjs.Tensor;
@@ -73,6 +74,12 @@ export const WASM_SAMPLE_LIMIT = 16384;
  * second thread saves.
  */
 export const LML_THREADED_MIN_ENTRIES = 32768;
+
+/**
+ * Fewest draws that are made ahead on a worker thread (Node.js, with more
+ * than one thread): below, the hand-off costs about what drawing does.
+ */
+export const NORMALS_AHEAD_MIN = 16384;
 
 /** The wasm backend's access to its heap (tensors live in the module's memory). */
 interface HeapBackend {
@@ -322,7 +329,9 @@ const normalKernel: KernelFunc = ({ backend, attrs }) => {
   const shape = attrs?.shape;
   if (!Array.isArray(shape)) throw new Error('fused kernel: attribute shape must be an array');
   const { infos, views } = allocate(backend as KernelBackend, [shape as number[]]);
-  fillNormals(views[0] as Float32Array, seedStates(num(attrs, 'seed')));
+  const seed = num(attrs, 'seed');
+  const out = views[0] as Float32Array;
+  if (!takeAhead(out, seed)) fillNormals(out, seedStates(seed));
   return infos[0] as TensorInfo;
 };
 
@@ -546,6 +555,8 @@ export interface FusedTfjsOps {
   ): { sample: Tensor; value: Tensor } | undefined;
   /** Standard-normal draws of `shape` from the streams of `seed` (see `seedStates`). */
   normal(shape: readonly number[], seed: number): Tensor | undefined;
+  /** Starts drawing what `normal(shape, seed)` will return on a worker thread, where that pays. */
+  normalAhead(shape: readonly number[], seed: number): void;
 }
 
 /** Binds the fused kernels to one tfjs namespace. */
@@ -614,6 +625,11 @@ export function createFusedOps(tf: Tf): FusedTfjsOps {
       ) as [Tensor, Tensor, Tensor];
       pick.dispose();
       return { sample, value };
+    },
+    normalAhead(shape, seed) {
+      const count = shape.reduce((a, b) => a * b, 1);
+      if (count < NORMALS_AHEAD_MIN || gemmThreads() < 2 || !fusedAvailable(tf, [])) return;
+      drawAhead(count, seed);
     },
     normal(shape, seed) {
       if (!fusedAvailable(tf, [])) return undefined;

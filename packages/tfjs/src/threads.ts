@@ -1,6 +1,7 @@
 // The public control of the threads that matMul and dense run large
 // products on (src/wasm/gemm.ts does the work).
 import { closeGemmPool, gemmThreads, setGemmThreads } from './wasm/gemm.js';
+import { closeAhead } from './wasm/normals-ahead.js';
 
 /**
  * Sets how many threads {@link matMul} and {@link dense} use for large
@@ -15,6 +16,11 @@ import { closeGemmPool, gemmThreads, setGemmThreads } from './wasm/gemm.js';
  * kernels in Node.js, on the threads when m·n·max(k, 32) ≥ 2²², else on the
  * calling thread. Results do not depend on the number of threads, and
  * differ from `tf.matMul`'s by float32 rounding only.
+ *
+ * The same threads run LML on inputs of 32 768 entries or more, and, in
+ * seeded CEM/DCEM solves, one worker draws the next iteration's normals
+ * while the objective is evaluated (the same numbers as drawn in place).
+ * With one thread, all of this runs on the calling thread.
  *
  * The workers are created on the first such product and do not keep the
  * process alive; {@link closeMatMulThreads} ends them. Browsers (no blocking
@@ -31,8 +37,9 @@ import { closeGemmPool, gemmThreads, setGemmThreads } from './wasm/gemm.js';
  * console.log(matMulThreads()); // 2 in Node.js, 1 in a browser
  * ```
  */
-export function setMatMulThreads(threads?: number): Promise<void> {
-  return setGemmThreads(threads);
+export async function setMatMulThreads(threads?: number): Promise<void> {
+  await setGemmThreads(threads);
+  if (gemmThreads() === 1) await closeAhead();
 }
 
 /**
@@ -53,9 +60,10 @@ export function matMulThreads(): number {
 }
 
 /**
- * Ends the worker threads of {@link matMul} and {@link dense} (they never
- * keep a process alive, but a long-running program may want them gone). The
- * next large product starts new ones.
+ * Ends the worker threads of {@link matMul}, {@link dense}, LML and the
+ * draws made ahead (they never keep a process alive, but a long-running
+ * program may want them gone). The next large product or seeded solve
+ * starts new ones.
  *
  * @returns A promise that settles when every worker has exited.
  * @example
@@ -64,6 +72,6 @@ export function matMulThreads(): number {
  * await closeMatMulThreads();
  * ```
  */
-export function closeMatMulThreads(): Promise<void> {
-  return closeGemmPool();
+export async function closeMatMulThreads(): Promise<void> {
+  await Promise.all([closeGemmPool(), closeAhead()]);
 }

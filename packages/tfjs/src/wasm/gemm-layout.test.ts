@@ -51,7 +51,7 @@ describe('the gemm job layout', () => {
       expect(kernels.get(name), `kernels ${name}`).toBe(host.get(name));
     }
     // The control slots (below OP) are the host's and its workers' only.
-    for (const name of ['GEN', 'NEXT', 'JOB', 'DONE', 'FAILED', 'READY', 'STOP']) {
+    for (const name of ['GEN', 'NEXT', 'JOB', 'DONE', 'FAILED', 'READY', 'BY_WORKERS', 'STOP']) {
       expect(host.get(name) as number).toBeLessThan(host.get('OP') as number);
     }
   });

@@ -64,7 +64,8 @@ const ARENA = 65536;
 // next chunk, (epoch << 16) | chunk. JOB: (epoch << 16) | number of chunks.
 // DONE: chunks finished in this job. FAILED: set when a chunk threw. READY:
 // chunks whose inputs are in place (the calling thread copies them in while
-// the workers start on the first ones). STOP: set when the pool closes.
+// the workers start on the first ones). BY_WORKERS: chunks the workers ran,
+// ever (for tests). STOP: set when the pool closes.
 // 8…: the job (read by runChunk).
 const GEN = 0;
 const NEXT = 1;
@@ -72,6 +73,7 @@ const JOB = 2;
 const DONE = 3;
 const FAILED = 4;
 const READY = 5;
+const BY_WORKERS = 6;
 const STOP = 7;
 const OP = 8;
 const A = 9;
@@ -138,7 +140,9 @@ function work(ctl: Int32Array, run: (job: number, t: number) => void, job: numbe
 // `work` above, written out with the slots' numbers (source text, so that
 // it survives bundlers and coverage instrumentation of this file).
 const WORKER_SOURCE = `'use strict';
-const { workerData } = require('node:worker_threads');
+// getBuiltinModule, not require: the code runs as an ES module where the
+// parent ran with --input-type=module (workers inherit execArgv).
+const { workerData } = process.getBuiltinModule('node:worker_threads');
 const { module, memory, ctrl } = workerData;
 const run = new WebAssembly.Instance(module, { env: { memory } }).exports.runChunk;
 const ctl = new Int32Array(memory.buffer, ctrl, 32);
@@ -159,6 +163,7 @@ function work() {
     } catch {
       Atomics.store(ctl, ${FAILED}, 1);
     }
+    Atomics.add(ctl, ${BY_WORKERS}, 1);
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -178,7 +183,8 @@ function decode(base64: string): Uint8Array {
   return bytes;
 }
 
-function nodeModule<T>(id: string): T | undefined {
+/** A Node.js built-in module, or undefined outside Node (≥ 20.16). */
+export function nodeModule<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: NodeProcess }).process;
   if (typeof proc?.getBuiltinModule !== 'function') return undefined;
   try {
@@ -343,6 +349,10 @@ class Pool {
   get workerCount(): number {
     return this.workers.length;
   }
+
+  get chunksByWorkers(): number {
+    return Atomics.load(this.ctl, BY_WORKERS);
+  }
 }
 
 let configured: number | undefined;
@@ -391,6 +401,11 @@ export async function closeGemmPool(): Promise<void> {
 /** Live worker threads of the pool (0 when closed). */
 export function gemmWorkerCount(): number {
   return pool?.workerCount ?? 0;
+}
+
+/** Chunks that the running pool's workers (not the calling thread) have run (0 when closed). */
+export function gemmWorkerChunks(): number {
+  return pool?.chunksByWorkers ?? 0;
 }
 
 /**
