@@ -21,7 +21,7 @@ import {
   scoresForward,
 } from './fused-math.js';
 import { seedStates } from './normal.js';
-import { gemmThreads, lmlRowsThreaded } from './wasm/gemm.js';
+import { gemmThreads, lmlRowsThreaded, threadsAvailable } from './wasm/gemm.js';
 import {
   fillNormals,
   fitBackward,
@@ -69,9 +69,9 @@ export const FUSED_BACKENDS: readonly string[] = ['cpu', 'wasm'];
 export const WASM_SAMPLE_LIMIT = 16384;
 
 /**
- * Smallest LML input (rows · n entries) that runs on the thread pool where
- * there is one (Node.js): below, handing out the rows costs more than the
- * second thread saves.
+ * Smallest LML input (rows · n entries) that runs on every thread of the
+ * pool where there is one (Node.js): below, handing out the rows costs more
+ * than the other threads save, and the calling thread runs it alone.
  */
 export const LML_THREADED_MIN_ENTRIES = 32768;
 
@@ -159,9 +159,11 @@ const lmlKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     num(attrs, 'maxIterations'),
     views[0] as Float32Array,
   ] as const;
-  // Large inputs run on the thread pool of the matrix products (Node).
+  // In Node the WebAssembly kernel of the matrix products' pool runs it (on
+  // every thread for large inputs, else on the calling thread alone, where
+  // it is still faster than JavaScript); elsewhere its JavaScript twin.
   const threads = rows * n >= LML_THREADED_MIN_ENTRIES ? gemmThreads() : 1;
-  if (!(threads > 1 && lmlRowsThreaded(...args, threads))) lmlForward(...args);
+  if (!(threadsAvailable() && lmlRowsThreaded(...args, threads))) lmlForward(...args);
   return infos[0] as TensorInfo;
 };
 

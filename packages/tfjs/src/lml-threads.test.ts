@@ -129,7 +129,7 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
         return workers;
       };
       await setGemmThreads(2);
-      expect(await run(64, 100)).toBe(0); // 6 400 entries: JavaScript on the calling thread
+      expect(await run(64, 100)).toBe(0); // 6 400 entries: the calling thread alone
       expect(await run(64, 1000)).toBe(1); // 64 000 entries: the pool's worker helped
       await setGemmThreads(1);
       expect(await run(64, 1000)).toBe(0);
