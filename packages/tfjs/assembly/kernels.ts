@@ -307,7 +307,9 @@ export function fitBackward(
       const offset = <usize>((b * count + i) * dim) << 2;
       const base = samples + offset;
       const dBase = dSamples + offset;
-      let dw: f64 = 0;
+      // dw sums the even and the odd j apart (the two lanes), then adds the
+      // two sums and the odd dim's last term: as fitBackward in fused-math.ts.
+      let sums = f64x2.splat(0);
       let j = 0;
       for (; j < pairs; j += 2) {
         const x = f64x2.promote_low_f32x4(v128.load64_zero(base + (<usize>j << 2)));
@@ -317,10 +319,9 @@ export function fitBackward(
         const dm = v128.load(dMu + (<usize>j << 3));
         const g = f64x2.div(f64x2.mul(wv, f64x2.add(dm, f64x2.mul(f64x2.mul(two, cv), dv))), kv);
         v128.store64_lane(dBase + (<usize>j << 2), f32x4.demote_f64x2_zero(g), 0);
-        const term = f64x2.add(f64x2.mul(x, dm), f64x2.mul(f64x2.mul(cv, cv), dv));
-        dw += f64x2.extract_lane(term, 0);
-        dw += f64x2.extract_lane(term, 1);
+        sums = f64x2.add(sums, f64x2.add(f64x2.mul(x, dm), f64x2.mul(f64x2.mul(cv, cv), dv)));
       }
+      let dw = f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1);
       for (; j < dim; j++) {
         const x = <f64>load<f32>(base + (<usize>j << 2));
         const cj = x - <f64>load<f32>(mrow + (<usize>j << 2));

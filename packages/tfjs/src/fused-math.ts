@@ -545,6 +545,27 @@ export function fitForward(
   }
 }
 
+/** Entry j of sample `base` in {@link fitBackward}: writes dSamples, returns its term of dw·k. */
+function fitBackwardEntry(
+  samples: ArrayLike<number>,
+  mean: ArrayLike<number>,
+  dVar: Float64Array,
+  dMu: Float64Array,
+  w: number,
+  k: number,
+  base: number,
+  row: number,
+  j: number,
+  dSamples: Float32Array,
+): number {
+  const x = samples[base + j] as number;
+  const c = x - (mean[row + j] as number);
+  const dv = dVar[j] as number;
+  const dm = dMu[j] as number;
+  dSamples[base + j] = (w * (dm + 2 * c * dv)) / k;
+  return x * dm + c * c * dv;
+}
+
 /**
  * VJP of {@link fitForward} at its outputs μ', σ' for upstream gradients of
  * μ' and σ' (tfjs's rule for max sends the gradient to the variance where
@@ -595,15 +616,17 @@ export function fitBackward(
     for (let i = 0; i < count; i++) {
       const w = weights[b * count + i] as number;
       const base = (b * count + i) * dim;
-      let dw = 0;
-      for (let j = 0; j < dim; j++) {
-        const x = samples[base + j] as number;
-        const c = x - (mean[row + j] as number);
-        const dv = dVar[j] as number;
-        const dm = dMu[j] as number;
-        dSamples[base + j] = (w * (dm + 2 * c * dv)) / k;
-        dw += x * dm + c * c * dv;
+      // dw sums the even and the odd j apart, then adds the two sums and an
+      // odd dim's last term (the order of the two-lane WebAssembly kernel).
+      let even = 0;
+      let odd = 0;
+      let j = 0;
+      for (; j + 1 < dim; j += 2) {
+        even += fitBackwardEntry(samples, mean, dVar, dMu, w, k, base, row, j, dSamples);
+        odd += fitBackwardEntry(samples, mean, dVar, dMu, w, k, base, row, j + 1, dSamples);
       }
+      let dw = even + odd;
+      if (j < dim) dw += fitBackwardEntry(samples, mean, dVar, dMu, w, k, base, row, j, dSamples);
       dWeights[b * count + i] = dw / k;
     }
   }
