@@ -8,10 +8,15 @@
 // config's time that the solver cannot remove.
 //
 //   node bench/objective-floor.mjs [--backends cpu,wasm] [--repeats 9] [--torch]
+//                                  [--malloc keep|default]
+//
+// Both sides run under the same glibc malloc setting (bench/malloc.mjs;
+// 'keep' by default).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { currentMalloc, MALLOC_MODES, mallocEnv, runUnderMalloc } from './malloc.mjs';
 import { median, timed } from './timing.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,6 +29,14 @@ const option = (name, fallback) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : fallback;
 };
+const malloc = option('--malloc', 'keep');
+if (!MALLOC_MODES.includes(malloc)) {
+  console.error(
+    `objective-floor: --malloc must be one of ${MALLOC_MODES.join(', ')}, received ${JSON.stringify(malloc)}`,
+  );
+  process.exit(1);
+}
+runUnderMalloc(malloc);
 const backends = option('--backends', 'cpu,wasm').split(',');
 const repeats = Number(option('--repeats', '9'));
 const B = 64;
@@ -51,8 +64,12 @@ function timeTfjs() {
   const fwd = () => tf.tidy(() => loss(p, xs).dataSync());
   const fwdBwd = () => {
     const { value, grads } = tf.valueAndGrads((pp, ...samples) => loss(pp, samples))([p, ...xs]);
+    // The cpu and wasm backends compute synchronously: reading the value and
+    // p's gradient is enough. Reading the samples' gradients back too would
+    // time ten fresh 800 KB JavaScript copies (and their page faults), which
+    // DCEM never makes and PyTorch's side does not pay.
     value.dataSync();
-    for (const g of grads) g.dataSync();
+    grads[0].dataSync();
     tf.dispose([value, ...grads]);
   };
   for (let i = 0; i < 2; i++) {
@@ -101,7 +118,7 @@ if (args.includes('--torch')) {
   const out = spawnSync('/usr/bin/python3', ['-c', PYTHON, String(repeats)], {
     encoding: 'utf8',
     // OMP_WAIT_POLICY=PASSIVE: torch_compare.py's default.
-    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+    env: { ...mallocEnv(malloc), OMP_WAIT_POLICY: 'PASSIVE' },
   });
   if (out.status !== 0) throw new Error(`PyTorch run failed: ${out.stderr}`);
   rows.push({ backend: 'pytorch', ...JSON.parse(out.stdout) });
@@ -111,5 +128,12 @@ for (const backend of backends) {
   rows.push({ backend, ...timeTfjs() });
 }
 for (const row of rows) {
-  console.log(JSON.stringify({ config: 'dcem_quadratic_objective_only', iterations: ITERATIONS, ...row }));
+  console.log(
+    JSON.stringify({
+      config: 'dcem_quadratic_objective_only',
+      iterations: ITERATIONS,
+      malloc: currentMalloc(),
+      ...row,
+    }),
+  );
 }
