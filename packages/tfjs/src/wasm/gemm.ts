@@ -15,11 +15,13 @@
 // same whichever thread computes it, and the row ranges of the partial sums
 // of Aᵀ·B depend only on the shapes.
 import { assertInteger } from '@dcem/lml';
+import { decodeBase64 } from './decode.js';
 import { GEMM_WASM_BASE64 } from './gemm.generated.js';
 
 // The few WebAssembly, atomics and Node globals used here (typed locally:
 // this package compiles without the DOM and Node type libraries).
-interface SharedMemory {
+/** A shared WebAssembly.Memory. */
+export interface SharedMemory {
   readonly buffer: SharedArrayBuffer;
   grow(pages: number): number;
 }
@@ -28,14 +30,15 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: unknown };
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
 };
-declare function atob(data: string): string;
 
-interface NodeWorker {
+/** What this package uses of a node:worker_threads Worker. */
+export interface NodeWorker {
   unref(): void;
   terminate(): Promise<number>;
   on(event: 'error', listener: (error: unknown) => void): void;
 }
-interface WorkerThreadsModule {
+/** What this package uses of node:worker_threads. */
+export interface WorkerThreadsModule {
   Worker: new (source: string, options: { eval: true; workerData: unknown; name?: string }) => NodeWorker;
 }
 interface OsModule {
@@ -176,13 +179,6 @@ for (;;) {
 }
 `;
 
-function decode(base64: string): Uint8Array {
-  const raw = atob(base64);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  return bytes;
-}
-
 /** A Node.js built-in module, or undefined outside Node (≥ 20.16). */
 export function nodeModule<T>(id: string): T | undefined {
   const proc = (globalThis as { process?: NodeProcess }).process;
@@ -216,6 +212,11 @@ export function threadsAvailable(): boolean {
   return available;
 }
 
+/** A shared WebAssembly.Memory of `initial` pages, growable to `maximum`. */
+export function sharedMemory(initial: number, maximum: number): SharedMemory {
+  return new WebAssembly.Memory({ initial, maximum, shared: true });
+}
+
 let compiled: object | undefined;
 
 /**
@@ -225,7 +226,7 @@ let compiled: object | undefined;
  * quickly first, and optimises a function once it has run a while).
  */
 function gemmModule(): object {
-  compiled ??= new WebAssembly.Module(decode(GEMM_WASM_BASE64));
+  compiled ??= new WebAssembly.Module(decodeBase64(GEMM_WASM_BASE64));
   return compiled;
 }
 

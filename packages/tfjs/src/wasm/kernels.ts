@@ -12,6 +12,7 @@ import {
 } from '../fused-math.js';
 import { normalsJs, zigguratTables } from '../normal.js';
 import { KERNELS_WASM_BASE64 } from './binary.generated.js';
+import { decodeBase64 } from './decode.js';
 
 // The few WebAssembly and base64 globals used here (typed locally: this
 // package compiles without the DOM and Node type libraries).
@@ -23,7 +24,6 @@ declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
 };
-declare function atob(data: string): string;
 
 interface KernelExports {
   memory: WasmMemory;
@@ -80,13 +80,6 @@ interface KernelExports {
 /** Start of the memory this module manages (the module's own data sits below 64 KiB). */
 const TABLES_AT = 65536;
 const PAGE = 65536;
-
-function decode(base64: string): Uint8Array {
-  const raw = atob(base64);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  return bytes;
-}
 
 /** A bump layout of arrays in the module's memory, 16-byte aligned. */
 class Layout {
@@ -276,12 +269,21 @@ class Kernels {
 
 let loaded: Kernels | null | undefined;
 let enabled = true;
+let compiled: object | undefined;
+
+/**
+ * The kernels' module, compiled once (synchronously: it is small, below the
+ * 4 KB browsers allow on the main thread; a test keeps it there). Instances
+ * on other threads share its machine code. Throws without WebAssembly SIMD.
+ */
+export function kernelsModule(): object {
+  compiled ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+  return compiled;
+}
 
 function load(): Kernels | null {
   try {
-    // Synchronous compilation: the module is small (below the 4 KB browsers
-    // allow on the main thread; a test keeps it there).
-    const module = new WebAssembly.Module(decode(KERNELS_WASM_BASE64));
+    const module = kernelsModule();
     const instance = new WebAssembly.Instance(module, {
       host: { exp: Math.exp, log: Math.log },
       env: {

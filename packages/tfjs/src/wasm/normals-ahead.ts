@@ -9,27 +9,15 @@
 // converged first) is dropped; asking for another seed or shape draws on the
 // calling thread as usual.
 import { seedStates, zigguratTables } from '../normal.js';
-import { KERNELS_WASM_BASE64 } from './binary.generated.js';
-import { nodeModule, threadsAvailable } from './gemm.js';
-
-interface SharedMemory {
-  readonly buffer: SharedArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => SharedMemory;
-};
-declare function atob(data: string): string;
-
-interface NodeWorker {
-  unref(): void;
-  terminate(): Promise<number>;
-  on(event: 'error', listener: (error: unknown) => void): void;
-}
-interface WorkerThreadsModule {
-  Worker: new (source: string, options: { eval: true; workerData: unknown; name?: string }) => NodeWorker;
-}
+import {
+  type NodeWorker,
+  nodeModule,
+  type SharedMemory,
+  sharedMemory,
+  threadsAvailable,
+  type WorkerThreadsModule,
+} from './gemm.js';
+import { kernelsModule } from './kernels.js';
 
 const PAGE = 65536;
 /** Most draws one request may hold (64 Mi floats, 256 MiB). */
@@ -95,13 +83,6 @@ for (;;) {
 }
 `;
 
-function decode(base64: string): Uint8Array {
-  const raw = atob(base64);
-  const bytes = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-  return bytes;
-}
-
 class Ahead {
   private readonly shared: SharedMemory;
   private readonly ctl: Int32Array;
@@ -110,14 +91,14 @@ class Ahead {
   private pending: { count: number; seed: number; request: number } | undefined;
 
   constructor(wt: WorkerThreadsModule) {
-    this.shared = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    this.shared = sharedMemory(1, MAX_PAGES);
     this.ctl = new Int32Array(this.shared.buffer, 0, STATES + 16);
     const { width, edge, accept } = zigguratTables();
     const worker = new wt.Worker(WORKER_SOURCE, {
       eval: true,
       name: '@dcem/tfjs normals',
       workerData: {
-        module: new WebAssembly.Module(decode(KERNELS_WASM_BASE64)),
+        module: kernelsModule(),
         shared: this.shared,
         width,
         edge,
@@ -203,7 +184,12 @@ export function drawAhead(count: number, seed: number): boolean {
   if (ahead === undefined) {
     const wt = nodeModule<WorkerThreadsModule>('node:worker_threads');
     if (wt === undefined) return false;
-    ahead = new Ahead(wt);
+    try {
+      ahead = new Ahead(wt);
+    } catch {
+      // No WebAssembly SIMD (the kernels do not compile): draws stay in place.
+      return false;
+    }
   }
   return ahead.request(count, seed);
 }
