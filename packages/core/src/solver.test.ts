@@ -16,6 +16,7 @@ import {
   createDcem,
   disposeCemResult,
   iterationSeed,
+  meanChange,
 } from './solver.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
 
@@ -465,6 +466,46 @@ describe('seeds', () => {
     const one = flat(cem(b, f, opts));
     expect(flat(cem(b, f, opts))).toEqual(one);
     expect(flat(cem(b, f, { ...opts, seed: 8 }))).not.toEqual(one);
+  });
+});
+
+describe('the convergence test and the draws made ahead', () => {
+  it('measures the change of the mean per row or over the batch, from float32 differences', () => {
+    const next = [3, 4, 0, 1, 1, 1];
+    const previous = [0, 0, 0, 1, 1, 2];
+    expect(meanChange(next, previous, 2, 3, true)).toEqual([5, 1]);
+    expect(meanChange(next, previous, 2, 3, false)).toEqual([Math.sqrt(26)]);
+    // The difference is rounded to float32 first, as a float32 tensor subtraction would.
+    expect(meanChange([1 + 2 ** -30], [0], 1, 1, false)).toEqual([1]);
+    expect(meanChange([Number.NaN, 0], [0, 0], 2, 1, true)).toEqual([Number.NaN, 0]);
+  });
+
+  it('tells the backend the next draws of a seeded solve, and draws exactly those', () => {
+    const hints: Array<{ shape: readonly number[]; seed: number }> = [];
+    const draws: Array<{ shape: readonly number[]; seed: number | undefined }> = [];
+    const spy = {
+      ...b,
+      prefetchNormal: (shape: readonly number[], seed: number) => {
+        hints.push({ shape: [...shape], seed });
+      },
+      randomNormal: (shape: readonly number[], seed?: number) => {
+        draws.push({ shape: [...shape], seed });
+        return b.randomNormal(shape, seed);
+      },
+    };
+    const plain = cem(b, f, { ...base, populationDecay: 1.5, tolerance: 0 });
+    const hinted = cem(spy, f, { ...base, populationDecay: 1.5, tolerance: 0 });
+    expect(read(hinted.mean)).toEqual(read(plain.mean));
+    // One hint per iteration but the last, each naming the next draw.
+    expect(hints.length).toBe((base.numIterations as number) - 1);
+    hints.forEach((hint, t) => {
+      expect(hint).toEqual(draws[t + 1]);
+    });
+    // Unseeded solves and given noise give no hints.
+    hints.length = 0;
+    cem(spy, f, { ...base, seed: undefined });
+    cem(spy, f, { ...base, noise: () => b.randomNormal([2, 30, 3], 1) });
+    expect(hints).toEqual([]);
   });
 });
 
