@@ -10,7 +10,7 @@
 // depends on how many threads run, so the result of a product does not
 // either. Pointers are byte offsets; arrays are dense and row-major.
 
-import { lmlRows } from './lml';
+import { lmlGradRows, lmlRows } from './lml';
 
 /** No activation. */
 const ACT_LINEAR = 0;
@@ -605,6 +605,8 @@ const OP_SCALE = 4;
 const OP_NT = 5;
 /** C = LML_k(A/τ) by rows (A, C: [m, n], k in K): chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_LML = 6;
+/** C = the VJP of LML at A for the upstream gradient B, by rows (A, B, C: [m, n]): chunk t is rows [t·chunk, (t+1)·chunk). */
+const OP_LML_GRAD = 7;
 
 @inline
 function slot(job: usize, i: i32): i32 {
@@ -641,6 +643,8 @@ export function runChunk(job: usize, t: i32): void {
   } else if (op == OP_LML) {
     const work = <usize>slot(job, WORK) + <usize>t * (<usize>n * 24);
     lmlRows(a, c, r0, r1, n, k, load<f64>(job + (<usize>TEMPERATURE << 2)), slot(job, MAX_ITERATIONS), work);
+  } else if (op == OP_LML_GRAD) {
+    lmlGradRows(a, b, c, r0, r1, n, load<f64>(job + (<usize>TEMPERATURE << 2)));
   } else {
     unreachable();
   }

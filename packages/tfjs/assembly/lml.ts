@@ -165,3 +165,31 @@ export function lmlRows(
     }
   }
 }
+
+/**
+ * Rows [r0, r1) of the VJP of LML_k(x/τ) at y, for the upstream gradient dy
+ * (all float32 [rows, n]): with s = y(1 − y), dx = s ⊙ (dy − ⟨s, dy⟩/Σs)/τ,
+ * the operations of `lmlBackward` in src/fused-math.ts in the same order
+ * (bit-identical: no transcendental functions).
+ */
+export function lmlGradRows(y: usize, dy: usize, dx: usize, r0: i32, r1: i32, n: i32, temperature: f64): void {
+  const scale = 1 / temperature;
+  for (let r = r0; r < r1; r++) {
+    const base = (<usize>r * <usize>n) << 2;
+    let total: f64 = 0;
+    let dot: f64 = 0;
+    for (let i = 0; i < n; i++) {
+      const at = base + (<usize>i << 2);
+      const yi = <f64>load<f32>(y + at);
+      const s = yi * (1 - yi);
+      total += s;
+      dot += s * <f64>load<f32>(dy + at);
+    }
+    const mean = dot / (total > 0 ? total : 1);
+    for (let i = 0; i < n; i++) {
+      const at = base + (<usize>i << 2);
+      const yi = <f64>load<f32>(y + at);
+      store<f32>(dx + at, <f32>(yi * (1 - yi) * (<f64>load<f32>(dy + at) - mean) * scale));
+    }
+  }
+}

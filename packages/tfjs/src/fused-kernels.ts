@@ -21,7 +21,7 @@ import {
   scoresForward,
 } from './fused-math.js';
 import { seedStates } from './normal.js';
-import { gemmThreads, lmlRowsThreaded, threadsAvailable } from './wasm/gemm.js';
+import { gemmThreads, lmlGradRowsThreaded, lmlRowsThreaded, threadsAvailable } from './wasm/gemm.js';
 import {
   fillNormals,
   fitBackward,
@@ -172,14 +172,17 @@ const lmlGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const y = input(inputs, 'y');
   const [rows = 0, n = 0] = y.shape;
   const { infos, views } = allocate(b, [dims(y)]);
-  lmlBackward(
+  const args = [
     read(b, y),
     read(b, input(inputs, 'dy')),
     rows,
     n,
     num(attrs, 'temperature'),
     views[0] as Float32Array,
-  );
+  ] as const;
+  // As the forward pass: WebAssembly in Node (every thread for large inputs).
+  const threads = rows * n >= LML_THREADED_MIN_ENTRIES ? gemmThreads() : 1;
+  if (!(threadsAvailable() && lmlGradRowsThreaded(...args, threads))) lmlBackward(...args);
   return infos[0] as TensorInfo;
 };
 

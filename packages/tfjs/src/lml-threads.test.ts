@@ -1,18 +1,20 @@
 // The threaded LML (assembly/lml.ts on the matrix products' thread pool)
 // against its JavaScript twin (lmlForward of fused-math.ts): the same
 // numbers to float32 rounding (the runtimes' exp and log may differ in the
-// last bit of a float64), the same on any number of threads, NaN rows, and
-// the fused kernel taking the pool only for large inputs, with no leaks.
+// last bit of a float64), the same on any number of threads, NaN rows, the
+// gradient bit for bit, and the fused kernels taking every thread only for
+// large inputs, with no leaks.
 import { lml } from '@dcem/core';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTfjsBackend } from './backend.js';
 import { LML_THREADED_MIN_ENTRIES } from './fused-kernels.js';
-import { lmlForward } from './fused-math.js';
+import { lmlBackward, lmlForward } from './fused-math.js';
 import {
   closeGemmPool,
   gemmWorkerCount,
+  lmlGradRowsThreaded,
   lmlRowsThreaded,
   setGemmThreads,
   threadsAvailable,
@@ -90,6 +92,25 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
     });
   }
 
+  for (const [rows, n, tau] of [
+    [256, 1000, 1],
+    [37, 130, 0.3],
+    [3, 5000, 2],
+  ] as const) {
+    it(`gives the JavaScript twin's gradient bit for bit, on 1, 2 and 3 threads: [${rows}, ${n}], τ = ${tau}`, () => {
+      const y = new Float32Array(rows * n);
+      lmlForward(scores(rows * n, rows + n), rows, n, Math.floor(n / 10), tau, 100, y);
+      const dy = scores(rows * n, 99);
+      const twin = new Float32Array(rows * n);
+      lmlBackward(y, dy, rows, n, tau, twin);
+      for (const threads of [1, 2, 3]) {
+        const dx = new Float32Array(rows * n);
+        expect(lmlGradRowsThreaded(y, dy, rows, n, tau, dx, threads)).toBe(true);
+        expect(sameBits(dx, twin)).toBe(true);
+      }
+    });
+  }
+
   it('turns a row holding NaN or ±∞ into NaN, as the twin does, and leaves the other rows alone', () => {
     const rows = 6;
     const n = 50;
@@ -122,6 +143,10 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
         const twin = new Float32Array(rows * n);
         lmlForward(x.dataSync(), rows, n, 10, 1, 100, twin);
         expect(maxDiff(y.dataSync() as Float32Array, twin)).toBeLessThanOrEqual(ULP_AT_ONE);
+        // The gradient of Σ w ⊙ y is the twin's VJP at y for w.
+        const dx = new Float32Array(rows * n);
+        lmlBackward(y.dataSync(), w.dataSync(), rows, n, 1, dx);
+        expect(sameBits((grads[0] as tf.Tensor).dataSync() as Float32Array, dx)).toBe(true);
         const workers = gemmWorkerCount();
         tf.dispose([value, ...grads, y]);
         expect(tf.memory().numTensors).toBe(before);

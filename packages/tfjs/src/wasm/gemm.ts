@@ -104,6 +104,7 @@ const OP_SUM = 3;
 const OP_SCALE = 4;
 const OP_NT = 5;
 const OP_LML = 6;
+const OP_LML_GRAD = 7;
 
 /** Products with fewer output columns than this run as dot products of rows (OP_NT). */
 const NT_MAX_COLUMNS = 4;
@@ -724,5 +725,39 @@ export function lmlRowsThreaded(
   p.setJobFloat64(TEMPERATURE, temperature);
   p.parallel(chunks, chunkCopier([[p.f32(px, rows * n), x, per * n]]));
   y.set(p.f32(py, rows * n));
+  return true;
+}
+
+/**
+ * dx = the VJP of LML_k(x/τ) at y for the upstream gradient dy (all
+ * [rows, n]) on `threads` threads, with the operations of `lmlBackward`
+ * (src/fused-math.ts) in WebAssembly: the same numbers, bit for bit. Returns
+ * false (and writes nothing) when the arrays do not fit the shared memory.
+ */
+export function lmlGradRowsThreaded(
+  y: Float32Array,
+  dy: Float32Array,
+  rows: number,
+  n: number,
+  temperature: number,
+  dx: Float32Array,
+  threads: number,
+): boolean {
+  const p = getPool(threads);
+  const per = Math.max(1, Math.floor(LML_ENTRIES_PER_CHUNK / n));
+  const py = ARENA;
+  const pdy = py + align(rows * n * 4);
+  const pdx = pdy + align(rows * n * 4);
+  if (!p.reserve(pdx + rows * n * 4)) return false;
+  p.setJob({ [OP]: OP_LML_GRAD, [A]: py, [B]: pdy, [C]: pdx, [M]: rows, [N]: n, [CHUNK]: per });
+  p.setJobFloat64(TEMPERATURE, temperature);
+  p.parallel(
+    Math.ceil(rows / per),
+    chunkCopier([
+      [p.f32(py, rows * n), y, per * n],
+      [p.f32(pdy, rows * n), dy, per * n],
+    ]),
+  );
+  dx.set(p.f32(pdx, rows * n));
   return true;
 }
