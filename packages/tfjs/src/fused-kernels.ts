@@ -145,6 +145,18 @@ function dims(t: TensorInfo): number[] {
   return [...t.shape];
 }
 
+/**
+ * The threads LML and its gradient run on for `entries` entries: in Node the
+ * WebAssembly kernels of the matrix products' pool run them, on every thread
+ * for large inputs, else on the calling thread alone (still faster than
+ * JavaScript); 0 where there is no pool (browsers), which means the
+ * JavaScript twins.
+ */
+function lmlThreads(entries: number): number {
+  if (!threadsAvailable()) return 0;
+  return entries >= LML_THREADED_MIN_ENTRIES ? gemmThreads() : 1;
+}
+
 const lmlKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as KernelBackend;
   const x = input(inputs, 'x');
@@ -159,11 +171,8 @@ const lmlKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     num(attrs, 'maxIterations'),
     views[0] as Float32Array,
   ] as const;
-  // In Node the WebAssembly kernel of the matrix products' pool runs it (on
-  // every thread for large inputs, else on the calling thread alone, where
-  // it is still faster than JavaScript); elsewhere its JavaScript twin.
-  const threads = rows * n >= LML_THREADED_MIN_ENTRIES ? gemmThreads() : 1;
-  if (!(threadsAvailable() && lmlRowsThreaded(...args, threads))) lmlForward(...args);
+  const threads = lmlThreads(rows * n);
+  if (!(threads > 0 && lmlRowsThreaded(...args, threads))) lmlForward(...args);
   return infos[0] as TensorInfo;
 };
 
@@ -180,9 +189,8 @@ const lmlGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     num(attrs, 'temperature'),
     views[0] as Float32Array,
   ] as const;
-  // As the forward pass: WebAssembly in Node (every thread for large inputs).
-  const threads = rows * n >= LML_THREADED_MIN_ENTRIES ? gemmThreads() : 1;
-  if (!(threadsAvailable() && lmlGradRowsThreaded(...args, threads))) lmlBackward(...args);
+  const threads = lmlThreads(rows * n);
+  if (!(threads > 0 && lmlGradRowsThreaded(...args, threads))) lmlBackward(...args);
   return infos[0] as TensorInfo;
 };
 

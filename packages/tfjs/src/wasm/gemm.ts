@@ -686,8 +686,51 @@ export function denseBackward(
   return true;
 }
 
-/** Entries of x per chunk of the threaded LML (whole rows, at least one). */
+/** Entries per chunk of a by-rows job (whole rows, at least one). */
 const LML_ENTRIES_PER_CHUNK = 8192;
+
+/**
+ * Runs a by-rows job (OP_LML, OP_LML_GRAD) over `rows` rows of n entries:
+ * the `inputs` ([rows, n] each) go in chunk by chunk while the workers start
+ * on the first chunks (A, then B), the result comes back from C into `out`;
+ * each chunk gets `workPerChunk` bytes of scratch at WORK. Returns false (and
+ * writes nothing) when the arrays do not fit the shared memory.
+ */
+function byRows(
+  threads: number,
+  op: number,
+  rows: number,
+  n: number,
+  inputs: readonly Float32Array[],
+  out: Float32Array,
+  temperature: number,
+  slots: Record<number, number> = {},
+  workPerChunk = 0,
+): boolean {
+  const p = getPool(threads);
+  const per = Math.max(1, Math.floor(LML_ENTRIES_PER_CHUNK / n));
+  const chunks = Math.ceil(rows / per);
+  const size = rows * n;
+  const at = (i: number) => ARENA + i * align(size * 4);
+  const pc = at(inputs.length);
+  const pWork = at(inputs.length + 1);
+  if (!p.reserve(pWork + chunks * workPerChunk)) return false;
+  p.setJob({
+    [OP]: op,
+    [A]: at(0),
+    [B]: inputs.length > 1 ? at(1) : 0,
+    [C]: pc,
+    [M]: rows,
+    [N]: n,
+    [CHUNK]: per,
+    [WORK]: pWork,
+    ...slots,
+  });
+  p.setJobFloat64(TEMPERATURE, temperature);
+  p.parallel(chunks, chunkCopier(inputs.map((source, i) => [p.f32(at(i), size), source, per * n] as const)));
+  out.set(p.f32(pc, size));
+  return true;
+}
 
 /**
  * y = LML_k(x/τ) by rows (x, y: [rows, n]) on `threads` threads, with the
@@ -704,28 +747,18 @@ export function lmlRowsThreaded(
   y: Float32Array,
   threads: number,
 ): boolean {
-  const p = getPool(threads);
-  const per = Math.max(1, Math.floor(LML_ENTRIES_PER_CHUNK / n));
-  const chunks = Math.ceil(rows / per);
-  const px = ARENA;
-  const py = px + align(rows * n * 4);
-  const pWork = py + align(rows * n * 4);
-  if (!p.reserve(pWork + chunks * n * 24)) return false;
-  p.setJob({
-    [OP]: OP_LML,
-    [A]: px,
-    [C]: py,
-    [M]: rows,
-    [N]: n,
-    [K]: k,
-    [CHUNK]: per,
-    [MAX_ITERATIONS]: maxIterations,
-    [WORK]: pWork,
-  });
-  p.setJobFloat64(TEMPERATURE, temperature);
-  p.parallel(chunks, chunkCopier([[p.f32(px, rows * n), x, per * n]]));
-  y.set(p.f32(py, rows * n));
-  return true;
+  // Scratch per chunk: 3·n float64 (the row's z, its selection copy and e).
+  return byRows(
+    threads,
+    OP_LML,
+    rows,
+    n,
+    [x],
+    y,
+    temperature,
+    { [K]: k, [MAX_ITERATIONS]: maxIterations },
+    n * 24,
+  );
 }
 
 /**
@@ -743,21 +776,5 @@ export function lmlGradRowsThreaded(
   dx: Float32Array,
   threads: number,
 ): boolean {
-  const p = getPool(threads);
-  const per = Math.max(1, Math.floor(LML_ENTRIES_PER_CHUNK / n));
-  const py = ARENA;
-  const pdy = py + align(rows * n * 4);
-  const pdx = pdy + align(rows * n * 4);
-  if (!p.reserve(pdx + rows * n * 4)) return false;
-  p.setJob({ [OP]: OP_LML_GRAD, [A]: py, [B]: pdy, [C]: pdx, [M]: rows, [N]: n, [CHUNK]: per });
-  p.setJobFloat64(TEMPERATURE, temperature);
-  p.parallel(
-    Math.ceil(rows / per),
-    chunkCopier([
-      [p.f32(py, rows * n), y, per * n],
-      [p.f32(pdy, rows * n), dy, per * n],
-    ]),
-  );
-  dx.set(p.f32(pdx, rows * n));
-  return true;
+  return byRows(threads, OP_LML_GRAD, rows, n, [y, dy], dx, temperature);
 }
