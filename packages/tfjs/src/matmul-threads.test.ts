@@ -396,7 +396,10 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
       import '@tensorflow/tfjs-backend-wasm';
       import { dense } from '${join(here, '..', 'dist', 'index.js').replace(/\\/g, '/')}';
       import { gemmWorkerChunks } from '${join(here, '..', 'dist', 'wasm', 'gemm.js').replace(/\\/g, '/')}';
+      import { setMatMulThreads } from '${join(here, '..', 'dist', 'threads.js').replace(/\\/g, '/')}';
       await tf.setBackend('wasm');
+      // Two threads whatever DCEM_MATMUL_THREADS says (the child inherits it).
+      await setMatMulThreads(2);
       // Products until a worker (started by the first) has run a chunk: the
       // parent runs with --input-type=module, which the workers inherit.
       const started = Date.now();
