@@ -30,7 +30,7 @@ beforeAll(() => {
 describe('documentation site', () => {
   it('has the API of every package and every guide', () => {
     const pages = htmlFiles(site).map((p) => p.slice(site.length + 1));
-    for (const pkg of ['lml', 'core', 'tfjs', 'tasks', 'mujoco']) {
+    for (const pkg of ['errors', 'lml', 'core', 'tfjs', 'tasks', 'mujoco']) {
       expect(pages.some((p) => p.startsWith(`modules/_dcem_${pkg}`) || p.includes(`_dcem_${pkg}`))).toBe(
         true,
       );

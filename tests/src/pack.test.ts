@@ -61,6 +61,7 @@ describe('packages as users get them', () => {
   it('packs every publishable package', () => {
     expect(Object.keys(tarballs).sort()).toEqual([
       '@dcem/core',
+      '@dcem/errors',
       '@dcem/lml',
       '@dcem/mujoco',
       '@dcem/tasks',

@@ -1,4 +1,10 @@
-import { assertFiniteNumber, assertInteger, assertNonNegative, describeValue, formatShape } from '@dcem/lml';
+import {
+  assertFiniteNumber,
+  assertInteger,
+  assertNonNegative,
+  describeValue,
+  formatShape,
+} from '@dcem/errors';
 import type { Backend } from './backend.js';
 
 /** Above this length a line is filtered with a zero-padded radix-2 FFT instead of directly. */

@@ -26,7 +26,6 @@ export {
   CEM_DEFAULTS,
   CEM_OPTION_NAMES,
   type CemOptions,
-  checkOptionNames,
   type IterationInfo,
   NORMALIZE_EPS,
   type ResolvedCemOptions,

@@ -1,11 +1,12 @@
 import {
   assertFiniteNumber,
   assertInteger,
+  assertKnownOptions,
   assertNonNegative,
   assertPositive,
   describeValue,
   formatShape,
-} from '@dcem/lml';
+} from '@dcem/errors';
 import type { Backend } from './backend.js';
 import { SELECTOR_NAMES, type SelectorFunction, type SelectorName } from './selectors.js';
 
@@ -194,52 +195,6 @@ export const CEM_OPTION_NAMES: readonly (keyof CemOptions<unknown>)[] = Object.f
   Object.keys(OPTION_KEYS) as (keyof CemOptions<unknown>)[],
 );
 
-/** Levenshtein distance of two short strings, case-insensitive. */
-function editDistance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= x.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= y.length; j++) {
-      const substitution = (previous[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[y.length] as number;
-}
-
-/**
- * Throws a `TypeError` for an option name that is not one of `valid`,
- * naming it and suggesting the nearest valid name when one is close.
- *
- * @param what Whose options, for the message (for example `"CEM option"`).
- * @param options The options object.
- * @param valid The valid names.
- * @example
- * ```ts
- * checkOptionNames('CEM option', { numElite: 5 }, CEM_OPTION_NAMES); // TypeError: … did you mean "numElites"?
- * ```
- */
-export function checkOptionNames(what: string, options: object, valid: readonly string[]): void {
-  for (const name of Object.keys(options)) {
-    if (valid.includes(name)) continue;
-    let nearest = '';
-    let best = Number.POSITIVE_INFINITY;
-    for (const candidate of valid) {
-      const d = editDistance(name, candidate);
-      if (d < best) {
-        best = d;
-        nearest = candidate;
-      }
-    }
-    const hint =
-      best <= Math.max(2, Math.floor(name.length / 3)) ? `; did you mean ${JSON.stringify(nearest)}?` : '';
-    throw new TypeError(`unknown ${what} ${JSON.stringify(name)}${hint} (valid: ${valid.join(', ')})`);
-  }
-}
-
 /** The added constant of the normalisation v̂ = (v − mean)/(std + 1e-6), as the reference. */
 export const NORMALIZE_EPS = 1e-6;
 
@@ -344,7 +299,7 @@ export function resolveCemOptions<T>(
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
-  checkOptionNames('CEM option', options, CEM_OPTION_NAMES);
+  assertKnownOptions('CEM option', options, CEM_OPTION_NAMES);
   const dim = options.dim;
   assertInteger('dim', dim, 1);
   const batchSize = options.batchSize ?? CEM_DEFAULTS.batchSize;

@@ -1,5 +1,5 @@
-import { assertFiniteNumber, assertInteger, describeValue } from '@dcem/lml';
-import { type CemOptions, checkOptionNames } from './options.js';
+import { assertFiniteNumber, assertInteger, assertKnownOptions, describeValue } from '@dcem/errors';
+import type { CemOptions } from './options.js';
 
 /**
  * How the tail of a shifted plan is filled when the planner warm-starts the
@@ -228,7 +228,7 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
-  checkOptionNames('planner option', options, PLANNER_OPTION_NAMES);
+  assertKnownOptions('planner option', options, PLANNER_OPTION_NAMES);
   const { horizon, actionDim: m } = options;
   assertInteger('horizon', horizon, 1);
   assertInteger('actionDim', m, 1);

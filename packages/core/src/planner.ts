@@ -1,4 +1,4 @@
-import { describeValue, formatShape } from '@dcem/lml';
+import { describeValue, formatShape } from '@dcem/errors';
 import type { Backend } from './backend.js';
 import type { CemOptions } from './options.js';
 import {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { assertInteger, describeValue } from '@dcem/lml';
+import { assertInteger, describeValue } from '@dcem/errors';
 
 /**
  * Named stream ids of {@link deriveSeed}: one per purpose a random number

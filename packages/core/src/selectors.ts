@@ -1,4 +1,5 @@
-import { describeValue, formatShape, lml, sparseTopK } from '@dcem/lml';
+import { describeValue, formatShape } from '@dcem/errors';
+import { lml, sparseTopK } from '@dcem/lml';
 import type { Backend } from './backend.js';
 import { softmax } from './ops.js';
 import { NORMALIZE_EPS } from './options.js';

@@ -1,15 +1,9 @@
-import { describeValue, formatShape } from '@dcem/lml';
+import { assertKnownOptions, describeValue, formatShape } from '@dcem/errors';
 import type { Backend } from './backend.js';
 import { colouredNoise } from './coloured-noise.js';
 import { fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 import { clamp } from './ops.js';
-import {
-  type CemOptions,
-  checkOptionNames,
-  type ResolvedCemOptions,
-  resolveCemOptions,
-  toRowTensor,
-} from './options.js';
+import { type CemOptions, type ResolvedCemOptions, resolveCemOptions, toRowTensor } from './options.js';
 import { selectWeights, valuesToScores } from './selectors.js';
 
 /** The best sample evaluated so far, per row. */
@@ -376,7 +370,7 @@ export function createCem<T>(
         if (start === null || typeof start !== 'object') {
           throw new TypeError(`start must be an object, received ${describeValue(start)}`);
         }
-        checkOptionNames('start field', start, ['mean', 'std', 'elites']);
+        assertKnownOptions('start field', start, ['mean', 'std', 'elites']);
       }
       const tensors = backend.tidy(() => {
         const zeros = backend.fill([batch, dim], 0);

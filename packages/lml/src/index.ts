@@ -6,14 +6,6 @@
  */
 
 export {
-  assertFiniteNumber,
-  assertInteger,
-  assertNonNegative,
-  assertPositive,
-  describeValue,
-  formatShape,
-} from './errors.js';
-export {
   LML_DEFAULTS,
   LML_DEGENERATE_FILL,
   type LmlDiagnostics,

@@ -1,4 +1,4 @@
-import { assertInteger, assertPositive, formatShape } from './errors.js';
+import { assertInteger, assertPositive, formatShape } from '@dcem/errors';
 import type { LmlOps } from './lml-ops.js';
 import { solveDual } from './solve-dual.js';
 

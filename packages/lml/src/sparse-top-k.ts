@@ -1,4 +1,4 @@
-import { assertInteger, assertPositive, describeValue, formatShape } from './errors.js';
+import { assertInteger, assertOptions, assertPositive, formatShape } from '@dcem/errors';
 import type { LmlOps } from './lml-ops.js';
 
 /** Options of {@link sparseTopK}. */
@@ -44,18 +44,7 @@ function resolve<T>(ops: LmlOps<T>, x: T, k: number, options: SparseTopKOptions 
     throw new RangeError(`x must be a 2-D tensor [batch, n], received shape ${formatShape(shape)}`);
   }
   assertInteger('k', k, 1);
-  if (options !== undefined) {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`options must be an object, received ${describeValue(options)}`);
-    }
-    for (const name of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(name)) {
-        throw new TypeError(
-          `sparseTopK: unknown option ${JSON.stringify(name)} (valid options: ${OPTION_NAMES.join(', ')})`,
-        );
-      }
-    }
-  }
+  assertOptions('sparseTopK options', options, OPTION_NAMES);
   const temperature = options?.temperature ?? SPARSE_TOP_K_DEFAULTS.temperature;
   const maxIterations = options?.maxIterations ?? SPARSE_TOP_K_DEFAULTS.maxIterations;
   assertPositive('temperature', temperature);

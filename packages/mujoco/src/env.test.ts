@@ -222,7 +222,7 @@ describe('bad input leaves the simulation untouched', () => {
     await expect(makeEnv('cheetah-walk' as TaskName)).rejects.toThrow(
       /unknown task "cheetah-walk"; valid names: cartpole-swingup, reacher-easy, cheetah-run, walker-walk/,
     );
-    await expect(makeEnv('cheetah-run', { sed: 1 } as never)).rejects.toThrow(/unknown option "sed"/);
+    await expect(makeEnv('cheetah-run', { sed: 1 } as never)).rejects.toThrow(/unknown makeEnv option "sed"/);
     await expect(makeEnv('cheetah-run', { actionRepeat: 3 })).rejects.toThrow(/must divide 1000/);
     await expect(makeEnv('cheetah-run', { seed: -1 })).rejects.toThrow(RangeError);
   });

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { assertActions, assertInteger, assertOptions, describeValue } from './errors.js';
+import { assertInteger, assertOptions, describeValue } from '@dcem/errors';
+import { assertActions } from './errors.js';
 import { Random } from './random.js';
 import { loadRuntime } from './runtime.js';
 import { type ObservationPart, Simulation, type TaskDefinition } from './simulation.js';

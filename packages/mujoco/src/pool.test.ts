@@ -97,7 +97,7 @@ describe('rollout pool: deterministic replay, bit for bit, worker vs main thread
       /actionDim must be 6/,
     );
     await expect(pool.rollout([s], new Float32Array(m), { horizon: 1, horizn: 1 } as never)).rejects.toThrow(
-      /unknown option "horizn"/,
+      /unknown rollout option "horizn"; did you mean "horizon"/,
     );
     await expect(pool.rollout([s, s], new Float32Array(3 * m), { horizon: 1 })).rejects.toThrow(
       /multiple of states.length = 2/,

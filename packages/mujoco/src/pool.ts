@@ -4,12 +4,14 @@
  *
  * @module
  */
+
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { assertInteger, assertOptions, describeValue } from '@dcem/errors';
 import { assertState, checkActionRepeat, type EnvState } from './env.js';
-import { assertActions, assertInteger, assertOptions, describeValue } from './errors.js';
+import { assertActions } from './errors.js';
 import type { FromWorker, RolloutRequest, ToWorker, WorkerInit } from './protocol.js';
 import { compileMujoco } from './runtime.js';
 import { type TaskName, taskDefinition } from './tasks/index.js';

@@ -3,8 +3,9 @@
  *
  * @module
  */
+import { assertInteger, assertOptions } from '@dcem/errors';
 import { type EnvState, type MujocoEnv, simulationOf } from './env.js';
-import { assertInteger, assertOptions } from './errors.js';
+
 import type { Simulation } from './simulation.js';
 
 /** Options of {@link renderSvg}. */

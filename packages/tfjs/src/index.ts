@@ -61,5 +61,4 @@ export {
   useBackend,
 } from './select-backend.js';
 export { closeMatMulThreads, matMulThreads, setMatMulThreads } from './threads.js';
-export { assertTensorShape, describeArgument, isTensor, type ShapePattern } from './validate.js';
 export { WebGpuDeviceLostError, WebGpuError, webGpuDeviceLost } from './webgpu.js';

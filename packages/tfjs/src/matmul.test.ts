@@ -161,7 +161,7 @@ describe('dense with an activation (one thread: the tfjs composition)', () => {
       /activation must be 'linear', 'relu' or 'softplus', received "tanh"/,
     );
     expect(() => dense(x, w, b, { activaton: 'relu' } as unknown as { activation: 'relu' })).toThrow(
-      /unknown option "activaton"/,
+      /unknown dense option "activaton"; did you mean "activation"/,
     );
     expect(() => dense(x, w, tf.zeros([4], 'int32'))).toThrow(/bias must have dtype float32, received int32/);
     tf.dispose([x, w, b]);

@@ -4,7 +4,7 @@
 // products several times slower than an explicit transpose followed by a
 // plain product (the plain one goes to XNNPACK). The maths is the same:
 // for C = A·B with upstream gradient G, dA = G·Bᵀ and dB = Aᵀ·G.
-import { describeValue, formatShape } from '@dcem/lml';
+import { assertOptions, describeValue, formatShape } from '@dcem/errors';
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from './backend.js';
 import { denseFused, productNN, productTN } from './matmul-threads.js';
@@ -140,12 +140,7 @@ const ACTIVATION_NAMES = ['linear', 'relu', 'softplus'];
  * ```
  */
 export function dense(x: Tensor, weight: Tensor, bias?: Tensor, options: DenseOptions = {}): Tensor2D {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`dense: options must be an object, received ${describeValue(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!DENSE_OPTIONS.has(key)) throw new TypeError(`dense: unknown option ${JSON.stringify(key)}`);
-  }
+  assertOptions('dense options', options, [...DENSE_OPTIONS]);
   const activation = options.activation ?? 'linear';
   if (!ACTIVATION_NAMES.includes(activation)) {
     throw new RangeError(

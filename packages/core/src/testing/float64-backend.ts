@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { assertFiniteNumber, assertInteger, formatShape } from '@dcem/lml';
+import { assertFiniteNumber, assertInteger, formatShape } from '@dcem/errors';
 import type { Backend } from '../backend.js';
 
 /** A dense row-major tensor of float64 entries; masks hold 0 and 1. */

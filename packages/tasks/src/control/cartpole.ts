@@ -1,6 +1,11 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
-import { assertTensorShape, describeArgument } from '@dcem/tfjs';
+import {
+  assertFiniteNumber,
+  assertInteger,
+  assertPositive,
+  assertTensorShape,
+  describeValue,
+} from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 import { checkedRollout, type Dynamics } from './dynamics.js';
 
@@ -96,7 +101,7 @@ function stepParts(p: CartpoleParams, [pos, vel, cos, sin, omega]: Parts, force:
  */
 export function createCartpole(params: Partial<CartpoleParams> = {}): Cartpole {
   if (params === null || typeof params !== 'object') {
-    throw new TypeError(`params must be an object, received ${describeArgument(params)}`);
+    throw new TypeError(`params must be an object, received ${describeValue(params)}`);
   }
   const p: CartpoleParams = { ...CARTPOLE_DEFAULTS, ...params };
   assertFiniteNumber('params.gravity', p.gravity);

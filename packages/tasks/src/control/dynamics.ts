@@ -1,4 +1,4 @@
-import { assertTensorShape, isTensor } from '@dcem/tfjs';
+import { assertTensorShape, isTensorLike } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -81,10 +81,10 @@ export function checkedRollout(
   initialState: tf.Tensor,
   controls: tf.Tensor,
 ): { leading: number[]; horizon: number; states: () => tf.Tensor[] } {
-  if (!isTensor(initialState) || initialState.rank < 1) {
+  if (!isTensorLike(initialState) || initialState.rank < 1) {
     assertTensorShape('initialState', initialState, [null]);
   }
-  if (!isTensor(controls) || controls.rank < 2) assertTensorShape('controls', controls, [null, null]);
+  if (!isTensorLike(controls) || controls.rank < 2) assertTensorShape('controls', controls, [null, null]);
   const nx = initialState.shape[initialState.rank - 1];
   if (nx !== dynamics.stateDim) {
     throw new RangeError(

@@ -1,15 +1,16 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
 import {
+  assertFiniteNumber,
+  assertFunction,
+  assertInteger,
+  assertObject,
+  assertPositive,
   assertTensorShape,
-  type DcemOptions,
-  dcem,
-  dense,
-  describeArgument,
-  disposeCemResult,
-} from '@dcem/tfjs';
+  describeValue,
+  perDimension,
+} from '@dcem/errors';
+import { type DcemOptions, dcem, dense, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertFunction, assertObject, perDimension } from '../validate.js';
 import type { ControlCost } from './planner.js';
 
 /** Options of {@link createActionDecoder}. */
@@ -80,7 +81,7 @@ export interface ActionDecoder {
  */
 export function createActionDecoder(options: ActionDecoderOptions): ActionDecoder {
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
+    throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
   const { latentDim: d, horizon } = options;
   assertInteger('latentDim', d, 1);
@@ -89,7 +90,7 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
   assertInteger('controlDim', m, 1);
   const hidden = options.hiddenSizes ?? [256, 256, 256];
   if (!Array.isArray(hidden)) {
-    throw new TypeError(`hiddenSizes must be an array of integers, received ${describeArgument(hidden)}`);
+    throw new TypeError(`hiddenSizes must be an array of integers, received ${describeValue(hidden)}`);
   }
   hidden.forEach((h, i) => {
     assertInteger(`hiddenSizes[${i}]`, h, 1);
@@ -153,13 +154,13 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     setWeights(weights) {
       if (!Array.isArray(weights) || weights.length !== variables.length) {
         throw new TypeError(
-          `weights must be an array of ${variables.length} arrays, received ${describeArgument(weights)}`,
+          `weights must be an array of ${variables.length} arrays, received ${describeValue(weights)}`,
         );
       }
       variables.forEach((v, i) => {
         const w = weights[i] as ArrayLike<number>;
         if (w === undefined || w.length !== v.size) {
-          throw new RangeError(`weights[${i}] must hold ${v.size} numbers, received ${describeArgument(w)}`);
+          throw new RangeError(`weights[${i}] must hold ${v.size} numbers, received ${describeValue(w)}`);
         }
         tf.tidy(() => v.assign(tf.tensor(Array.from(w), v.shape, 'float32')));
       });
@@ -263,7 +264,7 @@ export function planLatent(
   options: LatentPlannerOptions = {},
 ): LatentPlanResult {
   if (decoder === null || typeof decoder !== 'object' || typeof decoder.decode !== 'function') {
-    throw new TypeError(`decoder must be an ActionDecoder, received ${describeArgument(decoder)}`);
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeValue(decoder)}`);
   }
   assertFunction('cost', cost);
   assertInteger('batchSize', batchSize, 1);
@@ -336,7 +337,7 @@ function resolveLatentSolver(options: LatentPlannerOptions, where: string): Late
     assertFiniteNumber(`${where}.temperature`, temperature);
     if (!(temperature > 0)) {
       throw new RangeError(
-        `${where}.temperature must be > 0 or null (vanilla CEM), received ${describeArgument(temperature)}`,
+        `${where}.temperature must be > 0 or null (vanilla CEM), received ${describeValue(temperature)}`,
       );
     }
   }
@@ -490,10 +491,10 @@ export function trainLatentEmbedding(
   options: LatentTrainingOptions,
 ): LatentTrainingResult {
   if (decoder === null || typeof decoder !== 'object' || !Array.isArray(decoder.variables)) {
-    throw new TypeError(`decoder must be an ActionDecoder, received ${describeArgument(decoder)}`);
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeValue(decoder)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
+    throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
   const { iterations, sampleInitialStates, cost, validationStates } = options;
   assertInteger('iterations', iterations, 0);

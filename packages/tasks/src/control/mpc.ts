@@ -1,7 +1,6 @@
-import { assertInteger } from '@dcem/lml';
-import { assertTensorShape, createPlanner, disposePlanResult, type Planner } from '@dcem/tfjs';
+import { assertBoolean, assertFunction, assertInteger, assertObject, assertTensorShape } from '@dcem/errors';
+import { createPlanner, disposePlanResult, type Planner } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertBoolean, assertFunction, assertObject } from '../validate.js';
 import {
   corePlannerOptions,
   problemCost,

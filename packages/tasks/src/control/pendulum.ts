@@ -1,8 +1,15 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertFiniteNumber, assertInteger, assertNonNegative, assertPositive } from '@dcem/lml';
-import { assertTensorShape, describeArgument, isTensor } from '@dcem/tfjs';
+import {
+  assertFiniteNumber,
+  assertInteger,
+  assertNonNegative,
+  assertObject,
+  assertPositive,
+  assertTensorShape,
+  describeValue,
+  isTensorLike,
+} from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertObject } from '../validate.js';
 import type { Dynamics } from './dynamics.js';
 
 /**
@@ -76,7 +83,7 @@ export interface Pendulum extends Dynamics {
  */
 export function createPendulum(params: Partial<PendulumParams> = {}): Pendulum {
   if (params === null || typeof params !== 'object') {
-    throw new TypeError(`params must be an object, received ${describeArgument(params)}`);
+    throw new TypeError(`params must be an object, received ${describeValue(params)}`);
   }
   const p: PendulumParams = { ...PENDULUM_DEFAULTS, ...params };
   for (const key of ['gravity', 'damping', 'angleOffset'] as const)
@@ -124,7 +131,7 @@ export function createPendulum(params: Partial<PendulumParams> = {}): Pendulum {
  * ```
  */
 export function pendulumState(theta: tf.Tensor, thetaDot: tf.Tensor): tf.Tensor {
-  if (!isTensor(theta)) throw new TypeError(`theta must be a tensor, received ${describeArgument(theta)}`);
+  if (!isTensorLike(theta)) throw new TypeError(`theta must be a tensor, received ${describeValue(theta)}`);
   assertTensorShape('thetaDot', thetaDot, theta.shape);
   return tf.tidy(() => tf.stack([tf.cos(theta), tf.sin(theta), thetaDot], -1));
 }
@@ -230,7 +237,7 @@ export function pendulumSwingUpCostFused(
   assertObject('weights', weights);
   if (!Array.isArray(weights.state) || weights.state.length !== 3) {
     throw new TypeError(
-      `weights.state must be an array of 3 numbers, received ${describeArgument(weights.state)}`,
+      `weights.state must be an array of 3 numbers, received ${describeValue(weights.state)}`,
     );
   }
   weights.state.forEach((w, i) => {

@@ -1,16 +1,13 @@
+import { assertFunction, assertObject, assertTensorShape, describeValue, isTensorLike } from '@dcem/errors';
 import {
-  assertTensorShape,
   createPlanner,
-  describeArgument,
   disposePlanResult,
-  isTensor,
   type PlannerOptions,
   type PlannerSolverOptions,
   type PlanResult,
   presets,
 } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertFunction, assertObject } from '../validate.js';
 import { checkedRollout, type Dynamics } from './dynamics.js';
 
 /**
@@ -54,7 +51,7 @@ export type PlannerName = (typeof PLANNER_NAMES)[number];
 export function plannerSolver(name: PlannerName): PlannerSolverOptions<tf.Tensor> {
   if (!PLANNER_NAMES.includes(name)) {
     throw new TypeError(
-      `planner must be one of ${PLANNER_NAMES.map((n) => `'${n}'`).join(', ')}, received ${describeArgument(name)}`,
+      `planner must be one of ${PLANNER_NAMES.map((n) => `'${n}'`).join(', ')}, received ${describeValue(name)}`,
     );
   }
   if (name === 'sparse') return { ...presets.dcem, selector: 'sparse' };
@@ -117,7 +114,7 @@ export function assertDynamics(dynamics: unknown): asserts dynamics is Dynamics 
     typeof (dynamics as Dynamics).step !== 'function'
   ) {
     throw new TypeError(
-      `dynamics must be a Dynamics (with a step function), received ${describeArgument(dynamics)}`,
+      `dynamics must be a Dynamics (with a step function), received ${describeValue(dynamics)}`,
     );
   }
 }
@@ -143,7 +140,7 @@ export function rolloutCost(dynamics: Dynamics, initialState: tf.Tensor, cost: T
   assertFunction('cost', cost);
   const [batch, nx] = initialState.shape as [number, number];
   return (controls) => {
-    if (!isTensor(controls) || controls.rank !== 4 || controls.shape[0] !== batch) {
+    if (!isTensorLike(controls) || controls.rank !== 4 || controls.shape[0] !== batch) {
       assertTensorShape('controls', controls, [batch, null, null, dynamics.controlDim]);
     }
     return tf.tidy(() => {

@@ -1,6 +1,5 @@
+import { assertFiniteNumber, assertInteger, assertPositive, describeValue } from '@dcem/errors';
 // Drawing states of the control tasks as SVG (plain strings; no DOM needed).
-import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
-import { describeArgument } from '@dcem/tfjs';
 
 /** The systems {@link renderState} knows. */
 export type RenderSystem = 'pendulum' | 'cartpole';
@@ -40,7 +39,7 @@ function escapeText(text: string): string {
 function checkState(system: RenderSystem, state: ArrayLike<number>): void {
   const n = STATE_DIM[system];
   if (state === null || typeof state !== 'object' || typeof state.length !== 'number' || state.length !== n) {
-    throw new TypeError(`state must hold ${n} numbers (${system}), received ${describeArgument(state)}`);
+    throw new TypeError(`state must hold ${n} numbers (${system}), received ${describeValue(state)}`);
   }
   for (let i = 0; i < n; i++) assertFiniteNumber(`state[${i}]`, state[i]);
 }
@@ -180,7 +179,7 @@ function resolveSize(system: RenderSystem, o: RenderOptions): [number, number] {
 
 function checkOptions(o: RenderOptions): void {
   if (o === null || typeof o !== 'object')
-    throw new TypeError(`options must be an object, received ${describeArgument(o)}`);
+    throw new TypeError(`options must be an object, received ${describeValue(o)}`);
   if (o.control !== undefined) assertFiniteNumber('control', o.control);
   if (o.maxControl !== undefined) assertPositive('maxControl', o.maxControl);
   if (o.poleLength !== undefined) assertPositive('poleLength', o.poleLength);
@@ -207,7 +206,7 @@ export function renderState(
   options: RenderOptions = {},
 ): string {
   if (system !== 'pendulum' && system !== 'cartpole') {
-    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describeArgument(system)}`);
+    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describeValue(system)}`);
   }
   checkState(system, state);
   checkOptions(options);
@@ -281,20 +280,20 @@ export function renderRollout(
   options: RolloutRenderOptions = {},
 ): RolloutRendering {
   if (system !== 'pendulum' && system !== 'cartpole') {
-    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describeArgument(system)}`);
+    throw new TypeError(`system must be 'pendulum' or 'cartpole', received ${describeValue(system)}`);
   }
   if (!Array.isArray(trajectories) || trajectories.length === 0) {
-    throw new TypeError(`trajectories must be a non-empty array, received ${describeArgument(trajectories)}`);
+    throw new TypeError(`trajectories must be a non-empty array, received ${describeValue(trajectories)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describeArgument(options)}`);
+    throw new TypeError(`options must be an object, received ${describeValue(options)}`);
   }
   const count = trajectories.length;
   const steps = trajectories[0]?.length ?? 0;
   trajectories.forEach((trajectory, i) => {
     if (!Array.isArray(trajectory) || trajectory.length !== steps || steps === 0) {
       throw new RangeError(
-        `trajectories must all hold the same number (≥ 1) of states, trajectory ${i} has ${describeArgument(trajectory)} (expected ${steps})`,
+        `trajectories must all hold the same number (≥ 1) of states, trajectory ${i} has ${describeValue(trajectory)} (expected ${steps})`,
       );
     }
     trajectory.forEach((state) => {
@@ -318,12 +317,12 @@ export function renderRollout(
     (!Array.isArray(options.controls) || options.controls.length !== count)
   ) {
     throw new TypeError(
-      `controls must hold one array per trajectory (${count}), received ${describeArgument(options.controls)}`,
+      `controls must hold one array per trajectory (${count}), received ${describeValue(options.controls)}`,
     );
   }
   if (options.labels !== undefined && (!Array.isArray(options.labels) || options.labels.length !== count)) {
     throw new TypeError(
-      `labels must hold one string per trajectory (${count}), received ${describeArgument(options.labels)}`,
+      `labels must hold one string per trajectory (${count}), received ${describeValue(options.labels)}`,
     );
   }
   const cellOptions: RenderOptions = {};

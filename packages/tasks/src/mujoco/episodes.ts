@@ -1,4 +1,11 @@
-import { assertInteger, assertPositive, describeValue } from '@dcem/lml';
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  assertPositive,
+  describeValue,
+} from '@dcem/errors';
 import {
   createRolloutPool,
   type MujocoEnv,
@@ -9,7 +16,6 @@ import {
 } from '@dcem/mujoco';
 import { createPlanner, deriveSeed, disposePlanResult, presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertFunction, assertObject } from '../validate.js';
 
 /** The planners `runMujocoEpisodes` can run: the `presets` of `@dcem/core` of the same names. */
 export const MUJOCO_PLANNERS = Object.freeze(['cem', 'icem', 'mppi', 'tdmpc2'] as const);
@@ -280,13 +286,7 @@ export async function runMujocoEpisodes(
   const s = settings;
   assertObject('settings', s);
   assertObject('callbacks', callbacks);
-  for (const key of Object.keys(s)) {
-    if (!SETTINGS_KEYS.has(key)) {
-      throw new TypeError(
-        `settings has an unknown option ${JSON.stringify(key)} (valid: ${[...SETTINGS_KEYS].join(', ')})`,
-      );
-    }
-  }
+  assertKnownOptions('settings option', s, [...SETTINGS_KEYS]);
   const task = checkTask('settings.env', s.env);
   const plannerName = checkPlanner('settings.planner', s.planner);
   assertInteger('settings.episodes', s.episodes, 1);

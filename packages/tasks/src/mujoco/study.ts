@@ -1,6 +1,12 @@
-import { assertInteger, assertPositive, describeValue } from '@dcem/lml';
+import {
+  assertFunction,
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  assertPositive,
+  describeValue,
+} from '@dcem/errors';
 import { TASK_NAMES, type TaskName } from '@dcem/mujoco';
-import { assertFunction, assertObject } from '../validate.js';
 import {
   type MujocoEpisodeRecord,
   type MujocoPlannerName,
@@ -155,13 +161,7 @@ export async function runMujocoStudy(
   const s = settings;
   assertObject('settings', s);
   assertObject('callbacks', callbacks);
-  for (const key of Object.keys(s)) {
-    if (!STUDY_KEYS.has(key)) {
-      throw new TypeError(
-        `settings has an unknown option ${JSON.stringify(key)} (valid: ${[...STUDY_KEYS].join(', ')})`,
-      );
-    }
-  }
+  assertKnownOptions('settings option', s, [...STUDY_KEYS]);
   const tasks: readonly TaskName[] = s.tasks ?? TASK_NAMES;
   const planners: readonly ('cem' | 'icem')[] = s.planners ?? (['cem', 'icem'] as const);
   if (!Array.isArray(tasks as unknown) || tasks.length === 0) {

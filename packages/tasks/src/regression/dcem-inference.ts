@@ -1,7 +1,6 @@
-import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
+import { assertBoolean, assertFiniteNumber, assertInteger, assertObject, assertPositive } from '@dcem/errors';
 import { dcem } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertBoolean, assertObject } from '../validate.js';
 import type { EnergyMlp } from './energy-mlp.js';
 
 /**

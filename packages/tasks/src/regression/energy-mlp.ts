@@ -1,7 +1,6 @@
-import { assertInteger, describeValue } from '@dcem/lml';
+import { assertInteger, assertObject, describeValue } from '@dcem/errors';
 import { dense, matMul } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertObject } from '../validate.js';
 import { hash32, STREAM } from './random.js';
 
 /** Options of {@link createEnergyMlp}. */

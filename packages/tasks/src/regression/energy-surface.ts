@@ -1,6 +1,5 @@
-import { assertFiniteNumber, assertInteger } from '@dcem/lml';
+import { assertFiniteNumber, assertInteger, assertObject } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertObject } from '../validate.js';
 import type { EnergyMlp } from './energy-mlp.js';
 
 /** Options of {@link energySurface}. */

@@ -1,5 +1,4 @@
-import { assertInteger, describeValue } from '@dcem/lml';
-import { assertObject } from '../validate.js';
+import { assertInteger, assertObject, describeValue } from '@dcem/errors';
 import { hash32, STREAM } from './random.js';
 import type { RegressionTrainer } from './regression-trainer.js';
 

@@ -1,5 +1,4 @@
-import { assertFiniteNumber, assertInteger, describeValue } from '@dcem/lml';
-import { assertObject } from '../validate.js';
+import { assertFiniteNumber, assertInteger, assertObject, describeValue } from '@dcem/errors';
 import { energyMlpShapes, type NamedWeight } from './energy-mlp.js';
 import type { PlateauState } from './plateau-scheduler.js';
 import {

@@ -1,4 +1,4 @@
-import { assertInteger } from '@dcem/lml';
+import { assertInteger } from '@dcem/errors';
 
 /** The training set of the regression study: points (xᵢ, yᵢ) on the curve y = x·sin x. */
 export interface RegressionData {

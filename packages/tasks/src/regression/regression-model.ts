@@ -1,4 +1,4 @@
-import { describeValue } from '@dcem/lml';
+import { describeValue } from '@dcem/errors';
 import type * as tf from '@tensorflow/tfjs';
 import { type DcemInferenceOptions, dcemInference } from './dcem-inference.js';
 import type { EnergyMlp } from './energy-mlp.js';

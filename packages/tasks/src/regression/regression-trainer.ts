@@ -1,6 +1,5 @@
-import { assertInteger, describeValue } from '@dcem/lml';
+import { assertInteger, assertObject, describeValue } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertObject } from '../validate.js';
 import { createEnergyMlp, type EnergyMlp, type NamedWeight } from './energy-mlp.js';
 import { clipByGlobalNorm } from './gradient-clipping.js';
 import { PlateauScheduler } from './plateau-scheduler.js';

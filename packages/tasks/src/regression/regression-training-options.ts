@@ -1,5 +1,4 @@
-import { assertInteger, assertPositive, describeValue } from '@dcem/lml';
-import { assertObject, assertOpenInterval } from '../validate.js';
+import { assertInteger, assertObject, assertOpenInterval, assertPositive, describeValue } from '@dcem/errors';
 import {
   type DcemInferenceOptions,
   type ResolvedDcemInferenceOptions,

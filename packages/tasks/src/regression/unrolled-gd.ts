@@ -1,6 +1,5 @@
-import { assertFiniteNumber, assertInteger, assertPositive } from '@dcem/lml';
+import { assertFiniteNumber, assertInteger, assertObject, assertPositive } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertObject } from '../validate.js';
 import { stripUndefined } from './dcem-inference.js';
 import type { EnergyMlp } from './energy-mlp.js';
 

@@ -1,5 +1,5 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertInteger, assertPositive } from '@dcem/lml';
+import { assertFunction, assertInteger, assertObject, assertPositive } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 import {
   type Cartpole,
@@ -18,7 +18,6 @@ import {
   trainLatentEmbedding,
 } from '../control/latent-embedding.js';
 import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
-import { assertFunction, assertObject } from '../validate.js';
 
 /** Settings of {@link runCartpoleEmbedStudy} (`dcem cartpole-embed`'s flags). */
 export interface CartpoleEmbedStudySettings {

@@ -1,4 +1,4 @@
-import { assertInteger, assertNonNegative, assertPositive } from '@dcem/lml';
+import { assertFunction, assertInteger, assertNonNegative, assertObject, assertPositive } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 import { rollout } from '../control/dynamics.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
@@ -15,7 +15,6 @@ import {
   plannerSolver,
   planTrajectory,
 } from '../control/planner.js';
-import { assertFunction, assertObject } from '../validate.js';
 
 /** Settings of {@link runPendulumStudy} (`dcem pendulum`'s flags; the DCEM notebook's values by default). */
 export interface PendulumStudySettings {

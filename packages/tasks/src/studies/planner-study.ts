@@ -1,5 +1,5 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertInteger } from '@dcem/lml';
+import { assertFunction, assertInteger, assertObject } from '@dcem/errors';
 import type { PlannerSolverOptions } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { cartpoleReturnFused, createCartpole, sampleCartpoleStates } from '../control/cartpole.js';
@@ -11,7 +11,6 @@ import {
   samplePendulumStates,
 } from '../control/pendulum.js';
 import { PLANNER_NAMES, type PlannerName, plannerSolver } from '../control/planner.js';
-import { assertFunction, assertObject } from '../validate.js';
 
 /** The swing-up tasks of {@link runPlannerStudy}. */
 export const PLANNER_STUDY_TASKS = Object.freeze(['pendulum', 'cartpole'] as const);

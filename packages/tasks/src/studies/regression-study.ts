@@ -1,4 +1,4 @@
-import { assertInteger } from '@dcem/lml';
+import { assertFunction, assertInteger, assertObject } from '@dcem/errors';
 import { type EnergySurface, energySurface } from '../regression/energy-surface.js';
 import {
   type InnerIterationAblationPoint,
@@ -8,7 +8,6 @@ import type { RegressionEvaluation } from '../regression/regression-checkpoint.j
 import type { RegressionData } from '../regression/regression-data.js';
 import type { RegressionModelName } from '../regression/regression-model.js';
 import { createRegressionTrainer, type RegressionTrainer } from '../regression/regression-trainer.js';
-import { assertFunction, assertObject } from '../validate.js';
 
 /** Settings of {@link runRegressionStudy} (`dcem regression`'s flags). */
 export interface RegressionStudySettings {

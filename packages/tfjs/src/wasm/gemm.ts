@@ -14,7 +14,7 @@
 // Results do not depend on the number of threads: a chunk's output is the
 // same whichever thread computes it, and the row ranges of the partial sums
 // of Aᵀ·B depend only on the shapes.
-import { assertInteger } from '@dcem/lml';
+import { assertInteger } from '@dcem/errors';
 import { decodeBase64 } from './decode.js';
 import { GEMM_WASM_BASE64 } from './gemm.generated.js';
 

@@ -1,41 +1,29 @@
-import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  assertTensorShape,
-  describeArgument,
-  formatShapePattern,
-  isTensor,
-  matchesShape,
-} from './validate.js';
+import { assertTensorShape, formatShapePattern, matchesShape } from './shapes.js';
+
+/** A stand-in tensor: the checks only read `shape`. */
+const tensor = (...shape: number[]) => ({ shape, rank: shape.length });
 
 describe('assertTensorShape', () => {
   it('accepts tensors whose shape matches, with * and … wildcards', () => {
-    const x = tf.zeros([2, 3, 5]);
-    try {
-      expect(() => assertTensorShape('x', x, [2, 3, 5])).not.toThrow();
-      expect(() => assertTensorShape('x', x, [null, 3, null])).not.toThrow();
-      expect(() => assertTensorShape('x', x, ['...', 5])).not.toThrow();
-      expect(() => assertTensorShape('x', x, [2, '...'])).not.toThrow();
-      expect(() => assertTensorShape('x', x, [2, '...', 3, 5])).not.toThrow(); // … matches no axis
-      expect(() => assertTensorShape('x', x, [null, '...', 5])).not.toThrow();
-    } finally {
-      x.dispose();
-    }
+    const x = tensor(2, 3, 5);
+    expect(() => assertTensorShape('x', x, [2, 3, 5])).not.toThrow();
+    expect(() => assertTensorShape('x', x, [null, 3, null])).not.toThrow();
+    expect(() => assertTensorShape('x', x, ['...', 5])).not.toThrow();
+    expect(() => assertTensorShape('x', x, [2, '...'])).not.toThrow();
+    expect(() => assertTensorShape('x', x, [2, '...', 3, 5])).not.toThrow(); // … matches no axis
+    expect(() => assertTensorShape('x', x, [null, '...', 5])).not.toThrow();
   });
 
   it('throws a RangeError naming the argument, the pattern and the shape received', () => {
-    const x = tf.zeros([4, 3]);
-    try {
-      expect(() => assertTensorShape('initialState', x, [null, 5])).toThrow(
-        new RangeError('initialState must have shape [*, 5], received [4, 3]'),
-      );
-      expect(() => assertTensorShape('states', x, [null, null, '...', 3])).toThrow(
-        new RangeError('states must have shape [*, *, …, 3], received [4, 3]'),
-      );
-      expect(() => assertTensorShape('x', x, [4])).toThrow(RangeError);
-    } finally {
-      x.dispose();
-    }
+    const x = tensor(4, 3);
+    expect(() => assertTensorShape('initialState', x, [null, 5])).toThrow(
+      new RangeError('initialState must have shape [*, 5], received [4, 3]'),
+    );
+    expect(() => assertTensorShape('states', x, [null, null, '...', 3])).toThrow(
+      new RangeError('states must have shape [*, *, …, 3], received [4, 3]'),
+    );
+    expect(() => assertTensorShape('x', x, [4])).toThrow(RangeError);
   });
 
   it('throws a TypeError for anything that is not a tensor', () => {
@@ -45,7 +33,7 @@ describe('assertTensorShape', () => {
     expect(() => assertTensorShape('controls', undefined, ['...', 1])).toThrow(
       new TypeError('controls must be a tensor of shape […, 1], received undefined'),
     );
-    expect(() => assertTensorShape('c', { shape: [1] }, [1])).toThrow(TypeError);
+    expect(() => assertTensorShape('c', { shape: ['1'] }, [1])).toThrow(TypeError);
   });
 
   it('matches shapes exactly as the pattern says (property over small shapes)', () => {
@@ -71,14 +59,7 @@ describe('assertTensorShape', () => {
     expect(() => matchesShape([1], ['...', '...'])).toThrow(TypeError);
   });
 
-  it('describes tensors by their shape and everything else as @dcem/lml does', () => {
-    const x = tf.zeros([2, 3]);
-    expect(isTensor(x)).toBe(true);
-    expect(describeArgument(x)).toBe('a tensor of shape [2, 3]');
-    x.dispose();
-    expect(isTensor([1])).toBe(false);
-    expect(describeArgument(Number.NaN)).toBe('NaN');
-    expect(describeArgument('a')).toBe('"a"');
+  it('renders a pattern with * and …', () => {
     expect(formatShapePattern([null, '...', 4])).toBe('[*, …, 4]');
   });
 });

@@ -1,0 +1,26 @@
+/**
+ * `@dcem/errors`: the argument checks every dcem package uses. A `TypeError`
+ * for the wrong kind of value, a `RangeError` for the right kind out of range
+ * (NaN and ±∞ included), one unknown-option message with "did you mean", and
+ * every message naming the argument, the expectation and the value received.
+ * No dependencies.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  assertBoolean,
+  assertFiniteNumber,
+  assertFunction,
+  assertInteger,
+  assertNonNegative,
+  assertObject,
+  assertOpenInterval,
+  assertPositive,
+  describeValue,
+  formatShape,
+  isTensorLike,
+  perDimension,
+} from './errors.js';
+export { assertKnownOptions, assertOptions, nearestName } from './options.js';
+export { assertTensorShape, formatShapePattern, matchesShape, type ShapePattern } from './shapes.js';
