@@ -22,5 +22,5 @@ export {
   isTensorLike,
   perDimension,
 } from './errors.js';
-export { assertKnownOptions, assertOptions, nearestName } from './options.js';
-export { assertTensorShape, formatShapePattern, matchesShape, type ShapePattern } from './shapes.js';
+export { assertKnownOptions, assertOptions } from './options.js';
+export { assertTensorShape, type ShapePattern } from './shapes.js';
