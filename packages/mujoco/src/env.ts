@@ -8,7 +8,7 @@ import { assertInteger, assertOptions, describeValue } from '@dcem/errors';
 import { assertActions } from './errors.js';
 import { Random } from './random.js';
 import { loadRuntime } from './runtime.js';
-import { type ObservationPart, Simulation, type TaskDefinition } from './simulation.js';
+import { Simulation, type TaskDefinition } from './simulation.js';
 import { type TaskName, taskDefinition } from './tasks/index.js';
 
 /** The suite's episode length in control steps (every task: 1000). */
@@ -50,7 +50,11 @@ export interface StepResult {
 }
 
 /** A named slice of the flat observation. */
-export interface ObservationSlice extends ObservationPart {
+export interface ObservationSlice {
+  /** Name, as in the suite's observation dictionary. */
+  readonly name: string;
+  /** Number of entries. */
+  readonly size: number;
   /** Index of its first entry. */
   readonly offset: number;
 }
