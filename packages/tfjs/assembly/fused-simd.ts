@@ -1,8 +1,8 @@
 // WebAssembly kernels of @dcem/tfjs, written in AssemblyScript and compiled
-// by `pnpm --filter @dcem/tfjs build:wasm` into src/wasm/binary.generated.ts.
+// by `pnpm --filter @dcem/tfjs build:wasm` into src/wasm/fused-simd.generated.ts.
 //
-// Each function is a port of its JavaScript twin (src/normal.ts,
-// src/fused-math.ts) that performs the same IEEE operations in the same order,
+// Each function is a port of its JavaScript twin (src/kernels/ziggurat.ts,
+// src/kernels/math.ts) that performs the same IEEE operations in the same order,
 // so both give bit-identical results; the tests check that. Float64 pairs are
 // processed with 128-bit SIMD (f64x2) where the lanes are independent columns,
 // which keeps every column's order of operations unchanged.

@@ -1,18 +1,11 @@
 // The threaded path of matMul and dense: tfjs kernels (registered for the
 // cpu and wasm backends on first use) that run the products on the
-// SIMD kernels of src/wasm/gemm.ts, on every core Node offers. Elsewhere
+// SIMD kernels of src/threads/gemm.ts, on every core Node offers. Elsewhere
 // (browsers, other tfjs backends, small products) callers keep tf.matMul.
 import * as tfjs from '@tensorflow/tfjs';
-import { allocate, input, read } from './fused-kernels.js';
-import {
-  type ActivationName,
-  denseBackward,
-  gemm,
-  gemmThreads,
-  gemmTn,
-  threadsAvailable,
-  tnPartialCount,
-} from './wasm/gemm.js';
+import { allocate, input, read } from '../kernels/tensor-io.js';
+import { type ActivationName, denseBackward, gemm, gemmTn, tnPartialCount } from '../threads/gemm.js';
+import { poolThreads, threadsAvailable } from '../threads/pool.js';
 
 type Tensor = tfjs.Tensor;
 type Tensor2D = tfjs.Tensor2D;
@@ -66,10 +59,19 @@ function product(
   const out = views[0] as Float32Array;
   const av = read(backend, a);
   const bv = read(backend, b);
-  const threads = gemmThreads();
+  const threads = poolThreads();
   const ok = transposeA
-    ? gemmTn(av, bv, ra, n, ca, out, threads)
-    : gemm(av, bv, bias === undefined ? undefined : read(backend, bias), ra, n, ca, out, threads);
+    ? gemmTn({ a: av, b: bv, m: ra, n, k: ca, out, threads })
+    : gemm({
+        a: av,
+        b: bv,
+        bias: bias === undefined ? undefined : read(backend, bias),
+        m: ra,
+        n,
+        k: ca,
+        out,
+        threads,
+      });
   if (!ok) throw new Error('@dcem/tfjs matMul: the operands do not fit the threads’ shared memory');
   return infos[0] as tfjs.TensorInfo;
 }
@@ -97,18 +99,18 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
         ]
       : [[m, n]],
   );
-  const ok = gemm(
-    read(be, x),
-    read(be, w),
-    read(be, input(inputs, 'bias')),
+  const ok = gemm({
+    a: read(be, x),
+    b: read(be, w),
+    bias: read(be, input(inputs, 'bias')),
     m,
     n,
     k,
-    views[0] as Float32Array,
-    layerThreads(m, n, k),
+    out: views[0] as Float32Array,
+    threads: layerThreads(m, n, k),
     activation,
-    views[1],
-  );
+    slope: views[1],
+  });
   if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
   return infos;
 };
@@ -122,19 +124,19 @@ const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const activation = activationOf(attrs);
   const { infos, views } = allocate(be, [[m, k], [k, n], [n]]);
   const [dx, dw, db] = views as [Float32Array, Float32Array, Float32Array];
-  const ok = denseBackward(
-    read(be, x),
-    read(be, w),
-    read(be, input(inputs, 'dy')),
-    activation === 'linear' ? undefined : read(be, input(inputs, 'slope')),
+  const ok = denseBackward({
+    x: read(be, x),
+    w: read(be, w),
+    g: read(be, input(inputs, 'dy')),
+    slope: activation === 'linear' ? undefined : read(be, input(inputs, 'slope')),
     m,
     n,
     k,
     dx,
     dw,
     db,
-    layerThreads(m, n, k),
-  );
+    threads: layerThreads(m, n, k),
+  });
   if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
   return infos;
 };
@@ -187,7 +189,7 @@ function fits(m: number, n: number, k: number, partials: number): boolean {
  */
 export function layerThreads(m: number, n: number, k: number): number {
   const work = m * n * Math.max(k, DENSE_ELEMENTWISE_MACS);
-  return work >= minMacs && m >= THREADED_MIN_DIM && n >= THREADED_MIN_DIM ? gemmThreads() : 1;
+  return work >= minMacs && m >= THREADED_MIN_DIM && n >= THREADED_MIN_DIM ? poolThreads() : 1;
 }
 
 /**
@@ -199,7 +201,7 @@ export function layerThreads(m: number, n: number, k: number): number {
 export function threaded(m: number, n: number, k: number, partials = 0): boolean {
   if (m < THREADED_MIN_DIM || n < THREADED_MIN_DIM || k < THREADED_MIN_DIM || m * n * k < minMacs)
     return false;
-  if (gemmThreads() < 2 || !fits(m, n, k, partials)) return false;
+  if (poolThreads() < 2 || !fits(m, n, k, partials)) return false;
   return onOurBackend();
 }
 
