@@ -60,9 +60,9 @@ const requireFromTfjs = createRequire(join(tfjsDir, 'package.json'));
 const tf = requireFromTfjs('@tensorflow/tfjs');
 requireFromTfjs('@tensorflow/tfjs-backend-wasm');
 const api = await import(join(dist, 'index.js'));
-const threadsInternal = await import(join(dist, 'matmul-threads.js'));
+const threadsInternal = await import(join(dist, 'matmul', 'dense-kernels.js'));
 const gemmInternal = await import(join(dist, 'threads', 'gemm.js'));
-const { GEMM_WASM_BASE64 } = await import(join(dist, 'wasm', 'gemm.generated.js'));
+const { GEMM_WASM_BASE64 } = await import(join(dist, 'wasm', 'gemm-simd.generated.js'));
 await tf.setBackend('wasm');
 
 const M = 10000;

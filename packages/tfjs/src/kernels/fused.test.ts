@@ -1,4 +1,4 @@
-// The fused kernels (fused-kernels.ts) against the generic composition of
+// The fused kernels (registry.ts and the kernel files beside it) against the generic composition of
 // tfjs ops they replace, on the tfjs cpu and wasm backends, at the shapes of
 // the benchmark configurations (bench/configs.mjs): forward values and
 // gradients. The golden tests (golden-*.test.ts) run the fused path too,

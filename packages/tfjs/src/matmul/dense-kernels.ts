@@ -3,7 +3,7 @@
 // SIMD kernels of src/threads/gemm.ts, on every core Node offers. Elsewhere
 // (browsers, other tfjs backends, small products) callers keep tf.matMul.
 import * as tfjs from '@tensorflow/tfjs';
-import { allocate, input, read } from '../kernels/tensor-io.js';
+import { allocate, attrMap, input, read } from '../kernels/tensor-io.js';
 import { type ActivationName, denseBackward, gemm, gemmTn, tnPartialCount } from '../threads/gemm.js';
 import { poolThreads, threadsAvailable } from '../threads/pool.js';
 
@@ -76,9 +76,22 @@ function product(
   return infos[0] as tfjs.TensorInfo;
 }
 
-function activationOf(attrs: tfjs.NamedAttrMap | undefined): ActivationName {
+/** Attributes of `DcemDense` (inputs `x`, `w`, `bias`). */
+interface DenseAttrs {
+  /** The activation. */
+  activation: ActivationName;
+  /** Whether to write act′(x·W + b) as a second output (not for a linear layer). */
+  withSlope: boolean;
+}
+
+/** Attributes of `DcemDenseGrad` (inputs `x`, `w`, `dy`, and `slope` unless linear). */
+type DenseGradAttrs = Pick<DenseAttrs, 'activation'>;
+
+/** The typed attributes of the dense kernels (an Error names a bad activation). */
+function denseAttrs(attrs: tfjs.NamedAttrMap | undefined): DenseAttrs {
   const a = attrs?.activation;
-  if (a === 'linear' || a === 'relu' || a === 'softplus') return a as ActivationName;
+  if (a === 'linear' || a === 'relu' || a === 'softplus')
+    return { activation: a as ActivationName, withSlope: attrs?.withSlope === true };
   throw new Error(`@dcem/tfjs dense kernel: bad activation ${String(a)}`);
 }
 
@@ -88,8 +101,8 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
-  const activation = activationOf(attrs);
-  const withSlope = attrs?.withSlope === true && activation !== 'linear';
+  const { activation, withSlope: slopeAsked } = denseAttrs(attrs);
+  const withSlope = slopeAsked && activation !== 'linear';
   const { infos, views } = allocate(
     be,
     withSlope
@@ -121,7 +134,7 @@ const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
-  const activation = activationOf(attrs);
+  const { activation } = denseAttrs(attrs);
   const { infos, views } = allocate(be, [[m, k], [k, n], [n]]);
   const [dx, dw, db] = views as [Float32Array, Float32Array, Float32Array];
   const ok = denseBackward({
@@ -257,7 +270,7 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
         .runKernel(
           MATMUL_KERNELS.dense,
           { x: x as Tensor, w: w as Tensor, bias: b as Tensor },
-          { activation, withSlope: true },
+          attrMap<DenseAttrs>({ activation, withSlope: true }),
         ) as Tensor[];
       const h = outs[0] as Tensor2D;
       // The slope act′(z) is kept for the backward pass (a linear layer has none).
@@ -271,7 +284,9 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
           const [sx, sw, ss] = saved as [Tensor, Tensor, Tensor | undefined];
           const inputs: tfjs.NamedTensorMap = { x: sx, w: sw, dy };
           if (ss !== undefined) inputs.slope = ss;
-          return tfjs.engine().runKernel(MATMUL_KERNELS.denseGrad, inputs, { activation }) as Tensor[];
+          return tfjs
+            .engine()
+            .runKernel(MATMUL_KERNELS.denseGrad, inputs, attrMap<DenseGradAttrs>({ activation })) as Tensor[];
         },
       };
     }) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
@@ -297,6 +312,10 @@ export function denseFused(
   if (tfjs.engine().isTapeOn()) return denseTapedFor(activation)(x, w, b);
   const outs = tfjs
     .engine()
-    .runKernel(MATMUL_KERNELS.dense, { x, w, bias: b }, { activation, withSlope: false }) as Tensor[];
+    .runKernel(
+      MATMUL_KERNELS.dense,
+      { x, w, bias: b },
+      attrMap<DenseAttrs>({ activation, withSlope: false }),
+    ) as Tensor[];
   return outs[0] as Tensor2D;
 }
