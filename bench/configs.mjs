@@ -67,12 +67,13 @@ function torchLinear(tf, fanIn, fanOut, seed) {
  * who knows only tfjs writes it. 'library': `dense` of @dcem/tfjs, the same
  * values with a backward pass that transposes explicitly (tfjs's own matMul
  * gradient asks for transposed products, which the wasm backend runs
- * several times slower); builds that have `setMatMulThreads` also take the
+ * several times slower); builds that have thread controls (`setThreads`, or
+ * `setMatMulThreads` before it was renamed) also take the
  * activation (one threaded kernel for product, bias and activation).
  */
 function denseFor(tf, api, objectives) {
   if (objectives === 'library') {
-    if (typeof api.setMatMulThreads === 'function')
+    if (typeof (api.setThreads ?? api.setMatMulThreads) === 'function')
       return (x, w, b, activation = 'linear') => api.dense(x, w, b, { activation });
     return (x, w, b, activation = 'linear') => {
       const z = api.dense(x, w, b);

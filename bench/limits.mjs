@@ -60,9 +60,9 @@ const requireFromTfjs = createRequire(join(tfjsDir, 'package.json'));
 const tf = requireFromTfjs('@tensorflow/tfjs');
 requireFromTfjs('@tensorflow/tfjs-backend-wasm');
 const api = await import(join(dist, 'index.js'));
-const threadsInternal = await import(join(dist, 'matmul-threads.js'));
-const gemmInternal = await import(join(dist, 'wasm', 'gemm.js'));
-const { GEMM_WASM_BASE64 } = await import(join(dist, 'wasm', 'gemm.generated.js'));
+const threadsInternal = await import(join(dist, 'matmul', 'dense-kernels.js'));
+const gemmInternal = await import(join(dist, 'threads', 'gemm.js'));
+const { GEMM_WASM_BASE64 } = await import(join(dist, 'wasm', 'gemm-simd.generated.js'));
 await tf.setBackend('wasm');
 
 const M = 10000;
@@ -169,7 +169,7 @@ for (const threads of THREADS > 1 ? [1, THREADS] : [1]) {
       threads,
       2 * MAC,
       () => {
-        gemmInternal.gemm(xa, wa, undefined, M, H, H, outNN, threads);
+        gemmInternal.gemm({ a: xa, b: wa, m: M, n: H, k: H, out: outNN, threads });
         return [];
       },
     ],
@@ -178,7 +178,7 @@ for (const threads of THREADS > 1 ? [1, THREADS] : [1]) {
       threads,
       2 * MAC,
       () => {
-        gemmInternal.gemmTn(xa, ga, M, H, H, outTN, threads);
+        gemmInternal.gemmTn({ a: xa, b: ga, m: M, n: H, k: H, out: outTN, threads });
         return [];
       },
     ],
@@ -212,9 +212,9 @@ const times = cases.map(() => []);
 // memory costs about as much as a product here (page faults in this VM).
 const groups = [...new Set(cases.map(([, threads]) => Math.max(1, threads)))];
 for (const threads of groups) {
-  await api.setMatMulThreads(threads);
+  await api.setThreads(threads);
   // Start the pool (and its workers), and give them time to load, before timing.
-  gemmInternal.gemm(xa, wa, undefined, M, H, H, outNN, threads);
+  gemmInternal.gemm({ a: xa, b: wa, m: M, n: H, k: H, out: outNN, threads });
   await new Promise((done) => setTimeout(done, 200));
   for (let r = 0; r < REPEATS + 2; r++) {
     for (let i = 0; i < cases.length; i++) {
@@ -225,8 +225,8 @@ for (const threads of groups) {
     }
   }
 }
-await api.setMatMulThreads(undefined);
-await api.closeMatMulThreads();
+await api.setThreads(undefined);
+await api.closeThreads();
 cases.forEach(([label, , flops], i) => {
   const ms = median(times[i]);
   report({ case: label, ms, gflops: flops / ms / 1e6 });

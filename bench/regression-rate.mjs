@@ -15,8 +15,8 @@
 //   git worktree add /tmp/before be831c6 && (cd /tmp/before && pnpm install && pnpm build)
 //   node bench/regression-rate.mjs --root /tmp/before
 //
-// A build without setMatMulThreads (before the threaded kernels) runs one
-// setting, labelled "matmul_threads": null.
+// A build without thread controls (before the threaded kernels) runs one
+// setting; one from before the rename has setMatMulThreads instead of setThreads; labelled "matmul_threads": null.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -48,8 +48,12 @@ const tasks = await import(tasksEntry);
 const tfjsApi = await import(tfjsEntry);
 await tf.setBackend(BACKEND);
 
-const hasThreads = typeof tfjsApi.setMatMulThreads === 'function';
-const cores = hasThreads ? tfjsApi.matMulThreads() : null;
+// setThreads, threads and closeThreads; builds before the rename call them *MatMulThreads.
+const setThreads = tfjsApi.setThreads ?? tfjsApi.setMatMulThreads;
+const threadsOf = tfjsApi.threads ?? tfjsApi.matMulThreads;
+const closeThreads = tfjsApi.closeThreads ?? tfjsApi.closeMatMulThreads;
+const hasThreads = typeof setThreads === 'function';
+const cores = hasThreads ? threadsOf() : null;
 const settings = hasThreads ? [...new Set([1, cores])] : [null];
 const runs = settings.map((threads) => ({
   threads,
@@ -61,7 +65,7 @@ while (runs.some((r) => r.done < UPDATES)) {
   for (const run of runs) {
     if (run.done >= UPDATES) continue;
     const n = Math.min(BLOCK, UPDATES - run.done);
-    if (hasThreads) await tfjsApi.setMatMulThreads(run.threads);
+    if (hasThreads) await setThreads(run.threads);
     const t0 = performance.now();
     run.trainer.train(n);
     const s = (performance.now() - t0) / 1000;
@@ -69,7 +73,7 @@ while (runs.some((r) => r.done < UPDATES)) {
     run.done += n;
   }
 }
-if (hasThreads) await tfjsApi.closeMatMulThreads();
+if (hasThreads) await closeThreads();
 const out = runs.map((r) => ({
   root,
   backend: BACKEND,

@@ -431,7 +431,7 @@ async function lmlIterations(opts, backend) {
   await setBackend(backend);
   const x = tf.randomNormal([256, 1000], 0, 1, 'float32', 11);
   const genericBackend = api.createTfjsBackend(tf, { fused: false });
-  const fusedMath = await import(join(tfjsDir, 'dist', 'fused-math.js'));
+  const fusedMath = await import(join(tfjsDir, 'dist', 'kernels', 'math.js'));
   try {
     const diag = (tolerance) => {
       const d = api.lmlWithDiagnostics(x, 100, { tolerance, maxIterations: 50 });
@@ -439,7 +439,16 @@ async function lmlIterations(opts, backend) {
       return d.iterations;
     };
     const steps = new Int32Array(256);
-    fusedMath.lmlForward(x.dataSync(), 256, 1000, 100, 1, 16, new Float32Array(256 * 1000), steps);
+    fusedMath.lmlForward({
+      x: x.dataSync(),
+      rows: 256,
+      n: 1000,
+      k: 100,
+      temperature: 1,
+      maxIterations: 16,
+      y: new Float32Array(256 * 1000),
+      steps,
+    });
     const time = (fn) => {
       const times = [];
       for (let i = 0; i < opts.warmup + opts.repeats; i++) {
@@ -581,7 +590,8 @@ async function main() {
         row.torch_threads = t.row.threads;
         row.torch_malloc = t.row.malloc ?? 'default';
       }
-      if (typeof tfjsApi.matMulThreads === 'function') row.matmul_threads = tfjsApi.matMulThreads();
+      const threadsOf = tfjsApi.threads ?? tfjsApi.matMulThreads; // builds before setThreads have the old name
+      if (typeof threadsOf === 'function') row.matmul_threads = threadsOf();
       console.log(JSON.stringify(row));
       summary.push(row);
     }
@@ -608,8 +618,8 @@ async function main() {
       `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 30)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
     );
   }
-  if (typeof tfjsApi.matMulThreads === 'function')
-    lines.push(`ours: matMul/dense on ${tfjsApi.matMulThreads()} thread(s)`);
+  const threadsOf = tfjsApi.threads ?? tfjsApi.matMulThreads;
+  if (typeof threadsOf === 'function') lines.push(`ours: matMul/dense/LML on ${threadsOf()} thread(s)`);
   lines.push(
     `malloc: ${currentMalloc()} (ours${useTorch ? ' and PyTorch' : ''}; --malloc, see bench/malloc.mjs)`,
   );

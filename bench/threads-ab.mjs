@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // A configuration of bench/run.mjs timed with @dcem/tfjs's products on one
-// thread (setMatMulThreads(1): matMul is tf.matMul, dense runs its fused
+// thread (setThreads(1): matMul is tf.matMul, dense runs its fused
 // kernels on the calling thread) and on every core, alternating run by run
 // in one process so that both see the same machine conditions. Prints the
 // medians and their ratio.
@@ -40,7 +40,7 @@ await tf.setBackend(BACKEND);
 
 const cfg = buildConfig(CONFIG, tf, api, 'library', tasks);
 const { fwd, fwdBwd } = makeRunners(tf, cfg);
-const cores = api.matMulThreads();
+const cores = api.threads();
 const settings = [1, cores];
 const t = settings.map(() => ({ fwd: [], fb: [] }));
 for (let r = -1; r < REPEATS; r++) {
@@ -48,7 +48,7 @@ for (let r = -1; r < REPEATS; r++) {
     // A new thread count replaces the pool and its shared memory: one
     // untimed run first touches the fresh memory (page faults cost about as
     // much as the products here) and starts the workers.
-    await api.setMatMulThreads(settings[i]);
+    await api.setThreads(settings[i]);
     fwdBwd();
     if (r < 0) {
       await new Promise((done) => setTimeout(done, 200));
@@ -58,7 +58,7 @@ for (let r = -1; r < REPEATS; r++) {
     t[i].fb.push(timed(fwdBwd));
   }
 }
-await api.closeMatMulThreads();
+await api.closeThreads();
 const rows = settings.map((threads, i) => ({
   config: CONFIG,
   backend: BACKEND,

@@ -7,7 +7,7 @@ import asc from 'assemblyscript/asc';
 export const ASC_FLAGS = ['-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd'];
 
 /**
- * The flags of the matrix-product kernels (assembly/gemm.ts): a shared,
+ * The flags of the matrix-product kernels (assembly/gemm-simd.ts): a shared,
  * imported memory (up to 1 GiB) that worker threads use too, with the
  * kernels' constant table at byte 2048.
  */
@@ -51,7 +51,7 @@ async function compile(source, flags) {
  * @returns {Promise<Uint8Array>} The module's bytes.
  */
 export function compileKernels(packageRoot) {
-  return compile(join(packageRoot, 'assembly', 'kernels.ts'), ASC_FLAGS);
+  return compile(join(packageRoot, 'assembly', 'fused-simd.ts'), ASC_FLAGS);
 }
 
 /**
@@ -59,5 +59,5 @@ export function compileKernels(packageRoot) {
  * @returns {Promise<Uint8Array>} The matrix-product module's bytes.
  */
 export function compileGemm(packageRoot) {
-  return compile(join(packageRoot, 'assembly', 'gemm.ts'), GEMM_ASC_FLAGS);
+  return compile(join(packageRoot, 'assembly', 'gemm-simd.ts'), GEMM_ASC_FLAGS);
 }

@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cem, type DcemResult, dcem, disposeCemResult } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
-import { BACKEND_ORDER, selectBackend, useBackend } from './select-backend.js';
+import { BACKEND_ORDER, selectBackend, useBackend } from './select/select-backend.js';
 
 beforeAll(async () => {
   expect(await tf.setBackend('cpu')).toBe(true);

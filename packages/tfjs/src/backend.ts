@@ -1,8 +1,8 @@
 import type { Backend } from '@dcem/core';
 import * as tfjs from '@tensorflow/tfjs';
-import { createFusedOps } from './fused-kernels.js';
-import { seedStates } from './normal.js';
-import { fillNormals } from './wasm/kernels.js';
+import { createFusedOps } from './kernels/registry.js';
+import { fillNormals } from './kernels/simd.js';
+import { seedStates } from './kernels/ziggurat.js';
 
 /** The TensorFlow.js namespace (`import * as tf from '@tensorflow/tfjs'`). */
 export type Tf = typeof tfjs;

@@ -49,7 +49,7 @@ export {
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
-export { type DenseOptions, dense, matMul } from './matmul.js';
+export { type DenseOptions, dense, matMul } from './matmul/matmul.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,
@@ -59,6 +59,13 @@ export {
   BackendUnavailableError,
   selectBackend,
   useBackend,
-} from './select-backend.js';
-export { closeMatMulThreads, matMulThreads, setMatMulThreads } from './threads.js';
-export { WebGpuDeviceLostError, WebGpuError, webGpuDeviceLost } from './webgpu.js';
+} from './select/select-backend.js';
+export { WebGpuDeviceLostError, WebGpuError, webGpuDeviceLost } from './select/webgpu.js';
+export {
+  closeMatMulThreads,
+  closeThreads,
+  matMulThreads,
+  setMatMulThreads,
+  setThreads,
+  threads,
+} from './threads/controls.js';

@@ -3,7 +3,7 @@
 // DCEM_TEST_BACKEND=webgpu, the conformance, golden and gradient cases on
 // WebGPU (in CI: Dawn on Mesa's llvmpipe through OpenGL ES).
 import * as tf from '@tensorflow/tfjs';
-import { useBackend } from './select-backend.js';
+import { useBackend } from './select/select-backend.js';
 
 /** `'webgpu'` when DCEM_TEST_BACKEND says so, else undefined (the cpu/wasm run). */
 export const WEBGPU_RUN: 'webgpu' | undefined =

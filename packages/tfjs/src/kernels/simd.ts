@@ -1,18 +1,22 @@
-// Loads the WebAssembly kernels (assembly/kernels.ts) and runs them on
+// Loads the WebAssembly kernels (assembly/fused-simd.ts) and runs them on
 // float32 arrays: inputs are copied into the module's memory, outputs copied
 // back. Every kernel has a JavaScript twin with bit-identical results
-// (src/normal.ts, src/fused-math.ts), used where WebAssembly (with SIMD) is
+// (ziggurat.ts, math.ts), used where WebAssembly (with SIMD) is
 // not available; callers need not care which one ran.
+
+import { decodeBase64 } from '../wasm/decode.js';
+import { KERNELS_WASM_BASE64 } from '../wasm/fused-simd.generated.js';
 import {
+  type FitBackwardArgs,
+  type FitForwardArgs,
   fitBackward as fitBackwardJs,
   fitForward as fitForwardJs,
-  type SampleShape,
+  type SampleInputs,
+  type SampleParamGrads,
   sampleBackwardParams as sampleBackwardParamsJs,
   sampleForward as sampleForwardJs,
-} from '../fused-math.js';
-import { normalsJs, zigguratTables } from '../normal.js';
-import { KERNELS_WASM_BASE64 } from './binary.generated.js';
-import { decodeBase64 } from './decode.js';
+} from './math.js';
+import { normalsJs, zigguratTables } from './ziggurat.js';
 
 // The few WebAssembly and base64 globals used here (typed locally: this
 // package compiles without the DOM and Node type libraries).
@@ -25,6 +29,7 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: unknown };
 };
 
+/** The exports of assembly/fused-simd.ts (positional: that is the WebAssembly calling convention). */
 interface KernelExports {
   memory: WasmMemory;
   sampleForward(
@@ -146,34 +151,21 @@ class Kernels {
     return at;
   }
 
-  sampleForward(
-    mean: Float32Array,
-    std: Float32Array,
-    noise: Float32Array,
-    batch: number,
-    samples: number,
-    dim: number,
-    out: Float32Array,
-  ): void {
+  sampleForward(inputs: SampleInputs<Float32Array>, out: Float32Array): void {
+    const { mean, std, noise, shape } = inputs;
     const [m, s, e, o] = this.place(new Layout(this.arena), [mean, std, noise], [out.length]) as [
       number,
       number,
       number,
       number,
     ];
-    this.exports.sampleForward(m, s, e, batch, samples, dim, o);
+    this.exports.sampleForward(m, s, e, shape.batch, shape.samples, shape.dim, o);
     this.get(o, out);
   }
 
-  sampleBackward(
-    dx: Float32Array,
-    noise: Float32Array,
-    batch: number,
-    samples: number,
-    dim: number,
-    dMean: Float32Array,
-    dStd: Float32Array,
-  ): void {
+  sampleBackward(dx: Float32Array, inputs: SampleInputs<Float32Array>, grads: SampleParamGrads): void {
+    const { noise, shape } = inputs;
+    const { dMean, dStd } = grads;
     const layout = new Layout(this.arena);
     const [g, e, dm, ds] = this.place(layout, [dx, noise], [dMean.length, dStd.length]) as [
       number,
@@ -181,24 +173,15 @@ class Kernels {
       number,
       number,
     ];
-    const scratch = layout.take(dim * 16);
+    const scratch = layout.take(shape.dim * 16);
     this.reserve(layout.end);
-    this.exports.sampleBackward(g, e, batch, samples, dim, dm, ds, scratch);
+    this.exports.sampleBackward(g, e, shape.batch, shape.samples, shape.dim, dm, ds, scratch);
     this.get(dm, dMean);
     this.get(ds, dStd);
   }
 
-  fitForward(
-    samples: Float32Array,
-    weights: Float32Array,
-    batch: number,
-    count: number,
-    dim: number,
-    k: number,
-    minStd: number,
-    mean: Float32Array,
-    std: Float32Array,
-  ): void {
+  fitForward(args: FitForwardArgs<Float32Array>): void {
+    const { samples, weights, batch, count, dim, k, minStd, mean, std } = args;
     const layout = new Layout(this.arena);
     const [x, w, m, sd] = this.place(layout, [samples, weights], [mean.length, std.length]) as [
       number,
@@ -213,21 +196,9 @@ class Kernels {
     this.get(sd, std);
   }
 
-  fitBackward(
-    samples: Float32Array,
-    weights: Float32Array,
-    mean: Float32Array,
-    std: Float32Array,
-    dMean: Float32Array,
-    dStd: Float32Array,
-    batch: number,
-    count: number,
-    dim: number,
-    k: number,
-    minStd: number,
-    dSamples: Float32Array,
-    dWeights: Float32Array,
-  ): void {
+  fitBackward(args: FitBackwardArgs<Float32Array>): void {
+    const { samples, weights, mean, std, dMean, dStd, batch, count, dim, k, minStd, dSamples, dWeights } =
+      args;
     const layout = new Layout(this.arena);
     const at = this.place(
       layout,
@@ -325,56 +296,17 @@ export function fillNormals(out: Float32Array, states: Uint32Array): void {
 }
 
 /** {@link fitForwardJs} on float32 arrays (same arguments and results), in WebAssembly where possible. */
-export function fitForward(
-  samples: Float32Array,
-  weights: Float32Array,
-  batch: number,
-  count: number,
-  dim: number,
-  k: number,
-  minStd: number,
-  mean: Float32Array,
-  std: Float32Array,
-): void {
+export function fitForward(args: FitForwardArgs<Float32Array>): void {
   const kernels = wasm();
-  if (kernels === undefined) fitForwardJs(samples, weights, batch, count, dim, k, minStd, mean, std);
-  else kernels.fitForward(samples, weights, batch, count, dim, k, minStd, mean, std);
+  if (kernels === undefined) fitForwardJs(args);
+  else kernels.fitForward(args);
 }
 
 /** {@link fitBackwardJs} on float32 arrays (same arguments and results), in WebAssembly where possible. */
-export function fitBackward(
-  samples: Float32Array,
-  weights: Float32Array,
-  mean: Float32Array,
-  std: Float32Array,
-  dMean: Float32Array,
-  dStd: Float32Array,
-  batch: number,
-  count: number,
-  dim: number,
-  k: number,
-  minStd: number,
-  dSamples: Float32Array,
-  dWeights: Float32Array,
-): void {
+export function fitBackward(args: FitBackwardArgs<Float32Array>): void {
   const kernels = wasm();
-  const args = [
-    samples,
-    weights,
-    mean,
-    std,
-    dMean,
-    dStd,
-    batch,
-    count,
-    dim,
-    k,
-    minStd,
-    dSamples,
-    dWeights,
-  ] as const;
-  if (kernels === undefined) fitBackwardJs(...args);
-  else kernels.fitBackward(...args);
+  if (kernels === undefined) fitBackwardJs(args);
+  else kernels.fitBackward(args);
 }
 
 /** Whether the sampling kernels below run in WebAssembly for an unbounded call. */
@@ -383,43 +315,27 @@ export function wasmSampling(): boolean {
 }
 
 /** {@link sampleForwardJs} on float32 arrays (same arguments and results), in WebAssembly where possible (no bounds). */
-export function sampleForward(
-  mean: Float32Array,
-  std: Float32Array,
-  noise: Float32Array,
-  lower: Float32Array,
-  upper: Float32Array,
-  shape: SampleShape,
-  out: Float32Array,
-): void {
+export function sampleForward(inputs: SampleInputs<Float32Array>, out: Float32Array): void {
   const kernels = wasm();
-  if (kernels === undefined || shape.lowerRows !== 0 || shape.upperRows !== 0) {
-    sampleForwardJs(mean, std, noise, lower, upper, shape, out);
+  if (kernels === undefined || inputs.shape.lowerRows !== 0 || inputs.shape.upperRows !== 0) {
+    sampleForwardJs(inputs, out);
   } else {
-    kernels.sampleForward(mean, std, noise, shape.batch, shape.samples, shape.dim, out);
+    kernels.sampleForward(inputs, out);
   }
 }
 
 /** {@link sampleBackwardParamsJs} on float32 arrays (same arguments and results), in WebAssembly where possible (no bounds). */
 export function sampleBackwardParams(
   dx: Float32Array,
-  mean: Float32Array,
-  std: Float32Array,
-  noise: Float32Array,
-  lower: Float32Array,
-  upper: Float32Array,
-  shape: SampleShape,
-  dMean: Float32Array,
-  dStd: Float32Array,
-  dLower: Float32Array,
-  dUpper: Float32Array,
+  inputs: SampleInputs<Float32Array>,
+  grads: SampleParamGrads,
 ): void {
   const kernels = wasm();
-  if (kernels === undefined || shape.lowerRows !== 0 || shape.upperRows !== 0) {
-    sampleBackwardParamsJs(dx, mean, std, noise, lower, upper, shape, dMean, dStd, dLower, dUpper);
+  if (kernels === undefined || inputs.shape.lowerRows !== 0 || inputs.shape.upperRows !== 0) {
+    sampleBackwardParamsJs(dx, inputs, grads);
     return;
   }
-  kernels.sampleBackward(dx, noise, shape.batch, shape.samples, shape.dim, dMean, dStd);
-  dLower.fill(0);
-  dUpper.fill(0);
+  kernels.sampleBackward(dx, inputs, grads);
+  grads.dLower.fill(0);
+  grads.dUpper.fill(0);
 }

@@ -8,11 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dcem, disposeCemResult } from '../api.js';
-import { seedStates } from '../normal.js';
-import { closeMatMulThreads, setMatMulThreads } from '../threads.js';
-import { threadsAvailable } from './gemm.js';
-import { fillNormals } from './kernels.js';
+import { fillNormals } from '../kernels/simd.js';
+import { seedStates } from '../kernels/ziggurat.js';
+import { closeThreads, setThreads } from './controls.js';
 import { aheadServedCount, aheadWorkerCount, closeAhead, drawAhead, takeAhead } from './normals-ahead.js';
+import { threadsAvailable } from './pool.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -34,8 +34,8 @@ async function whenReady(): Promise<void> {
 
 describe.runIf(threadsAvailable())('normal draws made ahead (Node worker thread)', () => {
   afterAll(async () => {
-    await setMatMulThreads(undefined);
-    await closeMatMulThreads();
+    await setThreads(undefined);
+    await closeThreads();
   });
 
   it('are refused until the worker is up, then bit for bit the draws made in place, for every length', async () => {
@@ -111,17 +111,17 @@ describe.runIf(threadsAvailable())('normal draws made ahead (Node worker thread)
         expect(tf.memory().numTensors).toBe(before);
         return out;
       };
-      await setMatMulThreads(1);
+      await setThreads(1);
       const alone = solve();
       expect(aheadWorkerCount()).toBe(0);
-      await setMatMulThreads(2);
+      await setThreads(2);
       await whenReady();
       const servedBefore = aheadServedCount();
       const ahead = solve();
       expect(aheadWorkerCount()).toBe(1);
       expect(aheadServedCount() - servedBefore).toBe(5); // iterations 1 to 5
       expect(ahead).toEqual(alone);
-      await setMatMulThreads(1); // one thread: the worker ends
+      await setThreads(1); // one thread: the worker ends
       expect(aheadWorkerCount()).toBe(0);
       q.dispose();
     });
@@ -131,11 +131,10 @@ describe.runIf(threadsAvailable())('normal draws made ahead (Node worker thread)
     const script = `
       import * as tf from '@tensorflow/tfjs';
       import '@tensorflow/tfjs-backend-wasm';
-      import { dcem, disposeCemResult } from '${join(here, '..', '..', 'dist', 'index.js').replace(/\\/g, '/')}';
-      import { aheadServedCount } from '${join(here, '..', '..', 'dist', 'wasm', 'normals-ahead.js').replace(/\\/g, '/')}';
-      import { setMatMulThreads } from '${join(here, '..', '..', 'dist', 'threads.js').replace(/\\/g, '/')}';
+      import { dcem, disposeCemResult, setThreads } from '${join(here, '..', '..', 'dist', 'index.js').replace(/\\/g, '/')}';
+      import { aheadServedCount } from '${join(here, '..', '..', 'dist', 'threads', 'normals-ahead.js').replace(/\\/g, '/')}';
       await tf.setBackend('wasm');
-      await setMatMulThreads(2);
+      await setThreads(2);
       // The worker starts while the first solves run: solve until it served
       // a draw (the parent runs with --input-type=module, which workers inherit).
       const started = Date.now();

@@ -1,6 +1,6 @@
 // LML_k(x/τ) by rows for the threaded path (runChunk's OP_LML in gemm.ts):
 // the same algorithm, steps and safeguards as `lmlForward` in
-// src/fused-math.ts, in float64, one row at a time. The two differ only
+// src/kernels/math.ts, in float64, one row at a time. The two differ only
 // where the runtimes' exponential and logarithm differ in the last bit of a
 // float64, which moves an output by at most about one float32 rounding.
 
@@ -169,7 +169,7 @@ export function lmlRows(
 /**
  * Rows [r0, r1) of the VJP of LML_k(x/τ) at y, for the upstream gradient dy
  * (all float32 [rows, n]): with s = y(1 − y), dx = s ⊙ (dy − ⟨s, dy⟩/Σs)/τ,
- * the operations of `lmlBackward` in src/fused-math.ts in the same order
+ * the operations of `lmlBackward` in src/kernels/math.ts in the same order
  * (bit-identical: no transcendental functions).
  */
 export function lmlGradRows(y: usize, dy: usize, dx: usize, r0: i32, r1: i32, n: i32, temperature: f64): void {

@@ -1,5 +1,5 @@
-// The threaded LML (assembly/lml.ts on the matrix products' thread pool)
-// against its JavaScript twin (lmlForward of fused-math.ts): the same
+// The threaded LML (assembly/lml-simd.ts on the matrix products' thread pool)
+// against its JavaScript twin (lmlForward of kernels/math.ts): the same
 // numbers to float32 rounding (the runtimes' exp and log may differ in the
 // last bit of a float64), the same on any number of threads, NaN rows, the
 // gradient bit for bit, and the fused kernels taking every thread only for
@@ -8,17 +8,11 @@ import { lml } from '@dcem/core';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTfjsBackend } from './backend.js';
-import { LML_THREADED_MIN_ENTRIES } from './fused-kernels.js';
-import { lmlBackward, lmlForward } from './fused-math.js';
-import {
-  closeGemmPool,
-  gemmWorkerCount,
-  lmlGradRowsThreaded,
-  lmlRowsThreaded,
-  setGemmThreads,
-  threadsAvailable,
-} from './wasm/gemm.js';
+import { createTfjsBackend } from '../backend.js';
+import { lmlBackward, lmlForward } from '../kernels/math.js';
+import { LML_THREADED_MIN_ENTRIES } from '../kernels/registry.js';
+import { lmlGradRowsThreaded, lmlRowsThreaded } from './lml-rows.js';
+import { closePool, poolWorkerCount, setPoolThreads, threadsAvailable } from './pool.js';
 
 /** Standard-normal-ish float32 numbers from a small generator, every `wide`-th scaled by 40. */
 function scores(count: number, seed: number, wide = 7): Float32Array {
@@ -59,8 +53,8 @@ const ULP_AT_ONE = 2 ** -23;
 
 describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
   afterAll(async () => {
-    await setGemmThreads(undefined);
-    await closeGemmPool();
+    await setPoolThreads(undefined);
+    await closePool();
   });
 
   const cases: Array<[number, number, number, number]> = [
@@ -74,10 +68,12 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
     it(`gives the JavaScript twin's LML to float32 rounding, the same on 1, 2 and 3 threads: [${rows}, ${n}], k = ${k}, τ = ${tau}`, () => {
       const x = scores(rows * n, rows + n + k);
       const twin = new Float32Array(rows * n);
-      lmlForward(x, rows, n, k, tau, 100, twin);
+      lmlForward({ x, rows, n, k, temperature: tau, maxIterations: 100, y: twin });
       const outs = [1, 2, 3].map((threads) => {
         const y = new Float32Array(rows * n);
-        expect(lmlRowsThreaded(x, rows, n, k, tau, 100, y, threads)).toBe(true);
+        expect(lmlRowsThreaded({ x, rows, n, k, temperature: tau, maxIterations: 100, y }, threads)).toBe(
+          true,
+        );
         return y;
       });
       expect(sameBits(outs[1] as Float32Array, outs[0] as Float32Array)).toBe(true);
@@ -99,13 +95,21 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
   ] as const) {
     it(`gives the JavaScript twin's gradient bit for bit, on 1, 2 and 3 threads: [${rows}, ${n}], τ = ${tau}`, () => {
       const y = new Float32Array(rows * n);
-      lmlForward(scores(rows * n, rows + n), rows, n, Math.floor(n / 10), tau, 100, y);
+      lmlForward({
+        x: scores(rows * n, rows + n),
+        rows,
+        n,
+        k: Math.floor(n / 10),
+        temperature: tau,
+        maxIterations: 100,
+        y,
+      });
       const dy = scores(rows * n, 99);
       const twin = new Float32Array(rows * n);
-      lmlBackward(y, dy, rows, n, tau, twin);
+      lmlBackward({ y, dy, rows, n, temperature: tau, dx: twin });
       for (const threads of [1, 2, 3]) {
         const dx = new Float32Array(rows * n);
-        expect(lmlGradRowsThreaded(y, dy, rows, n, tau, dx, threads)).toBe(true);
+        expect(lmlGradRowsThreaded({ y, dy, rows, n, temperature: tau, dx }, threads)).toBe(true);
         expect(sameBits(dx, twin)).toBe(true);
       }
     });
@@ -119,9 +123,9 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
     x[2 * n + 49] = Number.POSITIVE_INFINITY;
     x[4 * n + 10] = Number.NEGATIVE_INFINITY;
     const twin = new Float32Array(rows * n);
-    lmlForward(x, rows, n, 5, 1, 100, twin);
+    lmlForward({ x, rows, n, k: 5, temperature: 1, maxIterations: 100, y: twin });
     const y = new Float32Array(rows * n);
-    expect(lmlRowsThreaded(x, rows, n, 5, 1, 100, y, 2)).toBe(true);
+    expect(lmlRowsThreaded({ x, rows, n, k: 5, temperature: 1, maxIterations: 100, y }, 2)).toBe(true);
     for (const r of [0, 2, 4]) expect(y.subarray(r * n, (r + 1) * n).every(Number.isNaN)).toBe(true);
     for (const r of [1, 3, 5]) expect(y.subarray(r * n, (r + 1) * n).some(Number.isNaN)).toBe(false);
     expect(maxDiff(y, twin)).toBeLessThanOrEqual(ULP_AT_ONE);
@@ -132,7 +136,7 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
       expect(await tf.setBackend(backendName)).toBe(true);
       const backend = createTfjsBackend(tf);
       const run = async (rows: number, n: number) => {
-        await closeGemmPool();
+        await closePool();
         const x = tf.tensor2d(scores(rows * n, 11), [rows, n]);
         const w = tf.tensor2d(scores(rows * n, 12), [rows, n]);
         const before = tf.memory().numTensors;
@@ -141,24 +145,24 @@ describe.runIf(threadsAvailable())('threaded LML (Node worker threads)', () => {
         );
         const y = tf.tidy(() => lml(backend, x, 10));
         const twin = new Float32Array(rows * n);
-        lmlForward(x.dataSync(), rows, n, 10, 1, 100, twin);
+        lmlForward({ x: x.dataSync(), rows, n, k: 10, temperature: 1, maxIterations: 100, y: twin });
         expect(maxDiff(y.dataSync() as Float32Array, twin)).toBeLessThanOrEqual(ULP_AT_ONE);
         // The gradient of Σ w ⊙ y is the twin's VJP at y for w.
         const dx = new Float32Array(rows * n);
-        lmlBackward(y.dataSync(), w.dataSync(), rows, n, 1, dx);
+        lmlBackward({ y: y.dataSync(), dy: w.dataSync(), rows, n, temperature: 1, dx });
         expect(sameBits((grads[0] as tf.Tensor).dataSync() as Float32Array, dx)).toBe(true);
-        const workers = gemmWorkerCount();
+        const workers = poolWorkerCount();
         tf.dispose([value, ...grads, y]);
         expect(tf.memory().numTensors).toBe(before);
         tf.dispose([x, w]);
         return workers;
       };
-      await setGemmThreads(2);
+      await setPoolThreads(2);
       expect(await run(64, 100)).toBe(0); // 6 400 entries: the calling thread alone
       expect(await run(64, 1000)).toBe(1); // 64 000 entries: the pool's worker helped
-      await setGemmThreads(1);
+      await setPoolThreads(1);
       expect(await run(64, 1000)).toBe(0);
-      await setGemmThreads(undefined);
+      await setPoolThreads(undefined);
     });
   }
 });

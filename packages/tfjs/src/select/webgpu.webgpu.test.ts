@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dcem, disposeCemResult, lml, tfjsBackend } from './api.js';
-import { maxDiff } from './golden.test-utils.js';
+import { dcem, disposeCemResult, lml, tfjsBackend } from '../api.js';
+import { maxDiff } from '../golden.test-utils.js';
 import { selectBackend, useBackend } from './select-backend.js';
 import { findWebGpuAdapter, linuxWithoutGpu, WebGpuError } from './webgpu.js';
 

@@ -7,9 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTfjsBackend } from '../backend.js';
-import { FUSED_KERNELS } from '../fused-kernels.js';
-import { normalsJs, seedStates, ZIGGURAT_R, zigguratTables } from '../normal.js';
-import { KERNELS_WASM_BASE64 } from './binary.generated.js';
+import { KERNELS_WASM_BASE64 } from '../wasm/fused-simd.generated.js';
+import { FUSED_KERNELS } from './registry.js';
 import {
   fillNormals,
   fitBackward,
@@ -17,7 +16,8 @@ import {
   sampleBackwardParams,
   sampleForward,
   useWasmKernels,
-} from './kernels.js';
+} from './simd.js';
+import { normalsJs, seedStates, ZIGGURAT_R, zigguratTables } from './ziggurat.js';
 
 afterEach(() => {
   useWasmKernels(true);
@@ -94,12 +94,12 @@ describe('the WebAssembly kernels', () => {
       const run = () => {
         const mean = new Float32Array(batch * dim);
         const std = new Float32Array(batch * dim);
-        fitForward(samples, weights, batch, count, dim, 10, minStd, mean, std);
+        fitForward({ samples, weights, batch, count, dim, k: 10, minStd, mean, std });
         const dMean = uniform(batch * dim, 3);
         const dStd = uniform(batch * dim, 4);
         const dSamples = new Float32Array(samples.length);
         const dWeights = new Float32Array(weights.length);
-        fitBackward(
+        fitBackward({
           samples,
           weights,
           mean,
@@ -109,11 +109,11 @@ describe('the WebAssembly kernels', () => {
           batch,
           count,
           dim,
-          10,
+          k: 10,
           minStd,
           dSamples,
           dWeights,
-        );
+        });
         return { mean, std, dSamples, dWeights };
       };
       const wasm = run();
@@ -140,12 +140,16 @@ describe('the WebAssembly kernels', () => {
       const none = new Float32Array(1);
       const run = () => {
         const x = new Float32Array(noise.length);
-        sampleForward(mean, std, noise, none, none, shape, x);
+        sampleForward({ mean, std, noise, lower: none, upper: none, shape }, x);
         const dMean = new Float32Array(mean.length);
         const dStd = new Float32Array(std.length);
         const dLower = new Float32Array(1).fill(7);
         const dUpper = new Float32Array(1).fill(7);
-        sampleBackwardParams(dx, mean, std, noise, none, none, shape, dMean, dStd, dLower, dUpper);
+        sampleBackwardParams(
+          dx,
+          { mean, std, noise, lower: none, upper: none, shape },
+          { dMean, dStd, dLower, dUpper },
+        );
         return { x, dMean, dStd, dLower, dUpper };
       };
       const wasm = run();
@@ -170,7 +174,7 @@ describe('the WebAssembly kernels', () => {
     const out = () => {
       const mean = new Float32Array(6);
       const std = new Float32Array(6);
-      fitForward(samples, weights, 2, 4, 3, 2, 0, mean, std);
+      fitForward({ samples, weights, batch: 2, count: 4, dim: 3, k: 2, minStd: 0, mean, std });
       return [...mean, ...std];
     };
     const wasm = out();
@@ -276,7 +280,7 @@ describe('the generated WebAssembly binary', () => {
     expect(atob(KERNELS_WASM_BASE64).length).toBeLessThan(4096);
   });
 
-  it('is what assembly/kernels.ts compiles to (run `pnpm --filter @dcem/tfjs build:wasm` after editing it)', () => {
+  it('is what assembly/fused-simd.ts compiles to (run `pnpm --filter @dcem/tfjs build:wasm` after editing it)', () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
     const out = execFileSync(process.execPath, [join(root, 'scripts', 'build-wasm.mjs'), '--check'], {
       encoding: 'utf8',

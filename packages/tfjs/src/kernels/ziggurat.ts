@@ -3,7 +3,7 @@
 // stream i mod 4, and Marsaglia and Tsang's ziggurat with 256 layers for the
 // normal deviates. Most draws cost one 32-bit word, a table lookup and a
 // multiplication; about 1.1 % take the wedge or tail path. The WebAssembly
-// kernel (assembly/kernels.ts, `normals`) runs the four streams in SIMD lanes
+// kernel (assembly/fused-simd.ts, `normals`) runs the four streams in SIMD lanes
 // with the same tables and calls this module's Math.exp/Math.log, so both
 // give the same numbers bit for bit.
 

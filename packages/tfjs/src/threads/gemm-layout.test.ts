@@ -1,5 +1,5 @@
-// The job block is written by the host (src/wasm/gemm.ts) and read by the
-// kernels (assembly/gemm.ts), two languages that cannot share a module: the
+// The job block is written by the host (src/threads/pool.ts) and read by the
+// kernels (assembly/gemm-simd.ts), two languages that cannot share a module: the
 // slot numbers, operation codes and activation codes must agree.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,15 +12,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The `const NAME = integer;` declarations of a source file. */
 function constants(path: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [, name, value] of readFileSync(path, 'utf8').matchAll(/^const ([A-Z_]+) = (\d+);$/gm)) {
+  for (const [, name, value] of readFileSync(path, 'utf8').matchAll(
+    /^(?:export )?const ([A-Z_]+) = (\d+);$/gm,
+  )) {
     out.set(name as string, Number(value));
   }
   return out;
 }
 
 describe('the gemm job layout', () => {
-  const host = constants(join(here, 'gemm.ts'));
-  const kernels = constants(join(here, '..', '..', 'assembly', 'gemm.ts'));
+  const host = constants(join(here, 'pool.ts'));
+  const kernels = constants(join(here, '..', '..', 'assembly', 'gemm-simd.ts'));
   const shared = [
     ...[
       'OP',

@@ -1,7 +1,7 @@
 // The WebGPU backend of tfjs (@tensorflow/tfjs-backend-webgpu) in browsers
 // and in Node, where the optional peer `webgpu` (Dawn's Node bindings)
 // provides navigator.gpu. Used by select-backend.ts.
-import type { Tf } from './backend.js';
+import type { Tf } from '../backend.js';
 
 /** The part of a WebGPU adapter's `info` that is read here. */
 interface AdapterInfoLike {

@@ -1,18 +1,11 @@
 // The threaded path of matMul and dense: tfjs kernels (registered for the
 // cpu and wasm backends on first use) that run the products on the
-// SIMD kernels of src/wasm/gemm.ts, on every core Node offers. Elsewhere
+// SIMD kernels of src/threads/gemm.ts, on every core Node offers. Elsewhere
 // (browsers, other tfjs backends, small products) callers keep tf.matMul.
 import * as tfjs from '@tensorflow/tfjs';
-import { allocate, input, read } from './fused-kernels.js';
-import {
-  type ActivationName,
-  denseBackward,
-  gemm,
-  gemmThreads,
-  gemmTn,
-  threadsAvailable,
-  tnPartialCount,
-} from './wasm/gemm.js';
+import { allocate, attrMap, input, read } from '../kernels/tensor-io.js';
+import { type ActivationName, denseBackward, gemm, gemmTn, tnPartialCount } from '../threads/gemm.js';
+import { poolThreads, threadsAvailable } from '../threads/pool.js';
 
 type Tensor = tfjs.Tensor;
 type Tensor2D = tfjs.Tensor2D;
@@ -66,17 +59,39 @@ function product(
   const out = views[0] as Float32Array;
   const av = read(backend, a);
   const bv = read(backend, b);
-  const threads = gemmThreads();
+  const threads = poolThreads();
   const ok = transposeA
-    ? gemmTn(av, bv, ra, n, ca, out, threads)
-    : gemm(av, bv, bias === undefined ? undefined : read(backend, bias), ra, n, ca, out, threads);
+    ? gemmTn({ a: av, b: bv, m: ra, n, k: ca, out, threads })
+    : gemm({
+        a: av,
+        b: bv,
+        bias: bias === undefined ? undefined : read(backend, bias),
+        m: ra,
+        n,
+        k: ca,
+        out,
+        threads,
+      });
   if (!ok) throw new Error('@dcem/tfjs matMul: the operands do not fit the threads’ shared memory');
   return infos[0] as tfjs.TensorInfo;
 }
 
-function activationOf(attrs: tfjs.NamedAttrMap | undefined): ActivationName {
+/** Attributes of `DcemDense` (inputs `x`, `w`, `bias`). */
+interface DenseAttrs {
+  /** The activation. */
+  activation: ActivationName;
+  /** Whether to write act′(x·W + b) as a second output (not for a linear layer). */
+  withSlope: boolean;
+}
+
+/** Attributes of `DcemDenseGrad` (inputs `x`, `w`, `dy`, and `slope` unless linear). */
+type DenseGradAttrs = Pick<DenseAttrs, 'activation'>;
+
+/** The typed attributes of the dense kernels (an Error names a bad activation). */
+function denseAttrs(attrs: tfjs.NamedAttrMap | undefined): DenseAttrs {
   const a = attrs?.activation;
-  if (a === 'linear' || a === 'relu' || a === 'softplus') return a as ActivationName;
+  if (a === 'linear' || a === 'relu' || a === 'softplus')
+    return { activation: a as ActivationName, withSlope: attrs?.withSlope === true };
   throw new Error(`@dcem/tfjs dense kernel: bad activation ${String(a)}`);
 }
 
@@ -86,8 +101,8 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
-  const activation = activationOf(attrs);
-  const withSlope = attrs?.withSlope === true && activation !== 'linear';
+  const { activation, withSlope: slopeAsked } = denseAttrs(attrs);
+  const withSlope = slopeAsked && activation !== 'linear';
   const { infos, views } = allocate(
     be,
     withSlope
@@ -97,18 +112,18 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
         ]
       : [[m, n]],
   );
-  const ok = gemm(
-    read(be, x),
-    read(be, w),
-    read(be, input(inputs, 'bias')),
+  const ok = gemm({
+    a: read(be, x),
+    b: read(be, w),
+    bias: read(be, input(inputs, 'bias')),
     m,
     n,
     k,
-    views[0] as Float32Array,
-    layerThreads(m, n, k),
+    out: views[0] as Float32Array,
+    threads: layerThreads(m, n, k),
     activation,
-    views[1],
-  );
+    slope: views[1],
+  });
   if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
   return infos;
 };
@@ -119,22 +134,22 @@ const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
   const n = w.shape[1] ?? 0;
-  const activation = activationOf(attrs);
+  const { activation } = denseAttrs(attrs);
   const { infos, views } = allocate(be, [[m, k], [k, n], [n]]);
   const [dx, dw, db] = views as [Float32Array, Float32Array, Float32Array];
-  const ok = denseBackward(
-    read(be, x),
-    read(be, w),
-    read(be, input(inputs, 'dy')),
-    activation === 'linear' ? undefined : read(be, input(inputs, 'slope')),
+  const ok = denseBackward({
+    x: read(be, x),
+    w: read(be, w),
+    g: read(be, input(inputs, 'dy')),
+    slope: activation === 'linear' ? undefined : read(be, input(inputs, 'slope')),
     m,
     n,
     k,
     dx,
     dw,
     db,
-    layerThreads(m, n, k),
-  );
+    threads: layerThreads(m, n, k),
+  });
   if (!ok) throw new Error('@dcem/tfjs dense: the operands do not fit the threads’ shared memory');
   return infos;
 };
@@ -187,7 +202,7 @@ function fits(m: number, n: number, k: number, partials: number): boolean {
  */
 export function layerThreads(m: number, n: number, k: number): number {
   const work = m * n * Math.max(k, DENSE_ELEMENTWISE_MACS);
-  return work >= minMacs && m >= THREADED_MIN_DIM && n >= THREADED_MIN_DIM ? gemmThreads() : 1;
+  return work >= minMacs && m >= THREADED_MIN_DIM && n >= THREADED_MIN_DIM ? poolThreads() : 1;
 }
 
 /**
@@ -199,7 +214,7 @@ export function layerThreads(m: number, n: number, k: number): number {
 export function threaded(m: number, n: number, k: number, partials = 0): boolean {
   if (m < THREADED_MIN_DIM || n < THREADED_MIN_DIM || k < THREADED_MIN_DIM || m * n * k < minMacs)
     return false;
-  if (gemmThreads() < 2 || !fits(m, n, k, partials)) return false;
+  if (poolThreads() < 2 || !fits(m, n, k, partials)) return false;
   return onOurBackend();
 }
 
@@ -255,7 +270,7 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
         .runKernel(
           MATMUL_KERNELS.dense,
           { x: x as Tensor, w: w as Tensor, bias: b as Tensor },
-          { activation, withSlope: true },
+          attrMap<DenseAttrs>({ activation, withSlope: true }),
         ) as Tensor[];
       const h = outs[0] as Tensor2D;
       // The slope act′(z) is kept for the backward pass (a linear layer has none).
@@ -269,7 +284,9 @@ function denseTapedFor(activation: ActivationName): (x: Tensor, w: Tensor, b: Te
           const [sx, sw, ss] = saved as [Tensor, Tensor, Tensor | undefined];
           const inputs: tfjs.NamedTensorMap = { x: sx, w: sw, dy };
           if (ss !== undefined) inputs.slope = ss;
-          return tfjs.engine().runKernel(MATMUL_KERNELS.denseGrad, inputs, { activation }) as Tensor[];
+          return tfjs
+            .engine()
+            .runKernel(MATMUL_KERNELS.denseGrad, inputs, attrMap<DenseGradAttrs>({ activation })) as Tensor[];
         },
       };
     }) as (x: Tensor, w: Tensor, b: Tensor) => Tensor2D;
@@ -295,6 +312,10 @@ export function denseFused(
   if (tfjs.engine().isTapeOn()) return denseTapedFor(activation)(x, w, b);
   const outs = tfjs
     .engine()
-    .runKernel(MATMUL_KERNELS.dense, { x, w, bias: b }, { activation, withSlope: false }) as Tensor[];
+    .runKernel(
+      MATMUL_KERNELS.dense,
+      { x, w, bias: b },
+      attrMap<DenseAttrs>({ activation, withSlope: false }),
+    ) as Tensor[];
   return outs[0] as Tensor2D;
 }

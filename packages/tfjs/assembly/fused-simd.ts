@@ -1,8 +1,8 @@
 // WebAssembly kernels of @dcem/tfjs, written in AssemblyScript and compiled
-// by `pnpm --filter @dcem/tfjs build:wasm` into src/wasm/binary.generated.ts.
+// by `pnpm --filter @dcem/tfjs build:wasm` into src/wasm/fused-simd.generated.ts.
 //
-// Each function is a port of its JavaScript twin (src/normal.ts,
-// src/fused-math.ts) that performs the same IEEE operations in the same order,
+// Each function is a port of its JavaScript twin (src/kernels/ziggurat.ts,
+// src/kernels/math.ts) that performs the same IEEE operations in the same order,
 // so both give bit-identical results; the tests check that. Float64 pairs are
 // processed with 128-bit SIMD (f64x2) where the lanes are independent columns,
 // which keeps every column's order of operations unchanged.
@@ -172,7 +172,7 @@ export function normals(out: usize, n: i32, states: usize, tables: usize, spill:
 }
 
 /**
- * Weighted refit (twin of fitForward in fused-math.ts): for X [B, N, D] at
+ * Weighted refit (twin of fitForward in src/kernels/math.ts): for X [B, N, D] at
  * `samples` and w [B, N] at `weights`, μ' = Σᵢ wᵢXᵢ/k and
  * σ' = √max(Σᵢ wᵢ(Xᵢ − μ')²/k, floor), floor = f32(minStd²). `acc` is
  * scratch space for D float64.
@@ -239,7 +239,7 @@ export function fitForward(
 }
 
 /**
- * VJP of {@link fitForward} (twin of fitBackward in fused-math.ts). `scratch`
+ * VJP of {@link fitForward} (twin of fitBackward in src/kernels/math.ts). `scratch`
  * holds 4·D float64.
  */
 export function fitBackward(
@@ -308,7 +308,7 @@ export function fitBackward(
       const base = samples + offset;
       const dBase = dSamples + offset;
       // dw sums the even and the odd j apart (the two lanes), then adds the
-      // two sums and the odd dim's last term: as fitBackward in fused-math.ts.
+      // two sums and the odd dim's last term: as fitBackward in src/kernels/math.ts.
       let sums = f64x2.splat(0);
       let j = 0;
       for (; j < pairs; j += 2) {
@@ -337,7 +337,7 @@ export function fitBackward(
 
 /**
  * X = μ + σ ⊙ ε for μ, σ [B, D] and ε [B, N, D], in float32 (twin of the
- * unbounded case of sampleForward in fused-math.ts).
+ * unbounded case of sampleForward in src/kernels/math.ts).
  */
 export function sampleForward(
   mean: usize,
@@ -370,7 +370,7 @@ export function sampleForward(
 /**
  * VJP of {@link sampleForward} with respect to μ and σ: dμ = Σᵢ g,
  * dσ = Σᵢ g·ε, accumulated in float64 (twin of the unbounded case of
- * sampleBackwardParams in fused-math.ts). `scratch` holds 2·D float64.
+ * sampleBackwardParams in src/kernels/math.ts). `scratch` holds 2·D float64.
  */
 export function sampleBackward(
   dx: usize,

@@ -1,4 +1,4 @@
-// The fused kernels (fused-kernels.ts) against the generic composition of
+// The fused kernels (registry.ts and the kernel files beside it) against the generic composition of
 // tfjs ops they replace, on the tfjs cpu and wasm backends, at the shapes of
 // the benchmark configurations (bench/configs.mjs): forward values and
 // gradients. The golden tests (golden-*.test.ts) run the fused path too,
@@ -15,9 +15,9 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTfjsBackend, type Tensor } from './backend.js';
-import { FUSED_KERNELS, WASM_SAMPLE_LIMIT } from './fused-kernels.js';
-import { maxDiff } from './golden.test-utils.js';
+import { createTfjsBackend, type Tensor } from '../backend.js';
+import { maxDiff } from '../golden.test-utils.js';
+import { FUSED_KERNELS, WASM_SAMPLE_LIMIT } from './registry.js';
 
 const fast = createTfjsBackend(tf);
 const generic = createTfjsBackend(tf, { fused: false });

@@ -8,7 +8,9 @@
 // One request is in flight at a time. A draw that nobody asks for (the solve
 // converged first) is dropped; asking for another seed or shape draws on the
 // calling thread as usual.
-import { seedStates, zigguratTables } from '../normal.js';
+
+import { kernelsModule } from '../kernels/simd.js';
+import { seedStates, zigguratTables } from '../kernels/ziggurat.js';
 import {
   type NodeWorker,
   nodeModule,
@@ -16,8 +18,7 @@ import {
   sharedMemory,
   threadsAvailable,
   type WorkerThreadsModule,
-} from './gemm.js';
-import { kernelsModule } from './kernels.js';
+} from './pool.js';
 
 const PAGE = 65536;
 /** Most draws one request may hold (64 Mi floats, 256 MiB). */

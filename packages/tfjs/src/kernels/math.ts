@@ -1,4 +1,4 @@
-// The arithmetic of the fused kernels (see fused-kernels.ts), over flat
+// The arithmetic of the fused kernels (see the kernel files beside this one), over flat
 // row-major arrays. Each forward function computes what the generic
 // composition of tfjs ops in @dcem/lml and @dcem/core computes, with float64
 // accumulation; each backward function is the vector–Jacobian product that
@@ -60,6 +60,26 @@ export const RESIDUAL_CONVERGED = 1e-9;
  */
 const SHIFTED_EXP_RANGE = 300;
 
+/** The arguments of {@link lmlForward}: x and y are [rows, n], row-major. */
+export interface LmlForwardArgs<X extends ArrayLike<number> = ArrayLike<number>> {
+  /** The input, [rows, n]. */
+  x: X;
+  /** Rows of x. */
+  rows: number;
+  /** Entries per row. */
+  n: number;
+  /** The top-k size, 1 ≤ k < n. */
+  k: number;
+  /** The temperature τ > 0. */
+  temperature: number;
+  /** Most Newton steps per row. */
+  maxIterations: number;
+  /** Receives LML_k(x/τ), [rows, n]. */
+  y: Float32Array;
+  /** Receives, per row, the steps taken (optional). */
+  steps?: Int32Array | undefined;
+}
+
 /**
  * LML_k(x/τ) for every row of x [rows, n] (1 ≤ k < n): y = σ(x/τ + ν) with ν
  * the root of Σσ(x/τ + ν) = k, found by the safeguarded log-Newton iteration
@@ -73,19 +93,9 @@ const SHIFTED_EXP_RANGE = 300;
  * Each step needs Σσ(zᵢ + ν) and Σσ(1 − σ). With c = z₍ₖ₎ and the
  * precomputed eᵢ = e^(c − zᵢ), σ(zᵢ + ν) = 1/(1 + eᵢ·e^(−ν − c)): one
  * exponential per step instead of one per entry.
- *
- * @param steps Receives, per row, the steps taken (optional).
  */
-export function lmlForward(
-  x: ArrayLike<number>,
-  rows: number,
-  n: number,
-  k: number,
-  temperature: number,
-  maxIterations: number,
-  y: Float32Array,
-  steps?: Int32Array,
-): void {
+export function lmlForward(args: LmlForwardArgs): void {
+  const { x, rows, n, k, temperature, maxIterations, y, steps } = args;
   const z = new Float64Array(n);
   const scratch = new Float64Array(n);
   const e = new Float64Array(n);
@@ -182,18 +192,28 @@ export function lmlForward(
   }
 }
 
+/** The arguments of {@link lmlBackward}: every array is [rows, n], row-major. */
+export interface LmlBackwardArgs<X extends ArrayLike<number> = ArrayLike<number>> {
+  /** LML's output. */
+  y: X;
+  /** The upstream gradient. */
+  dy: X;
+  /** Rows. */
+  rows: number;
+  /** Entries per row. */
+  n: number;
+  /** The temperature τ of the forward pass. */
+  temperature: number;
+  /** Receives the gradient of x. */
+  dx: Float32Array;
+}
+
 /**
  * VJP of LML_k(x/τ) at y [rows, n]: with s = y(1 − y),
  * dx = s ⊙ (g − ⟨s, g⟩/Σs)/τ, and 0 for a row with Σs = 0.
  */
-export function lmlBackward(
-  y: ArrayLike<number>,
-  dy: ArrayLike<number>,
-  rows: number,
-  n: number,
-  temperature: number,
-  dx: Float32Array,
-): void {
+export function lmlBackward(args: LmlBackwardArgs): void {
+  const { y, dy, rows, n, temperature, dx } = args;
   const scale = 1 / temperature;
   for (let r = 0; r < rows; r++) {
     const base = r * n;
@@ -243,6 +263,24 @@ function rowStats(values: ArrayLike<number>, base: number, n: number): RowStats 
   return { count, mean, sd };
 }
 
+/** The arguments of {@link scoresForward}: values and scores are [rows, n]. */
+export interface ScoresForwardArgs {
+  /** The objective values. */
+  values: ArrayLike<number>;
+  /** Rows. */
+  rows: number;
+  /** Entries per row. */
+  n: number;
+  /** Whether to standardise each row's finite values. */
+  normalize: boolean;
+  /** Added to the standard deviation. */
+  eps: number;
+  /** How far below the worst finite score a non-finite value lands. */
+  margin: number;
+  /** Receives the scores. */
+  scores: Float32Array;
+}
+
 /**
  * `valuesToScores` of @dcem/core: scores = −v̂ with v̂ = (v − mean)/(sd + eps)
  * over the finite entries of each row (or −v without `normalize`); a
@@ -251,15 +289,8 @@ function rowStats(values: ArrayLike<number>, base: number, n: number): RowStats 
  *
  * @returns the number of non-finite values.
  */
-export function scoresForward(
-  values: ArrayLike<number>,
-  rows: number,
-  n: number,
-  normalize: boolean,
-  eps: number,
-  margin: number,
-  scores: Float32Array,
-): number {
+export function scoresForward(args: ScoresForwardArgs): number {
+  const { values, rows, n, normalize, eps, margin, scores } = args;
   let nonFinite = 0;
   for (let r = 0; r < rows; r++) {
     const base = r * n;
@@ -292,6 +323,24 @@ export function scoresForward(
   return nonFinite;
 }
 
+/** The arguments of {@link scoresBackward}: every array is [rows, n]. */
+export interface ScoresBackwardArgs {
+  /** The objective values of the forward pass. */
+  values: ArrayLike<number>;
+  /** The upstream gradient of the scores. */
+  dScores: ArrayLike<number>;
+  /** Rows. */
+  rows: number;
+  /** Entries per row. */
+  n: number;
+  /** As in the forward pass. */
+  normalize: boolean;
+  /** As in the forward pass. */
+  eps: number;
+  /** Receives the gradient of the values. */
+  dv: Float32Array;
+}
+
 /**
  * VJP of {@link scoresForward} with respect to the values. With h = −g on the
  * finite entries, d = v − mean, u = sd + eps and N₁ = max(count − 1, 1):
@@ -299,15 +348,8 @@ export function scoresForward(
  * a constant) get 0. Where sd = 0 every d is 0 and the second term is taken
  * as 0.
  */
-export function scoresBackward(
-  values: ArrayLike<number>,
-  dScores: ArrayLike<number>,
-  rows: number,
-  n: number,
-  normalize: boolean,
-  eps: number,
-  dv: Float32Array,
-): void {
+export function scoresBackward(args: ScoresBackwardArgs): void {
+  const { values, dScores, rows, n, normalize, eps, dv } = args;
   dv.fill(0, 0, rows * n);
   for (let r = 0; r < rows; r++) {
     const base = r * n;
@@ -345,11 +387,47 @@ export function scoresBackward(
  * bound its rows (1 or B) or 0 where there is no bound.
  */
 export interface SampleShape {
+  /** Batch rows B. */
   batch: number;
+  /** Samples per row N. */
   samples: number;
+  /** Dimension D. */
   dim: number;
+  /** Rows of the lower bound (1 or B), 0 without one. */
   lowerRows: number;
+  /** Rows of the upper bound (1 or B), 0 without one. */
   upperRows: number;
+}
+
+/**
+ * The inputs of the sampling kernels: μ, σ [B, D], ε [B, N, D] and the
+ * bounds [1 or B, D] (placeholders where `shape` says there is none).
+ */
+export interface SampleInputs<X extends ArrayLike<number> = ArrayLike<number>> {
+  /** μ. */
+  mean: X;
+  /** σ. */
+  std: X;
+  /** ε. */
+  noise: X;
+  /** The lower bound. */
+  lower: X;
+  /** The upper bound. */
+  upper: X;
+  /** The shapes. */
+  shape: SampleShape;
+}
+
+/** The gradients {@link sampleBackwardParams} writes: of μ and σ [B, D], and of the bounds. */
+export interface SampleParamGrads {
+  /** Receives dμ. */
+  dMean: Float32Array;
+  /** Receives dσ. */
+  dStd: Float32Array;
+  /** Receives the lower bound's gradient (zeros without a bound). */
+  dLower: Float32Array;
+  /** Receives the upper bound's gradient (zeros without a bound). */
+  dUpper: Float32Array;
 }
 
 /**
@@ -357,15 +435,8 @@ export interface SampleShape {
  * bounds [1 or B, D] (skipped where `lowerRows`/`upperRows` is 0), rounded
  * exactly as the generic float32 ops round.
  */
-export function sampleForward(
-  mean: ArrayLike<number>,
-  std: ArrayLike<number>,
-  noise: ArrayLike<number>,
-  lower: ArrayLike<number>,
-  upper: ArrayLike<number>,
-  shape: SampleShape,
-  out: Float32Array,
-): void {
+export function sampleForward(inputs: SampleInputs, out: Float32Array): void {
+  const { mean, std, noise, lower, upper, shape } = inputs;
   const { batch, samples, dim, lowerRows, upperRows } = shape;
   for (let b = 0; b < batch; b++) {
     const row = b * dim;
@@ -409,17 +480,11 @@ function route(raw: number, lower: number | undefined, upper: number | undefined
  */
 export function sampleBackwardParams(
   dx: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  std: ArrayLike<number>,
-  noise: ArrayLike<number>,
-  lower: ArrayLike<number>,
-  upper: ArrayLike<number>,
-  shape: SampleShape,
-  dMean: Float32Array,
-  dStd: Float32Array,
-  dLower: Float32Array,
-  dUpper: Float32Array,
+  inputs: SampleInputs,
+  grads: SampleParamGrads,
 ): void {
+  const { mean, std, noise, lower, upper, shape } = inputs;
+  const { dMean, dStd, dLower, dUpper } = grads;
   const { batch, samples, dim, lowerRows, upperRows } = shape;
   const accMean = new Float64Array(dim);
   const accStd = new Float64Array(dim);
@@ -471,16 +536,8 @@ export function sampleBackwardParams(
 }
 
 /** VJP of {@link sampleForward} with respect to the noise: dε = g·σ where the gradient reaches the sample. */
-export function sampleBackwardNoise(
-  dx: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  std: ArrayLike<number>,
-  noise: ArrayLike<number>,
-  lower: ArrayLike<number>,
-  upper: ArrayLike<number>,
-  shape: SampleShape,
-  dNoise: Float32Array,
-): void {
+export function sampleBackwardNoise(dx: ArrayLike<number>, inputs: SampleInputs, dNoise: Float32Array): void {
+  const { mean, std, noise, lower, upper, shape } = inputs;
   const { batch, samples, dim, lowerRows, upperRows } = shape;
   for (let b = 0; b < batch; b++) {
     const row = b * dim;
@@ -506,21 +563,58 @@ export function sampleBackwardNoise(
   }
 }
 
+/** The shapes and constants of a refit: X [batch, count, dim], w [batch, count]. */
+export interface FitShape {
+  /** Batch rows B. */
+  batch: number;
+  /** Samples per row N. */
+  count: number;
+  /** Dimension D. */
+  dim: number;
+  /** The divisor k (the number of elites). */
+  k: number;
+  /** The floor of σ'. */
+  minStd: number;
+}
+
+/** The arguments of {@link fitForward}. */
+export interface FitForwardArgs<X extends ArrayLike<number> = ArrayLike<number>> extends FitShape {
+  /** X, [B, N, D]. */
+  samples: X;
+  /** w, [B, N]. */
+  weights: X;
+  /** Receives μ', [B, D]. */
+  mean: Float32Array;
+  /** Receives σ', [B, D]. */
+  std: Float32Array;
+}
+
+/** The arguments of {@link fitBackward}. */
+export interface FitBackwardArgs<X extends ArrayLike<number> = ArrayLike<number>> extends FitShape {
+  /** X, [B, N, D]. */
+  samples: X;
+  /** w, [B, N]. */
+  weights: X;
+  /** μ' of the forward pass, [B, D]. */
+  mean: X;
+  /** σ' of the forward pass, [B, D]. */
+  std: X;
+  /** The upstream gradient of μ', [B, D]. */
+  dMean: X;
+  /** The upstream gradient of σ', [B, D]. */
+  dStd: X;
+  /** Receives dX, [B, N, D]. */
+  dSamples: Float32Array;
+  /** Receives dw, [B, N]. */
+  dWeights: Float32Array;
+}
+
 /**
  * Weighted refit of `fitMean`/`fitStd` in @dcem/core for X [B, N, D] and
  * w [B, N]: μ' = Σᵢ wᵢXᵢ/k and σ' = √max(Σᵢ wᵢ(Xᵢ − μ')²/k, minStd²).
  */
-export function fitForward(
-  samples: ArrayLike<number>,
-  weights: ArrayLike<number>,
-  batch: number,
-  count: number,
-  dim: number,
-  k: number,
-  minStd: number,
-  mean: Float32Array,
-  std: Float32Array,
-): void {
+export function fitForward(args: FitForwardArgs): void {
+  const { samples, weights, batch, count, dim, k, minStd, mean, std } = args;
   const acc = new Float64Array(dim);
   const floor = f32(minStd * minStd);
   for (let b = 0; b < batch; b++) {
@@ -545,19 +639,19 @@ export function fitForward(
   }
 }
 
-/** Entry j of sample `base` in {@link fitBackward}: writes dSamples, returns its term of dw·k. */
-function fitBackwardEntry(
-  samples: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  dVar: Float64Array,
-  dMu: Float64Array,
-  w: number,
-  k: number,
-  base: number,
-  row: number,
-  j: number,
-  dSamples: Float32Array,
-): number {
+/** What every entry of one {@link fitBackward} call reads and writes. */
+interface FitEntryContext {
+  samples: ArrayLike<number>;
+  mean: ArrayLike<number>;
+  dVar: Float64Array;
+  dMu: Float64Array;
+  k: number;
+  dSamples: Float32Array;
+}
+
+/** Entry j of sample `base` (weight w, batch row `row`) in {@link fitBackward}: writes dSamples, returns its term of dw·k. */
+function fitBackwardEntry(ctx: FitEntryContext, w: number, base: number, row: number, j: number): number {
+  const { samples, mean, dVar, dMu, k, dSamples } = ctx;
   const x = samples[base + j] as number;
   const c = x - (mean[row + j] as number);
   const dv = dVar[j] as number;
@@ -573,26 +667,14 @@ function fitBackwardEntry(
  * dμ = dμ' − 2·dv·Σᵢ wᵢcᵢ/k, dXᵢ = wᵢ(dμ + 2cᵢ·dv)/k and
  * dwᵢ = Σⱼ (Xᵢⱼ·dμⱼ + cᵢⱼ²·dvⱼ)/k.
  */
-export function fitBackward(
-  samples: ArrayLike<number>,
-  weights: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  std: ArrayLike<number>,
-  dMean: ArrayLike<number>,
-  dStd: ArrayLike<number>,
-  batch: number,
-  count: number,
-  dim: number,
-  k: number,
-  minStd: number,
-  dSamples: Float32Array,
-  dWeights: Float32Array,
-): void {
+export function fitBackward(args: FitBackwardArgs): void {
+  const { samples, weights, mean, std, dMean, dStd, batch, count, dim, k, minStd, dSamples, dWeights } = args;
   const floor = f32(minStd * minStd);
   const dVar = new Float64Array(dim);
   const dMu = new Float64Array(dim);
   const wc = new Float64Array(dim);
   const variance = new Float64Array(dim);
+  const ctx: FitEntryContext = { samples, mean, dVar, dMu, k, dSamples };
   for (let b = 0; b < batch; b++) {
     const row = b * dim;
     wc.fill(0);
@@ -622,14 +704,66 @@ export function fitBackward(
       let odd = 0;
       let j = 0;
       for (; j + 1 < dim; j += 2) {
-        even += fitBackwardEntry(samples, mean, dVar, dMu, w, k, base, row, j, dSamples);
-        odd += fitBackwardEntry(samples, mean, dVar, dMu, w, k, base, row, j + 1, dSamples);
+        even += fitBackwardEntry(ctx, w, base, row, j);
+        odd += fitBackwardEntry(ctx, w, base, row, j + 1);
       }
       let dw = even + odd;
-      if (j < dim) dw += fitBackwardEntry(samples, mean, dVar, dMu, w, k, base, row, j, dSamples);
+      if (j < dim) dw += fitBackwardEntry(ctx, w, base, row, j);
       dWeights[b * count + i] = dw / k;
     }
   }
+}
+
+/** The arguments of {@link bestForward}. */
+export interface BestForwardArgs {
+  /** The samples, [batch, count, dim]. */
+  samples: ArrayLike<number>;
+  /** Their scores, [batch, count]. */
+  scores: ArrayLike<number>;
+  /** Their objective values, [batch, count]. */
+  values: ArrayLike<number>;
+  /** The previous best sample [batch, dim], or undefined for none. */
+  previousSample: ArrayLike<number> | undefined;
+  /** The previous best value [batch], or undefined for none. */
+  previousValue: ArrayLike<number> | undefined;
+  /** Batch rows. */
+  batch: number;
+  /** Samples per row. */
+  count: number;
+  /** Dimension. */
+  dim: number;
+  /** Receives the best sample, [batch, dim]. */
+  sample: Float32Array;
+  /** Receives the best value, [batch]. */
+  value: Float32Array;
+  /** Receives the index taken per row, or −1 where the previous best stayed, [batch]. */
+  pick: Float32Array;
+}
+
+/** The arguments of {@link bestBackward}. */
+export interface BestBackwardArgs {
+  /** The upstream gradient of the best sample, [batch, dim]. */
+  dSample: ArrayLike<number>;
+  /** The upstream gradient of the best value, [batch]. */
+  dValue: ArrayLike<number>;
+  /** The forward pass's pick, [batch]. */
+  pick: ArrayLike<number>;
+  /** The forward pass's best value, [batch]. */
+  value: ArrayLike<number>;
+  /** Batch rows. */
+  batch: number;
+  /** Samples per row. */
+  count: number;
+  /** Dimension. */
+  dim: number;
+  /** Receives the samples' gradient, [batch, count, dim]. */
+  dSamples: Float32Array;
+  /** Receives the values' gradient, [batch, count]. */
+  dValues: Float32Array;
+  /** Receives the previous sample's gradient, [batch, dim] (undefined without one). */
+  dPreviousSample: Float32Array | undefined;
+  /** Receives the previous value's gradient, [batch] (undefined without one). */
+  dPreviousValue: Float32Array | undefined;
 }
 
 /**
@@ -641,19 +775,9 @@ export function fitBackward(
  * `pick[b]`, p where the candidate was taken and −1 where the previous best
  * stayed (what the backward pass needs).
  */
-export function bestForward(
-  samples: ArrayLike<number>,
-  scores: ArrayLike<number>,
-  values: ArrayLike<number>,
-  previousSample: ArrayLike<number> | undefined,
-  previousValue: ArrayLike<number> | undefined,
-  batch: number,
-  count: number,
-  dim: number,
-  sample: Float32Array,
-  value: Float32Array,
-  pick: Float32Array,
-): void {
+export function bestForward(args: BestForwardArgs): void {
+  const { samples, scores, values, previousSample, previousValue, batch, count, dim, sample, value, pick } =
+    args;
   for (let b = 0; b < batch; b++) {
     const row = b * count;
     let p = 0;
@@ -682,19 +806,20 @@ export function bestForward(
  * NaN or ±∞) or the previous best; every other entry is 0. The scores get
  * none (the choice is not differentiated).
  */
-export function bestBackward(
-  dSample: ArrayLike<number>,
-  dValue: ArrayLike<number>,
-  pick: ArrayLike<number>,
-  value: ArrayLike<number>,
-  batch: number,
-  count: number,
-  dim: number,
-  dSamples: Float32Array,
-  dValues: Float32Array,
-  dPreviousSample: Float32Array | undefined,
-  dPreviousValue: Float32Array | undefined,
-): void {
+export function bestBackward(args: BestBackwardArgs): void {
+  const {
+    dSample,
+    dValue,
+    pick,
+    value,
+    batch,
+    count,
+    dim,
+    dSamples,
+    dValues,
+    dPreviousSample,
+    dPreviousValue,
+  } = args;
   dSamples.fill(0);
   dValues.fill(0);
   dPreviousSample?.fill(0);

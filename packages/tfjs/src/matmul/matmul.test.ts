@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { maxDiff } from './golden.test-utils.js';
+import { maxDiff } from '../golden.test-utils.js';
 import { dense, matMul } from './matmul.js';
 
 /** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */

@@ -7,17 +7,16 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dense, matMul } from './matmul.js';
-import { fusedLayer, layerThreads, MATMUL_KERNELS, setThreadedMinMacs, threaded } from './matmul-threads.js';
 import {
-  closeGemmPool,
-  gemm,
-  gemmThreads,
-  gemmTn,
-  gemmWorkerCount,
-  setGemmThreads,
-  threadsAvailable,
-} from './wasm/gemm.js';
+  fusedLayer,
+  layerThreads,
+  MATMUL_KERNELS,
+  setThreadedMinMacs,
+  threaded,
+} from '../matmul/dense-kernels.js';
+import { dense, matMul } from '../matmul/matmul.js';
+import { gemm, gemmTn } from './gemm.js';
+import { closePool, poolThreads, poolWorkerCount, setPoolThreads, threadsAvailable } from './pool.js';
 
 /** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */
 function relDiff(a: tf.Tensor | Float32Array, b: tf.Tensor | Float32Array): number {
@@ -76,8 +75,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 describe.runIf(threadsAvailable())('threaded products (Node worker threads)', () => {
   afterAll(async () => {
     setThreadedMinMacs(undefined);
-    await setGemmThreads(undefined);
-    await closeGemmPool();
+    await setPoolThreads(undefined);
+    await closePool();
   });
 
   // m, n, k with edges of every kind: below one register block, odd, one
@@ -105,10 +104,10 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
       const refTn = reference(transposed(a, m, k), bt, undefined, k, n, m);
       for (const threads of [1, 2, 3]) {
         const out = new Float32Array(m * n);
-        expect(gemm(a, b, bias, m, n, k, out, threads)).toBe(true);
+        expect(gemm({ a, b, bias, m, n, k, out, threads })).toBe(true);
         outs.push(out);
         const tn = new Float32Array(k * n);
-        expect(gemmTn(a, bt, m, n, k, tn, threads)).toBe(true);
+        expect(gemmTn({ a, b: bt, m, n, k, out: tn, threads })).toBe(true);
         tnOuts.push(tn);
       }
       // Bit for bit, whatever the number of threads.
@@ -124,7 +123,7 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
       const tn = tnOuts[0] as Float32Array;
       for (let i = 0; i < k * n; i++)
         expect(Math.abs((tn[i] as number) - (refTn[i] as number))).toBeLessThan(tol(m));
-      await closeGemmPool();
+      await closePool();
     });
   }
 
@@ -162,9 +161,9 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
       for (const activation of ['softplus', 'relu'] as const) {
         const out = new Float32Array(m * n);
         const slope = new Float32Array(m * n);
-        expect(gemm(z, ones, undefined, m, n, 1, out, 1, activation, slope)).toBe(true);
+        expect(gemm({ a: z, b: ones, m, n, k: 1, out, threads: 1, activation, slope })).toBe(true);
         const plain = new Float32Array(m * n);
-        expect(gemm(z, ones, undefined, m, n, 1, plain, 1, activation)).toBe(true);
+        expect(gemm({ a: z, b: ones, m, n, k: 1, out: plain, threads: 1, activation })).toBe(true);
         expect(plain).toEqual(out);
         for (let i = 0; i < m; i++) {
           const v = z[i] as number;
@@ -188,8 +187,8 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     const b = uniform(m * n, 6);
     const one = new Float32Array(k * n);
     const two = new Float32Array(k * n);
-    gemmTn(a, b, m, n, k, one, 1);
-    gemmTn(a, b, m, n, k, two, 2);
+    gemmTn({ a, b, m, n, k, out: one, threads: 1 });
+    gemmTn({ a, b, m, n, k, out: two, threads: 2 });
     expect(two).toEqual(one);
     const ref = reference(transposed(a, m, k), b, undefined, k, n, m);
     expect(relDiff(one, Float32Array.from(ref))).toBeLessThan(1e-5);
@@ -199,7 +198,7 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     describe(`matMul and dense on ${backendName}`, () => {
       beforeAll(async () => {
         expect(await tf.setBackend(backendName)).toBe(true);
-        await setGemmThreads(2);
+        await setPoolThreads(2);
       });
 
       // The regression benchmark's layer width on wasm (fewer rows, for the suite's time); smaller on cpu, whose tf.matMul is slow.
@@ -302,14 +301,14 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
             )([x, w, b]);
             return [value, ...grads].map((t) => Array.from(t.dataSync()));
           });
-        await setGemmThreads(2);
-        expect(gemmThreads()).toBe(2);
+        await setPoolThreads(2);
+        expect(poolThreads()).toBe(2);
         const two = run();
-        await setGemmThreads(3);
+        await setPoolThreads(3);
         const three = run();
-        expect(gemmWorkerCount()).toBe(2);
+        expect(poolWorkerCount()).toBe(2);
         expect(three).toEqual(two);
-        await setGemmThreads(2);
+        await setPoolThreads(2);
         tf.dispose([x, w, b]);
       });
 
@@ -336,56 +335,72 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
 
   it('keeps small or narrow products on tf.matMul', async () => {
     await tf.setBackend('wasm');
-    await setGemmThreads(2);
+    await setPoolThreads(2);
     expect(threaded(10000, 1, 128)).toBe(false);
     expect(threaded(10000, 128, 2)).toBe(false);
     expect(threaded(64, 64, 64)).toBe(false);
-    await setGemmThreads(1);
+    await setPoolThreads(1);
     expect(threaded(10000, 128, 128)).toBe(false);
-    expect(gemmWorkerCount()).toBe(0);
-    await setGemmThreads(undefined);
+    expect(poolWorkerCount()).toBe(0);
+    await setPoolThreads(undefined);
   });
 
   it('closes its workers (the next product starts new ones)', async () => {
-    await setGemmThreads(3);
+    await setPoolThreads(3);
     const out = new Float32Array(64);
-    gemm(uniform(64, 1), uniform(64, 2), undefined, 8, 8, 8, out, 3);
-    expect(gemmWorkerCount()).toBe(2);
-    await closeGemmPool();
-    expect(gemmWorkerCount()).toBe(0);
+    gemm({ a: uniform(64, 1), b: uniform(64, 2), m: 8, n: 8, k: 8, out, threads: 3 });
+    expect(poolWorkerCount()).toBe(2);
+    await closePool();
+    expect(poolWorkerCount()).toBe(0);
     const again = new Float32Array(64);
-    gemm(uniform(64, 1), uniform(64, 2), undefined, 8, 8, 8, again, 3);
+    gemm({ a: uniform(64, 1), b: uniform(64, 2), m: 8, n: 8, k: 8, out: again, threads: 3 });
     expect(again).toEqual(out);
-    await closeGemmPool();
-    await setGemmThreads(undefined);
+    await closePool();
+    await setPoolThreads(undefined);
   });
 
-  it('takes its default thread count from DCEM_MATMUL_THREADS, and rejects a bad one by name', async () => {
-    const saved = process.env.DCEM_MATMUL_THREADS;
+  it('takes its default thread count from DCEM_THREADS, and rejects a bad one by name', async () => {
+    const saved = { now: process.env.DCEM_THREADS, old: process.env.DCEM_MATMUL_THREADS };
     try {
-      await setGemmThreads(undefined);
-      process.env.DCEM_MATMUL_THREADS = '3';
-      expect(gemmThreads()).toBe(3);
-      process.env.DCEM_MATMUL_THREADS = '1';
-      expect(gemmThreads()).toBe(1);
-      await setGemmThreads(2);
-      expect(gemmThreads()).toBe(2);
-      await setGemmThreads(undefined);
+      await setPoolThreads(undefined);
+      delete process.env.DCEM_MATMUL_THREADS;
+      process.env.DCEM_THREADS = '3';
+      expect(poolThreads()).toBe(3);
+      process.env.DCEM_THREADS = '1';
+      expect(poolThreads()).toBe(1);
+      await setPoolThreads(2);
+      expect(poolThreads()).toBe(2);
+      await setPoolThreads(undefined);
       for (const bad of ['0', 'two', '1.5', '-2']) {
-        process.env.DCEM_MATMUL_THREADS = bad;
-        expect(() => gemmThreads()).toThrow(
-          new RangeError(`DCEM_MATMUL_THREADS must be an integer ≥ 1, received ${JSON.stringify(bad)}`),
+        process.env.DCEM_THREADS = bad;
+        expect(() => poolThreads()).toThrow(
+          new RangeError(`DCEM_THREADS must be an integer ≥ 1, received ${JSON.stringify(bad)}`),
         );
       }
+      // The former name is read (deprecated) only while DCEM_THREADS is unset.
+      process.env.DCEM_THREADS = '2';
+      process.env.DCEM_MATMUL_THREADS = '3';
+      expect(poolThreads()).toBe(2);
+      delete process.env.DCEM_THREADS;
+      expect(poolThreads()).toBe(3);
+      process.env.DCEM_MATMUL_THREADS = 'two';
+      expect(() => poolThreads()).toThrow(
+        new RangeError('DCEM_MATMUL_THREADS must be an integer ≥ 1, received "two"'),
+      );
     } finally {
-      if (saved === undefined) delete process.env.DCEM_MATMUL_THREADS;
-      else process.env.DCEM_MATMUL_THREADS = saved;
+      for (const [name, value] of [
+        ['DCEM_THREADS', saved.now],
+        ['DCEM_MATMUL_THREADS', saved.old],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
     }
   });
 
   it('rejects a thread count that is not an integer ≥ 1', async () => {
-    await expect(setGemmThreads(0)).rejects.toThrow(/threads must be an integer ≥ 1, received 0/);
-    await expect(setGemmThreads(1.5)).rejects.toThrow(TypeError);
+    await expect(setPoolThreads(0)).rejects.toThrow(/threads must be an integer ≥ 1, received 0/);
+    await expect(setPoolThreads(1.5)).rejects.toThrow(TypeError);
   });
 
   it('lets a process that used the threads exit by itself', () => {
@@ -394,16 +409,15 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     const script = `
       import * as tf from '@tensorflow/tfjs';
       import '@tensorflow/tfjs-backend-wasm';
-      import { dense } from '${join(here, '..', 'dist', 'index.js').replace(/\\/g, '/')}';
-      import { gemmWorkerChunks } from '${join(here, '..', 'dist', 'wasm', 'gemm.js').replace(/\\/g, '/')}';
-      import { setMatMulThreads } from '${join(here, '..', 'dist', 'threads.js').replace(/\\/g, '/')}';
+      import { dense, setThreads } from '${join(here, '..', '..', 'dist', 'index.js').replace(/\\/g, '/')}';
+      import { poolWorkerChunks } from '${join(here, '..', '..', 'dist', 'threads', 'pool.js').replace(/\\/g, '/')}';
       await tf.setBackend('wasm');
-      // Two threads whatever DCEM_MATMUL_THREADS says (the child inherits it).
-      await setMatMulThreads(2);
+      // Two threads whatever DCEM_THREADS says (the child inherits it).
+      await setThreads(2);
       // Products until a worker (started by the first) has run a chunk: the
       // parent runs with --input-type=module, which the workers inherit.
       const started = Date.now();
-      while (gemmWorkerChunks() === 0) {
+      while (poolWorkerChunks() === 0) {
         if (Date.now() - started > 20000) throw new Error('no worker ran a chunk');
         const y = dense(tf.ones([2000, 128]), tf.ones([128, 128]), tf.zeros([128]));
         const v = y.dataSync();
@@ -415,7 +429,7 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     `;
     const started = Date.now();
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: join(here, '..'),
+      cwd: join(here, '..', '..'),
       encoding: 'utf8',
       timeout: 60_000,
     });

@@ -1,5 +1,5 @@
 import * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from './backend.js';
+import type { Tf } from '../backend.js';
 import {
   checkSyncReadBack,
   findWebGpuAdapter,

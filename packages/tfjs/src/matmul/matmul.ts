@@ -6,8 +6,8 @@
 // for C = A·B with upstream gradient G, dA = G·Bᵀ and dB = Aᵀ·G.
 import { assertOptions, describeValue, formatShape } from '@dcem/errors';
 import * as tfjs from '@tensorflow/tfjs';
-import type { Tensor } from './backend.js';
-import { denseFused, productNN, productTN } from './matmul-threads.js';
+import type { Tensor } from '../backend.js';
+import { denseFused, productNN, productTN } from './dense-kernels.js';
 
 type Tensor2D = tfjs.Tensor2D;
 
@@ -114,7 +114,7 @@ const ACTIVATION_NAMES = ['linear', 'relu', 'softplus'];
  * kernel for the product, the bias and the activation (which also writes
  * the slope act′(z) when a gradient is being recorded), and one for the
  * whole backward pass (δ = g ⊙ act′(z), dx = δ·Wᵀ, dW = xᵀ·δ, db = Σ δ):
- * on every core (see {@link setMatMulThreads}) when m, n ≥ 8 and
+ * on every core (see {@link setThreads}) when m, n ≥ 8 and
  * m·n·max(k, 32) ≥ 2²², on the calling thread below. Elsewhere (browsers,
  * other backends) it is the tfjs composition.
  * Values and gradients are those of the tfjs composition

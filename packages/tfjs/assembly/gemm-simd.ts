@@ -1,6 +1,6 @@
 // Matrix-product kernels of @dcem/tfjs for the threaded path, written in
 // AssemblyScript and compiled by `pnpm --filter @dcem/tfjs build:wasm` into
-// src/wasm/gemm.generated.ts. The module imports a shared memory so that
+// src/wasm/gemm-simd.generated.ts. The module imports a shared memory so that
 // several instances (the main thread and worker threads) work on the same
 // arrays; each call computes one independent chunk of a product.
 //
@@ -10,7 +10,7 @@
 // depends on how many threads run, so the result of a product does not
 // either. Pointers are byte offsets; arrays are dense and row-major.
 
-import { lmlGradRows, lmlRows } from './lml';
+import { lmlGradRows, lmlRows } from './lml-simd';
 
 /** No activation. */
 const ACT_LINEAR = 0;
