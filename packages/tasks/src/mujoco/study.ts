@@ -1,12 +1,6 @@
-import {
-  assertFunction,
-  assertInteger,
-  assertKnownOptions,
-  assertObject,
-  assertPositive,
-  describeValue,
-} from '@dcem/errors';
+import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
 import { TASK_NAMES, type TaskName } from '@dcem/mujoco';
+import { assertOptionalFunctions } from '../checks.js';
 import {
   type MujocoEpisodeRecord,
   type MujocoPlannerName,
@@ -199,9 +193,7 @@ export async function runMujocoStudy(
       `settings.completed must be an array of episode records, received ${describeValue(completed)}`,
     );
   }
-  for (const name of ['log', 'onProgress', 'onEpisode'] as const) {
-    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
-  }
+  assertOptionalFunctions(callbacks, ['log', 'onProgress', 'onEpisode'], 'callbacks.');
   const log = callbacks.log ?? (() => {});
   const start = Date.now();
   const all: MujocoEpisodeRecord[] = [];
