@@ -175,7 +175,7 @@ describe('dcem cartpole-embed', () => {
     );
     const help = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--help'], { encoding: 'utf8' });
     expect(help.stdout).toMatch(
-      /--temperature <τ>\s+DCEM temperature of the main study, or "none"\s+for vanilla CEM/,
+      /--temperature <τ>\s+DCEM temperature of the main study, or "none" for\s+vanilla CEM/,
     );
     expect(help.stdout).toMatch(/\(default: 1,0\.1,none\)/);
   });

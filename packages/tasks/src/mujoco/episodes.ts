@@ -1,15 +1,9 @@
 import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
-import {
-  createRolloutPool,
-  type MujocoEnv,
-  makeEnv,
-  type RolloutPool,
-  TASK_NAMES,
-  type TaskName,
-} from '@dcem/mujoco';
+import type { MujocoEnv, RolloutPool, TaskName } from '@dcem/mujoco';
 import { createPlanner, deriveSeed, disposePlanResult, presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { assertOptionalFunctions } from '../checks.js';
+import { createRolloutPool, makeEnv, TASK_NAMES } from './mujoco-peer.js';
 
 /** The planners `runMujocoEpisodes` can run: the `presets` of `@dcem/core` of the same names. */
 export const MUJOCO_PLANNERS = Object.freeze(['cem', 'icem', 'mppi', 'tdmpc2'] as const);

@@ -1,5 +1,5 @@
 import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
-import { TASK_NAMES, type TaskName } from '@dcem/mujoco';
+import type { TaskName } from '@dcem/mujoco';
 import { assertOptionalFunctions } from '../checks.js';
 import {
   type MujocoEpisodeRecord,
@@ -9,6 +9,7 @@ import {
   runMujocoEpisodes,
   summariseMujocoEpisodes,
 } from './episodes.js';
+import { TASK_NAMES } from './mujoco-peer.js';
 
 /** PlaNet's Table 1 row "CEM + true simulator" (Hafner et al., ICML 2019): mean return per task. */
 export const PLANET_TRUE_SIMULATOR: Readonly<Record<TaskName, number>> = Object.freeze({
