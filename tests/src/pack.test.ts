@@ -117,11 +117,16 @@ describe('packages as users get them', () => {
     expect(result.rowSum).toBeCloseTo(2, 4);
   });
 
-  it('a program outside the workspace steps a MuJoCo task and runs rollouts on a worker (@dcem/mujoco)', () => {
+  // @dcem/mujoco is an optional peer dependency of @dcem/tasks, which npm does
+  // not install by itself: it is here because beforeAll installs every tarball
+  // by name, as a user of @dcem/tasks/mujoco installs @dcem/mujoco.
+  it('a program outside the workspace steps a MuJoCo task and runs rollouts on a worker (@dcem/mujoco, @dcem/tasks/mujoco)', () => {
     writeFileSync(
       join(app, 'mujoco.js'),
       [
         "import { createRolloutPool, makeEnv } from '@dcem/mujoco';",
+        "import { MUJOCO_PLANNERS } from '@dcem/tasks/mujoco';",
+        "if (!MUJOCO_PLANNERS.includes('icem')) throw new Error('@dcem/tasks/mujoco did not load');",
         "const env = await makeEnv('cheetah-run', { seed: 0, actionRepeat: 4 });",
         'const step = env.step([0.1, 0.2, 0.3, -0.1, -0.2, -0.3]);',
         "const pool = await createRolloutPool('cheetah-run', { workers: 1, actionRepeat: 4 });",

@@ -33,9 +33,10 @@ export interface CartpoleEmbedResult extends CartpoleEmbedStudyResult {
   files: string[];
 }
 
-const tauLabel = (tau: number | null) => (tau === null ? 'no τ (CEM)' : `τ = ${tau}`);
+const temperatureLabel = (temperature: number | null) =>
+  temperature === null ? 'no τ (CEM)' : `τ = ${temperature}`;
 /** τ in file names and CSV: the number, or `none`. */
-const tauName = (tau: number | null) => (tau === null ? 'none' : String(tau));
+const temperatureName = (temperature: number | null) => (temperature === null ? 'none' : String(temperature));
 
 function movingAverage(values: number[], window: number): number[] {
   const out: number[] = [];
@@ -50,7 +51,7 @@ function movingAverage(values: number[], window: number): number[] {
 
 /** Writes a run's checkpoint as raw float32 plus a JSON manifest. */
 function saveWeights(ctx: RunContext, run: EmbedRun): string[] {
-  const name = `cartpole-embed-d${run.latent}-tau${tauName(run.tau)}-seed${run.seed}`;
+  const name = `cartpole-embed-d${run.latent}-tau${temperatureName(run.temperature)}-seed${run.seed}`;
   const total = run.weights.reduce((n, w) => n + w.length, 0);
   const all = new Float32Array(total);
   let offset = 0;
@@ -62,7 +63,7 @@ function saveWeights(ctx: RunContext, run: EmbedRun): string[] {
   writeFileSync(bin, Buffer.from(all.buffer));
   const manifest = ctx.writeJson(`${name}.weights.json`, {
     latent: run.latent,
-    tau: run.tau,
+    temperature: run.temperature,
     seed: run.seed,
     horizon: run.horizon,
     bestIteration: run.bestIteration,
@@ -119,22 +120,22 @@ export async function runCartpoleEmbed(
   const { runs, table, fullCem } = study;
 
   // Curves and tables as files.
-  const curveCsv = ['latent,tau,seed,curve,iteration,cost'];
+  const curveCsv = ['latent,temperature,seed,curve,iteration,cost'];
   const points: CurvePoint[] = [];
   for (const run of runs) {
-    const tau = tauName(run.tau);
+    const temperature = temperatureName(run.temperature);
     run.trainCosts.forEach((c, i) => {
-      curveCsv.push(`${run.latent},${tau},${run.seed},training,${i + 1},${c}`);
+      curveCsv.push(`${run.latent},${temperature},${run.seed},training,${i + 1},${c}`);
     });
     for (const v of run.validations)
-      curveCsv.push(`${run.latent},${tau},${run.seed},validation,${v.iteration},${v.cost}`);
+      curveCsv.push(`${run.latent},${temperature},${run.seed},validation,${v.iteration},${v.cost}`);
     const smooth = movingAverage(run.trainCosts, 50);
     const stride = Math.max(1, Math.floor(smooth.length / 200));
     smooth.forEach((c, i) => {
       if ((i + 1) % stride === 0 || i === smooth.length - 1) {
         points.push({
           latent: run.latent,
-          tau: tauLabel(run.tau),
+          temperature: temperatureLabel(run.temperature),
           seed: run.seed,
           curve: 'training',
           iteration: i + 1,
@@ -145,7 +146,7 @@ export async function runCartpoleEmbed(
     for (const v of run.validations) {
       points.push({
         latent: run.latent,
-        tau: tauLabel(run.tau),
+        temperature: temperatureLabel(run.temperature),
         seed: run.seed,
         curve: 'validation',
         iteration: v.iteration,
@@ -155,7 +156,7 @@ export async function runCartpoleEmbed(
   }
   const bars: FactorBar[] = table.map((cell) => ({
     latent: cell.latent,
-    tau: tauLabel(cell.tau),
+    temperature: temperatureLabel(cell.temperature),
     factor: cell.factor,
     low: cell.low,
     high: cell.high,
@@ -166,7 +167,7 @@ export async function runCartpoleEmbed(
   const tablePath = ctx.outPath('cartpole-embed-table.csv');
   writeFileSync(
     tablePath,
-    `latent,tau,seeds,mean_factor,min_factor,max_factor\n${bars.map((b) => `${b.latent},"${b.tau}",${b.seeds},${b.factor},${b.low},${b.high}`).join('\n')}\n`,
+    `latent,temperature,seeds,mean_factor,min_factor,max_factor\n${bars.map((b) => `${b.latent},"${b.temperature}",${b.seeds},${b.factor},${b.low},${b.high}`).join('\n')}\n`,
   );
   files.push(curvePath, tablePath);
   files.push(
@@ -220,7 +221,7 @@ async function drawLatentFigures(ctx: RunContext, f: CartpoleEmbedFigures): Prom
       ctx.outPath('cartpole-embed-latent-surface'),
       latentSurfaceSpec(cells, f.latentIterates, [
         'Cost over the learned 2-D latent space for validation state 0, with the latent DCEM samples',
-        `(d = 2, ${tauLabel(f.run.tau)}, seed ${f.run.seed}, best-validation checkpoint)`,
+        `(d = 2, ${temperatureLabel(f.run.temperature)}, seed ${f.run.seed}, best-validation checkpoint)`,
       ]),
     )),
   );

@@ -52,7 +52,7 @@ export function numberFlag(flag: string) {
 }
 
 /**
- * Parses a temperature flag (`--temperature`, `--tau`): a number > 0, or
+ * Parses a temperature flag (`--temperature`, `--table-temperatures`): a number > 0, or
  * `none` for vanilla CEM (no temperature). `0` is an error that says to
  * write `none`, as `temperature: 0` is in the libraries.
  */

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { runCartpoleEmbed } from './cartpole-embed.js';
-import { numberListFlag, tauListFlag } from './commands/cartpole-embed.js';
+import { numberListFlag, temperatureListFlag } from './commands/cartpole-embed.js';
 import { createContext, temperatureFlag } from './context.js';
 import { runPendulum } from './pendulum.js';
 
@@ -97,12 +97,12 @@ describe('dcem cartpole-embed', () => {
     const ctx = await createContext({ backend: 'wasm', seed: 0, out, quiet: true, json: false });
     const r = await runCartpoleEmbed(ctx, {
       latent: 2,
-      tau: 1,
+      temperature: 1,
       seeds: 1,
       iterations: 3,
       table: true,
       tableLatents: [2, 3],
-      tableTaus: [1, null],
+      tableTemperatures: [1, null],
       tableSeeds: 1,
       tableIterations: 2,
       validateEvery: 2,
@@ -112,7 +112,7 @@ describe('dcem cartpole-embed', () => {
       seed: 0,
     });
     // One main run plus (2, no τ), (3, τ=1), (3, no τ).
-    expect(r.runs.map((run) => [run.latent, run.tau, run.group])).toEqual([
+    expect(r.runs.map((run) => [run.latent, run.temperature, run.group])).toEqual([
       [2, 1, 'main'],
       [2, null, 'table'],
       [3, 1, 'table'],
@@ -154,24 +154,28 @@ describe('dcem cartpole-embed', () => {
     expect(() => latents('1,,2')).toThrow(InvalidArgumentError);
   });
 
-  it('spells "no temperature" none in --tau and --table-taus; 0 is an error that says so', () => {
-    const taus = tauListFlag('--table-taus');
+  it('spells "no temperature" none in --temperature and --table-temperatures; 0 is an error that says so', () => {
+    const taus = temperatureListFlag('--table-temperatures');
     expect(taus('1, 0.1,none,1')).toEqual([1, 0.1, null]);
     expect(() => taus('1,0')).toThrow(
       new InvalidArgumentError(
-        '--table-taus 0 is not a temperature: write --table-taus none for vanilla CEM (no temperature), or a number > 0 for DCEM',
+        '--table-temperatures 0 is not a temperature: write --table-temperatures none for vanilla CEM (no temperature), or a number > 0 for DCEM',
       ),
     );
     expect(() => taus('1,-1')).toThrow(
-      /--table-taus takes a comma-separated list of numbers > 0 or "none" \(vanilla CEM\), received "1,-1"/,
+      /--table-temperatures takes a comma-separated list of numbers > 0 or "none" \(vanilla CEM\), received "1,-1"/,
     );
     expect(() => taus('1,,2')).toThrow(InvalidArgumentError);
-    const r = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--tau', '0'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--temperature', '0'], {
+      encoding: 'utf8',
+    });
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('--tau 0 is not a temperature: write --tau none for vanilla CEM');
+    expect(r.stderr).toContain(
+      '--temperature 0 is not a temperature: write --temperature none for vanilla CEM',
+    );
     const help = spawnSync(process.execPath, [MAIN, 'cartpole-embed', '--help'], { encoding: 'utf8' });
     expect(help.stdout).toMatch(
-      /--tau <τ>\s+DCEM temperature of the main study, or "none" for\s+vanilla CEM/,
+      /--temperature <τ>\s+DCEM temperature of the main study, or "none" for\s+vanilla CEM/,
     );
     expect(help.stdout).toMatch(/\(default: 1,0\.1,none\)/);
   });

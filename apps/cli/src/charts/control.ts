@@ -94,7 +94,7 @@ export interface CurvePoint {
   /** Latent size d. */
   latent: number;
   /** τ as a label ("τ = 1"). */
-  tau: string;
+  temperature: string;
   /** Seed of the run. */
   seed: number;
   /** 'training' or 'validation'. */
@@ -132,7 +132,7 @@ export function convergenceSpec(
           encoding: {
             x: { field: 'iteration', type: 'quantitative', title: 'update' },
             y: { field: 'cost', type: 'quantitative', title: 'cost (−return)', scale: { zero: false } },
-            color: { field: 'tau', type: 'nominal', title: 'τ', scale: { scheme: 'category10' } },
+            color: { field: 'temperature', type: 'nominal', title: 'τ', scale: { scheme: 'category10' } },
             detail: { field: 'seed', type: 'nominal' },
           },
         },
@@ -150,7 +150,7 @@ export function convergenceSpec(
 /** A bar of the improvement-factor chart. */
 export interface FactorBar {
   latent: number;
-  tau: string;
+  temperature: string;
   /** Mean improvement factor over the seeds. */
   factor: number;
   /** Smallest and largest factor over the seeds (equal with one seed). */
@@ -172,16 +172,16 @@ export function improvementSpec(bars: FactorBar[], title: string | string[]): Pl
         mark: { type: 'bar' },
         encoding: {
           x: { field: 'latent', type: 'ordinal', title: 'latent size d' },
-          xOffset: { field: 'tau', type: 'nominal' },
+          xOffset: { field: 'temperature', type: 'nominal' },
           y: { field: 'factor', type: 'quantitative', title: 'improvement factor' },
-          color: { field: 'tau', type: 'nominal', title: 'τ', scale: { scheme: 'category10' } },
+          color: { field: 'temperature', type: 'nominal', title: 'τ', scale: { scheme: 'category10' } },
         },
       },
       {
         mark: { type: 'rule', color: '#333333', strokeWidth: 2 },
         encoding: {
           x: { field: 'latent', type: 'ordinal' },
-          xOffset: { field: 'tau', type: 'nominal' },
+          xOffset: { field: 'temperature', type: 'nominal' },
           y: { field: 'low', type: 'quantitative' },
           y2: { field: 'high' },
         },

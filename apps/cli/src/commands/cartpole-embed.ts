@@ -25,14 +25,14 @@ export function numberListFlag(flag: string, check: (n: number) => boolean, what
 }
 
 /**
- * Parses `--table-taus`: a comma-separated list of temperatures, each a
+ * Parses `--table-temperatures`: a comma-separated list of temperatures, each a
  * number > 0 or `none` (vanilla CEM). 0 is an error that says to write `none`.
  */
-export function tauListFlag(flag: string) {
+export function temperatureListFlag(flag: string) {
   const one = temperatureFlag(flag);
   return (value: string): (number | null)[] => {
     const items = value.split(',').map((v) => v.trim());
-    const taus = items.map((item) => {
+    const temperatures = items.map((item) => {
       try {
         return one(item);
       } catch (error) {
@@ -42,7 +42,7 @@ export function tauListFlag(flag: string) {
         );
       }
     });
-    return [...new Set(taus)];
+    return [...new Set(temperatures)];
   };
 }
 
@@ -64,9 +64,9 @@ export function registerCartpoleEmbed(program: Command): void {
   )
     .option('--latent <d>', 'latent size of the main study', integerFlag('--latent', 1), 2)
     .option(
-      '--tau <τ>',
+      '--temperature <τ>',
       'DCEM temperature of the main study, or "none" for vanilla CEM',
-      temperatureFlag('--tau'),
+      temperatureFlag('--temperature'),
       1,
     )
     .option('--seeds <n>', 'seeds of the main study', integerFlag('--seeds', 1), 3)
@@ -79,8 +79,8 @@ export function registerCartpoleEmbed(program: Command): void {
       [2, 8],
     )
     .addOption(
-      new Option('--table-taus <list>', 'temperatures of the table ("none": vanilla CEM)')
-        .argParser(tauListFlag('--table-taus'))
+      new Option('--table-temperatures <list>', 'temperatures of the table ("none": vanilla CEM)')
+        .argParser(temperatureListFlag('--table-temperatures'))
         .default([1, 0.1, null], '1,0.1,none'),
     )
     .option('--table-seeds <n>', 'seeds per table cell', integerFlag('--table-seeds', 1), 1)
@@ -100,7 +100,7 @@ export function registerCartpoleEmbed(program: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pnpm dcem cartpole-embed\n  $ pnpm dcem cartpole-embed --seeds 1 --no-table --iterations 300\n  $ pnpm dcem cartpole-embed --tau none --table-taus 1,none   # vanilla CEM (no temperature)',
+      '\nExamples:\n  $ pnpm dcem cartpole-embed\n  $ pnpm dcem cartpole-embed --seeds 1 --no-table --iterations 300\n  $ pnpm dcem cartpole-embed --temperature none --table-temperatures 1,none   # vanilla CEM (no temperature)',
     )
     .action(async (opts: CartpoleEmbedFlags) => {
       if (!(opts.learningRate > 0)) {

@@ -12,22 +12,22 @@ export {
   sampleCartpoleStates,
 } from './cartpole.js';
 export { type Dynamics, rollout } from './dynamics.js';
+export { type ActionDecoder, type ActionDecoderOptions, createActionDecoder } from './latent-decoder.js';
 export {
-  type ActionDecoder,
-  type ActionDecoderOptions,
-  createActionDecoder,
   disposeLatentPlanResult,
   LATENT_SOLVER_DEFAULTS,
   type LatentPlannerOptions,
   type LatentPlanResult,
   type LatentSolverOptions,
+  planLatent,
+} from './latent-planner.js';
+export {
   type LatentTrainingOptions,
   type LatentTrainingResult,
   type LatentTrainingStep,
   type LatentValidation,
-  planLatent,
   trainLatentEmbedding,
-} from './latent-embedding.js';
+} from './latent-trainer.js';
 export { disposeMpcResult, type MpcOptions, type MpcResult, type MpcStepInfo, runMpc } from './mpc.js';
 export {
   createPendulum,

@@ -1,6 +1,7 @@
-import { assertBoolean, assertFunction, assertInteger, assertObject, assertTensorShape } from '@dcem/errors';
+import { assertBoolean, assertInteger, assertObject, assertTensorShape } from '@dcem/errors';
 import { createPlanner, disposePlanResult, type Planner } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertOptionalFunctions } from '../checks.js';
 import {
   corePlannerOptions,
   problemCost,
@@ -109,7 +110,7 @@ export function runMpc(options: MpcOptions): MpcResult {
   const { dynamics, initialState, steps } = options;
   assertInteger('steps', steps, 1);
   assertObject('planner', options.planner);
-  if (options.onStep !== undefined) assertFunction('onStep', options.onStep);
+  assertOptionalFunctions(options, ['onStep']);
   const warm = options.warmStart ?? true;
   assertBoolean('warmStart', warm);
   const withPlanCosts = options.planCosts ?? true;

@@ -162,7 +162,9 @@ export interface TrajectoryPlan extends PlanResult<tf.Tensor> {
 }
 
 /**
- * Frees every tensor of a {@link TrajectoryPlan} (the planner's result and the plan's cost).
+ * Frees every tensor of a {@link TrajectoryPlan}: the planner's result with
+ * the core's `disposePlanResult` (so a field the core adds is freed too) and
+ * the plan's cost. Freeing a plan twice does nothing.
  *
  * @param result What {@link planTrajectory} returned.
  * @example
@@ -173,15 +175,9 @@ export interface TrajectoryPlan extends PlanResult<tf.Tensor> {
  * ```
  */
 export function disposeTrajectoryPlan(result: TrajectoryPlan): void {
-  tf.dispose([
-    result.action,
-    result.controls,
-    result.best.controls,
-    result.best.cost,
-    result.mean,
-    result.std,
-    result.cost,
-  ]);
+  const { cost, ...step } = result;
+  disposePlanResult(step);
+  cost.dispose();
 }
 
 /**

@@ -1,21 +1,9 @@
-import {
-  assertFunction,
-  assertInteger,
-  assertKnownOptions,
-  assertObject,
-  assertPositive,
-  describeValue,
-} from '@dcem/errors';
-import {
-  createRolloutPool,
-  type MujocoEnv,
-  makeEnv,
-  type RolloutPool,
-  TASK_NAMES,
-  type TaskName,
-} from '@dcem/mujoco';
+import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
+import type { MujocoEnv, RolloutPool, TaskName } from '@dcem/mujoco';
 import { createPlanner, deriveSeed, disposePlanResult, presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertOptionalFunctions } from '../checks.js';
+import { createRolloutPool, makeEnv, TASK_NAMES } from './mujoco-peer.js';
 
 /** The planners `runMujocoEpisodes` can run: the `presets` of `@dcem/core` of the same names. */
 export const MUJOCO_PLANNERS = Object.freeze(['cem', 'icem', 'mppi', 'tdmpc2'] as const);
@@ -305,9 +293,7 @@ export async function runMujocoEpisodes(
     throw new RangeError(`settings.steps must be ≤ ${maxSteps} (1000 / actionRepeat), received ${steps}`);
   }
   if (s.workers !== undefined) assertPositive('settings.workers', s.workers);
-  for (const name of ['log', 'onStep', 'onEpisode'] as const) {
-    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
-  }
+  assertOptionalFunctions(callbacks, ['log', 'onStep', 'onEpisode'], 'callbacks.');
   const sizes: { horizon?: number; samples?: number; elites?: number; iterations?: number } = {};
   for (const key of ['horizon', 'samples', 'elites', 'iterations'] as const) {
     const v = s[key];

@@ -1,7 +1,9 @@
 // MPC with the true MuJoCo simulator at toy sizes (a few control steps, tens
 // of candidates): determinism, replay, the rollout count, resumable studies,
 // bad input and the pool's shutdown on errors.
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type MujocoEnv, makeEnv, type RolloutPool } from '@dcem/mujoco';
@@ -19,6 +21,7 @@ import {
   runMujocoEpisodes,
   runMujocoStudy,
 } from './index.js';
+import { importMujoco } from './mujoco-peer.js';
 
 const pools = vi.hoisted(() => [] as RolloutPool[]);
 vi.mock('@dcem/mujoco', async (importOriginal) => {
@@ -243,5 +246,35 @@ describe('the @dcem/tasks/mujoco entry point', () => {
       );
     expect(offenders).toEqual([]);
     expect(readFileSync(join(src, 'index.ts'), 'utf8')).not.toMatch(/mujoco/);
+  });
+});
+
+describe('@dcem/mujoco missing', () => {
+  it('gives an error that names the package and the install command', async () => {
+    // Node's own error for the missing package, from a folder where it cannot be found.
+    const probe = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import('@dcem/mujoco').catch((e) => console.log(JSON.stringify({ code: e.code, message: e.message })));",
+      ],
+      { cwd: mkdtempSync(join(tmpdir(), 'dcem-no-mujoco-')), encoding: 'utf8' },
+    );
+    const missing = JSON.parse(probe.stdout) as { code: string; message: string };
+    expect(missing.code).toBe('ERR_MODULE_NOT_FOUND');
+    const nodeError = Object.assign(new Error(missing.message), { code: missing.code });
+    const failure = importMujoco(() => Promise.reject(nodeError));
+    await expect(failure).rejects.toThrow(
+      /@dcem\/tasks\/mujoco needs @dcem\/mujoco, an optional peer dependency of @dcem\/tasks that is not installed; install it with `npm install @dcem\/mujoco`/,
+    );
+    await expect(failure).rejects.toHaveProperty('cause', nodeError);
+    // Any other failure (here a module missing inside @dcem/mujoco) is thrown as it is.
+    const inner = Object.assign(new Error("Cannot find package '@mujoco/mujoco' imported from x.js"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    await expect(importMujoco(() => Promise.reject(inner))).rejects.toBe(inner);
+    // Installed, it is the package itself.
+    expect((await importMujoco()).TASK_NAMES).toContain('cheetah-run');
   });
 });

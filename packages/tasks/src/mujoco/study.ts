@@ -1,12 +1,6 @@
-import {
-  assertFunction,
-  assertInteger,
-  assertKnownOptions,
-  assertObject,
-  assertPositive,
-  describeValue,
-} from '@dcem/errors';
-import { TASK_NAMES, type TaskName } from '@dcem/mujoco';
+import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
+import type { TaskName } from '@dcem/mujoco';
+import { assertOptionalFunctions } from '../checks.js';
 import {
   type MujocoEpisodeRecord,
   type MujocoPlannerName,
@@ -15,6 +9,7 @@ import {
   runMujocoEpisodes,
   summariseMujocoEpisodes,
 } from './episodes.js';
+import { TASK_NAMES } from './mujoco-peer.js';
 
 /** PlaNet's Table 1 row "CEM + true simulator" (Hafner et al., ICML 2019): mean return per task. */
 export const PLANET_TRUE_SIMULATOR: Readonly<Record<TaskName, number>> = Object.freeze({
@@ -199,9 +194,7 @@ export async function runMujocoStudy(
       `settings.completed must be an array of episode records, received ${describeValue(completed)}`,
     );
   }
-  for (const name of ['log', 'onProgress', 'onEpisode'] as const) {
-    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
-  }
+  assertOptionalFunctions(callbacks, ['log', 'onProgress', 'onEpisode'], 'callbacks.');
   const log = callbacks.log ?? (() => {});
   const start = Date.now();
   const all: MujocoEpisodeRecord[] = [];

@@ -1,6 +1,7 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertFunction, assertInteger, assertObject, assertPositive } from '@dcem/errors';
+import { assertInteger, assertKnownOptions, assertObject, assertPositive } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
+import { assertOptionalFunctions, assertTemperature } from '../checks.js';
 import {
   type Cartpole,
   cartpoleReturnFused,
@@ -8,15 +9,18 @@ import {
   sampleCartpoleStates,
 } from '../control/cartpole.js';
 import { rollout } from '../control/dynamics.js';
+import { createActionDecoder } from '../control/latent-decoder.js';
 import {
-  createActionDecoder,
   disposeLatentPlanResult,
+  LATENT_SOLVER_DEFAULTS,
   type LatentSolverOptions,
+  planLatent,
+} from '../control/latent-planner.js';
+import {
   type LatentTrainingStep,
   type LatentValidation,
-  planLatent,
   trainLatentEmbedding,
-} from '../control/latent-embedding.js';
+} from '../control/latent-trainer.js';
 import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
 
 /** Settings of {@link runCartpoleEmbedStudy} (`dcem cartpole-embed`'s flags). */
@@ -24,10 +28,11 @@ export interface CartpoleEmbedStudySettings {
   /** Latent size d of the main study, an integer ≥ 1. */
   latent: number;
   /**
-   * τ of the main study; `null`: vanilla CEM (the plan is not differentiable,
-   * and training takes the gradient through the decoder at ẑ only).
+   * The DCEM temperature τ of the main study; `null`: vanilla CEM (the plan
+   * is not differentiable, and training takes the gradient through the
+   * decoder at ẑ only).
    */
-  tau: number | null;
+  temperature: number | null;
   /**
    * Runs of the main study. Run i has the seed `seed + i`: run seeds are the
    * runs' names (in file names too), and every random stream of a run is
@@ -41,7 +46,7 @@ export interface CartpoleEmbedStudySettings {
   /** Latent sizes of the table. */
   tableLatents: readonly number[];
   /** Temperatures of the table (`null`: vanilla CEM). */
-  tableTaus: readonly (number | null)[];
+  tableTemperatures: readonly (number | null)[];
   /** Runs per table cell (the main study's cell reuses its runs). */
   tableSeeds: number;
   /** Adam updates per table run. */
@@ -63,7 +68,8 @@ export interface CartpoleEmbedStudySettings {
 /** One training run of the study. */
 export interface CartpoleEmbedRun {
   latent: number;
-  tau: number | null;
+  /** The DCEM temperature τ (`null`: vanilla CEM). */
+  temperature: number | null;
   /** The run's seed (its name). */
   seed: number;
   iterations: number;
@@ -92,7 +98,8 @@ export interface CartpoleEmbedRun {
 /** One cell of the improvement-factor table: the runs of one (latent, τ). */
 export interface CartpoleEmbedCell {
   latent: number;
-  tau: number | null;
+  /** The DCEM temperature τ (`null`: vanilla CEM). */
+  temperature: number | null;
   /** Mean improvement factor over the runs (validation states). */
   factor: number;
   /** Smallest and largest factor over the runs (equal with one run). */
@@ -116,7 +123,7 @@ export interface ControlIterates {
 /** The data behind the study's figures, for the best latent-2 run of the main study. */
 export interface CartpoleEmbedFigures {
   /** The run drawn. */
-  run: { latent: number; tau: number | null; seed: number };
+  run: { latent: number; temperature: number | null; seed: number };
   /**
    * The cost C(decode(z); x₀) for validation state 0 on a `size` × `size` grid
    * of cell centres over z ∈ [−1, 1]², row-major from (−1, −1); `step` = 2/size.
@@ -170,12 +177,34 @@ export interface CartpoleEmbedStudyCallbacks {
 const HORIZON = 20;
 /** Full-space CEM of the paper: 100 samples, 10 elites, 30 iterations, σ₀ = 0.5 (ub − lb), μ₀ = 0. */
 const FULL_CEM = { numSamples: 100, numElites: 10, numIterations: 30 } as const;
-/** The latent planner's solver (the paper's: 100 samples, 10 elites, 10 iterations, σ₀ = 0.5). */
-const LATENT = { numSamples: 100, numElites: 10, numIterations: 10, initStd: 0.5 } as const;
+/** The latent planner's solver: the paper's, {@link LATENT_SOLVER_DEFAULTS}, at the run's temperature. */
+const latentSolver = (temperature: number | null): LatentSolverOptions => ({
+  ...LATENT_SOLVER_DEFAULTS,
+  temperature,
+});
+
+/** The keys of {@link CartpoleEmbedStudySettings}. */
+const SETTINGS_KEYS: readonly (keyof CartpoleEmbedStudySettings)[] = [
+  'latent',
+  'temperature',
+  'seeds',
+  'iterations',
+  'table',
+  'tableLatents',
+  'tableTemperatures',
+  'tableSeeds',
+  'tableIterations',
+  'validateEvery',
+  'batch',
+  'learningRate',
+  'validationCount',
+  'seed',
+  'figures',
+];
 
 /** "τ = 1", or "no τ (CEM)" for `null`. */
-function tauLabel(tau: number | null): string {
-  return tau === null ? 'no τ (CEM)' : `τ = ${tau}`;
+function temperatureLabel(temperature: number | null): string {
+  return temperature === null ? 'no τ (CEM)' : `τ = ${temperature}`;
 }
 
 /** The cost C(u; x₀) = −R of the embedding experiment for fixed initial states [B, 5]. */
@@ -189,6 +218,7 @@ function meanOf(t: tf.Tensor): number {
 
 function checkSettings(s: CartpoleEmbedStudySettings): void {
   assertObject('settings', s);
+  assertKnownOptions('settings option', s, SETTINGS_KEYS);
   assertInteger('settings.latent', s.latent, 1);
   assertInteger('settings.seeds', s.seeds, 1);
   assertInteger('settings.iterations', s.iterations, 0);
@@ -197,18 +227,13 @@ function checkSettings(s: CartpoleEmbedStudySettings): void {
   assertInteger('settings.validationCount', s.validationCount, 1);
   assertInteger('settings.seed', s.seed, Number.MIN_SAFE_INTEGER);
   assertPositive('settings.learningRate', s.learningRate);
-  const taus: [string, unknown][] = [
-    ['settings.tau', s.tau],
-    ...(s.tableTaus ?? []).map((t, i): [string, unknown] => [`settings.tableTaus[${i}]`, t]),
-  ];
-  for (const [name, tau] of taus) {
-    if (tau === 0) {
-      throw new RangeError(
-        `${name} must be > 0 or null, received 0; for vanilla CEM (no temperature) write null`,
-      );
-    }
-    if (tau !== null) assertPositive(name, tau);
+  assertTemperature('settings.temperature', s.temperature);
+  if (!Array.isArray(s.tableTemperatures)) {
+    throw new TypeError('settings.tableTemperatures must be an array of temperatures (numbers > 0 or null)');
   }
+  s.tableTemperatures.forEach((t, i) => {
+    assertTemperature(`settings.tableTemperatures[${i}]`, t);
+  });
   if (!Array.isArray(s.tableLatents)) {
     throw new TypeError('settings.tableLatents must be an array of integers ≥ 1');
   }
@@ -239,7 +264,7 @@ function checkSettings(s: CartpoleEmbedStudySettings): void {
  * @example
  * ```ts
  * const r = runCartpoleEmbedStudy({
- *   latent: 2, tau: 1, seeds: 1, iterations: 300, table: false, tableLatents: [], tableTaus: [],
+ *   latent: 2, temperature: 1, seeds: 1, iterations: 300, table: false, tableLatents: [], tableTemperatures: [],
  *   tableSeeds: 1, tableIterations: 0, validateEvery: 100, batch: 1, learningRate: 5e-4,
  *   validationCount: 100, seed: 0,
  * }, { log: console.log });
@@ -253,9 +278,11 @@ export function runCartpoleEmbedStudy(
   const s = settings;
   checkSettings(s);
   assertObject('callbacks', callbacks);
-  for (const name of ['log', 'onRunStart', 'onStep', 'onValidation', 'onRunEnd'] as const) {
-    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
-  }
+  assertOptionalFunctions(
+    callbacks,
+    ['log', 'onRunStart', 'onStep', 'onValidation', 'onRunEnd'],
+    'callbacks.',
+  );
   const log = callbacks.log ?? (() => {});
   const start = Date.now();
   const cartpole = createCartpole();
@@ -286,23 +313,35 @@ export function runCartpoleEmbedStudy(
         `${(-fullTest.cost).toFixed(3)} on ${s.validationCount} test states`,
     );
 
-    const specs: Pick<CartpoleEmbedRun, 'latent' | 'tau' | 'seed' | 'iterations' | 'group'>[] = [];
+    const specs: Pick<CartpoleEmbedRun, 'latent' | 'temperature' | 'seed' | 'iterations' | 'group'>[] = [];
     for (let i = 0; i < s.seeds; i++) {
-      specs.push({ latent: s.latent, tau: s.tau, seed: s.seed + i, iterations: s.iterations, group: 'main' });
+      specs.push({
+        latent: s.latent,
+        temperature: s.temperature,
+        seed: s.seed + i,
+        iterations: s.iterations,
+        group: 'main',
+      });
     }
     if (s.table) {
       for (const latent of s.tableLatents) {
-        for (const tau of s.tableTaus) {
-          if (latent === s.latent && tau === s.tau) continue;
+        for (const temperature of s.tableTemperatures) {
+          if (latent === s.latent && temperature === s.temperature) continue;
           for (let i = 0; i < s.tableSeeds; i++) {
-            specs.push({ latent, tau, seed: s.seed + i, iterations: s.tableIterations, group: 'table' });
+            specs.push({
+              latent,
+              temperature,
+              seed: s.seed + i,
+              iterations: s.tableIterations,
+              group: 'table',
+            });
           }
         }
       }
     }
     log(
       `Training ${specs.length} decoders (d → 256 → 256 → 256 → ${HORIZON}, Adam ${s.learningRate}, clip 1, batch ${s.batch}); ` +
-        `latent DCEM: ${LATENT.numSamples} samples, ${LATENT.numElites} elites, ${LATENT.numIterations} iterations, σ₀ = ${LATENT.initStd}`,
+        `latent DCEM: ${LATENT_SOLVER_DEFAULTS.numSamples} samples, ${LATENT_SOLVER_DEFAULTS.numElites} elites, ${LATENT_SOLVER_DEFAULTS.numIterations} iterations, σ₀ = ${LATENT_SOLVER_DEFAULTS.initStd}`,
     );
 
     const runs: CartpoleEmbedRun[] = [];
@@ -315,11 +354,11 @@ export function runCartpoleEmbedStudy(
         upperBound: maxForce,
         seed: spec.seed,
       });
-      const label = `run ${index + 1}/${specs.length} d=${spec.latent} ${tauLabel(spec.tau)} seed ${spec.seed}`;
+      const label = `run ${index + 1}/${specs.length} d=${spec.latent} ${temperatureLabel(spec.temperature)} seed ${spec.seed}`;
       callbacks.onRunStart?.({ index, count: specs.length, label, iterations: spec.iterations });
       const runStart = Date.now();
       try {
-        const solver: LatentSolverOptions = { ...LATENT, temperature: spec.tau };
+        const solver = latentSolver(spec.temperature);
         const r = trainLatentEmbedding(decoder, {
           iterations: spec.iterations,
           sampleInitialStates: sampleCartpoleStates,
@@ -381,7 +420,7 @@ export function runCartpoleEmbedStudy(
     // The table: mean (and range) of the improvement factor per (latent, τ).
     const cells = new Map<string, CartpoleEmbedRun[]>();
     for (const run of runs) {
-      const key = `${run.latent}|${run.tau}`;
+      const key = `${run.latent}|${run.temperature}`;
       cells.set(key, [...(cells.get(key) ?? []), run]);
     }
     const table: CartpoleEmbedCell[] = [...cells.values()].map((group) => {
@@ -389,7 +428,7 @@ export function runCartpoleEmbedStudy(
       const first = group[0] as CartpoleEmbedRun;
       return {
         latent: first.latent,
-        tau: first.tau,
+        temperature: first.temperature,
         factor: factors.reduce((a, b) => a + b, 0) / factors.length,
         low: Math.min(...factors),
         high: Math.max(...factors),
@@ -403,14 +442,14 @@ export function runCartpoleEmbedStudy(
     const mainTestFactor = mainRuns.reduce((a, r) => a + r.testFactor, 0) / Math.max(1, mainRuns.length);
     log('');
     log(
-      `Main study (d = ${s.latent}, ${tauLabel(s.tau)}, ${mainRuns.length} seeds, ${s.iterations} updates): mean improvement ` +
+      `Main study (d = ${s.latent}, ${temperatureLabel(s.temperature)}, ${mainRuns.length} seeds, ${s.iterations} updates): mean improvement ` +
         `factor ${mainFactor.toFixed(3)} on validation (bar: ≥ 0.95; paper ≈ 1.08), ${mainTestFactor.toFixed(3)} on test states`,
     );
     log('latent  τ             seeds  updates  improvement factor (validation)   test factor');
     for (const cell of table) {
       const range = cell.seeds > 1 ? ` [${cell.low.toFixed(3)}, ${cell.high.toFixed(3)}]` : '';
       log(
-        `${String(cell.latent).padEnd(8)}${tauLabel(cell.tau).padEnd(14)}${String(cell.seeds).padEnd(7)}` +
+        `${String(cell.latent).padEnd(8)}${temperatureLabel(cell.temperature).padEnd(14)}${String(cell.seeds).padEnd(7)}` +
           `${String(cell.iterations).padEnd(9)}${`${cell.factor.toFixed(3)}${range}`.padEnd(34)}` +
           `${cell.testFactor.toFixed(3)}`,
       );
@@ -474,8 +513,7 @@ function latentFigures(
     const latentControls: ControlIterates[] = [];
     const latent = planLatent(decoder, cost, 1, {
       solver: {
-        ...LATENT,
-        temperature: run.tau,
+        ...latentSolver(run.temperature),
         seed: deriveSeed(seed, SEED_STREAMS.figures, 0),
         onIteration: (info) => {
           if (!shown.includes(info.iteration)) return;
@@ -523,7 +561,7 @@ function latentFigures(
     const count = Math.min(6, validation.shape[0] as number);
     const starts = tf.slice(validation, [0, 0], [count, 5]);
     const planned = planLatent(decoder, costFor(cartpole, starts), count, {
-      solver: { ...LATENT, temperature: run.tau, seed: deriveSeed(seed, SEED_STREAMS.figures, 2) },
+      solver: { ...latentSolver(run.temperature), seed: deriveSeed(seed, SEED_STREAMS.figures, 2) },
     });
     try {
       const states = tf.tidy(() => rollout(cartpole, starts, planned.controls).arraySync() as number[][][]);
@@ -532,7 +570,7 @@ function latentFigures(
       );
       const returns = Array.from(planned.cost.dataSync(), (c) => -c);
       return {
-        run: { latent: run.latent, tau: run.tau, seed: run.seed },
+        run: { latent: run.latent, temperature: run.temperature, seed: run.seed },
         surface,
         latentIterates,
         latentControls,

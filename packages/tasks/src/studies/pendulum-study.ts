@@ -1,5 +1,6 @@
-import { assertFunction, assertInteger, assertNonNegative, assertObject, assertPositive } from '@dcem/errors';
+import { assertInteger, assertNonNegative, assertObject, assertPositive } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
+import { assertOptionalFunctions } from '../checks.js';
 import { rollout } from '../control/dynamics.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
 import {
@@ -129,8 +130,7 @@ export function runPendulumStudy(
   if (s.mode !== 'open-loop' && s.mode !== 'mpc') {
     throw new TypeError(`settings.mode must be 'open-loop' or 'mpc', received ${JSON.stringify(s.mode)}`);
   }
-  if (callbacks.log !== undefined) assertFunction('callbacks.log', callbacks.log);
-  if (callbacks.onProgress !== undefined) assertFunction('callbacks.onProgress', callbacks.onProgress);
+  assertOptionalFunctions(callbacks, ['log', 'onProgress'], 'callbacks.');
   const log = callbacks.log ?? (() => {});
   const progress = callbacks.onProgress ?? (() => {});
   const pendulum = createPendulum();

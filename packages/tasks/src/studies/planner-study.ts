@@ -1,7 +1,8 @@
 import { deriveSeed, SEED_STREAMS } from '@dcem/core';
-import { assertFunction, assertInteger, assertObject } from '@dcem/errors';
+import { assertInteger, assertObject } from '@dcem/errors';
 import type { PlannerSolverOptions } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { assertOptionalFunctions } from '../checks.js';
 import { cartpoleReturnFused, createCartpole, sampleCartpoleStates } from '../control/cartpole.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
 import {
@@ -196,9 +197,7 @@ export function runPlannerStudy(
   const s = settings;
   check(s);
   assertObject('callbacks', callbacks);
-  for (const name of ['log', 'onCellStart', 'onStep', 'onCellEnd'] as const) {
-    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
-  }
+  assertOptionalFunctions(callbacks, ['log', 'onCellStart', 'onStep', 'onCellEnd'], 'callbacks.');
   const log = callbacks.log ?? (() => {});
   const start = Date.now();
   const pendulum = createPendulum();

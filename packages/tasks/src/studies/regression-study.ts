@@ -1,4 +1,5 @@
-import { assertFunction, assertInteger, assertObject } from '@dcem/errors';
+import { assertInteger, assertObject } from '@dcem/errors';
+import { assertOptionalFunctions } from '../checks.js';
 import { type EnergySurface, energySurface } from '../regression/energy-surface.js';
 import {
   type InnerIterationAblationPoint,
@@ -138,16 +139,11 @@ export async function runRegressionStudy(
   assertInteger('settings.updates', s.updates, 0);
   assertInteger('settings.checkpointEvery', s.checkpointEvery, 1);
   assertInteger('settings.ablationMax', s.ablationMax, 1);
-  for (const name of [
-    'resume',
-    'onTrainStart',
-    'onUpdate',
-    'onCheckpoint',
-    'onTrainEnd',
-    'onAblation',
-  ] as const) {
-    if (callbacks[name] !== undefined) assertFunction(`callbacks.${name}`, callbacks[name]);
-  }
+  assertOptionalFunctions(
+    callbacks,
+    ['resume', 'onTrainStart', 'onUpdate', 'onCheckpoint', 'onTrainEnd', 'onAblation'],
+    'callbacks.',
+  );
   const trainers: { model: RegressionModelName; trainer: RegressionTrainer; seconds: number }[] = [];
   try {
     for (const model of s.models) {

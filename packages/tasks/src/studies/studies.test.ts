@@ -128,12 +128,12 @@ describe('runPendulumStudy', () => {
 
 const embedSettings: CartpoleEmbedStudySettings = {
   latent: 2,
-  tau: 1,
+  temperature: 1,
   seeds: 1,
   iterations: 1,
   table: true,
   tableLatents: [2],
-  tableTaus: [1, null],
+  tableTemperatures: [1, null],
   tableSeeds: 1,
   tableIterations: 1,
   validateEvery: 1,
@@ -155,7 +155,7 @@ describe('runCartpoleEmbedStudy', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
     expect(events).toEqual(['start 0/2', 'step 0:1', 'end 0', 'start 1/2', 'step 1:1', 'end 1']);
-    expect(r.runs.map((run) => [run.latent, run.tau, run.seed, run.group])).toEqual([
+    expect(r.runs.map((run) => [run.latent, run.temperature, run.seed, run.group])).toEqual([
       [2, 1, 3, 'main'],
       [2, null, 3, 'table'],
     ]);
@@ -168,7 +168,7 @@ describe('runCartpoleEmbedStudy', () => {
     }
     // Validation and test states come from different streams, so the baseline differs on them.
     expect(r.fullCem.validationCost).not.toBe(r.fullCem.testCost);
-    expect(r.table.map((c) => [c.latent, c.tau, c.seeds])).toEqual([
+    expect(r.table.map((c) => [c.latent, c.temperature, c.seeds])).toEqual([
       [2, 1, 1],
       [2, null, 1],
     ]);
@@ -176,14 +176,21 @@ describe('runCartpoleEmbedStudy', () => {
     expect(r.figures).toBeUndefined();
   });
 
-  it('rejects τ = 0 saying to write null', () => {
-    expect(() => runCartpoleEmbedStudy({ ...embedSettings, tableTaus: [1, 0] })).toThrow(
+  it('rejects τ = 0 saying to write null, and the old name tau', () => {
+    expect(() => runCartpoleEmbedStudy({ ...embedSettings, tableTemperatures: [1, 0] })).toThrow(
       new RangeError(
-        'settings.tableTaus[1] must be > 0 or null, received 0; for vanilla CEM (no temperature) write null',
+        'settings.tableTemperatures[1] must be > 0 or null, received 0; for vanilla CEM (no temperature) write null',
       ),
     );
-    expect(() => runCartpoleEmbedStudy({ ...embedSettings, tau: 0 })).toThrow(
-      /settings.tau must be > 0 or null/,
+    expect(() => runCartpoleEmbedStudy({ ...embedSettings, temperature: 0 })).toThrow(
+      /settings.temperature must be > 0 or null/,
+    );
+    expect(() => runCartpoleEmbedStudy({ ...embedSettings, temperature: -1 })).toThrow(
+      new RangeError('settings.temperature must be > 0 or null (vanilla CEM), received -1'),
+    );
+    const { temperature, ...rest } = embedSettings;
+    expect(() => runCartpoleEmbedStudy({ ...rest, tau: temperature } as never)).toThrow(
+      /unknown settings option "tau"/,
     );
   });
 });

@@ -1,0 +1,43 @@
+// The main entry of @dcem/tasks never loads MuJoCo: @dcem/mujoco is an
+// optional peer dependency that only `@dcem/tasks/mujoco` needs. Checked on
+// the built code users get (dist/, built before the tests), by following
+// every static and dynamic import from each entry point.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+
+/** `import … from 'x'`, `export … from 'x'`, `import 'x'` and `import('x')`. */
+const SPECIFIERS = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"]+)\1/g;
+
+/** The packages (bare specifiers) reachable from `entry` through the files of dist/. */
+function packagesReachedFrom(entry: string): Set<string> {
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+    for (const [, , specifier] of code.matchAll(SPECIFIERS)) {
+      if (specifier === undefined) continue;
+      if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier));
+      else packages.add(specifier);
+    }
+  };
+  visit(join(DIST, entry));
+  return packages;
+}
+
+describe('the entry points as built', () => {
+  it('the main entry and ./objectives reach no MuJoCo package; ./mujoco does', () => {
+    expect(existsSync(join(DIST, 'index.js')), 'build @dcem/tasks first (pnpm build)').toBe(true);
+    const mujoco = (p: string) => p.startsWith('@dcem/mujoco') || p.startsWith('@mujoco/');
+    const main = packagesReachedFrom('index.js');
+    expect(main.has('@dcem/tfjs')).toBe(true); // the walk does follow the graph
+    expect([...main].filter(mujoco)).toEqual([]);
+    expect([...packagesReachedFrom('objectives/index.js')].filter(mujoco)).toEqual([]);
+    expect([...packagesReachedFrom('mujoco/index.js')].filter(mujoco)).toEqual(['@dcem/mujoco']);
+  });
+});
