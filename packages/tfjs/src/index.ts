@@ -49,7 +49,7 @@ export {
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
-export { type DenseOptions, dense, matMul } from './matmul/matmul.js';
+export { type DenseOptions, dense, matMul, type Tensor2D } from './matmul/matmul.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,

@@ -9,7 +9,8 @@ import * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from '../backend.js';
 import { denseFused, productNN, productTN } from './dense-kernels.js';
 
-type Tensor2D = tfjs.Tensor2D;
+/** A rank-2 TensorFlow.js tensor (what {@link matMul} and {@link dense} return). */
+export type Tensor2D = tfjs.Tensor2D;
 
 function describeShape(x: unknown): string {
   return x instanceof tfjs.Tensor ? `a tensor of shape ${formatShape(x.shape)}` : describeValue(x);
