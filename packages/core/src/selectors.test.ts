@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SELECTOR_NAMES } from './selector-names.js';
 import {
   eliteSoftmaxWeights,
-  SELECTOR_NAMES,
   scaledSoftmaxWeights,
   selectWeights,
   sparseWeights,
