@@ -6,7 +6,9 @@ describe('deriveSeed', () => {
   it('gives distinct seeds for every (seed, stream, step) near each other', () => {
     const seen = new Map<number, string>();
     // Core's streams and those other packages use (@dcem/tasks: 0–17 and 100, 101).
-    const streams = [...new Set([...Object.values(SEED_STREAMS), ...Array.from({ length: 20 }, (_, i) => i), 100, 101])];
+    const streams = [
+      ...new Set([...Object.values(SEED_STREAMS), ...Array.from({ length: 20 }, (_, i) => i), 100, 101]),
+    ];
     for (const stream of streams) {
       for (let s = 0; s <= 50; s++) {
         for (let t = 0; t <= 50; t++) {

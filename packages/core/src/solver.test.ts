@@ -263,7 +263,9 @@ describe('coloured noise', () => {
 
   it('draws colouredNoise along noiseAxis of noiseShape, seeded per iteration', () => {
     const x = firstSamples({ noiseExponent: 2, noiseShape: shape, noiseAxis: 0 });
-    const expected = read(colouredNoise(b, [2, 50, 16, 2], 2, 2, deriveSeed(5, SEED_STREAMS.solverIteration, 0)));
+    const expected = read(
+      colouredNoise(b, [2, 50, 16, 2], 2, 2, deriveSeed(5, SEED_STREAMS.solverIteration, 0)),
+    );
     expect(x).toEqual(expected);
     expect(lag1(x)).toBeGreaterThan(0.5);
     // β = 0 keeps today's white draws exactly.

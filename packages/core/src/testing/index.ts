@@ -6,6 +6,12 @@
  * @packageDocumentation
  */
 
+/**
+ * The generic best-sample update of a solver iteration (the composition of
+ * backend operations that a backend's `fusedBest` replaces): for parity
+ * tests of a fused fast path against it.
+ */
+export { updateBest } from '../solver.js';
 export {
   backendConformanceCases,
   type ConformanceCase,
@@ -13,9 +19,3 @@ export {
   ConformanceError,
 } from './conformance.js';
 export { createFloat64Backend, Float64Tensor } from './float64-backend.js';
-/**
- * The generic best-sample update of a solver iteration (the composition of
- * backend operations that a backend's `fusedBest` replaces): for parity
- * tests of a fused fast path against it.
- */
-export { updateBest } from '../solver.js';
