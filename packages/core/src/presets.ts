@@ -1,23 +1,6 @@
 import type { CemOptions } from './options.js';
 import type { SelectorName } from './selector-names.js';
 
-/** The fields every preset sets. */
-type PresetRequired = 'numSamples' | 'numElites' | 'numIterations' | 'temperature';
-
-/** The fields a preset may set: plain numbers and flags that do not depend on the problem. */
-type PresetOptional =
-  | 'normalize'
-  | 'tolerance'
-  | 'minStd'
-  | 'maxStd'
-  | 'momentum'
-  | 'populationDecay'
-  | 'minSamples'
-  | 'keepElites'
-  | 'reuseEliteValues'
-  | 'addMeanToLast'
-  | 'noiseExponent';
-
 /**
  * A preset: solver settings taken from a paper or a reference implementation,
  * as a plain frozen object of {@link CemOptions} fields (the same types,
@@ -28,8 +11,23 @@ type PresetOptional =
  * overridden field by field.
  */
 export type CemPreset = Readonly<
-  Required<Pick<CemOptions<never>, PresetRequired>> &
-    Pick<CemOptions<never>, PresetOptional> & {
+  // The fields every preset sets:
+  Required<Pick<CemOptions<never>, 'numSamples' | 'numElites' | 'numIterations' | 'temperature'>> &
+    // the plain numbers and flags it may set, which do not depend on the problem:
+    Pick<
+      CemOptions<never>,
+      | 'normalize'
+      | 'tolerance'
+      | 'minStd'
+      | 'maxStd'
+      | 'momentum'
+      | 'populationDecay'
+      | 'minSamples'
+      | 'keepElites'
+      | 'reuseEliteValues'
+      | 'addMeanToLast'
+      | 'noiseExponent'
+    > & {
       /** The selector, by name ({@link CemOptions.selector}). */
       selector?: SelectorName;
     }
