@@ -76,18 +76,16 @@ async function run(): Promise<void> {
   let weights: Float32Array | undefined;
   let solver: ReturnType<typeof createCem>;
   try {
-    solver = createCem(
-      {
-        dim: 2,
-        ...s,
-        initMean: 0,
-        tolerance: 0,
-        onIteration: (info) => {
-          weights = Float32Array.from(info.weights.dataSync());
-        },
+    // The temperature is always given explicitly (readSettings), so createCem's default does not apply.
+    solver = createCem({
+      dim: 2,
+      ...s,
+      initMean: 0,
+      tolerance: 0,
+      onIteration: (info) => {
+        weights = Float32Array.from(info.weights.dataSync());
       },
-      null, // the temperature is always given explicitly above
-    );
+    });
   } catch (error) {
     setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, 'error');
     return;

@@ -1,6 +1,6 @@
 import type { Backend } from './backend.js';
 import type { CemOptions } from './options.js';
-import { type CemResult, createCem } from './solver.js';
+import { type CemResult, type CemSolver, createCem, createDcem } from './solver.js';
 
 /** An objective f: samples [batch, numSamples, dim] ↦ values [batch, numSamples] (lower is better). */
 export type Objective<T> = (samples: T) => T;
@@ -9,12 +9,12 @@ function run<T>(
   backend: Backend<T>,
   objective: Objective<T>,
   options: CemOptions<T>,
-  defaultTemperature: number | null,
+  create: (backend: Backend<T>, options: CemOptions<T>) => CemSolver<T>,
 ): CemResult<T> {
   if (typeof objective !== 'function') {
     throw new TypeError(`objective must be a function, received ${typeof objective}`);
   }
-  const solver = createCem(backend, options, defaultTemperature);
+  const solver = create(backend, options);
   let state = solver.init();
   try {
     while (!solver.done(state)) {
@@ -64,7 +64,7 @@ function run<T>(
  * ```
  */
 export function cem<T>(backend: Backend<T>, objective: Objective<T>, options: CemOptions<T>): CemResult<T> {
-  return run(backend, objective, options, null);
+  return run(backend, objective, options, createCem);
 }
 
 /**
@@ -86,5 +86,5 @@ export function cem<T>(backend: Backend<T>, objective: Objective<T>, options: Ce
  * ```
  */
 export function dcem<T>(backend: Backend<T>, objective: Objective<T>, options: CemOptions<T>): CemResult<T> {
-  return run(backend, objective, options, 1);
+  return run(backend, objective, options, createDcem);
 }

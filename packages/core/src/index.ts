@@ -21,16 +21,12 @@ export type { Backend } from './backend.js';
 export { cem, dcem, type Objective } from './cem.js';
 export { colouredNoise } from './coloured-noise.js';
 export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
-export { clamp, frobeniusNorm, mean, softmax, std } from './ops.js';
 export {
   CEM_DEFAULTS,
   CEM_OPTION_NAMES,
   type CemOptions,
   type IterationInfo,
-  NORMALIZE_EPS,
   type ResolvedCemOptions,
-  resolveCemOptions,
-  toRowTensor,
 } from './options.js';
 export {
   type AsyncPlanCost,
@@ -49,22 +45,18 @@ export {
   type PlannerSolverOptions,
   type PlanValues,
   type ResolvedPlannerOptions,
-  resolvePlannerOptions,
   type ShiftFill,
 } from './planner-options.js';
 export { shiftControls } from './planner-shift.js';
-export { type CemPreset, type PresetName, presets } from './presets.js';
+export { type CemPreset, PRESET_NAMES, type PresetName, presets } from './presets.js';
 export { deriveSeed, SEED_STREAMS, type SeedStream } from './seed.js';
+export { SELECTOR_NAMES, type SelectorFunction, type SelectorName } from './selector-names.js';
 export {
   eliteSoftmaxWeights,
-  eliteWeights,
   hardTopK,
   lmlWeights,
-  NON_FINITE_MARGIN,
+  type ScoreOptions,
   type Scores,
-  SELECTOR_NAMES,
-  type SelectorFunction,
-  type SelectorName,
   scaledSoftmaxWeights,
   selectWeights,
   softmaxWeights,
@@ -81,6 +73,4 @@ export {
   createCem,
   createDcem,
   disposeCemResult,
-  iterationSeed,
-  updateBest,
 } from './solver.js';

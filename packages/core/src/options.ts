@@ -8,7 +8,7 @@ import {
   formatShape,
 } from '@dcem/errors';
 import type { Backend } from './backend.js';
-import { SELECTOR_NAMES, type SelectorFunction, type SelectorName } from './selectors.js';
+import { assertSelector, type SelectorFunction, type SelectorName } from './selector-names.js';
 
 /** What {@link CemOptions.onIteration} receives after every completed iteration. */
 export interface IterationInfo<T> {
@@ -195,9 +195,6 @@ export const CEM_OPTION_NAMES: readonly (keyof CemOptions<unknown>)[] = Object.f
   Object.keys(OPTION_KEYS) as (keyof CemOptions<unknown>)[],
 );
 
-/** The added constant of the normalisation v̂ = (v − mean)/(std + 1e-6), as the reference. */
-export const NORMALIZE_EPS = 1e-6;
-
 /** Options after validation, with defaults filled in and tensors shaped [batch, dim]. */
 export interface ResolvedCemOptions<T> {
   dim: number;
@@ -287,6 +284,21 @@ function anyFalse<T>(backend: Backend<T>, make: () => T): boolean {
 }
 
 /**
+ * What distinguishes the two solver factories: the temperature used when
+ * the options give neither `temperature` nor `selector` (`null`: vanilla
+ * CEM, as `createCem`; 1: DCEM's LML, as `createDcem`). Internal.
+ */
+export interface SolverFlavour {
+  readonly defaultTemperature: number | null;
+}
+
+/** `createCem` and `cem`: vanilla CEM unless the options say otherwise. */
+export const CEM_FLAVOUR: SolverFlavour = Object.freeze({ defaultTemperature: null });
+
+/** `createDcem` and `dcem`: LML at τ = 1 (softmax when k = 1) unless the options say otherwise. */
+export const DCEM_FLAVOUR: SolverFlavour = Object.freeze({ defaultTemperature: 1 });
+
+/**
  * Validates user options and fills in the defaults. Every problem throws a
  * `TypeError` or `RangeError` that names the option and the value.
  * Tensor bounds and σ₀ are read once to check them (one host read each).
@@ -294,7 +306,7 @@ function anyFalse<T>(backend: Backend<T>, make: () => T): boolean {
 export function resolveCemOptions<T>(
   backend: Backend<T>,
   options: CemOptions<T>,
-  defaultTemperature: number | null,
+  flavour: SolverFlavour = CEM_FLAVOUR,
 ): ResolvedCemOptions<T> {
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`options must be an object, received ${describeValue(options)}`);
@@ -314,15 +326,7 @@ export function resolveCemOptions<T>(
   const numIterations = options.numIterations ?? CEM_DEFAULTS.numIterations;
   assertInteger('numIterations', numIterations, 1);
   const given = options.selector;
-  if (
-    given !== undefined &&
-    typeof given !== 'function' &&
-    !(SELECTOR_NAMES as readonly unknown[]).includes(given)
-  ) {
-    throw new TypeError(
-      `selector must be one of ${SELECTOR_NAMES.map((n) => JSON.stringify(n)).join(', ')} or a function, received ${describeValue(given)}`,
-    );
-  }
+  if (given !== undefined) assertSelector(given);
   if (options.temperature === 0) {
     throw new RangeError(
       "temperature must be > 0, received 0; for vanilla CEM (no temperature) write `temperature: null` (or `selector: 'hard'`)",
@@ -333,7 +337,7 @@ export function resolveCemOptions<T>(
   }
   let temperature: number | null;
   if (given === undefined || typeof given === 'function') {
-    temperature = options.temperature === undefined ? defaultTemperature : options.temperature;
+    temperature = options.temperature === undefined ? flavour.defaultTemperature : options.temperature;
   } else if (given === 'hard') {
     if (typeof options.temperature === 'number') {
       throw new TypeError(
@@ -430,6 +434,10 @@ export function resolveCemOptions<T>(
     assertFiniteNumber('seed', options.seed);
     if (!Number.isInteger(options.seed)) {
       throw new TypeError(`seed must be an integer, received ${describeValue(options.seed)}`);
+    }
+    // The draws are seeded with deriveSeed, which takes safe integers.
+    if (!Number.isSafeInteger(options.seed)) {
+      throw new RangeError(`seed must be a safe integer, received ${describeValue(options.seed)}`);
     }
   }
   for (const name of ['noise', 'onIteration', 'project'] as const) {

@@ -272,6 +272,9 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
     if (!Number.isInteger(options.seed)) {
       throw new TypeError(`seed must be an integer, received ${describeValue(options.seed)}`);
     }
+    if (!Number.isSafeInteger(options.seed)) {
+      throw new RangeError(`seed must be a safe integer, received ${describeValue(options.seed)}`);
+    }
   }
   const solver = options.solver ?? {};
   if (solver === null || typeof solver !== 'object' || Array.isArray(solver)) {

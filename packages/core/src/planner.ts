@@ -8,7 +8,7 @@ import {
 } from './planner-options.js';
 import { shiftControls } from './planner-shift.js';
 import { deriveSeed, SEED_STREAMS } from './seed.js';
-import { type CemSolver, type CemState, createCem, disposeCemResult, iterationSeed } from './solver.js';
+import { type CemSolver, type CemState, createCem, disposeCemResult } from './solver.js';
 
 /**
  * The cost of candidate control sequences: controls [batch, numSamples, H, m]
@@ -296,7 +296,8 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     const seed = deriveSeed(o.seed ?? 0, SEED_STREAMS.plannerElite, step);
     const picks = new Float64Array(B);
     for (let b = 0; b < B; b++) {
-      const u = iterationSeed(seed, b) / 4294967296;
+      // A uniform draw in [0, 1) per row, hashed from the step's seed and the row.
+      const u = (deriveSeed(seed, SEED_STREAMS.plannerElite, b) - 1) / 2 ** 31;
       let total = 0;
       for (let j = 0; j < k; j++) total += Math.max(0, (w[b * k + j] as number) || 0);
       let pick = 0; // the best elite when the weights are degenerate

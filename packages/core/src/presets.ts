@@ -1,30 +1,37 @@
-import type { SelectorName } from './selectors.js';
+import type { CemOptions } from './options.js';
+import type { SelectorName } from './selector-names.js';
 
 /**
  * A preset: solver settings taken from a paper or a reference implementation,
- * as a plain frozen object of {@link CemOptions} fields. It never sets what
- * depends on the problem (`dim`, `batchSize`, bounds, `initMean`, `initStd`,
- * `seed`, `noiseShape`), so it can be spread into the options of `createCem`,
- * `cem`, `dcem` or a planner's `solver` and overridden field by field.
+ * as a plain frozen object of {@link CemOptions} fields (the same types,
+ * read-only; `selector` only by name). It never sets what depends on the
+ * problem (`dim`, `batchSize`, bounds, `initMean`, `initStd`, `seed`,
+ * `noiseShape`), nor tensors or functions, so it can be spread into the
+ * options of `createCem`, `cem`, `dcem` or a planner's `solver` and
+ * overridden field by field.
  */
-export interface CemPreset {
-  readonly numSamples: number;
-  readonly numElites: number;
-  readonly numIterations: number;
-  readonly temperature: number | null;
-  readonly selector?: SelectorName;
-  readonly normalize?: boolean;
-  readonly tolerance?: number;
-  readonly minStd?: number;
-  readonly maxStd?: number;
-  readonly momentum?: number;
-  readonly populationDecay?: number;
-  readonly minSamples?: number;
-  readonly keepElites?: number;
-  readonly reuseEliteValues?: boolean;
-  readonly addMeanToLast?: boolean;
-  readonly noiseExponent?: number;
-}
+export type CemPreset = Readonly<
+  // The fields every preset sets:
+  Required<Pick<CemOptions<never>, 'numSamples' | 'numElites' | 'numIterations' | 'temperature'>> &
+    // the plain numbers and flags it may set, which do not depend on the problem:
+    Pick<
+      CemOptions<never>,
+      | 'normalize'
+      | 'tolerance'
+      | 'minStd'
+      | 'maxStd'
+      | 'momentum'
+      | 'populationDecay'
+      | 'minSamples'
+      | 'keepElites'
+      | 'reuseEliteValues'
+      | 'addMeanToLast'
+      | 'noiseExponent'
+    > & {
+      /** The selector, by name ({@link CemOptions.selector}). */
+      selector?: SelectorName;
+    }
+>;
 
 /**
  * Vanilla CEM with the DCEM paper's control settings (Amos & Yarats, "The
@@ -136,10 +143,10 @@ const tdmpc2 = Object.freeze({
  * and override, each documented with the source of its numbers.
  *
  * - `cem`: vanilla CEM, the DCEM paper's control settings;
- * - `dcem`: DCEM (LML, τ = 1), the same settings;
  * - `icem`: iCEM (Pinneri et al. 2020);
  * - `mppi`: MPPI as in mbrl-lib;
- * - `tdmpc2`: TD-MPC2's planner (Hansen et al. 2024).
+ * - `tdmpc2`: TD-MPC2's planner (Hansen et al. 2024);
+ * - `dcem`: DCEM (LML, τ = 1), the settings of `cem`.
  *
  * @example
  * ```ts
@@ -147,7 +154,14 @@ const tdmpc2 = Object.freeze({
  * const result = cem(backend, f, { ...presets.icem, dim: 30, numSamples: 200 });
  * ```
  */
-export const presets = Object.freeze({ cem, dcem, icem, mppi, tdmpc2 });
+export const presets = Object.freeze({ cem, icem, mppi, tdmpc2, dcem });
 
 /** The names of the {@link presets}. */
 export type PresetName = keyof typeof presets;
+
+/**
+ * The names of the {@link presets}, in one frozen list (`cem`, `icem`,
+ * `mppi`, `tdmpc2`, `dcem`): the one list of planner names that other
+ * packages filter or extend.
+ */
+export const PRESET_NAMES: readonly PresetName[] = Object.freeze(Object.keys(presets) as PresetName[]);

@@ -12,29 +12,18 @@
 import { assertInteger, describeValue } from '@dcem/errors';
 
 /**
- * Named stream ids of {@link deriveSeed}: one per purpose a random number
- * serves, so that two purposes never share a seed. The values are fixed
- * (changing one changes every result that uses it); add new names with new
- * values.
+ * Named stream ids of {@link deriveSeed} for the purposes of `@dcem/core`
+ * itself: one per purpose a random number serves, so that two purposes
+ * never share a seed. The values are fixed (changing one changes every
+ * result that uses it). Other packages own their streams (`@dcem/tasks` has
+ * `TASK_SEED_STREAMS`) and pick values that none of these use.
  *
  * | name | what it seeds |
  * |---|---|
- * | `initialStates` | the initial states drawn for training update `index` |
- * | `trainingPlan` | the planner's noise of training update `index` |
- * | `validation` | the planner's noise on a fixed validation set |
- * | `weights` | the initial weights of layer `index` of a model |
- * | `cartpoleStates` | cart-pole start states |
- * | `pendulumAngle`, `pendulumVelocity` | pendulum start angles and velocities |
- * | `mpcStep` | the planner's noise at closed-loop step `index` (what `createPlanner` uses at its step `index`) |
- * | `learningStep` | the solver's noise at outer learning step `index` |
- * | `validationStates`, `testStates` | a study's validation and test start states |
- * | `testPlan` | the planner's noise on a study's test set (run `index`) |
- * | `baseline` | a baseline planner's noise (`index` 0: validation set, 1: test set) |
- * | `figures` | the planners run only to draw figures (`index`: the figure) |
+ * | `mpcStep` | a planner's solver noise at its step `index` (`createPlanner`) |
  * | `plannerElite` | a planner's draw of the elite to apply (`action: 'elite'`) at step `index` |
  * | `plannerReset` | a planner's fresh candidates for reset rows at step `index` |
- * | `studyStates` | a study's start states of seed `index` |
- * | `studyPlan` | a study's planner noise of cell `index` |
+ * | `solverIteration` | a seeded solve's standard-normal draws of iteration `index` (`createCem`, `cem`, `dcem`) |
  *
  * @example
  * ```ts
@@ -42,24 +31,10 @@ import { assertInteger, describeValue } from '@dcem/errors';
  * ```
  */
 export const SEED_STREAMS = Object.freeze({
-  initialStates: 0,
-  trainingPlan: 1,
-  validation: 2,
-  weights: 3,
-  cartpoleStates: 4,
-  pendulumAngle: 5,
-  pendulumVelocity: 6,
   mpcStep: 7,
-  learningStep: 8,
-  validationStates: 9,
-  testStates: 10,
-  testPlan: 11,
-  baseline: 12,
-  figures: 13,
   plannerElite: 14,
   plannerReset: 15,
-  studyStates: 16,
-  studyPlan: 17,
+  solverIteration: 18,
 } as const);
 
 /** A name of {@link SEED_STREAMS}. */
@@ -79,7 +54,7 @@ export type SeedStream = keyof typeof SEED_STREAMS;
  * 0 as "no seed".
  *
  * @param seed The user's seed, a safe integer (negative allowed).
- * @param stream The purpose: a value of {@link SEED_STREAMS} (or another integer ≥ 0 for a stream of your own).
+ * @param stream The purpose: a value of {@link SEED_STREAMS} (or another integer ≥ 0 for a stream of your own, one that no `SEED_STREAMS` value uses).
  * @param index The step, iteration or item within the stream, an integer ≥ 0, default 0.
  * @returns An integer in [1, 2³¹ − 1].
  * @example

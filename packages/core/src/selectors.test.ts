@@ -4,13 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  eliteSoftmaxWeights,
-  SELECTOR_NAMES,
-  scaledSoftmaxWeights,
-  selectWeights,
-  sparseWeights,
-} from './selectors.js';
+import { SELECTOR_NAMES } from './selector-names.js';
+import { eliteSoftmaxWeights, scaledSoftmaxWeights, selectWeights, sparseWeights } from './selectors.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
 
 const b = createFloat64Backend();

@@ -2,7 +2,10 @@ import { describeValue, formatShape } from '@dcem/errors';
 import { lml, sparseTopK } from '@dcem/lml';
 import type { Backend } from './backend.js';
 import { softmax } from './ops.js';
-import { NORMALIZE_EPS } from './options.js';
+import { assertSelector, type SelectorFunction, type SelectorName } from './selector-names.js';
+
+/** The added constant of the normalisation v̂ = (v − mean)/(std + 1e-6), as the reference. */
+export const NORMALIZE_EPS = 1e-6;
 
 /**
  * Margin, in units of the selector's input (scores / τ), by which a sample
@@ -19,6 +22,14 @@ export interface Scores<T> {
   nonFinite: T;
 }
 
+/** How {@link valuesToScores} turns values into scores. */
+export interface ScoreOptions {
+  /** Standardise the values per row (v̂ = (v − mean)/(std + 1e-6)), default true. */
+  normalize?: boolean;
+  /** τ of the selector that will consume the scores, or null (vanilla CEM), default null. */
+  temperature?: number | null;
+}
+
 /**
  * Turns objective values v [batch, numSamples] into scores −v̂ (larger is
  * better). With `normalize`, v̂ = (v − mean)/(std + 1e-6) per row with the
@@ -29,19 +40,15 @@ export interface Scores<T> {
  *
  * @param backend Tensor operations.
  * @param values Objective values, [batch, numSamples].
- * @param normalize Standardise per row.
- * @param temperature τ of the selector that will consume the scores, or null.
+ * @param options `normalize` (default true) and the selector's `temperature` (default null).
  * @example
  * ```ts
- * const { scores } = valuesToScores(backend, values, true, 1);
+ * const { scores } = valuesToScores(backend, values, { normalize: true, temperature: 1 });
  * ```
  */
-export function valuesToScores<T>(
-  backend: Backend<T>,
-  values: T,
-  normalize: boolean,
-  temperature: number | null,
-): Scores<T> {
+export function valuesToScores<T>(backend: Backend<T>, values: T, options: ScoreOptions = {}): Scores<T> {
+  const normalize = options.normalize ?? true;
+  const temperature = options.temperature ?? null;
   const margin = NON_FINITE_MARGIN * (temperature ?? 1);
   const fused = backend.fusedScores?.(values, normalize, NORMALIZE_EPS, margin);
   if (fused !== undefined) return fused;
@@ -139,66 +146,6 @@ export function lmlWeights<T>(
     maxIterations === undefined ? { temperature } : { temperature, maxIterations },
   );
 }
-
-/**
- * The elite weights I of one CEM iteration, as the reference chooses them:
- * hard top-k when `temperature` is null (vanilla CEM), softmax when k = 1,
- * LML otherwise.
- *
- * @param backend Tensor operations.
- * @param scores [batch, numSamples], larger is better.
- * @param k Number of elites.
- * @param temperature τ, or null for vanilla CEM.
- * @param lmlIterations Root-finder iterations of the LML projection.
- * @example
- * ```ts
- * const w = eliteWeights(backend, scores, 10, null); // vanilla CEM
- * ```
- */
-export function eliteWeights<T>(
-  backend: Backend<T>,
-  scores: T,
-  k: number,
-  temperature: number | null,
-  lmlIterations?: number,
-): T {
-  if (temperature === null) return hardTopK(backend, scores, k);
-  if (k === 1) return softmaxWeights(backend, scores, temperature);
-  return lmlWeights(backend, scores, k, temperature, lmlIterations);
-}
-
-/**
- * The built-in elite selectors, by name (the `selector` option of
- * `CemOptions`). Every one returns weights I [batch, numSamples] ≥ 0 whose
- * rows sum to k, so the refit μ' = Σ IᵢXᵢ/k is a weighted mean:
- * - `'hard'`: vanilla CEM, 1 on the k best samples ({@link hardTopK});
- * - `'lml'`: DCEM, LML_k(s/τ) (Amos & Yarats 2020; {@link lmlWeights});
- * - `'sparse'`: the sparse soft top-k, the Euclidean projection of s/τ onto
- *   the capped simplex (Sander et al. 2023; {@link sparseWeights});
- * - `'softmax'`: MPPI, k·softmax(s/τ) over every sample ({@link scaledSoftmaxWeights});
- * - `'elite-softmax'`: TD-MPC2, a softmax over the k best samples only
- *   ({@link eliteSoftmaxWeights}).
- */
-export type SelectorName = 'hard' | 'lml' | 'sparse' | 'softmax' | 'elite-softmax';
-
-/** The names of {@link SelectorName}, in one place. */
-export const SELECTOR_NAMES: readonly SelectorName[] = Object.freeze([
-  'hard',
-  'lml',
-  'sparse',
-  'softmax',
-  'elite-softmax',
-]);
-
-/**
- * A user-written elite selector: maps scores s [batch, numSamples] (larger is
- * better; the solver's −v̂) to weights [batch, numSamples] that are finite,
- * ≥ 0 and sum to k in every row (checked on every call: one host read). It
- * receives the number of elites k and the temperature τ (`null` when none
- * was given). Build it from the backend's operations to keep the solve
- * differentiable.
- */
-export type SelectorFunction<T> = (scores: T, k: number, temperature: number | null) => T;
 
 /**
  * MPPI's weights (Williams et al. 2017), scaled to the solver's convention:
@@ -349,8 +296,7 @@ export function selectWeights<T>(
     case 'elite-softmax':
       return eliteSoftmaxWeights(backend, scores, k, temperature);
     default:
-      throw new TypeError(
-        `selector must be one of ${SELECTOR_NAMES.map((s) => JSON.stringify(s)).join(', ')} or a function, received ${describeValue(selector)}`,
-      );
+      assertSelector(selector);
+      throw new TypeError(`selector ${describeValue(selector)} is not handled`);
   }
 }

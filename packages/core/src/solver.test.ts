@@ -8,14 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { cem, dcem } from './cem.js';
 import { colouredNoise } from './coloured-noise.js';
 import type { CemOptions, IterationInfo } from './options.js';
-import { presets } from './presets.js';
+import { type CemPreset, PRESET_NAMES, presets } from './presets.js';
+import { deriveSeed, SEED_STREAMS } from './seed.js';
 import {
   type CemResult,
   type CemSolver,
   createCem,
   createDcem,
   disposeCemResult,
-  iterationSeed,
   meanChange,
 } from './solver.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
@@ -263,12 +263,14 @@ describe('coloured noise', () => {
 
   it('draws colouredNoise along noiseAxis of noiseShape, seeded per iteration', () => {
     const x = firstSamples({ noiseExponent: 2, noiseShape: shape, noiseAxis: 0 });
-    const expected = read(colouredNoise(b, [2, 50, 16, 2], 2, 2, iterationSeed(5, 0)));
+    const expected = read(
+      colouredNoise(b, [2, 50, 16, 2], 2, 2, deriveSeed(5, SEED_STREAMS.solverIteration, 0)),
+    );
     expect(x).toEqual(expected);
     expect(lag1(x)).toBeGreaterThan(0.5);
     // β = 0 keeps today's white draws exactly.
     const white = firstSamples({ noiseExponent: 0, noiseShape: shape });
-    expect(white).toEqual(read(b.randomNormal([2, 50, 32], iterationSeed(5, 0))));
+    expect(white).toEqual(read(b.randomNormal([2, 50, 32], deriveSeed(5, SEED_STREAMS.solverIteration, 0))));
     expect(Math.abs(lag1(white))).toBeLessThan(0.1);
   });
 
@@ -550,8 +552,22 @@ describe('presets', () => {
       expect(r.iterations).toBeGreaterThan(0);
     });
   }
-  it('is frozen itself', () => {
+  it('is frozen itself, and PRESET_NAMES lists its names once, frozen', () => {
     expect(Object.isFrozen(presets)).toBe(true);
+    expect([...PRESET_NAMES]).toEqual(['cem', 'icem', 'mppi', 'tdmpc2', 'dcem']);
+    expect([...PRESET_NAMES]).toEqual(Object.keys(presets));
+    expect(Object.isFrozen(PRESET_NAMES)).toBe(true);
+  });
+  it('CemPreset is the CemOptions fields a preset sets (checked by the compiler)', () => {
+    const preset: CemPreset = presets.icem;
+    const options: CemOptions<T> = { ...preset, dim: 2 };
+    // @ts-expect-error a preset never sets dim
+    const withDim: CemPreset = { ...presets.cem, dim: 2 };
+    // @ts-expect-error a preset's selector is a name, not a function
+    const withFunction: CemPreset = { ...presets.cem, selector: (s: T) => s };
+    expect(options.momentum).toBe(0.1);
+    expect(withDim.numSamples).toBe(100);
+    expect(typeof withFunction.selector).toBe('function');
   });
 });
 
@@ -585,6 +601,7 @@ describe('bad input', () => {
     ],
     ['noiseAxis', 1, RangeError, /noiseAxis must be < the rank of noiseShape \(1\), received 1/],
     ['temperature', 0, RangeError, /write `temperature: null` \(or `selector: 'hard'`\)/],
+    ['seed', 2 ** 60, RangeError, /seed must be a safe integer, received 1152921504606847000/],
   ] as const)('%s = %o → %o', (name, value, type, message) => {
     expect(bad({ [name]: value })).toThrow(type);
     expect(bad({ [name]: value })).toThrow(message);

@@ -3,7 +3,16 @@ import type { Backend } from './backend.js';
 import { colouredNoise } from './coloured-noise.js';
 import { fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 import { clamp } from './ops.js';
-import { type CemOptions, type ResolvedCemOptions, resolveCemOptions, toRowTensor } from './options.js';
+import {
+  CEM_FLAVOUR,
+  type CemOptions,
+  DCEM_FLAVOUR,
+  type ResolvedCemOptions,
+  resolveCemOptions,
+  type SolverFlavour,
+  toRowTensor,
+} from './options.js';
+import { deriveSeed, SEED_STREAMS } from './seed.js';
 import { selectWeights, valuesToScores } from './selectors.js';
 
 /** The best sample evaluated so far, per row. */
@@ -177,17 +186,6 @@ export interface CemSolver<T> {
   dispose(): void;
 }
 
-/** Seed of iteration `t` derived from the user's seed (a 32-bit integer hash). */
-export function iterationSeed(seed: number, iteration: number): number {
-  let h = Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(iteration + 1, 0xc2b2ae35);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x7feb352d);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x846ca68b);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /**
  * The best-sample update of a CEM iteration: per row of `samples`
  * [batch, P, dim], the sample with the largest score (the first on ties) and
@@ -275,12 +273,12 @@ function checkShape<T>(backend: Backend<T>, what: string, x: unknown, expected: 
  * Creates the CEM state machine for `options` (validated here; see
  * {@link CemOptions}). Without `temperature` and `selector` it is vanilla
  * CEM (hard top-k), in `@dcem/core` and `@dcem/tfjs` alike; see
- * {@link createDcem} for DCEM's defaults.
+ * {@link createDcem} for DCEM's defaults. With `seed`, iteration t draws
+ * its standard normals with the seed
+ * `deriveSeed(seed, SEED_STREAMS.solverIteration, t)`.
  *
  * @param backend Tensor operations.
  * @param options Solver options.
- * @param defaultTemperature τ used when neither `options.temperature` nor
- *   `options.selector` is given (`null`: vanilla CEM).
  * @example
  * ```ts
  * const solver = createCem(backend, { dim: 2, numSamples: 50, numElites: 5 });
@@ -294,12 +292,18 @@ function checkShape<T>(backend: Backend<T>, what: string, x: unknown, expected: 
  * const result = solver.result(state);
  * ```
  */
-export function createCem<T>(
-  backend: Backend<T>,
-  options: CemOptions<T>,
-  defaultTemperature: number | null = null,
-): CemSolver<T> {
-  const o = resolveCemOptions(backend, options, defaultTemperature);
+export function createCem<T>(backend: Backend<T>, options: CemOptions<T>): CemSolver<T> {
+  return createSolver(backend, options, CEM_FLAVOUR);
+}
+
+/** The seed of iteration `iteration`'s standard-normal draws of a solve seeded with `seed`. */
+function iterationDrawSeed(seed: number, iteration: number): number {
+  return deriveSeed(seed, SEED_STREAMS.solverIteration, iteration);
+}
+
+/** The solver behind {@link createCem} and {@link createDcem}, which differ only in `flavour`. */
+function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: SolverFlavour): CemSolver<T> {
+  const o = resolveCemOptions(backend, options, flavour);
   const { batchSize: batch, numSamples: n, dim, numElites: k } = o;
 
   const freshSamples = (t: number): number => {
@@ -334,7 +338,7 @@ export function createCem<T>(
       checkShape(backend, `noise(${t})`, noise, [batch, count, dim]);
       return noise;
     }
-    const seed = o.seed === undefined ? undefined : iterationSeed(o.seed, t);
+    const seed = o.seed === undefined ? undefined : iterationDrawSeed(o.seed, t);
     if (o.noiseExponent === 0) return backend.randomNormal([batch, count, dim], seed);
     // Coloured along noiseAxis of the [batch, count, ...noiseShape] layout of the draws.
     const shaped = colouredNoise(
@@ -438,7 +442,7 @@ export function createCem<T>(
           o.seed !== undefined &&
           t + 1 < o.numIterations
         ) {
-          backend.prefetchNormal?.([batch, freshSamples(t + 1), dim], iterationSeed(o.seed, t + 1));
+          backend.prefetchNormal?.([batch, freshSamples(t + 1), dim], iterationDrawSeed(o.seed, t + 1));
         }
         let x = backend.fusedSample?.(state.mean, state.std, noise, o.lowerBound, o.upperBound);
         if (x === undefined) {
@@ -485,7 +489,10 @@ export function createCem<T>(
           );
         }
         const population = backend.shape(vs)[1] ?? 0;
-        const { scores, nonFinite } = valuesToScores(backend, vs, o.normalize, o.temperature);
+        const { scores, nonFinite } = valuesToScores(backend, vs, {
+          normalize: o.normalize,
+          temperature: o.temperature,
+        });
         const weights = selectWeights(backend, scores, k, o.selector, o.temperature, o.lmlIterations);
         // The fused refit computes σ' too; it is dropped if the tolerance stops the solve.
         const fit = backend.fusedFit?.(xs, weights, k, o.minStd);
@@ -681,5 +688,5 @@ export function createCem<T>(
  * ```
  */
 export function createDcem<T>(backend: Backend<T>, options: CemOptions<T>): CemSolver<T> {
-  return createCem(backend, options, 1);
+  return createSolver(backend, options, DCEM_FLAVOUR);
 }

@@ -10,4 +10,5 @@
 export * from './control/index.js';
 export * from './objectives/index.js';
 export * from './regression/index.js';
+export * from './seed-streams.js';
 export * from './studies/index.js';

@@ -77,8 +77,6 @@ export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemRes
  * defaults.
  *
  * @param options Solver options.
- * @param defaultTemperature τ when neither `options.temperature` nor
- *   `options.selector` is given (default null: vanilla CEM, as in core).
  * @example
  * ```ts
  * const solver = createCem({ dim: 2 });
@@ -95,8 +93,8 @@ export function cem(objective: Objective<Tensor>, options: DcemOptions): DcemRes
  * solver.dispose();
  * ```
  */
-export function createCem(options: DcemOptions, defaultTemperature: number | null = null): CemSolver<Tensor> {
-  return coreCreateCem(tfjsBackend, options, defaultTemperature);
+export function createCem(options: DcemOptions): CemSolver<Tensor> {
+  return coreCreateCem(tfjsBackend, options);
 }
 
 /**

@@ -168,7 +168,10 @@ describe(`dcem reproduces golden/dcem.json (tfjs ${TEST_BACKEND}, noise from the
       for (let t = 0; t < c.n_iter_run; t++) {
         const next = tf.tidy(() => {
           const x = sampleDiagonalGaussian(b, mean, std, tf.tensor3d(c.eps[t] as number[][][]));
-          const { scores } = valuesToScores(b, f(x), cfg.normalize, 1 / (cfg.temp as number));
+          const { scores } = valuesToScores(b, f(x), {
+            normalize: cfg.normalize,
+            temperature: 1 / (cfg.temp as number),
+          });
           const w = lmlWeights(b, scores, cfg.n_elite, 1 / (cfg.temp as number));
           const m = fitMean(b, x, w, cfg.n_elite);
           return { m, s: fitStd(b, x, w, m, cfg.n_elite, 1e-6) };

@@ -39,7 +39,7 @@ export function registerPlanners(program: Command): void {
     program
       .command('planners')
       .description(
-        'the planner budget study: closed-loop return of the cem, icem, mppi, tdmpc2, dcem and sparse presets against ' +
+        `the planner budget study: closed-loop return of the ${PLANNER_NAMES.join(', ')} presets against ` +
           'rollouts per step on the pendulum and cart-pole swing-ups; writes CSV/JSON, a Markdown table and a plot',
       ),
     'out/planners',

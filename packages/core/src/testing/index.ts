@@ -6,6 +6,12 @@
  * @packageDocumentation
  */
 
+/**
+ * The generic best-sample update of a solver iteration (the composition of
+ * backend operations that a backend's `fusedBest` replaces): for parity
+ * tests of a fused fast path against it.
+ */
+export { updateBest } from '../solver.js';
 export {
   backendConformanceCases,
   type ConformanceCase,

@@ -1,4 +1,4 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import {
   assertFiniteNumber,
   assertInteger,
@@ -7,6 +7,7 @@ import {
   describeValue,
 } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { checkedRollout, type Dynamics } from './dynamics.js';
 
 /** Physical constants of the cart-pole (mpc.pytorch's `CartpoleDx`). */
@@ -203,7 +204,13 @@ export function sampleCartpoleStates(count: number, seed: number): tf.Tensor2D {
   assertInteger('count', count, 1);
   assertInteger('seed', seed, Number.MIN_SAFE_INTEGER);
   return tf.tidy(() => {
-    const u = tf.randomUniform([count, 4], 0, 1, 'float32', deriveSeed(seed, SEED_STREAMS.cartpoleStates));
+    const u = tf.randomUniform(
+      [count, 4],
+      0,
+      1,
+      'float32',
+      deriveSeed(seed, TASK_SEED_STREAMS.cartpoleStates),
+    );
     const [a, b, c, d] = tf.split(u, 4, 1) as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
     const theta = tf.mul(Math.PI, tf.sub(tf.mul(2, c), 1));
     return tf.concat(

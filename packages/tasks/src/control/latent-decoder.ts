@@ -1,7 +1,8 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import { assertInteger, assertObject, assertTensorShape, describeValue, perDimension } from '@dcem/errors';
 import { dense } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 
 /** Options of {@link createActionDecoder}. */
 export interface ActionDecoderOptions {
@@ -102,7 +103,7 @@ export function createActionDecoder(options: ActionDecoderOptions): ActionDecode
     variables.push(
       tf.tidy(() =>
         tf.variable(
-          tf.randomNormal([fanIn, fanOut], 0, std, 'float32', deriveSeed(seed, SEED_STREAMS.weights, l)),
+          tf.randomNormal([fanIn, fanOut], 0, std, 'float32', deriveSeed(seed, TASK_SEED_STREAMS.weights, l)),
           true,
         ),
       ),

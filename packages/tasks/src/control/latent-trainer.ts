@@ -1,4 +1,4 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import {
   assertFunction,
   assertInteger,
@@ -9,6 +9,7 @@ import {
 } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 import { assertOptionalFunctions } from '../checks.js';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import type { ActionDecoder } from './latent-decoder.js';
 import {
   disposeLatentPlanResult,
@@ -202,7 +203,7 @@ export function trainLatentEmbedding(
   const vanilla = solver.temperature === null;
   const withSeed = (seed: number): LatentPlannerOptions => ({ solver: { ...solver, seed } });
   const numValidation = validationStates.shape[0] as number;
-  const validationSeed = deriveSeed(seed, SEED_STREAMS.validation, 0);
+  const validationSeed = deriveSeed(seed, TASK_SEED_STREAMS.validation, 0);
 
   const validate = (): number =>
     tf.tidy(() => {
@@ -240,9 +241,9 @@ export function trainLatentEmbedding(
   try {
     record(0);
     for (let it = 1; it <= iterations; it++) {
-      const x0 = sampleInitialStates(batchSize, deriveSeed(seed, SEED_STREAMS.initialStates, it));
+      const x0 = sampleInitialStates(batchSize, deriveSeed(seed, TASK_SEED_STREAMS.initialStates, it));
       assertTensorShape('sampleInitialStates(count, seed)', x0, [batchSize, null]);
-      const planSeed = deriveSeed(seed, SEED_STREAMS.trainingPlan, it);
+      const planSeed = deriveSeed(seed, TASK_SEED_STREAMS.trainingPlan, it);
       try {
         const c = cost(x0);
         let fixedLatent: tf.Tensor | undefined;

@@ -1,4 +1,4 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import {
   assertFiniteNumber,
   assertInteger,
@@ -10,6 +10,7 @@ import {
   isTensorLike,
 } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import type { Dynamics } from './dynamics.js';
 
 /**
@@ -157,14 +158,14 @@ export function samplePendulumStates(count: number, seed: number): tf.Tensor2D {
       -Math.PI / 4,
       Math.PI / 4,
       'float32',
-      deriveSeed(seed, SEED_STREAMS.pendulumAngle),
+      deriveSeed(seed, TASK_SEED_STREAMS.pendulumAngle),
     );
     const thetaDot = tf.randomUniform(
       [count],
       -4,
       4,
       'float32',
-      deriveSeed(seed, SEED_STREAMS.pendulumVelocity),
+      deriveSeed(seed, TASK_SEED_STREAMS.pendulumVelocity),
     );
     return pendulumState(theta, thetaDot) as tf.Tensor2D;
   });

@@ -1,3 +1,4 @@
+import { PRESET_NAMES, type PresetName } from '@dcem/core';
 import { assertFunction, assertObject, assertTensorShape, describeValue, isTensorLike } from '@dcem/errors';
 import {
   createPlanner,
@@ -25,15 +26,15 @@ export type ControlCost = (controls: tf.Tensor) => tf.Tensor;
  */
 export type TrajectoryCost = (states: tf.Tensor, controls: tf.Tensor) => tf.Tensor;
 
+/** A name of {@link PLANNER_NAMES}: a core preset's name, or `sparse`. */
+export type PlannerName = PresetName | 'sparse';
+
 /**
- * The planners a task can be planned with by name: the core `presets`
+ * The planners a task can be planned with by name: the core `PRESET_NAMES`
  * (`cem`, `icem`, `mppi`, `tdmpc2`, `dcem`) and `sparse`, DCEM's settings
  * with the sparse soft top-k (`selector: 'sparse'`, τ = 1).
  */
-export const PLANNER_NAMES = Object.freeze(['cem', 'icem', 'mppi', 'tdmpc2', 'dcem', 'sparse'] as const);
-
-/** A name of {@link PLANNER_NAMES}. */
-export type PlannerName = (typeof PLANNER_NAMES)[number];
+export const PLANNER_NAMES: readonly PlannerName[] = Object.freeze([...PRESET_NAMES, 'sparse'] as const);
 
 /**
  * The solver settings of a named planner: `presets[name]` of `@dcem/core`,

@@ -1,15 +1,22 @@
+import { PRESET_NAMES, type PresetName } from '@dcem/core';
 import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
 import type { MujocoEnv, RolloutPool, TaskName } from '@dcem/mujoco';
 import { createPlanner, deriveSeed, disposePlanResult, presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { assertOptionalFunctions } from '../checks.js';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { createRolloutPool, makeEnv, TASK_NAMES } from './mujoco-peer.js';
 
-/** The planners `runMujocoEpisodes` can run: the `presets` of `@dcem/core` of the same names. */
-export const MUJOCO_PLANNERS = Object.freeze(['cem', 'icem', 'mppi', 'tdmpc2'] as const);
+/** A name of {@link MUJOCO_PLANNERS}: a preset name other than `dcem`. */
+export type MujocoPlannerName = Exclude<PresetName, 'dcem'>;
 
-/** A name of {@link MUJOCO_PLANNERS}. */
-export type MujocoPlannerName = (typeof MUJOCO_PLANNERS)[number];
+/**
+ * The planners `runMujocoEpisodes` can run: the `PRESET_NAMES` of
+ * `@dcem/core` (the presets of the same names) except `dcem`.
+ */
+export const MUJOCO_PLANNERS: readonly MujocoPlannerName[] = Object.freeze(
+  PRESET_NAMES.filter((name): name is MujocoPlannerName => name !== 'dcem'),
+);
 
 /** PlaNet's action repeats (Hafner et al. 2019, Table 1's setup): control steps per planned action. */
 export const PLANET_ACTION_REPEAT: Readonly<Record<TaskName, number>> = Object.freeze({
@@ -32,7 +39,7 @@ export interface MujocoEpisodeSettings {
   planner: MujocoPlannerName;
   /** Episodes to run, an integer ≥ 1. */
   episodes: number;
-  /** Integer seed of the initial states (episode e: `deriveSeed(seed, 100, e)`) and of the planner's noise (`deriveSeed(seed, 101, e)`). */
+  /** Integer seed of the initial states (episode e: `deriveSeed(seed, TASK_SEED_STREAMS.mujocoInitialState, e)`) and of the planner's noise (`deriveSeed(seed, TASK_SEED_STREAMS.mujocoPlanner, e)`). */
   seed: number;
   /** Index of the first episode, an integer ≥ 0 (default 0): episodes `firstEpisode … firstEpisode + episodes − 1`, so a run can be split or resumed. */
   firstEpisode?: number;
@@ -138,10 +145,8 @@ export interface MujocoEpisodeCallbacks {
   onEpisode?: (record: MujocoEpisodeRecord) => void;
 }
 
-/** Seed streams of `deriveSeed` for an episode's initial state and its planner. */
-export const MUJOCO_SEED_STREAMS = Object.freeze({ initialState: 100, planner: 101 });
-const ENV_STREAM = MUJOCO_SEED_STREAMS.initialState;
-const PLAN_STREAM = MUJOCO_SEED_STREAMS.planner;
+const ENV_STREAM = TASK_SEED_STREAMS.mujocoInitialState;
+const PLAN_STREAM = TASK_SEED_STREAMS.mujocoPlanner;
 const SETTINGS_KEYS = new Set([
   'env',
   'planner',
@@ -249,8 +254,9 @@ export function mujocoPlannerConfig(
  * Hafner et al., "Learning Latent Dynamics for Planning from Pixels", ICML
  * 2019 (Table 1, "CEM + true simulator").
  *
- * Episode e resets the environment with seed `deriveSeed(seed, 100, e)` and
- * plans with seed `deriveSeed(seed, 101, e)`, so an episode's result does
+ * Episode e resets the environment with seed
+ * `deriveSeed(seed, TASK_SEED_STREAMS.mujocoInitialState, e)` and plans with
+ * seed `deriveSeed(seed, TASK_SEED_STREAMS.mujocoPlanner, e)`, so an episode's result does
  * not depend on which other episodes run. The rollout pool, the environment
  * and the planner are released on return and on errors. Needs a tfjs
  * backend; prints nothing.

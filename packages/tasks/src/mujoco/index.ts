@@ -17,7 +17,6 @@ export type {
 } from './episodes.js';
 export {
   MUJOCO_PLANNERS,
-  MUJOCO_SEED_STREAMS,
   mujocoPlannerConfig,
   PLANET_ACTION_REPEAT,
   PLANET_BUDGET,

@@ -10,9 +10,9 @@ import { type MujocoEnv, makeEnv, type RolloutPool } from '@dcem/mujoco';
 import { deriveSeed } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import {
   formatMujocoTable,
-  MUJOCO_SEED_STREAMS,
   type MujocoEpisodeRecord,
   type MujocoStudyRow,
   mujocoPlannerConfig,
@@ -45,7 +45,7 @@ const tiny = { samples: 12, elites: 3, iterations: 2, horizon: 4, workers: 1 } a
 
 async function replay(record: MujocoEpisodeRecord): Promise<number[]> {
   const env: MujocoEnv = await makeEnv(record.task, {
-    seed: deriveSeed(record.seed, MUJOCO_SEED_STREAMS.initialState, record.episode),
+    seed: deriveSeed(record.seed, TASK_SEED_STREAMS.mujocoInitialState, record.episode),
     actionRepeat: record.actionRepeat,
   });
   try {
@@ -106,7 +106,7 @@ describe('runMujocoEpisodes', () => {
     });
     const e = r.episodes[0] as MujocoEpisodeRecord;
     const env = await makeEnv('reacher-easy', {
-      seed: deriveSeed(2, MUJOCO_SEED_STREAMS.initialState, 0),
+      seed: deriveSeed(2, TASK_SEED_STREAMS.mujocoInitialState, 0),
       actionRepeat: 4,
     });
     let random = 0;

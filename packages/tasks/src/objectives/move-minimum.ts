@@ -1,6 +1,7 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import { dcem } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { BUMPS_THETA, threeBumps } from './two-d.js';
 
 /** Settings of {@link createMinimumMover}. */
@@ -19,7 +20,7 @@ export interface MinimumMoverOptions {
   temperature?: number;
   /** Initial σ of DCEM, default 1.5. */
   initStd?: number;
-  /** Integer seed; step t's DCEM uses `deriveSeed(seed, SEED_STREAMS.learningStep, t)`. Default 0. */
+  /** Integer seed; step t's DCEM uses `deriveSeed(seed, TASK_SEED_STREAMS.learningStep, t)`. Default 0. */
   seed?: number;
 }
 
@@ -85,7 +86,7 @@ export function createMinimumMover(options: MinimumMoverOptions): MinimumMover {
         () => {
           const r = dcem(threeBumps(theta as tf.Tensor1D), {
             ...solver,
-            seed: deriveSeed(seed, SEED_STREAMS.learningStep, t),
+            seed: deriveSeed(seed, TASK_SEED_STREAMS.learningStep, t),
           });
           solution = Array.from(r.solution.dataSync()) as [number, number];
           return tf.sum(tf.square(tf.sub(r.solution, target))) as tf.Scalar;

@@ -1,4 +1,4 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import { assertInteger, assertKnownOptions, assertObject, assertPositive } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 import { assertOptionalFunctions, assertTemperature } from '../checks.js';
@@ -22,6 +22,7 @@ import {
   trainLatentEmbedding,
 } from '../control/latent-trainer.js';
 import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 
 /** Settings of {@link runCartpoleEmbedStudy} (`dcem cartpole-embed`'s flags). */
 export interface CartpoleEmbedStudySettings {
@@ -255,7 +256,7 @@ function checkSettings(s: CartpoleEmbedStudySettings): void {
  *
  * Seeds: validation and test states, the baseline's noise, each run's test
  * noise and the figures' planners each draw from their own stream of
- * `deriveSeed` (`SEED_STREAMS.validationStates`, `testStates`, `baseline`,
+ * `deriveSeed` (`TASK_SEED_STREAMS.validationStates`, `testStates`, `baseline`,
  * `testPlan`, `figures`).
  *
  * @param settings See {@link CartpoleEmbedStudySettings}.
@@ -289,9 +290,9 @@ export function runCartpoleEmbedStudy(
   const { maxForce } = cartpole.params;
   const validation = sampleCartpoleStates(
     s.validationCount,
-    deriveSeed(s.seed, SEED_STREAMS.validationStates),
+    deriveSeed(s.seed, TASK_SEED_STREAMS.validationStates),
   );
-  const test = sampleCartpoleStates(s.validationCount, deriveSeed(s.seed, SEED_STREAMS.testStates));
+  const test = sampleCartpoleStates(s.validationCount, deriveSeed(s.seed, TASK_SEED_STREAMS.testStates));
   try {
     const full = (x0: tf.Tensor, seed: number) => {
       const r = planTrajectory({
@@ -305,8 +306,8 @@ export function runCartpoleEmbedStudy(
       disposeTrajectoryPlan(r);
       return { cost, iterations };
     };
-    const fullVal = full(validation, deriveSeed(s.seed, SEED_STREAMS.baseline, 0));
-    const fullTest = full(test, deriveSeed(s.seed, SEED_STREAMS.baseline, 1));
+    const fullVal = full(validation, deriveSeed(s.seed, TASK_SEED_STREAMS.baseline, 0));
+    const fullTest = full(test, deriveSeed(s.seed, TASK_SEED_STREAMS.baseline, 1));
     log(
       `Full-space CEM (${FULL_CEM.numSamples} samples, ${FULL_CEM.numElites} elites, ${FULL_CEM.numIterations} iterations, ` +
         `σ₀ = ${maxForce}): mean return ${(-fullVal.cost).toFixed(3)} on ${s.validationCount} validation states, ` +
@@ -375,7 +376,7 @@ export function runCartpoleEmbedStudy(
         const seconds = (Date.now() - runStart) / 1000;
         // The checkpoint (restored by trainLatentEmbedding) on fresh test states with fresh noise.
         const t = planLatent(decoder, costFor(cartpole, test), s.validationCount, {
-          solver: { ...solver, seed: deriveSeed(spec.seed, SEED_STREAMS.testPlan) },
+          solver: { ...solver, seed: deriveSeed(spec.seed, TASK_SEED_STREAMS.testPlan) },
         });
         const testCost = meanOf(t.cost);
         disposeLatentPlanResult(t);
@@ -514,7 +515,7 @@ function latentFigures(
     const latent = planLatent(decoder, cost, 1, {
       solver: {
         ...latentSolver(run.temperature),
-        seed: deriveSeed(seed, SEED_STREAMS.figures, 0),
+        seed: deriveSeed(seed, TASK_SEED_STREAMS.figures, 0),
         onIteration: (info) => {
           if (!shown.includes(info.iteration)) return;
           const z = (info.samples.arraySync() as number[][][])[0] as number[][];
@@ -538,7 +539,7 @@ function latentFigures(
       planner: {
         horizon: HORIZON,
         initStd: maxForce,
-        seed: deriveSeed(seed, SEED_STREAMS.figures, 1),
+        seed: deriveSeed(seed, TASK_SEED_STREAMS.figures, 1),
         solver: {
           ...FULL_CEM,
           onIteration: (info) => {
@@ -561,7 +562,7 @@ function latentFigures(
     const count = Math.min(6, validation.shape[0] as number);
     const starts = tf.slice(validation, [0, 0], [count, 5]);
     const planned = planLatent(decoder, costFor(cartpole, starts), count, {
-      solver: { ...latentSolver(run.temperature), seed: deriveSeed(seed, SEED_STREAMS.figures, 2) },
+      solver: { ...latentSolver(run.temperature), seed: deriveSeed(seed, TASK_SEED_STREAMS.figures, 2) },
     });
     try {
       const states = tf.tidy(() => rollout(cartpole, starts, planned.controls).arraySync() as number[][][]);

@@ -1,4 +1,4 @@
-import { deriveSeed, presets, SEED_STREAMS } from '@dcem/tfjs';
+import { deriveSeed, presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
@@ -8,6 +8,7 @@ import {
   pendulumSwingUpCostFused,
   samplePendulumStates,
 } from '../control/pendulum.js';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { budgetSizes, type PlannerStudySettings, runPlannerStudy } from './planner-study.js';
 
 beforeAll(async () => {
@@ -60,7 +61,7 @@ describe('runPlannerStudy', () => {
     expect(cell?.numSamples).toBe(sizes?.numSamples);
     const pendulum = createPendulum();
     const x0 = tf.concat(
-      [0, 1].map((k) => samplePendulumStates(2, deriveSeed(1, SEED_STREAMS.studyStates, k))),
+      [0, 1].map((k) => samplePendulumStates(2, deriveSeed(1, TASK_SEED_STREAMS.studyStates, k))),
     );
     const weights = {
       state: PENDULUM_QUADRATIC_COST.weights,
@@ -75,7 +76,7 @@ describe('runPlannerStudy', () => {
       planner: {
         horizon: 6,
         solver: { ...presets.icem, ...size },
-        seed: deriveSeed(1, SEED_STREAMS.studyPlan, 3),
+        seed: deriveSeed(1, TASK_SEED_STREAMS.studyPlan, 3),
       },
     });
     const states = m.states.arraySync() as number[][][];

@@ -1,4 +1,4 @@
-import { deriveSeed, SEED_STREAMS } from '@dcem/core';
+import { deriveSeed } from '@dcem/core';
 import { assertInteger, assertObject } from '@dcem/errors';
 import type { PlannerSolverOptions } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +12,7 @@ import {
   samplePendulumStates,
 } from '../control/pendulum.js';
 import { PLANNER_NAMES, type PlannerName, plannerSolver } from '../control/planner.js';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 
 /** The swing-up tasks of {@link runPlannerStudy}. */
 export const PLANNER_STUDY_TASKS = Object.freeze(['pendulum', 'cartpole'] as const);
@@ -163,9 +164,9 @@ function check(s: PlannerStudySettings): void {
  * Each (task, planner, budget) cell runs ONE batched closed loop
  * ({@link runMpc}: one planner, warm-started, one planner call per step) whose
  * rows are seeds × start states; every row draws its own noise. Seed s's
- * start states are `sample…States(starts, deriveSeed(seed, SEED_STREAMS.studyStates, s))`,
+ * start states are `sample…States(starts, deriveSeed(seed, TASK_SEED_STREAMS.studyStates, s))`,
  * the same for every planner and budget; the cell's planner noise has the
- * seed `deriveSeed(seed, SEED_STREAMS.studyPlan, cell)`. The preset's
+ * seed `deriveSeed(seed, TASK_SEED_STREAMS.studyPlan, cell)`. The preset's
  * per-iteration sizes are scaled to the budget ({@link budgetSizes}).
  *
  * The tasks: the pendulum swing-up (θ₀ ~ U(−π/4, π/4), θ̇₀ ~ U(−4, 4)),
@@ -225,7 +226,7 @@ export function runPlannerStudy(
     const x0 = tf.tidy(() =>
       tf.concat(
         Array.from({ length: s.seeds }, (_, k) =>
-          sample(s.starts, deriveSeed(s.seed, SEED_STREAMS.studyStates, k)),
+          sample(s.starts, deriveSeed(s.seed, TASK_SEED_STREAMS.studyStates, k)),
         ),
         0,
       ),
@@ -254,7 +255,7 @@ export function runPlannerStudy(
           horizon: s.horizon,
           ...(spec.task === 'cartpole' ? { initStd: 10 } : {}),
           solver: { ...preset, ...size },
-          seed: deriveSeed(s.seed, SEED_STREAMS.studyPlan, index),
+          seed: deriveSeed(s.seed, TASK_SEED_STREAMS.studyPlan, index),
         },
         onStep: (info) => callbacks.onStep?.(info.step + 1, s.steps),
       });

@@ -9,9 +9,9 @@ import {
   fitDiagonalGaussian,
   lml,
   sampleDiagonalGaussian,
-  updateBest,
   valuesToScores,
 } from '@dcem/core';
+import { updateBest } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,7 +127,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           const values = normal([batch, n], 30 + batch, 5);
           const up = normal([batch, n], 40 + batch);
           const loss = (b: Backend<Tensor>) => (v: Tensor) =>
-            tf.sum(tf.mul(valuesToScores(b, v, normalize, 1).scores, up));
+            tf.sum(tf.mul(valuesToScores(b, v, { normalize, temperature: 1 }).scores, up));
           const a = valueAndGrads(loss(fast), [values]);
           const g = valueAndGrads(loss(generic), [values]);
           expect(relDiff(a.value, g.value)).toBeLessThanOrEqual(TOL_VALUE);
@@ -147,8 +147,8 @@ for (const backendName of ['cpu', 'wasm'] as const) {
       const values = tf.tensor2d(v);
       for (const normalize of [true, false]) {
         for (const temperature of [1, 0.25, null]) {
-          const a = valuesToScores(fast, values, normalize, temperature);
-          const g = valuesToScores(generic, values, normalize, temperature);
+          const a = valuesToScores(fast, values, { normalize, temperature });
+          const g = valuesToScores(generic, values, { normalize, temperature });
           expect(maxDiff(a.scores.dataSync(), g.scores.dataSync())).toBeLessThanOrEqual(1e-5);
           expect(a.nonFinite.dataSync()[0]).toBe(8);
           expect(g.nonFinite.dataSync()[0]).toBe(8);

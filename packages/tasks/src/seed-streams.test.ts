@@ -1,0 +1,34 @@
+import { SEED_STREAMS } from '@dcem/core';
+import { describe, expect, it } from 'vitest';
+import { TASK_SEED_STREAMS } from './seed-streams.js';
+
+describe('TASK_SEED_STREAMS', () => {
+  it('keeps the stream values the tasks used before they moved out of core', () => {
+    // Changing a value changes every seeded result of @dcem/tasks.
+    expect(TASK_SEED_STREAMS).toEqual({
+      initialStates: 0,
+      trainingPlan: 1,
+      validation: 2,
+      weights: 3,
+      cartpoleStates: 4,
+      pendulumAngle: 5,
+      pendulumVelocity: 6,
+      learningStep: 8,
+      validationStates: 9,
+      testStates: 10,
+      testPlan: 11,
+      baseline: 12,
+      figures: 13,
+      studyStates: 16,
+      studyPlan: 17,
+      mujocoInitialState: 100,
+      mujocoPlanner: 101,
+    });
+    expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
+  });
+
+  it('shares no value with core’s streams or within itself', () => {
+    const all = [...Object.values(TASK_SEED_STREAMS), ...Object.values(SEED_STREAMS)];
+    expect(new Set(all).size).toBe(all.length);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The seed streams of `@dcem/tasks`: the purposes its random numbers serve,
+ * each a stream id of `deriveSeed(seed, stream, index)` from `@dcem/core`.
+ *
+ * @module
+ */
+
+/**
+ * Named stream ids of `deriveSeed` for the purposes of `@dcem/tasks`, so
+ * that two purposes never share a seed. The values are fixed (changing one
+ * changes every result that uses it) and differ from those of core's
+ * `SEED_STREAMS` (the planner's and solver's own streams); add new names
+ * with new values.
+ *
+ * | name | what it seeds |
+ * |---|---|
+ * | `initialStates` | the initial states drawn for training update `index` |
+ * | `trainingPlan` | the planner's noise of training update `index` |
+ * | `validation` | the planner's noise on a fixed validation set |
+ * | `weights` | the initial weights of layer `index` of a model |
+ * | `cartpoleStates` | cart-pole start states |
+ * | `pendulumAngle`, `pendulumVelocity` | pendulum start angles and velocities |
+ * | `learningStep` | the solver's noise at outer learning step `index` |
+ * | `validationStates`, `testStates` | a study's validation and test start states |
+ * | `testPlan` | the planner's noise on a study's test set (run `index`) |
+ * | `baseline` | a baseline planner's noise (`index` 0: validation set, 1: test set) |
+ * | `figures` | the planners run only to draw figures (`index`: the figure) |
+ * | `studyStates` | a study's start states of seed `index` |
+ * | `studyPlan` | a study's planner noise of cell `index` |
+ * | `mujocoInitialState` | the MuJoCo environment's reset of episode `index` |
+ * | `mujocoPlanner` | the planner's seed of MuJoCo episode `index` |
+ *
+ * @example
+ * ```ts
+ * import { deriveSeed } from '@dcem/core';
+ * import { TASK_SEED_STREAMS } from '@dcem/tasks';
+ * const seed = deriveSeed(0, TASK_SEED_STREAMS.studyStates, 2); // start states of seed 2 of run 0
+ * ```
+ */
+export const TASK_SEED_STREAMS = Object.freeze({
+  initialStates: 0,
+  trainingPlan: 1,
+  validation: 2,
+  weights: 3,
+  cartpoleStates: 4,
+  pendulumAngle: 5,
+  pendulumVelocity: 6,
+  learningStep: 8,
+  validationStates: 9,
+  testStates: 10,
+  testPlan: 11,
+  baseline: 12,
+  figures: 13,
+  studyStates: 16,
+  studyPlan: 17,
+  mujocoInitialState: 100,
+  mujocoPlanner: 101,
+} as const);
+
+/** A name of {@link TASK_SEED_STREAMS}. */
+export type TaskSeedStream = keyof typeof TASK_SEED_STREAMS;
