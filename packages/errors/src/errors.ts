@@ -11,9 +11,15 @@
  * @module
  */
 
-/** Whether `value` looks like a tensor: an object with a `shape` array of numbers. */
+/**
+ * Whether `value` looks like a tensor of some library: an instance of a
+ * class (not a plain object literal, so serialised `{ shape, values }`
+ * records do not count) with a `shape` array of numbers.
+ */
 export function isTensorLike(value: unknown): value is { readonly shape: readonly number[] } {
   if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) return false;
   const shape = (value as { shape?: unknown }).shape;
   return Array.isArray(shape) && shape.every((d) => typeof d === 'number');
 }
@@ -115,9 +121,9 @@ export function assertFunction(name: string, value: unknown): asserts value is (
   }
 }
 
-/** Throws unless `value` is a plain object (not null, not an array, not a tensor). */
+/** Throws unless `value` is an object (not null, not an array). */
 export function assertObject<T>(name: string, value: T): asserts value is T & Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || isTensorLike(value)) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new TypeError(`${name} must be an object, received ${describeValue(value)}`);
   }
 }

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { assertTensorShape, formatShapePattern, matchesShape } from './shapes.js';
 
-/** A stand-in tensor: the checks only read `shape`. */
-const tensor = (...shape: number[]) => ({ shape, rank: shape.length });
+/** A stand-in tensor class: the checks only read `shape`. */
+class FakeTensor {
+  constructor(readonly shape: number[]) {}
+}
+const tensor = (...shape: number[]) => new FakeTensor(shape);
 
 describe('assertTensorShape', () => {
   it('accepts tensors whose shape matches, with * and … wildcards', () => {
@@ -33,7 +36,8 @@ describe('assertTensorShape', () => {
     expect(() => assertTensorShape('controls', undefined, ['...', 1])).toThrow(
       new TypeError('controls must be a tensor of shape […, 1], received undefined'),
     );
-    expect(() => assertTensorShape('c', { shape: ['1'] }, [1])).toThrow(TypeError);
+    expect(() => assertTensorShape('c', { shape: [1] }, [1])).toThrow(TypeError); // a plain record
+    expect(() => assertTensorShape('c', new FakeTensor(['1' as unknown as number]), [1])).toThrow(TypeError);
   });
 
   it('matches shapes exactly as the pattern says (property over small shapes)', () => {
