@@ -416,7 +416,9 @@ describe('sparseTopK: argument validation', () => {
   it('rejects an unknown option name, listing the valid ones', () => {
     const bad = { temprature: 0.5 } as unknown as { temperature: number };
     expect(() => sparseTopK(b, x, 2, bad)).toThrow(TypeError);
-    expect(() => sparseTopK(b, x, 2, bad)).toThrow(/unknown sparseTopK option "temprature"; did you mean "temperature".*temperature, maxIterations/);
+    expect(() => sparseTopK(b, x, 2, bad)).toThrow(
+      /unknown sparseTopK option "temprature"; did you mean "temperature".*temperature, maxIterations/,
+    );
   });
 
   it('rejects options that are not an object', () => {

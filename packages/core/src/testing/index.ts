@@ -12,4 +12,4 @@ export {
   type ConformanceContext,
   ConformanceError,
 } from './conformance.js';
-export { createFloat64Backend, Float64Tensor } from './float64-backend.js';
+export { createFloat64Backend, type Float64Backend, Float64Tensor } from './float64-backend.js';
