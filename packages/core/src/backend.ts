@@ -11,8 +11,8 @@ import type { LmlFusedOps, LmlOps } from '@dcem/lml';
  * likes, as long as {@link Backend.where}, {@link LmlOps.logicalAnd} and
  * {@link Backend.maskToFloat} accept them.
  *
- * Most methods derive from a smaller set: write the
- * {@link BackendPrimitives} and let {@link completeBackend} fill in the rest.
+ * Most methods derive from a smaller set: write the primitives
+ * (`BackendPrimitives`) and let `completeBackend` fill in the rest.
  * `@dcem/core/testing` exports conformance cases every backend must pass
  * (values, gradients, fused-against-generic parity) and a float64 reference
  * backend over plain typed arrays.

@@ -60,7 +60,9 @@ describe('renderSvg', () => {
     env.setState(start);
     expect(renderSvg(env)).toBe(svgStart);
     expect(() => renderSvg(env, { width: 0 })).toThrow(RangeError);
-    expect(() => renderSvg(env, { widht: 10 } as never)).toThrow(/unknown renderSvg option "widht"; did you mean "width"/);
+    expect(() => renderSvg(env, { widht: 10 } as never)).toThrow(
+      /unknown renderSvg option "widht"; did you mean "width"/,
+    );
     env.dispose();
   });
 });
