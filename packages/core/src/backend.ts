@@ -1,4 +1,4 @@
-import type { LmlOps } from '@dcem/lml';
+import type { LmlFusedOps, LmlOps } from '@dcem/lml';
 
 /**
  * The tensor operations the CEM/DCEM solver is built from.
@@ -11,8 +11,11 @@ import type { LmlOps } from '@dcem/lml';
  * likes, as long as {@link Backend.where}, {@link LmlOps.logicalAnd} and
  * {@link Backend.maskToFloat} accept them.
  *
- * `@dcem/core/testing` exports conformance cases every backend must pass and
- * a float64 reference backend over plain typed arrays.
+ * Most methods derive from a smaller set: write the primitives
+ * (`BackendPrimitives`) and let `completeBackend` fill in the rest.
+ * `@dcem/core/testing` exports conformance cases every backend must pass
+ * (values, gradients, fused-against-generic parity) and a float64 reference
+ * backend over plain typed arrays.
  */
 export interface Backend<T> extends LmlOps<T> {
   /** A short name for messages, for example `"tfjs-wasm"`. */
@@ -67,45 +70,66 @@ export interface Backend<T> extends LmlOps<T> {
    * this with the next iteration's seed and shape). A backend may start
    * drawing them elsewhere, for example on another thread, and must return
    * exactly the same numbers when asked. Does nothing by default.
+   *
+   * It is not in {@link Backend.fused}: it computes nothing and returns
+   * nothing, so it has no generic composition to equal; it only schedules
+   * work of `randomNormal`, whose contract it must not change.
    */
   prefetchNormal?(shape: readonly number[], seed: number): void;
   /** `x` in the forward pass, zero gradient in the backward pass. */
   stopGradient(x: T): T;
   /**
-   * Optional fast path of `valuesToScores`: the scores and the non-finite
-   * count of `values` [batch, numSamples] in one fused operation, with the
-   * same results and gradient. `eps` is the constant added to the std,
-   * `margin` how far below the worst finite score a non-finite value goes.
-   * Return `undefined` where it cannot run (the generic ops are used then).
+   * Optional fast paths (see {@link BackendFusedOps}): each computes what a
+   * composition of the operations above computes, in one fused operation,
+   * with the same values and gradients. A missing entry, or one that returns
+   * `undefined`, means the generic composition is used. The parity cases of
+   * `@dcem/core/testing` check each entry a backend has against it.
    */
-  fusedScores?(
+  readonly fused?: BackendFusedOps<T>;
+}
+
+/**
+ * The optional fused fast paths of a {@link Backend}, by the step of CEM they
+ * replace. Each takes the inputs of the generic composition and returns its
+ * result, or `undefined` where it cannot run (for example on a tensor
+ * library's device it has no kernel for); the solver then composes the
+ * generic operations. A fused path must give the same values (to the
+ * backend's precision) and the same gradients, recorded by the backend's
+ * autodiff, as the generic composition.
+ */
+export interface BackendFusedOps<T> extends LmlFusedOps<T> {
+  /**
+   * `valuesToScores`: the scores and the non-finite count of `values`
+   * [batch, numSamples]. `eps` is the constant added to the std, `margin`
+   * how far below the worst finite score a non-finite value goes.
+   */
+  scores?(
     values: T,
     normalize: boolean,
     eps: number,
     margin: number,
   ): { scores: T; nonFinite: T } | undefined;
   /**
-   * Optional fast path of sampling: min(max(μ + σ ⊙ ε, lower), upper) for μ,
-   * σ [batch, dim], ε [batch, numSamples, dim] and bounds [1 or batch, dim]
-   * (either may be `undefined`), with the gradient of the generic ops
-   * (clamped entries pass theirs to the bound). `undefined`: not available.
+   * Sampling: min(max(μ + σ ⊙ ε, lower), upper) for μ, σ [batch, dim],
+   * ε [batch, numSamples, dim] and bounds [1 or batch, dim] (either may be
+   * `undefined`), with the gradient of the generic ops (clamped entries pass
+   * theirs to the bound).
    */
-  fusedSample?(mean: T, std: T, noise: T, lower: T | undefined, upper: T | undefined): T | undefined;
+  sample?(mean: T, std: T, noise: T, lower: T | undefined, upper: T | undefined): T | undefined;
   /**
-   * Optional fast path of the refit: `fitMean` and `fitStd` of samples
-   * [batch, numSamples, dim] and weights [batch, numSamples] in one fused
-   * operation, with the same gradient. `undefined`: not available.
+   * The refit: `fitMean` and `fitStd` of samples [batch, numSamples, dim]
+   * and weights [batch, numSamples].
    */
-  fusedFit?(samples: T, weights: T, k: number, minStd: number): { mean: T; std: T } | undefined;
+  fit?(samples: T, weights: T, k: number, minStd: number): { mean: T; std: T } | undefined;
   /**
-   * Optional fast path of the best-sample update: per row of samples
+   * The best-sample update (`updateBest`): per row of samples
    * [batch, P, dim], the sample with the largest of `scores` [batch, P]
    * (the first on ties) and its entry of `values` [batch, P] (NaN and ±∞ as
    * +∞), replaced by `previous` ([batch, dim] and [batch]) where its value is
    * not strictly lower. Gradients go to the samples, values and previous
-   * best the result came from, none to the scores. `undefined`: not available.
+   * best the result came from, none to the scores.
    */
-  fusedBest?(
+  best?(
     samples: T,
     scores: T,
     values: T,

@@ -14,7 +14,7 @@ import type { Backend } from './backend.js';
  * ```
  */
 export function sampleDiagonalGaussian<T>(backend: Backend<T>, mean: T, std: T, noise: T): T {
-  const fused = backend.fusedSample?.(mean, std, noise, undefined, undefined);
+  const fused = backend.fused?.sample?.(mean, std, noise, undefined, undefined);
   if (fused !== undefined) return fused;
   const [batch = 0, dim = 0] = backend.shape(mean);
   const mu = backend.reshape(mean, [batch, 1, dim]);
@@ -45,7 +45,7 @@ export function fitDiagonalGaussian<T>(
   k: number,
   minStd: number,
 ): { mean: T; std: T } {
-  const fused = backend.fusedFit?.(samples, weights, k, minStd);
+  const fused = backend.fused?.fit?.(samples, weights, k, minStd);
   if (fused !== undefined) return fused;
   const mean = fitMean(backend, samples, weights, k);
   const std = fitStd(backend, samples, weights, mean, k, minStd);

@@ -9,6 +9,7 @@ export {
   LML_DEFAULTS,
   LML_DEGENERATE_FILL,
   type LmlDiagnostics,
+  type LmlFusedOps,
   type LmlOps,
   type LmlOptions,
   lml,
@@ -17,9 +18,15 @@ export {
   type SparseTopKOptions,
   sparseTopK,
 } from '@dcem/lml';
-export type { Backend } from './backend.js';
+export type { Backend, BackendFusedOps } from './backend.js';
 export { cem, dcem, type Objective } from './cem.js';
 export { colouredNoise } from './coloured-noise.js';
+export {
+  type BackendPrimitives,
+  completeBackend,
+  DERIVED_METHODS,
+  type DerivedMethod,
+} from './complete-backend.js';
 export { fitDiagonalGaussian, fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 export {
   CEM_DEFAULTS,

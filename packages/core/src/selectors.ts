@@ -50,13 +50,13 @@ export function valuesToScores<T>(backend: Backend<T>, values: T, options: Score
   const normalize = options.normalize ?? true;
   const temperature = options.temperature ?? null;
   const margin = NON_FINITE_MARGIN * (temperature ?? 1);
-  const fused = backend.fusedScores?.(values, normalize, NORMALIZE_EPS, margin);
+  const fused = backend.fused?.scores?.(values, normalize, NORMALIZE_EPS, margin);
   if (fused !== undefined) return fused;
   const [batch = 0, n = 0] = backend.shape(values);
   const finite = backend.isFinite(values);
   const finiteF = backend.maskToFloat(finite);
   const count = backend.sum(finiteF, 1, true);
-  const nonFinite = backend.sub(backend.scalar(batch * n), backend.sum(count, 0, false));
+  const nonFinite = backend.sub(backend.scalar(batch * n), backend.reshape(backend.sum(count, 0, false), []));
   const zero = backend.scalar(0);
   let v = values;
   if (normalize) {

@@ -192,7 +192,7 @@ export interface CemSolver<T> {
  * its value, NaN and ±∞ taken as +∞; where `previous` is given, it stays
  * unless the new value is strictly lower. Gradients flow to the sample, the
  * value and the previous best it came from; the choice itself (the scores)
- * gets none. Uses the backend's `fusedBest` where it has one.
+ * gets none. Uses the backend's `fused.best` where it has one.
  *
  * @param backend Tensor operations.
  * @param samples [batch, P, dim].
@@ -208,7 +208,7 @@ export function updateBest<T>(
   values: T,
   previous: { sample: T; value: T } | undefined,
 ): { sample: T; value: T } {
-  const fused = backend.fusedBest?.(samples, scores, values, previous);
+  const fused = backend.fused?.best?.(samples, scores, values, previous);
   if (fused !== undefined) return fused;
   const [batch = 0, population = 0] = backend.shape(values);
   // A one-hot mask picks the row's sample (no gradient through the choice).
@@ -444,7 +444,7 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
         ) {
           backend.prefetchNormal?.([batch, freshSamples(t + 1), dim], iterationDrawSeed(o.seed, t + 1));
         }
-        let x = backend.fusedSample?.(state.mean, state.std, noise, o.lowerBound, o.upperBound);
+        let x = backend.fused?.sample?.(state.mean, state.std, noise, o.lowerBound, o.upperBound);
         if (x === undefined) {
           const raw = sampleDiagonalGaussian(backend, state.mean, state.std, noise);
           x = clamp(backend, raw, perSample(o.lowerBound), perSample(o.upperBound));
@@ -495,7 +495,7 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
         });
         const weights = selectWeights(backend, scores, k, o.selector, o.temperature, o.lmlIterations);
         // The fused refit computes σ' too; it is dropped if the tolerance stops the solve.
-        const fit = backend.fusedFit?.(xs, weights, k, o.minStd);
+        const fit = backend.fused?.fit?.(xs, weights, k, o.minStd);
         const fitted = fit?.mean ?? fitMean(backend, xs, weights, k);
         const alpha = o.momentum;
         const blend = (previous: T, current: T) =>

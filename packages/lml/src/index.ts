@@ -13,6 +13,6 @@ export {
   lml,
   lmlWithDiagnostics,
 } from './lml.js';
-export type { LmlOps } from './lml-ops.js';
+export type { LmlFusedOps, LmlOps } from './lml-ops.js';
 export { type DualSolution, type DualSolveSettings, dualBracket, solveDual } from './solve-dual.js';
 export { SPARSE_TOP_K_DEFAULTS, type SparseTopKOptions, sparseTopK } from './sparse-top-k.js';

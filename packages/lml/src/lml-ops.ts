@@ -70,12 +70,25 @@ export interface LmlOps<T> {
   /** Copies the entries of `x` to the host, row-major. */
   readSync(x: T): ArrayLike<number>;
   /**
-   * Optional fast path: LML_k(x/τ) of a 2-D `x` (1 ≤ k < n) as one fused
-   * operation, with the semantics of the generic composition (the root
-   * finder of `solveDual` with at most `maxIterations` steps, NaN rows for
-   * rows that hold NaN or ±∞) and its implicit gradient, recorded by the
-   * backend's autodiff. Return `undefined` where it cannot run: `lml` then
-   * composes the operations above.
+   * Optional fast paths (see {@link LmlFusedOps}). Each must give the values
+   * and gradients of the generic composition; a missing entry, or one that
+   * returns `undefined`, means the generic operations are used.
    */
-  fusedLml?(x: T, k: number, temperature: number, maxIterations: number): T | undefined;
+  readonly fused?: LmlFusedOps<T>;
+}
+
+/**
+ * The optional fused fast path of the LML projection. A backend that has one
+ * puts it under {@link LmlOps.fused}.
+ */
+export interface LmlFusedOps<T> {
+  /**
+   * LML_k(x/τ) of a 2-D `x` (1 ≤ k < n) as one fused operation, with the
+   * semantics of the generic composition (the root finder of `solveDual`
+   * with at most `maxIterations` steps, NaN rows for rows that hold NaN or
+   * ±∞) and its implicit gradient, recorded by the backend's autodiff.
+   * Return `undefined` where it cannot run: `lml` then composes the
+   * operations of {@link LmlOps}.
+   */
+  lml?(x: T, k: number, temperature: number, maxIterations: number): T | undefined;
 }

@@ -14,7 +14,7 @@ export interface LmlOptions {
    * Newton step satisfies |Δν| ≤ tolerance · (1 + |ν|). Default 1e-6. Used for
    * the diagnostics of {@link lmlWithDiagnostics}; the generic loop itself
    * always runs `maxIterations` iterations (it never reads back to the host).
-   * A backend's fused kernel (`LmlOps.fusedLml`) stops each row on its own
+   * A backend's fused kernel (`LmlOps.fused.lml`) stops each row on its own
    * once the row is exact to float32 precision.
    */
   tolerance?: number;
@@ -130,7 +130,7 @@ function projection<T>(
  * zero gradient; a fully saturated row has zero gradient; a row that holds a
  * NaN or ±∞ comes back as NaN (other rows are unaffected).
  *
- * Where `ops` has a fused kernel for it (`fusedLml`; the tfjs backend has one
+ * Where `ops` has a fused kernel for it (`fused.lml`; the tfjs backend has one
  * on its cpu and wasm backends), the whole projection and its gradient run
  * as that kernel, with the same root finder in float64; otherwise it is
  * composed from the operations of {@link LmlOps}.
@@ -149,8 +149,8 @@ function projection<T>(
  */
 export function lml<T>(ops: LmlOps<T>, x: T, k: number, options?: LmlOptions): T {
   const settings = resolve(ops, x, k, options);
-  if (ops.fusedLml !== undefined && k < (ops.shape(x)[1] ?? 0)) {
-    const y = ops.fusedLml(x, k, settings.temperature, settings.maxIterations);
+  if (k < (ops.shape(x)[1] ?? 0)) {
+    const y = ops.fused?.lml?.(x, k, settings.temperature, settings.maxIterations);
     if (y !== undefined) return y;
   }
   return ops.tidy(() => {

@@ -66,24 +66,40 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
   // Comparisons, masks and top-k indices have no gradient in tfjs; when they
   // sit on a path that tf.grad walks (their inputs depend on the variables),
   // tfjs throws "gradient function not found". Wrapping them in a custom
-  // gradient that returns zeros keeps them on the tape harmlessly.
+  // gradient that returns zeros keeps them on the tape harmlessly (float32
+  // zeros: tfjs wants float32 gradients, masks included).
   const constant1 = (op: (a: Tensor) => Tensor) =>
     tf.customGrad((a, save) => {
       void save;
       const x = a as Tensor;
-      return { value: op(x), gradFunc: () => tf.zerosLike(x) };
+      return { value: op(x), gradFunc: () => tf.zeros(x.shape, 'float32') };
     }) as (a: Tensor) => Tensor;
   const constant2 = (op: (a: Tensor, b: Tensor) => Tensor) =>
     tf.customGrad((a, b, save) => {
       void save;
       const x = a as Tensor;
       const y = b as Tensor;
-      return { value: op(x, y), gradFunc: () => [tf.zerosLike(x), tf.zerosLike(y)] };
+      return {
+        value: op(x, y),
+        gradFunc: () => [tf.zeros(x.shape, 'float32'), tf.zeros(y.shape, 'float32')],
+      };
     }) as (a: Tensor, b: Tensor) => Tensor;
   const lessTaped = constant2((a, b) => tf.less(a, b));
   const greaterTaped = constant2((a, b) => tf.greater(a, b));
   const equalTaped = constant2((a, b) => tf.equal(a, b));
   const finiteTaped = constant1((x) => tf.isFinite(x));
+  const andTaped = constant2((a, b) => tf.logicalAnd(a, b));
+  const allRowsTaped = constant1((mask) => tf.all(mask, 1, true));
+  // tfjs 4.22's Maximum and Minimum gradients do not sum over broadcast axes
+  // (tf.grad throws on a shape mismatch): broadcast the operands first, whose
+  // gradient (BroadcastTo's) does.
+  const broadcastBoth = (op: (a: Tensor, b: Tensor) => Tensor) => (a: Tensor, b: Tensor) => {
+    if (!taping() || (a.shape.length === b.shape.length && a.shape.every((e, d) => e === b.shape[d]))) {
+      return op(a, b);
+    }
+    const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    return op(tf.broadcastTo(a, shape), tf.broadcastTo(b, shape));
+  };
   const topkMaskPlain = (x: Tensor, k: number): Tensor =>
     tf.tidy(() => {
       const n = x.shape[x.shape.length - 1] ?? 0;
@@ -147,6 +163,13 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     )(x);
   const batchGather = (x: Tensor, indices: Tensor): Tensor =>
     taping() ? gatherTaped(x, indices) : gatherPlain(x, indices);
+  // TopK has no gradient in tfjs: on the tape, gather the values at the
+  // top-k indices instead (the gradient goes to those entries).
+  const topkValuesTaped = (x: Tensor, k: number): Tensor => {
+    const [rows = 0, n = 0] = x.shape;
+    const picked = gatherTaped(tf.reshape(x, [rows, n, 1]), topkIndicesTaped(k)(x));
+    return tf.reshape(picked, [rows, k]);
+  };
   return {
     get name() {
       return `tfjs-${tf.getBackend()}`;
@@ -166,12 +189,13 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     abs: (x) => tf.abs(x),
     sqrt: (x) => tf.sqrt(x),
     square: (x) => tf.square(x),
-    maximum: (a, b) => tf.maximum(a, b),
-    minimum: (a, b) => tf.minimum(a, b),
+    maximum: broadcastBoth((a, b) => tf.maximum(a, b)),
+    minimum: broadcastBoth((a, b) => tf.minimum(a, b)),
     sum: (x, axis, keepDims) => tf.sum(x, axis, keepDims),
     max: (x, axis, keepDims) => tf.max(x, axis, keepDims),
     min: (x, axis, keepDims) => tf.min(x, axis, keepDims),
     topkValues: (x, k) => {
+      if (taping()) return topkValuesTaped(x, k);
       const { values, indices } = tf.topk(x, k, true);
       indices.dispose();
       return values;
@@ -185,8 +209,8 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     greater: (a, b) => (taping() ? greaterTaped(a, b) : tf.greater(a, b)),
     equal: (a, b) => (taping() ? equalTaped(a, b) : tf.equal(a, b)),
     isFinite: (x) => (taping() ? finiteTaped(x) : tf.isFinite(x)),
-    logicalAnd: (a, b) => tf.logicalAnd(a, b),
-    allRows: (mask) => tf.all(mask, 1, true),
+    logicalAnd: (a, b) => (taping() ? andTaped(a, b) : tf.logicalAnd(a, b)),
+    allRows: (mask) => (taping() ? allRowsTaped(mask) : tf.all(mask, 1, true)),
     where: (mask, a, b) => tf.where(mask, a, b),
     maskToFloat: (mask) => tf.cast(mask, 'float32'),
     randomNormal: (shape, seed) => {
@@ -207,10 +231,15 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     keep: (x) => tf.keep(x),
     dispose: (x) => tf.dispose(x),
     readSync: (x) => x.dataSync() as ArrayLike<number>,
-    fusedLml: (x, k, temperature, maxIterations) => fused?.lml(x, k, temperature, maxIterations),
-    fusedScores: (values, normalize, eps, margin) => fused?.scores(values, normalize, eps, margin),
-    fusedSample: (mean, std, noise, lower, upper) => fused?.sample(mean, std, noise, lower, upper),
-    fusedFit: (samples, weights, k, minStd) => fused?.fit(samples, weights, k, minStd),
-    fusedBest: (samples, scores, values, previous) => fused?.best(samples, scores, values, previous),
+    fused:
+      fused === undefined
+        ? undefined
+        : {
+            lml: (x, k, temperature, maxIterations) => fused.lml(x, k, temperature, maxIterations),
+            scores: (values, normalize, eps, margin) => fused.scores(values, normalize, eps, margin),
+            sample: (mean, std, noise, lower, upper) => fused.sample(mean, std, noise, lower, upper),
+            fit: (samples, weights, k, minStd) => fused.fit(samples, weights, k, minStd),
+            best: (samples, scores, values, previous) => fused.best(samples, scores, values, previous),
+          },
   };
 }

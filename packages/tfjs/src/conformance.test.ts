@@ -1,8 +1,16 @@
-// The backend-agnostic conformance cases of @dcem/core/testing, run against
+// The backend-agnostic conformance cases of @dcem/core/testing (values,
+// gradients through tf.grad, fused-against-generic parity), run against
 // createTfjsBackend on the tfjs cpu and wasm backends (and, in the webgpu
-// run, on webgpu: see test-backend.test-utils.ts).
-import type { Backend } from '@dcem/core';
-import { backendConformanceCases, ConformanceError } from '@dcem/core/testing';
+// run, on webgpu: see test-backend.test-utils.ts), and against the same
+// backend rebuilt by completeBackend from its primitives.
+import {
+  type Backend,
+  type BackendPrimitives,
+  completeBackend,
+  DERIVED_METHODS,
+  fitDiagonalGaussian,
+} from '@dcem/core';
+import { backendConformanceCases, type ConformanceContext, ConformanceError } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +18,16 @@ import { createTfjsBackend, type Tensor } from './backend.js';
 import { activateBackend, TEST_BACKENDS } from './test-backend.test-utils.js';
 
 const backend = createTfjsBackend(tf);
+
+/** The tfjs backend with every method completeBackend derives removed, then completed again. */
+const derived = (() => {
+  const primitives: Record<string, unknown> = Object.defineProperties(
+    {},
+    Object.getOwnPropertyDescriptors(backend),
+  );
+  for (const name of DERIVED_METHODS) delete primitives[name];
+  return completeBackend(primitives as unknown as BackendPrimitives<Tensor>);
+})();
 
 // The cases compare float32 results with values computed in float64. Their
 // inputs are small integers and halves (exact in float32), their results
@@ -19,6 +37,13 @@ const backend = createTfjsBackend(tf);
 // 1e-5 is ~10× that and ~10⁴× smaller than the smallest difference a wrong
 // operation, axis or broadcast produces (≥ 0.25 in every case).
 const TOLERANCE = 1e-5;
+// Gradients and parity are checked to 1e-5 relative to the magnitude of the
+// expected entries: the fused kernels accumulate in float64 and the generic
+// ops in float32, a few ulps apart (see fused.test.ts).
+const CONTEXT: ConformanceContext<Tensor> = {
+  tolerance: TOLERANCE,
+  grad: (f, x) => tf.grad(f)(x),
+};
 
 for (const name of TEST_BACKENDS) {
   describe(`createTfjsBackend conformance on the tfjs ${name} backend`, () => {
@@ -35,10 +60,19 @@ for (const name of TEST_BACKENDS) {
     });
 
     for (const c of backendConformanceCases) {
-      it(c.name, () => {
+      it(`${c.kind}: ${c.name}`, () => {
         const before = tf.memory().numTensors;
-        tf.tidy(() => c.run(backend, { tolerance: TOLERANCE }));
+        tf.tidy(() => c.run(backend, CONTEXT));
         // Every case's tensors are released by the surrounding tidy.
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+
+    for (const c of backendConformanceCases) {
+      if (c.kind === 'parity') continue; // the same fused group as above
+      it(`completeBackend, derived methods: ${c.kind}: ${c.name}`, () => {
+        const before = tf.memory().numTensors;
+        tf.tidy(() => c.run(derived, CONTEXT));
         expect(tf.memory().numTensors).toBe(before);
       });
     }
@@ -51,6 +85,39 @@ for (const name of TEST_BACKENDS) {
       const slightlyOff: Backend<Tensor> = { ...backend, exp: (x) => tf.mul(tf.exp(x), 1 + 1e-4) };
       const exp = backendConformanceCases.find((c) => c.name.startsWith('exp '));
       expect(() => tf.tidy(() => exp?.run(slightlyOff, { tolerance: TOLERANCE }))).toThrow(ConformanceError);
+    });
+
+    it('the gradient cases catch a wrong gradient of exp (right values)', () => {
+      const wrongGradient = tf.customGrad((x, save) => {
+        const value = tf.exp(x as Tensor);
+        (save as (t: Tensor[]) => void)([value]);
+        return {
+          value,
+          gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(dy, tf.mul(saved[0] as Tensor, 1.001)),
+        };
+      }) as (x: Tensor) => Tensor;
+      const broken: Backend<Tensor> = { ...backend, exp: wrongGradient };
+      const cases = backendConformanceCases.filter((c) => c.name.startsWith('exp '));
+      const value = cases.find((c) => c.kind === 'value');
+      const gradient = cases.find((c) => c.kind === 'gradient');
+      tf.tidy(() => value?.run(broken, CONTEXT));
+      expect(() => tf.tidy(() => gradient?.run(broken, CONTEXT))).toThrow(ConformanceError);
+    });
+
+    it('the parity cases catch a fused fit that differs from the generic refit', () => {
+      const fit = backendConformanceCases.find((c) => c.kind === 'parity' && c.name.startsWith('fused.fit '));
+      expect(fit).toBeDefined();
+      // σ' floored at 2·minStd instead of minStd: different only where σ' sits on the floor.
+      const broken: Backend<Tensor> = {
+        ...backend,
+        fused: {
+          ...backend.fused,
+          fit: (samples, weights, k, minStd) => fitDiagonalGaussian(backend, samples, weights, k, 2 * minStd),
+        },
+      };
+      expect(() => tf.tidy(() => fit?.run(broken, CONTEXT))).toThrow(ConformanceError);
+      // With no fused fit, the case has nothing to compare and passes.
+      tf.tidy(() => fit?.run({ ...backend, fused: undefined }, CONTEXT));
     });
   });
 }

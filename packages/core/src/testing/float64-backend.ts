@@ -1,9 +1,10 @@
 /**
- * A forward-only float64 reference backend over plain typed arrays.
+ * A float64 reference backend over plain typed arrays.
  *
- * It implements every operation of `Backend` in double precision, with no
- * autodiff and no memory management, so tests can use it as an oracle and
- * CEM can run without TensorFlow.js.
+ * It implements every operation of `Backend` in double precision, with a
+ * small reverse-mode tape for `grad` and no memory management, so tests can
+ * use it as an oracle for values and gradients and CEM can run without
+ * TensorFlow.js.
  *
  * @module
  */
@@ -154,6 +155,21 @@ function normalizeAxis(op: string, axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;
 }
 
+/** Where `axis` of `x` sits in its row-major data: `outer` blocks of `n` × `inner` entries. */
+function axisGeometry(
+  op: string,
+  x: Float64Tensor,
+  axis: number,
+): { ax: number; n: number; outer: number; inner: number } {
+  const ax = normalizeAxis(op, axis, x.shape.length);
+  return {
+    ax,
+    n: x.shape[ax] as number,
+    outer: sizeOf(x.shape.slice(0, ax)),
+    inner: sizeOf(x.shape.slice(ax + 1)),
+  };
+}
+
 /** Folds `f` over `axis`, starting each fold from `init`. */
 function reduce(
   op: string,
@@ -163,10 +179,7 @@ function reduce(
   init: number,
   f: (acc: number, v: number) => number,
 ): Float64Tensor {
-  const ax = normalizeAxis(op, axis, x.shape.length);
-  const n = x.shape[ax] as number;
-  const outer = sizeOf(x.shape.slice(0, ax));
-  const inner = sizeOf(x.shape.slice(ax + 1));
+  const { ax, n, outer, inner } = axisGeometry(op, x, axis);
   const out = new Float64Array(outer * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
@@ -201,6 +214,15 @@ function descending(a: number, b: number): number {
   if (Number.isNaN(a)) return Number.isNaN(b) ? 0 : -1;
   if (Number.isNaN(b)) return 1;
   return a > b ? -1 : a < b ? 1 : 0;
+}
+
+/** For each row of a 2-D `x`, the column indices sorted largest first (NaN first, ties to the lowest index). */
+function rowOrders(x: Float64Tensor, rows: number, cols: number): number[][] {
+  return Array.from({ length: rows }, (_, r) => {
+    const row = x.data.subarray(r * cols, (r + 1) * cols);
+    const order = Array.from({ length: cols }, (_, j) => j);
+    return order.sort((i, j) => descending(row[i] as number, row[j] as number) || i - j);
+  });
 }
 
 /** 1 for true, 0 for false. */
@@ -250,30 +272,167 @@ function normalDraws(next: () => number, count: number): Float64Array {
 }
 
 /**
+ * One operation recorded on the tape: its output, its inputs and how the
+ * gradient of the output (`dy`, row-major) becomes the gradients of the
+ * inputs (`undefined` for an input that gets none).
+ */
+interface TapeEntry {
+  readonly output: Float64Tensor;
+  readonly inputs: readonly Float64Tensor[];
+  readonly backward: (dy: Float64Array) => readonly (Float64Array | undefined)[];
+}
+
+/** The float64 reference backend: a `Backend` plus its own reverse-mode `grad`. */
+export interface Float64Backend extends Backend<Float64Tensor> {
+  /**
+   * The gradient of sum(f(x)) with respect to `x`, by reverse mode over the
+   * operations `f` performs on this backend (`customGrad` uses its supplied
+   * vector–Jacobian product; comparisons, masks, top-k indices and
+   * `stopGradient` pass none). Not re-entrant: `f` must not call `grad`.
+   *
+   * @param f A function of one tensor built from this backend's operations.
+   * @param x The point, any shape.
+   * @returns d sum(f(x))/dx, the shape of `x` (zeros where `f` does not depend on `x`).
+   * @throws Error when called from inside another `grad`.
+   */
+  grad(f: (x: Float64Tensor) => Float64Tensor, x: Float64Tensor): Float64Tensor;
+}
+
+/** Adds `g` into the entry of `grads` for `t`. */
+function accumulate(grads: Map<Float64Tensor, Float64Array>, t: Float64Tensor, g: Float64Array): void {
+  const current = grads.get(t);
+  if (current === undefined) {
+    grads.set(t, g.slice());
+    return;
+  }
+  for (let i = 0; i < g.length; i++) current[i] = (current[i] as number) + (g[i] as number);
+}
+
+/**
  * Creates the float64 reference backend.
  *
- * Operations are pure and eager; `customGrad` returns the forward value,
- * `tidy`, `keep` and `dispose` do nothing, masks are 0/1 tensors and
- * `readSync` returns the tensor's own `Float64Array`.
+ * Operations are pure and eager; `tidy`, `keep` and `dispose` do nothing,
+ * masks are 0/1 tensors and `readSync` returns the tensor's own
+ * `Float64Array`. While `grad` runs its function, the differentiable
+ * operations are recorded on a tape (TensorFlow.js's conventions: the
+ * gradient of `maximum` at a tie goes to its first argument, that of `max`
+ * and `min` to every tied entry, that of `abs` at 0 is −1).
  *
  * @param options `seed` seeds the generator behind `randomNormal` calls
  *   without a seed of their own (default a fixed constant), so a fresh backend
  *   always produces the same sequence.
- * @returns A `Backend` named `"float64"`.
+ * @returns A {@link Float64Backend} named `"float64"`.
  *
  * @example
  * ```ts
  * const b = createFloat64Backend({ seed: 1 });
  * const y = b.sum(b.tensor([1, 2, 3, 4], [2, 2]), 1, false); // [3, 7]
+ * const g = b.grad((x) => b.square(x), b.tensor([1, 2], [2])); // [2, 4]
  * ```
  */
-export function createFloat64Backend(options?: { seed?: number }): Backend<Float64Tensor> {
+export function createFloat64Backend(options?: { seed?: number }): Float64Backend {
   const seed = options?.seed ?? DEFAULT_SEED;
   assertFiniteNumber('seed', seed);
   const shared = mulberry32(hashSeed(seed));
   const scalar = (value: number) => new Float64Tensor([], Float64Array.of(value));
 
-  return {
+  // The tape: undefined outside `grad`, so nothing is recorded then.
+  let tape: TapeEntry[] | undefined;
+  const record = (
+    output: Float64Tensor,
+    inputs: readonly Float64Tensor[],
+    backward: TapeEntry['backward'],
+  ): Float64Tensor => {
+    tape?.push({ output, inputs, backward });
+    return output;
+  };
+
+  /** A broadcasting binary op with partial derivatives `da` and `db`. */
+  const binaryOp =
+    (
+      op: string,
+      f: (x: number, y: number) => number,
+      da: (x: number, y: number) => number,
+      db: (x: number, y: number) => number,
+    ) =>
+    (a: Float64Tensor, b: Float64Tensor): Float64Tensor => {
+      const out = binary(op, a, b, f);
+      return record(out, [a, b], (dy) => {
+        const ia = broadcastIndex(out.shape, a.shape);
+        const ib = broadcastIndex(out.shape, b.shape);
+        const ga = new Float64Array(a.size);
+        const gb = new Float64Array(b.size);
+        for (let i = 0; i < dy.length; i++) {
+          const x = pick(a, ia, i);
+          const y = pick(b, ib, i);
+          const g = dy[i] as number;
+          const at = ia === undefined ? i : (ia[i] as number);
+          const bt = ib === undefined ? i : (ib[i] as number);
+          ga[at] = (ga[at] as number) + g * da(x, y);
+          gb[bt] = (gb[bt] as number) + g * db(x, y);
+        }
+        return [ga, gb];
+      });
+    };
+
+  /** An element-wise op whose derivative is `df(input, output)`. */
+  const unaryOp =
+    (f: (v: number) => number, df: (v: number, out: number) => number) =>
+    (x: Float64Tensor): Float64Tensor => {
+      const out = unary(x, f);
+      return record(out, [x], (dy) => [dy.map((g, i) => g * df(x.data[i] as number, out.data[i] as number))]);
+    };
+
+  /** `max` or `min` over an axis; the gradient goes to every entry equal to the result. */
+  const extremum =
+    (op: 'max' | 'min', init: number, f: (a: number, b: number) => number) =>
+    (x: Float64Tensor, axis: number, keepDims: boolean): Float64Tensor => {
+      const out = reduce(op, x, axis, keepDims, init, f);
+      return record(out, [x], (dy) => {
+        const { n, outer, inner } = axisGeometry(op, x, axis);
+        const gx = new Float64Array(x.size);
+        for (let o = 0; o < outer; o++) {
+          for (let k = 0; k < n; k++) {
+            for (let j = 0; j < inner; j++) {
+              const at = (o * n + k) * inner + j;
+              if (x.data[at] === out.data[o * inner + j]) gx[at] = dy[o * inner + j] as number;
+            }
+          }
+        }
+        return [gx];
+      });
+    };
+
+  /** Picks rows `indices[b, j]` of each batch entry of `x` (shared by `batchGather` and `topkValues`). */
+  const gatherRows = (x: Float64Tensor, indices: ArrayLike<number>, m: number): Float64Tensor => {
+    const [batch = 0, n = 0] = x.shape;
+    const inner = sizeOf(x.shape.slice(2));
+    const source = (b: number, j: number) => (b * n + (indices[b * m + j] as number)) * inner;
+    const out = new Float64Array(batch * m * inner);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < m; j++) {
+        const i = indices[b * m + j] as number;
+        if (!Number.isInteger(i) || i < 0 || i >= n) {
+          throw new RangeError(`batchGather: index ${i} is outside [0, ${n})`);
+        }
+        out.set(x.data.subarray(source(b, j), source(b, j) + inner), (b * m + j) * inner);
+      }
+    }
+    return record(new Float64Tensor([batch, m, ...x.shape.slice(2)], out), [x], (dy) => {
+      const gx = new Float64Array(x.size);
+      for (let b = 0; b < batch; b++) {
+        for (let j = 0; j < m; j++) {
+          for (let e = 0; e < inner; e++) {
+            const at = source(b, j) + e;
+            gx[at] = (gx[at] as number) + (dy[(b * m + j) * inner + e] as number);
+          }
+        }
+      }
+      return [gx];
+    });
+  };
+
+  const backend: Float64Backend = {
     name: 'float64',
     shape: (x) => x.shape,
     scalar,
@@ -296,56 +455,88 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
           `reshape: cannot reshape ${formatShape(x.shape)} (size ${x.size}) to ${formatShape(shape)} (size ${size})`,
         );
       }
-      return new Float64Tensor(shape, x.data.slice());
+      return record(new Float64Tensor(shape, x.data.slice()), [x], (dy) => [dy]);
     },
-    add: (a, b) => binary('add', a, b, (x, y) => x + y),
-    sub: (a, b) => binary('sub', a, b, (x, y) => x - y),
-    mul: (a, b) => binary('mul', a, b, (x, y) => x * y),
-    div: (a, b) => binary('div', a, b, (x, y) => x / y),
-    maximum: (a, b) => binary('maximum', a, b, Math.max),
-    minimum: (a, b) => binary('minimum', a, b, Math.min),
-    sigmoid: (x) => unary(x, sigmoid),
-    log: (x) => unary(x, Math.log),
-    exp: (x) => unary(x, Math.exp),
-    abs: (x) => unary(x, Math.abs),
-    sqrt: (x) => unary(x, Math.sqrt),
-    square: (x) => unary(x, (v) => v * v),
-    sum: (x, axis, keepDims) => reduce('sum', x, axis, keepDims, 0, (acc, v) => acc + v),
-    max: (x, axis, keepDims) => reduce('max', x, axis, keepDims, -Infinity, Math.max),
-    min: (x, axis, keepDims) => reduce('min', x, axis, keepDims, Infinity, Math.min),
+    add: binaryOp(
+      'add',
+      (x, y) => x + y,
+      () => 1,
+      () => 1,
+    ),
+    sub: binaryOp(
+      'sub',
+      (x, y) => x - y,
+      () => 1,
+      () => -1,
+    ),
+    mul: binaryOp(
+      'mul',
+      (x, y) => x * y,
+      (_, y) => y,
+      (x) => x,
+    ),
+    div: binaryOp(
+      'div',
+      (x, y) => x / y,
+      (_, y) => 1 / y,
+      (x, y) => -x / (y * y),
+    ),
+    maximum: binaryOp(
+      'maximum',
+      Math.max,
+      (x, y) => bit(x >= y),
+      (x, y) => bit(!(x >= y)),
+    ),
+    minimum: binaryOp(
+      'minimum',
+      Math.min,
+      (x, y) => bit(x <= y),
+      (x, y) => bit(!(x <= y)),
+    ),
+    sigmoid: unaryOp(sigmoid, (_, y) => y * (1 - y)),
+    log: unaryOp(Math.log, (v) => 1 / v),
+    exp: unaryOp(Math.exp, (_, y) => y),
+    abs: unaryOp(Math.abs, (v) => (v > 0 ? 1 : -1)),
+    sqrt: unaryOp(Math.sqrt, (_, y) => 1 / (2 * y)),
+    square: unaryOp(
+      (v) => v * v,
+      (v) => 2 * v,
+    ),
+    sum(x, axis, keepDims) {
+      const out = reduce('sum', x, axis, keepDims, 0, (acc, v) => acc + v);
+      return record(out, [x], (dy) => {
+        const { n, outer, inner } = axisGeometry('sum', x, axis);
+        const gx = new Float64Array(x.size);
+        for (let o = 0; o < outer; o++) {
+          for (let k = 0; k < n; k++) {
+            gx.set(dy.subarray(o * inner, (o + 1) * inner), (o * n + k) * inner);
+          }
+        }
+        return [gx];
+      });
+    },
+    max: extremum('max', -Infinity, Math.max),
+    min: extremum('min', Infinity, Math.min),
     topkValues(x, k) {
       const [rows, cols] = matrixShape('topkValues', x);
       checkK('topkValues', k, cols);
-      const out = new Float64Array(rows * k);
-      for (let r = 0; r < rows; r++) {
-        const sorted = Array.from(x.data.subarray(r * cols, (r + 1) * cols)).sort(descending);
-        out.set(sorted.slice(0, k), r * k);
-      }
-      return new Float64Tensor([rows, k], out);
+      const indices = rowOrders(x, rows, cols).flatMap((order) => order.slice(0, k));
+      return backend.reshape(gatherRows(backend.reshape(x, [rows, cols, 1]), indices, k), [rows, k]);
     },
     topkMask(x, k) {
       const [rows, cols] = matrixShape('topkMask', x);
       checkK('topkMask', k, cols);
       const out = new Float64Array(rows * cols);
-      const order = Array.from({ length: cols }, (_, j) => j);
-      for (let r = 0; r < rows; r++) {
-        const row = x.data.subarray(r * cols, (r + 1) * cols);
-        order.sort((i, j) => descending(row[i] as number, row[j] as number) || i - j);
+      rowOrders(x, rows, cols).forEach((order, r) => {
         for (let j = 0; j < k; j++) out[r * cols + (order[j] as number)] = 1;
-      }
+      });
       return new Float64Tensor([rows, cols], out);
     },
     topkIndices(x, k) {
       const [rows, cols] = matrixShape('topkIndices', x);
       checkK('topkIndices', k, cols);
-      const out = new Float64Array(rows * k);
-      const order = Array.from({ length: cols }, (_, j) => j);
-      for (let r = 0; r < rows; r++) {
-        const row = x.data.subarray(r * cols, (r + 1) * cols);
-        order.sort((i, j) => descending(row[i] as number, row[j] as number) || i - j);
-        for (let j = 0; j < k; j++) out[r * k + j] = order[j] as number;
-      }
-      return new Float64Tensor([rows, k], out);
+      const indices = rowOrders(x, rows, cols).flatMap((order) => order.slice(0, k));
+      return new Float64Tensor([rows, k], Float64Array.from(indices));
     },
     batchGather(x, indices) {
       const [batch, n] = x.shape;
@@ -355,18 +546,7 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
           `batchGather: x ${formatShape(x.shape)} and indices ${formatShape(indices.shape)} must share the first axis, x of rank ≥ 2`,
         );
       }
-      const inner = sizeOf(x.shape.slice(2));
-      const out = new Float64Array(batch * m * inner);
-      for (let b = 0; b < batch; b++) {
-        for (let j = 0; j < m; j++) {
-          const i = indices.data[b * m + j] as number;
-          if (!Number.isInteger(i) || i < 0 || i >= n) {
-            throw new RangeError(`batchGather: index ${i} is outside [0, ${n})`);
-          }
-          out.set(x.data.subarray((b * n + i) * inner, (b * n + i + 1) * inner), (b * m + j) * inner);
-        }
-      }
-      return new Float64Tensor([batch, m, ...x.shape.slice(2)], out);
+      return gatherRows(x, indices.data, m);
     },
     concat(xs, axis) {
       const first = xs[0];
@@ -385,16 +565,29 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
       const inner = sizeOf(first.shape.slice(ax + 1));
       const total = xs.reduce((a, t) => a + (t.shape[ax] as number), 0);
       const out = new Float64Array(outer * total * inner);
+      // Where each input's block of columns starts in a row of the output.
+      const offsets: number[] = [];
       let offset = 0;
       for (const t of xs) {
         const width = (t.shape[ax] as number) * inner;
+        offsets.push(offset);
         for (let o = 0; o < outer; o++) {
           out.set(t.data.subarray(o * width, (o + 1) * width), o * total * inner + offset);
         }
         offset += width;
       }
       const shape = first.shape.map((e, d) => (d === ax ? total : e));
-      return new Float64Tensor(shape, out);
+      return record(new Float64Tensor(shape, out), xs, (dy) =>
+        xs.map((t, i) => {
+          const width = (t.shape[ax] as number) * inner;
+          const g = new Float64Array(t.size);
+          for (let o = 0; o < outer; o++) {
+            const from = o * total * inner + (offsets[i] as number);
+            g.set(dy.subarray(from, from + width), o * width);
+          }
+          return g;
+        }),
+      );
     },
     sliceColumns(x, begin, size) {
       const [rows, cols] = matrixShape('sliceColumns', x);
@@ -409,7 +602,11 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
       for (let r = 0; r < rows; r++) {
         out.set(x.data.subarray(r * cols + begin, r * cols + begin + size), r * size);
       }
-      return new Float64Tensor([rows, size], out);
+      return record(new Float64Tensor([rows, size], out), [x], (dy) => {
+        const gx = new Float64Array(x.size);
+        for (let r = 0; r < rows; r++) gx.set(dy.subarray(r * size, (r + 1) * size), r * cols + begin);
+        return [gx];
+      });
     },
     less: (a, b) => binary('less', a, b, (x, y) => bit(x < y)),
     greater: (a, b) => binary('greater', a, b, (x, y) => bit(x > y)),
@@ -433,7 +630,16 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
       for (let i = 0; i < out.length; i++) {
         out[i] = pick(mask, im, i) !== 0 ? pick(a, ia, i) : pick(b, ib, i);
       }
-      return new Float64Tensor(shape, out);
+      return record(new Float64Tensor(shape, out), [a, b], (dy) => {
+        const ga = new Float64Array(a.size);
+        const gb = new Float64Array(b.size);
+        for (let i = 0; i < dy.length; i++) {
+          const [g, at] = pick(mask, im, i) !== 0 ? [ga, ia] : [gb, ib];
+          const j = at === undefined ? i : (at[i] as number);
+          g[j] = (g[j] as number) + (dy[i] as number);
+        }
+        return [ga, gb];
+      });
     },
     maskToFloat: (mask) => new Float64Tensor(mask.shape, mask.data.slice()),
     randomNormal(shape, drawSeed) {
@@ -442,11 +648,61 @@ export function createFloat64Backend(options?: { seed?: number }): Backend<Float
       const next = drawSeed === undefined ? shared : mulberry32(hashSeed(drawSeed));
       return new Float64Tensor(shape, normalDraws(next, size));
     },
-    stopGradient: (x) => x,
-    customGrad: (forward) => (x) => forward(x, () => undefined).value,
+    // A new tensor that is not recorded, so no gradient flows through it.
+    stopGradient: (x) => new Float64Tensor(x.shape, x.data),
+    customGrad: (forward) => (x) => {
+      // The forward pass is not recorded: its gradient is the supplied one.
+      const outer = tape;
+      tape = undefined;
+      let saved: Float64Tensor[] = [];
+      let result: ReturnType<typeof forward>;
+      try {
+        result = forward(x, (tensors) => {
+          saved = [...tensors];
+        });
+      } finally {
+        tape = outer;
+      }
+      const { value, gradient } = result;
+      return record(new Float64Tensor(value.shape, value.data), [x], (dy) => {
+        const g = gradient(new Float64Tensor(value.shape, dy), saved);
+        if (g.size !== x.size) {
+          throw new RangeError(
+            `customGrad: the gradient has shape ${formatShape(g.shape)}, the input ${formatShape(x.shape)}`,
+          );
+        }
+        return [g.data];
+      });
+    },
     tidy: (fn) => fn(),
     keep: (x) => x,
     dispose: () => undefined,
     readSync: (x) => x.data,
+    grad(f, x) {
+      if (tape !== undefined) throw new Error('grad: nested calls are not supported');
+      const entries: TapeEntry[] = [];
+      tape = entries;
+      let y: Float64Tensor;
+      try {
+        y = f(x);
+      } finally {
+        tape = undefined;
+      }
+      // Reverse mode: walk the tape backwards, sending each output's
+      // gradient to the inputs of the operation that made it.
+      const grads = new Map<Float64Tensor, Float64Array>([[y, new Float64Array(y.size).fill(1)]]);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const entry = entries[i] as TapeEntry;
+        const dy = grads.get(entry.output);
+        if (dy === undefined) continue;
+        const dxs = entry.backward(dy);
+        entry.inputs.forEach((input, j) => {
+          const dx = dxs[j];
+          if (dx !== undefined) accumulate(grads, input, dx);
+        });
+      }
+      return new Float64Tensor(x.shape, grads.get(x)?.slice() ?? new Float64Array(x.size));
+    },
   };
+  return backend;
 }

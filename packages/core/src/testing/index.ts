@@ -1,7 +1,9 @@
 /**
  * `@dcem/core/testing`: what backend authors and tests need: the conformance
- * cases every `Backend` must pass and a forward-only float64 reference
- * backend over plain typed arrays (CEM without tfjs, and a float64 oracle).
+ * cases every `Backend` must pass (values, gradients, fused-against-generic
+ * parity) and a float64 reference backend over plain typed arrays with its
+ * own reverse-mode `grad` (CEM without tfjs, and a float64 oracle for values
+ * and gradients).
  *
  * @packageDocumentation
  */
@@ -17,5 +19,6 @@ export {
   type ConformanceCase,
   type ConformanceContext,
   ConformanceError,
+  type ConformanceKind,
 } from './conformance.js';
-export { createFloat64Backend, Float64Tensor } from './float64-backend.js';
+export { createFloat64Backend, type Float64Backend, Float64Tensor } from './float64-backend.js';

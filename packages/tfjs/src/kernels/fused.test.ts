@@ -186,7 +186,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
                 ? tf.fill([1, dim], 0.9)
                 : tf.add(lower as Tensor, 1);
           const owned = [mean, std, noise, up, ...(lower === undefined ? [] : [lower, upper as Tensor])];
-          const probe = fast.fusedSample?.(mean, std, noise, lower, upper);
+          const probe = fast.fused?.sample?.(mean, std, noise, lower, upper);
           if (probe === undefined) {
             // Large bounded samples on wasm use the backend's SIMD kernels instead
             // (unbounded ones run in this package's WebAssembly kernel).
@@ -198,7 +198,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           }
           probe.dispose();
           const sampleFast = (m: Tensor, s: Tensor, e: Tensor) =>
-            fast.fusedSample?.(m, s, e, lower, upper) as Tensor;
+            fast.fused?.sample?.(m, s, e, lower, upper) as Tensor;
           const sampleGeneric = (m: Tensor, s: Tensor, e: Tensor) => {
             const per = (t?: Tensor) =>
               t === undefined ? undefined : tf.reshape(t, [t.shape[0] ?? 1, 1, dim]);
@@ -245,7 +245,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
       const lower = tf.fill([1, 2], -1);
       const upper = tf.fill([1, 2], 1);
       const grads = tf.grads((lo: Tensor, hi: Tensor, m: Tensor) =>
-        tf.sum(tf.mul(fast.fusedSample?.(m, std, noise, lo, hi) as Tensor, up)),
+        tf.sum(tf.mul(fast.fused?.sample?.(m, std, noise, lo, hi) as Tensor, up)),
       )([lower, upper, mean]);
       expect(Array.from((grads[0] as Tensor).dataSync())).toEqual([1, 4]); // (−2 → −1) and (−1.5 → −1)
       expect(Array.from((grads[1] as Tensor).dataSync())).toEqual([5, 2]); // (3 → 1) and (2.5 → 1)

@@ -81,7 +81,7 @@ describe('selecting webgpu', () => {
 describe('dcem on webgpu', () => {
   it('runs the generic ops: the fused cpu/wasm kernels are not used', () => {
     const x = tf.tensor2d([[0.1, 0.9, 0.4]]);
-    expect(tfjsBackend.fusedLml?.(x, 1, 1, 30)).toBeUndefined();
+    expect(tfjsBackend.fused?.lml?.(x, 1, 1, 30)).toBeUndefined();
     x.dispose();
   });
 
