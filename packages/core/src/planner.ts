@@ -31,7 +31,7 @@ export type AsyncPlanCost<T> = (controls: T) => T | Promise<T>;
  * diagnostics. The caller owns the tensors: free them all with
  * {@link disposePlanResult}.
  */
-export interface PlanResult<T> {
+export type PlanResult<T> = {
   /** The action to apply now, [batch, m], chosen by {@link PlannerOptions.action}. */
   action: T;
   /** The plan û = clamp(μ, lb, ub), [batch, H, m]. */
@@ -55,7 +55,7 @@ export interface PlanResult<T> {
   nonFiniteValues: number;
   /** The 0-based index of this step since the planner was created. */
   step: number;
-}
+};
 
 /**
  * Frees every tensor of a {@link PlanResult}.

@@ -80,8 +80,13 @@ export interface CemState<T> {
   readonly carriedValues: T | undefined;
 }
 
-/** What a CEM/DCEM solve returns. The caller owns the tensors; {@link disposeCemResult} frees them all. */
-export interface CemResult<T> {
+/**
+ * What a CEM/DCEM solve returns. The caller owns the tensors;
+ * {@link disposeCemResult} frees them all. (A type alias rather than an
+ * interface, so that a tensor library's container type accepts it: in
+ * TensorFlow.js, `tf.dispose(result)` type-checks and frees them all too.)
+ */
+export type CemResult<T> = {
   /** The mean clamped to the bounds, [batch, dim]: the argmin estimate x̂. */
   solution: T;
   /** The final mean μ before clamping, [batch, dim]. */
@@ -103,7 +108,7 @@ export interface CemResult<T> {
    * elites were not gathered: k copies of the solution, values +∞, weights 1/k.
    */
   elites: { samples: T; values: T; weights: T };
-}
+};
 
 /**
  * Frees every tensor of a {@link CemResult}: `solution`, `mean`, `std`,
