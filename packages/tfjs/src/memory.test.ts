@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCem, createDcem, dcem, disposeCemResult, lml, lmlWithDiagnostics } from './api.js';
+import { cem, createCem, createDcem, dcem, disposeCemResult, lml, lmlWithDiagnostics } from './api.js';
+import { createPlanner, disposePlanResult } from './planner.js';
 
 const CALLS = 50;
 
@@ -289,6 +290,29 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         solver.dispose();
       }, 10);
       expect(leak).toBe(0);
+    });
+
+    // The README's promise: a result is freed by one call, whatever fields it holds.
+    it('a result is freed by one call: tf.dispose(result) or disposeCemResult / disposePlanResult', () => {
+      const options = { dim: DIM, batchSize: BATCH, numSamples: 16, numElites: 4, numIterations: 3, seed: 7 };
+      expect(leakOf(() => tf.dispose(dcem(objective, options)), 10)).toBe(0);
+      expect(leakOf(() => tf.dispose(cem(objective, options)), 10)).toBe(0);
+      // Freeing only solution, mean and std leaves best (2 tensors) and elites (3) behind.
+      const partial = leakOf(() => {
+        const r = dcem(objective, options);
+        tf.dispose([r.solution, r.mean, r.std]);
+      }, 10);
+      expect(partial).toBe(10 * 5);
+      const cost = (u: tf.Tensor) => tf.sum(tf.square(tf.sub(u, 0.25)), [-2, -1]);
+      const planner = createPlanner({
+        horizon: 3,
+        actionDim: 1,
+        seed: 3,
+        solver: { numSamples: 16, numElites: 4 },
+      });
+      expect(leakOf(() => tf.dispose(planner.plan(cost)), 10)).toBe(0);
+      expect(leakOf(() => disposePlanResult(planner.plan(cost)), 10)).toBe(0);
+      planner.dispose();
     });
   });
 }
