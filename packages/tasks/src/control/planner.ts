@@ -157,10 +157,10 @@ export function rolloutCost(dynamics: Dynamics, initialState: tf.Tensor, cost: T
  * the cost of the plan. The caller owns the tensors: free them with
  * {@link disposeTrajectoryPlan}.
  */
-export interface TrajectoryPlan extends PlanResult<tf.Tensor> {
+export type TrajectoryPlan = PlanResult<tf.Tensor> & {
   /** C(û), the cost of the returned plan `controls` from each initial state, [batch]. */
   cost: tf.Tensor;
-}
+};
 
 /**
  * Frees every tensor of a {@link TrajectoryPlan}: the planner's result with
