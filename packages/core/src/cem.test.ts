@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cem, dcem } from './cem.js';
-import type { CemOptions, IterationInfo } from './options.js';
+import { recorder, type Snapshot } from './iteration-recorder.test-utils.js';
+import type { CemOptions } from './options.js';
 import { createCem, createDcem } from './solver.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
 
@@ -42,30 +43,6 @@ const quad = quadratic(
   ],
 );
 
-/** A snapshot of the tensors of one `onIteration` call (they are released after it). */
-interface Snapshot {
-  iteration: number;
-  samples: number[];
-  values: number[];
-  weights: number[];
-  mean: number[];
-  std: number[];
-}
-function recorder(): { log: Snapshot[]; onIteration: (info: IterationInfo<T>) => void } {
-  const log: Snapshot[] = [];
-  return {
-    log,
-    onIteration: (info) =>
-      log.push({
-        iteration: info.iteration,
-        samples: read(info.samples).slice(),
-        values: read(info.values).slice(),
-        weights: read(info.weights).slice(),
-        mean: read(info.mean).slice(),
-        std: read(info.std).slice(),
-      }),
-  };
-}
 const rowSums = (values: readonly number[], n: number): number[] =>
   Array.from({ length: values.length / n }, (_, r) =>
     values.slice(r * n, (r + 1) * n).reduce((a, c) => a + c, 0),
@@ -132,9 +109,9 @@ describe('temperature → 0', () => {
       // 32 since the iteration seeds come from deriveSeed, 10 before).
       seed: 32,
     };
-    const hard = recorder();
+    const hard = recorder(b);
     cem(b, quad.f, { ...base, temperature: null, onIteration: hard.onIteration });
-    const soft = recorder();
+    const soft = recorder(b);
     dcem(b, quad.f, { ...base, temperature: tau, onIteration: soft.onIteration });
     expect(soft.log).toHaveLength(8);
     // Precondition: the gap between the k-th and (k+1)-th standardised value
@@ -205,7 +182,7 @@ describe('determinism and the state machine', () => {
     const c = dcem(b, quad.f, { ...options, noise, seed: 2 });
     expect(read(a.solution)).toEqual(read(c.solution));
     // Iteration 0 evaluates μ₀ + σ₀ε = ε exactly (μ₀ = 0, σ₀ = 1).
-    const log = recorder();
+    const log = recorder(b);
     dcem(b, quad.f, { ...options, noise, numIterations: 1, onIteration: log.onIteration });
     expect(log.log[0]?.samples).toEqual(read(noise(0)));
   });
@@ -270,7 +247,7 @@ describe('tensor ownership (a backend that records keep and dispose)', () => {
 
 describe('early exit', () => {
   it('stops when the mean moves less than the tolerance, keeping the new mean and σ', () => {
-    const log = recorder();
+    const log = recorder(b);
     const r = dcem(b, quad.f, {
       dim: 2,
       batchSize: 2,
@@ -405,7 +382,7 @@ describe('one elite', () => {
   it('dcem with numElites = 1 uses softmax(−v̂/τ): weights sum to 1 per row', () => {
     const N = 25;
     const tau = 0.5;
-    const log = recorder();
+    const log = recorder(b);
     dcem(b, quad.f, {
       dim: 2,
       batchSize: 2,
@@ -440,7 +417,7 @@ describe('one elite', () => {
   });
 
   it('vanilla cem with numElites = 1 floors the collapsed σ at minStd instead of producing NaN', () => {
-    const log = recorder();
+    const log = recorder(b);
     const r = cem(b, quad.f, {
       dim: 2,
       batchSize: 2,
@@ -486,7 +463,7 @@ describe('non-finite objective values', () => {
       count += v.filter((value) => !Number.isFinite(value)).length;
       return b.tensor(v, [2, 60]);
     };
-    const log = recorder();
+    const log = recorder(b);
     const r = dcem(b, f, {
       dim: 2,
       batchSize: 2,

@@ -6,7 +6,20 @@
 import { LML_DEFAULTS, LML_DEGENERATE_FILL, lml, lmlWithDiagnostics } from '@dcem/lml';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { b, matrix, maxAbsDiff, problem, read, recordingOps, rowsOf, sum } from './soft-top-k.test-utils.js';
+import {
+  b,
+  checkCustomGradVjp,
+  checkPermutationEquivariance,
+  expectDegenerateFill,
+  expectNonFiniteRowsIsolated,
+  expectTiesShared,
+  matrix,
+  maxAbsDiff,
+  problem,
+  read,
+  rowsOf,
+  sum,
+} from './soft-top-k.test-utils.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -39,30 +52,8 @@ describe('lml: properties (fast-check)', () => {
   });
 
   it('is permutation equivariant: lml(P x) = P lml(x)', () => {
-    const arb = problem(10, 25, 1).chain((p) =>
-      fc.record({
-        p: fc.constant(p),
-        perm: fc.shuffledSubarray(
-          Array.from({ length: p.n }, (_, i) => i),
-          { minLength: p.n, maxLength: p.n },
-        ),
-      }),
-    );
-    fc.assert(
-      fc.property(arb, ({ p: { n, k, x }, perm }) => {
-        const y = read(lml(b, b.tensor(x, [1, n]), k));
-        const permuted = perm.map((j) => x[j] as number);
-        const yp = read(lml(b, b.tensor(permuted, [1, n]), k));
-        // Only the summation order differs: ν agrees to a few ulps (~1e-15).
-        expect(
-          maxAbsDiff(
-            yp,
-            perm.map((j) => y[j] as number),
-          ),
-        ).toBeLessThan(1e-12);
-      }),
-      { numRuns: 150 },
-    );
+    // Only the summation order differs: ν agrees to a few ulps (~1e-15).
+    checkPermutationEquivariance((x, k) => lml(b, x, k));
   });
 
   it('is monotone: a larger score never gets a smaller y (to rounding), a clearly larger one a larger y', () => {
@@ -162,35 +153,22 @@ describe('lml: properties (fast-check)', () => {
   });
 
   it("customGrad's implicit VJP is gᵀJ for the closed-form Jacobian", () => {
-    const arb = fc.tuple(
-      problem(5, 12, 3),
-      fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 36, maxLength: 36 }),
-    );
-    fc.assert(
-      fc.property(arb, ([{ batch, n, k, x }, g]) => {
-        const { ops, vjp } = recordingOps();
-        const y = read(lml(ops, b.tensor(x, [batch, n]), k));
-        const upstream = g.slice(0, batch * n);
-        const dz = read(vjp()(b.tensor(upstream, [batch, n])));
-        for (let r = 0; r < batch; r++) {
-          const yr = y.slice(r * n, (r + 1) * n);
-          const gr = upstream.slice(r * n, (r + 1) * n);
-          const s = yr.map((v) => v * (1 - v));
-          const total = sum(s);
-          for (let j = 0; j < n; j++) {
-            // (gᵀJ)_j = Σᵢ gᵢ (δᵢⱼ sᵢ − sᵢ sⱼ / Σs), J symmetric.
-            let expected = 0;
-            for (let i = 0; i < n; i++) {
-              const si = s[i] as number;
-              const sj = s[j] as number;
-              expected += (gr[i] as number) * ((i === j ? si : 0) - (si * sj) / total);
-            }
-            // The same formula evaluated in a different order: ~n·ε.
-            expect(Math.abs((dz[r * n + j] as number) - expected)).toBeLessThan(1e-13);
+    checkCustomGradVjp(
+      (ops, x, k) => lml(ops, x, k),
+      (y, g) => {
+        const s = y.map((v) => v * (1 - v));
+        const total = sum(s);
+        // (gᵀJ)_j = Σᵢ gᵢ (δᵢⱼ sᵢ − sᵢ sⱼ / Σs), J symmetric; the same formula
+        // evaluated in a different order: ~n·ε.
+        return s.map((sj, j) => {
+          let expected = 0;
+          for (let i = 0; i < s.length; i++) {
+            const si = s[i] as number;
+            expected += (g[i] as number) * ((i === j ? si : 0) - (si * sj) / total);
           }
-        }
-      }),
-      { numRuns: 100 },
+          return expected;
+        });
+      },
     );
   });
 });
@@ -229,13 +207,8 @@ describe('lml: edge cases', () => {
   });
 
   it('gives equal entries equal values, and k/n to an all-equal row', () => {
-    const y = read(lml(b, matrix([[1, 1, 1, 0, 0, 0.5], Array(6).fill(3.25)]), 2));
-    expect(y[0]).toBe(y[1]);
-    expect(y[1]).toBe(y[2]);
-    expect(y[3]).toBe(y[4]);
-    expect(Math.abs(sum(y.slice(0, 6)) - 2)).toBeLessThan(1e-12);
     // ν solves 6σ(3.25 + ν) = 2 to machine precision.
-    for (const v of y.slice(6)) expect(Math.abs(v - 2 / 6)).toBeLessThan(1e-14);
+    expectTiesShared((x, k) => lml(b, x, k));
   });
 
   it('handles ±1e3 magnitudes without NaN; a saturated row still sums to k', () => {
@@ -251,37 +224,12 @@ describe('lml: edge cases', () => {
   });
 
   it('returns 1 − 1e-5 everywhere when k ≥ n', () => {
-    for (const k of [4, 5, 9]) {
-      const y = read(
-        lml(
-          b,
-          matrix([
-            [1, 2, 3, 4],
-            [0, -1, 5, 2],
-          ]),
-          k,
-        ),
-      );
-      expect(y).toEqual(Array(8).fill(LML_DEGENERATE_FILL));
-      expect(LML_DEGENERATE_FILL).toBe(1 - 1e-5);
-    }
+    expectDegenerateFill((x, k) => lml(b, x, k), LML_DEGENERATE_FILL);
+    expect(LML_DEGENERATE_FILL).toBe(1 - 1e-5);
   });
 
   it('turns a row holding NaN or ±∞ into NaN and leaves the other rows as if solved alone', () => {
-    const rows = [
-      [0.5, -1, 2, 0.25, 3],
-      [0.1, Number.NaN, 1, 2, 3],
-      [4, -2, 1.5, 0, 1],
-      [Number.POSITIVE_INFINITY, 0, 1, 2, 3],
-      [0, Number.NEGATIVE_INFINITY, 1, 2, 3],
-      [-3, 2, 2, 1, 0.5],
-    ];
-    const y = rowsOf(read(lml(b, matrix(rows), 2)), 5);
-    for (const r of [1, 3, 4]) expect((y[r] as number[]).every(Number.isNaN)).toBe(true);
-    for (const r of [0, 2, 5]) {
-      const alone = read(lml(b, matrix([rows[r] as number[]]), 2));
-      expect(y[r]).toEqual(alone);
-    }
+    expectNonFiniteRowsIsolated((x, k) => lml(b, x, k), 2);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   formatShape,
 } from '@dcem/errors';
 import type { Backend } from './backend.js';
+import { assertSeedOption } from './seed.js';
 import { assertSelector, type SelectorFunction, type SelectorName } from './selector-names.js';
 
 /** What {@link CemOptions.onIteration} receives after every completed iteration. */
@@ -430,16 +431,7 @@ export function resolveCemOptions<T>(
   if (convergence !== 'batch' && convergence !== 'row') {
     throw new TypeError(`convergence must be 'batch' or 'row', received ${describeValue(convergence)}`);
   }
-  if (options.seed !== undefined) {
-    assertFiniteNumber('seed', options.seed);
-    if (!Number.isInteger(options.seed)) {
-      throw new TypeError(`seed must be an integer, received ${describeValue(options.seed)}`);
-    }
-    // The draws are seeded with deriveSeed, which takes safe integers.
-    if (!Number.isSafeInteger(options.seed)) {
-      throw new RangeError(`seed must be a safe integer, received ${describeValue(options.seed)}`);
-    }
-  }
+  if (options.seed !== undefined) assertSeedOption(options.seed);
   for (const name of ['noise', 'onIteration', 'project'] as const) {
     const fn = options[name];
     if (fn !== undefined && typeof fn !== 'function') {

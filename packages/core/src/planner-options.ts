@@ -1,5 +1,6 @@
 import { assertFiniteNumber, assertInteger, assertKnownOptions, describeValue } from '@dcem/errors';
 import type { CemOptions } from './options.js';
+import { assertSeedOption } from './seed.js';
 
 /**
  * How the tail of a shifted plan is filled when the planner warm-starts the
@@ -267,15 +268,7 @@ export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPl
   if (!['mean', 'best', 'elite'].includes(action as string)) {
     throw new TypeError(`action must be 'mean', 'best' or 'elite', received ${describeValue(action)}`);
   }
-  if (options.seed !== undefined) {
-    assertFiniteNumber('seed', options.seed);
-    if (!Number.isInteger(options.seed)) {
-      throw new TypeError(`seed must be an integer, received ${describeValue(options.seed)}`);
-    }
-    if (!Number.isSafeInteger(options.seed)) {
-      throw new RangeError(`seed must be a safe integer, received ${describeValue(options.seed)}`);
-    }
-  }
+  if (options.seed !== undefined) assertSeedOption(options.seed);
   const solver = options.solver ?? {};
   if (solver === null || typeof solver !== 'object' || Array.isArray(solver)) {
     throw new TypeError(

@@ -65,6 +65,29 @@ describe('shiftControls', () => {
 describe('createPlanner', () => {
   const H = 4;
   const m = 2;
+
+  /**
+   * A planner with initMean 0 and one solver iteration of 4 samples, and the
+   * first sample (row 0) of its latest iteration.
+   */
+  const firstSamplePlanner = (seed: number) => {
+    let sample: number[] = [];
+    const planner = createPlanner(b, {
+      horizon: H,
+      actionDim: m,
+      initMean: 0,
+      solver: {
+        numSamples: 4,
+        numElites: 2,
+        numIterations: 1,
+        onIteration: (info: IterationInfo<T>) => {
+          sample = firstSamples(info.samples)[0] ?? [];
+        },
+      },
+      seed,
+    });
+    return { planner, sample: () => sample };
+  };
   const target = [
     [0.5, -1],
     [1, -0.5],
@@ -527,25 +550,11 @@ describe('createPlanner', () => {
     expect(other[0]).not.toEqual(a[0]);
     // Step 1 of seed 7 does not replay step 0 of seed 8 (no additive offsets).
     const firstSample = (seed: number, steps: number) => {
-      let sample: number[] = [];
-      const planner = createPlanner(b, {
-        horizon: H,
-        actionDim: m,
-        initMean: 0,
-        solver: {
-          numSamples: 4,
-          numElites: 2,
-          numIterations: 1,
-          onIteration: (info: IterationInfo<T>) => {
-            sample = firstSamples(info.samples)[0] ?? [];
-          },
-        },
-        seed,
-      });
+      const { planner, sample } = firstSamplePlanner(seed);
       const zero = () => b.fill([1, 4], 0);
       for (let t = 0; t < steps; t++) planner.plan(zero);
       planner.dispose();
-      return sample;
+      return sample();
     };
     expect(firstSample(7, 2)).not.toEqual(firstSample(8, 1));
     expect(firstSample(7, 2)).not.toEqual(firstSample(7, 1));
@@ -555,27 +564,13 @@ describe('createPlanner', () => {
     // With initMean 0 and no warm start (reset), step t's first samples are the solver's draws
     // from the seed of step t: those of createCem with that seed.
     const draws = (seed: number, steps: number) => {
-      let sample: number[] = [];
-      const planner = createPlanner(b, {
-        horizon: H,
-        actionDim: m,
-        initMean: 0,
-        solver: {
-          numSamples: 4,
-          numElites: 2,
-          numIterations: 1,
-          onIteration: (info: IterationInfo<T>) => {
-            sample = firstSamples(info.samples)[0] ?? [];
-          },
-        },
-        seed,
-      });
+      const { planner, sample } = firstSamplePlanner(seed);
       for (let t = 0; t < steps; t++) {
         planner.reset();
         planner.plan(() => b.fill([1, 4], 0));
       }
       planner.dispose();
-      return sample;
+      return sample();
     };
     const solverDraw = (seed: number) => {
       const solver = createCem(b, {

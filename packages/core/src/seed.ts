@@ -9,7 +9,7 @@
  * @module
  */
 
-import { assertInteger, describeValue } from '@dcem/errors';
+import { assertFiniteNumber, assertInteger, describeValue } from '@dcem/errors';
 
 /**
  * Named stream ids of {@link deriveSeed} for the purposes of `@dcem/core`
@@ -82,4 +82,22 @@ export function deriveSeed(seed: number, stream: number, index = 0): number {
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;
   return h & 0x7fffffff || 1;
+}
+
+/**
+ * Checks a `seed` option: a finite number (else the `assertFiniteNumber`
+ * error), an integer (else a TypeError) and a safe integer (else a
+ * RangeError), since the draws are seeded with {@link deriveSeed}.
+ * Internal: shared by the CEM and planner option checks.
+ *
+ * @param seed The value of the option.
+ */
+export function assertSeedOption(seed: unknown): asserts seed is number {
+  assertFiniteNumber('seed', seed);
+  if (!Number.isInteger(seed)) {
+    throw new TypeError(`seed must be an integer, received ${describeValue(seed)}`);
+  }
+  if (!Number.isSafeInteger(seed)) {
+    throw new RangeError(`seed must be a safe integer, received ${describeValue(seed)}`);
+  }
 }

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { cem, dcem } from './cem.js';
 import { colouredNoise } from './coloured-noise.js';
-import type { CemOptions, IterationInfo } from './options.js';
+import { recorder, type Snapshot } from './iteration-recorder.test-utils.js';
+import type { CemOptions } from './options.js';
 import { type CemPreset, PRESET_NAMES, presets } from './presets.js';
 import { deriveSeed, SEED_STREAMS } from './seed.js';
 import {
@@ -35,30 +36,6 @@ const f = bowl([
   [0.5, -1, 2],
   [-0.3, 0.8, 0.1],
 ]);
-
-interface Snapshot {
-  samples: number[];
-  values: number[];
-  weights: number[];
-  shape: readonly number[];
-  mean: number[];
-  std: number[];
-}
-function recorder(): { log: Snapshot[]; onIteration: (info: IterationInfo<T>) => void } {
-  const log: Snapshot[] = [];
-  return {
-    log,
-    onIteration: (info) =>
-      log.push({
-        samples: read(info.samples),
-        values: read(info.values),
-        weights: read(info.weights),
-        shape: b.shape(info.samples),
-        mean: read(info.mean),
-        std: read(info.std),
-      }),
-  };
-}
 
 /** Drives a solver by hand and returns every (samples, values) pair plus the result. */
 function drive(solver: CemSolver<T>, objective: (x: T) => T, start?: Parameters<CemSolver<T>['init']>[0]) {
@@ -119,7 +96,7 @@ describe('momentum', () => {
 
 describe('population decay', () => {
   it('draws Nᵢ = max(⌊N γ^(−i)⌋, minSamples) fresh samples at iteration i', () => {
-    const rec = recorder();
+    const rec = recorder(b);
     cem(b, f, {
       ...base,
       numSamples: 100,
@@ -178,7 +155,7 @@ describe('kept elites and the mean in the last iteration', () => {
   });
 
   it('with reuseEliteValues, ask returns only fresh samples and tell evaluates the kept ones with their old values', () => {
-    const rec = recorder();
+    const rec = recorder(b);
     const solver = createCem(b, {
       ...base,
       tolerance: 0,
@@ -319,7 +296,7 @@ describe('warm start: init(start)', () => {
 
 describe('best and elites in the result', () => {
   it('best is the lowest value ever evaluated per row, with its sample', () => {
-    const rec = recorder();
+    const rec = recorder(b);
     const r = dcem(b, f, {
       ...base,
       tolerance: 0,
@@ -346,7 +323,7 @@ describe('best and elites in the result', () => {
   });
 
   it('elites are the k best of the last iteration, best first, with renormalised weights', () => {
-    const rec = recorder();
+    const rec = recorder(b);
     const r = dcem(b, f, { ...base, tolerance: 0, onIteration: rec.onIteration });
     const last = rec.log[rec.log.length - 1] as Snapshot;
     const n = last.shape[1] as number;
@@ -405,7 +382,7 @@ describe("convergence: 'row'", () => {
   };
 
   it('freezes a converged row while another keeps running, and matches the row solved alone', () => {
-    const rec = recorder();
+    const rec = recorder(b);
     const r = cem(b, f, { ...opts, onIteration: rec.onIteration });
     expect(r.iterations).toBe(8);
     expect(r.converged).toBe(false);

@@ -6,7 +6,21 @@
 import { SPARSE_TOP_K_DEFAULTS, type SparseTopKOptions, sparseTopK } from '@dcem/lml';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { b, matrix, maxAbsDiff, problem, read, recordingOps, rowsOf, sum } from './soft-top-k.test-utils.js';
+import {
+  b,
+  checkCustomGradVjp,
+  checkPermutationEquivariance,
+  expectDegenerateFill,
+  expectNonFiniteRowsIsolated,
+  expectTiesShared,
+  matrix,
+  maxAbsDiff,
+  problem,
+  read,
+  recordingOps,
+  rowsOf,
+  sum,
+} from './soft-top-k.test-utils.js';
 
 /**
  * The KKT conditions of the projection of z onto {0 ≤ y ≤ 1, Σy = k}: there
@@ -127,39 +141,7 @@ describe('sparseTopK: properties (fast-check)', () => {
   });
 
   it('is permutation equivariant: sparseTopK(P x) = P sparseTopK(x)', () => {
-    const arb = problem(10, 25, 1).chain((p) =>
-      fc.record({
-        p: fc.constant(p),
-        perm: fc.shuffledSubarray(
-          Array.from({ length: p.n }, (_, i) => i),
-          { minLength: p.n, maxLength: p.n },
-        ),
-      }),
-    );
-    fc.assert(
-      fc.property(arb, ({ p: { n, k, x }, perm }) => {
-        const y = read(sparseTopK(b, b.tensor(x, [1, n]), k, { temperature: 0.7 }));
-        const yp = read(
-          sparseTopK(
-            b,
-            b.tensor(
-              perm.map((j) => x[j] as number),
-              [1, n],
-            ),
-            k,
-            { temperature: 0.7 },
-          ),
-        );
-        // Only the summation order differs.
-        expect(
-          maxAbsDiff(
-            yp,
-            perm.map((j) => y[j] as number),
-          ),
-        ).toBeLessThan(1e-12);
-      }),
-      { numRuns: 150 },
-    );
+    checkPermutationEquivariance((x, k) => sparseTopK(b, x, k, { temperature: 0.7 }));
   });
 
   it('is the hard top-k indicator as τ → 0 (distinct entries)', () => {
@@ -273,29 +255,14 @@ describe('sparseTopK: gradient', () => {
   });
 
   it("customGrad's VJP is the closed form 1_F ⊙ (g − mean_F(g)) (on z = x/τ)", () => {
-    const arb = fc.tuple(
-      problem(5, 12, 3),
-      fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 36, maxLength: 36 }),
-    );
-    fc.assert(
-      fc.property(arb, ([{ batch, n, k, x }, g]) => {
-        const { ops, vjp } = recordingOps();
-        const y = read(sparseTopK(ops, b.tensor(x, [batch, n]), k));
-        const upstream = g.slice(0, batch * n);
-        const dz = read(vjp()(b.tensor(upstream, [batch, n])));
-        for (let r = 0; r < batch; r++) {
-          const yr = y.slice(r * n, (r + 1) * n);
-          const gr = upstream.slice(r * n, (r + 1) * n);
-          const free = yr.map((v) => v > 0 && v < 1);
-          const count = free.filter(Boolean).length;
-          const mean = count === 0 ? 0 : sum(gr.filter((_, i) => free[i])) / count;
-          for (let j = 0; j < n; j++) {
-            const expected = free[j] ? (gr[j] as number) - mean : 0;
-            expect(Math.abs((dz[r * n + j] as number) - expected)).toBeLessThan(1e-13);
-          }
-        }
-      }),
-      { numRuns: 100 },
+    checkCustomGradVjp(
+      (ops, x, k) => sparseTopK(ops, x, k),
+      (y, g) => {
+        const free = y.map((v) => v > 0 && v < 1);
+        const count = free.filter(Boolean).length;
+        const mean = count === 0 ? 0 : sum(g.filter((_, i) => free[i])) / count;
+        return g.map((gj, j) => (free[j] ? gj - mean : 0));
+      },
     );
   });
 
@@ -311,12 +278,7 @@ describe('sparseTopK: gradient', () => {
 
 describe('sparseTopK: edge cases', () => {
   it('gives equal entries equal values, and k/n to an all-equal row', () => {
-    const y = read(sparseTopK(b, matrix([[1, 1, 1, 0, 0, 0.5], Array(6).fill(3.25)]), 2));
-    expect(y[0]).toBe(y[1]);
-    expect(y[1]).toBe(y[2]);
-    expect(y[3]).toBe(y[4]);
-    expect(Math.abs(sum(y.slice(0, 6)) - 2)).toBeLessThan(1e-12);
-    for (const v of y.slice(6)) expect(Math.abs(v - 2 / 6)).toBeLessThan(1e-14);
+    expectTiesShared((x, k) => sparseTopK(b, x, k));
   });
 
   it('matches a hand-solved row', () => {
@@ -341,39 +303,12 @@ describe('sparseTopK: edge cases', () => {
   });
 
   it('returns exactly 1 everywhere when k ≥ n', () => {
-    for (const k of [4, 5, 9]) {
-      const y = read(
-        sparseTopK(
-          b,
-          matrix([
-            [1, 2, 3, 4],
-            [0, -1, 5, 2],
-          ]),
-          k,
-        ),
-      );
-      expect(y).toEqual(Array(8).fill(1));
-    }
+    expectDegenerateFill((x, k) => sparseTopK(b, x, k), 1);
   });
 
   it('turns a row holding NaN or ±∞ into NaN and leaves the other rows as if solved alone', () => {
-    const rows = [
-      [0.5, -1, 2, 0.25, 3],
-      [0.1, Number.NaN, 1, 2, 3],
-      [4, -2, 1.5, 0, 1],
-      [Number.POSITIVE_INFINITY, 0, 1, 2, 3],
-      [0, Number.NEGATIVE_INFINITY, 1, 2, 3],
-      [-3, 2, 2, 1, 0.5],
-    ];
-    for (const k of [2, 5]) {
-      const y = rowsOf(read(sparseTopK(b, matrix(rows), k, { temperature: 0.8 })), 5);
-      for (const r of [1, 3, 4]) expect((y[r] as number[]).every(Number.isNaN)).toBe(true);
-      for (const r of [0, 2, 5]) {
-        const alone = read(sparseTopK(b, matrix([rows[r] as number[]]), k, { temperature: 0.8 }));
-        expect(y[r]).toEqual(alone);
-        expect(alone.every(Number.isFinite)).toBe(true);
-      }
-    }
+    for (const k of [2, 5])
+      expectNonFiniteRowsIsolated((x, kk) => sparseTopK(b, x, kk, { temperature: 0.8 }), k);
   });
 
   it('exports its defaults', () => {
