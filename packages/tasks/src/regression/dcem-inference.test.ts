@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DCEM_INFERENCE_DEFAULTS, dcemInference, resolveDcemInferenceOptions } from './dcem-inference.js';
 import { createEnergyMlp } from './energy-mlp.js';
+import { distanceEnergyMlp } from './energy-reference.test-utils.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -57,13 +58,7 @@ describe('dcemInference', () => {
 
   it('finds the minimiser of a known energy and is differentiable w.r.t. every weight', () => {
     // E(x, y) = softplus(y − x) + softplus(x − y): convex in y with its minimum at y = x.
-    const mlp = createEnergyMlp({ hiddenSize: 2, hiddenLayers: 1 });
-    mlp.setWeights([
-      { name: 'layer0/kernel', shape: [2, 2], values: [-1, 1, 1, -1] },
-      { name: 'layer0/bias', shape: [2], values: [0, 0] },
-      { name: 'layer1/kernel', shape: [2, 1], values: [1, 1] },
-      { name: 'layer1/bias', shape: [1], values: [0] },
-    ]);
+    const mlp = distanceEnergyMlp();
     const xs = [-3, 0.5, 2, 5.5];
     const x = tf.tensor1d(xs);
     const yHat = dcemInference(mlp, x, { seed: 3, numIterations: 30, tolerance: 0 }).arraySync();

@@ -3,7 +3,7 @@
  * unrolled gradient descent in plain JavaScript numbers, used by the tests as
  * an independent reference (and for finite differences free of float32 noise).
  */
-import type { NamedWeight } from './energy-mlp.js';
+import { createEnergyMlp, type EnergyMlp, type NamedWeight } from './energy-mlp.js';
 
 export interface Float64Mlp {
   /** kernels[l][i][j] ([in][out]) and biases[l][j]. */
@@ -63,4 +63,20 @@ export function unrolledGd64(mlp: Float64Mlp, x: number, steps: number, stepSize
   let y = y0;
   for (let t = 0; t < steps; t++) y -= stepSize * energy64(mlp, x, y).dEdy;
   return y;
+}
+
+/**
+ * The energy E(x, y) = softplus(y − x) + softplus(x − y), convex in y with its
+ * minimum at y = x, as an energy MLP (one hidden layer of 2). The caller
+ * disposes it.
+ */
+export function distanceEnergyMlp(): EnergyMlp {
+  const mlp = createEnergyMlp({ hiddenSize: 2, hiddenLayers: 1 });
+  mlp.setWeights([
+    { name: 'layer0/kernel', shape: [2, 2], values: [-1, 1, 1, -1] },
+    { name: 'layer0/bias', shape: [2], values: [0, 0] },
+    { name: 'layer1/kernel', shape: [2, 1], values: [1, 1] },
+    { name: 'layer1/bias', shape: [1], values: [0] },
+  ]);
+  return mlp;
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEnergyMlp } from './energy-mlp.js';
+import { distanceEnergyMlp } from './energy-reference.test-utils.js';
 import { energySurface } from './energy-surface.js';
 
 beforeAll(async () => {
@@ -10,13 +11,7 @@ beforeAll(async () => {
 describe('energySurface', () => {
   it('evaluates E on the grid and finds the grid minimiser of every column', () => {
     // E(x, y) = softplus(y − x) + softplus(x − y): minimum at y = x.
-    const mlp = createEnergyMlp({ hiddenSize: 2, hiddenLayers: 1 });
-    mlp.setWeights([
-      { name: 'layer0/kernel', shape: [2, 2], values: [-1, 1, 1, -1] },
-      { name: 'layer0/bias', shape: [2], values: [0, 0] },
-      { name: 'layer1/kernel', shape: [2, 1], values: [1, 1] },
-      { name: 'layer1/bias', shape: [1], values: [0] },
-    ]);
+    const mlp = distanceEnergyMlp();
     const s = energySurface(mlp, { xRange: [-2, 2], yRange: [-3, 3], xSteps: 5, ySteps: 13 });
     expect(s.x).toEqual([-2, -1, 0, 1, 2]);
     expect(s.y[0]).toBe(-3);
