@@ -123,3 +123,16 @@ export async function createContext(options: CommonOptions): Promise<RunContext>
     },
   };
 }
+
+/**
+ * Reports a finished run: with `--json`, prints `{ backend, ...shown }` as one
+ * line on stdout; then logs the files written (silent with `--quiet` or `--json`).
+ *
+ * @param ctx The run context.
+ * @param files The files the run wrote.
+ * @param shown What `--json` prints besides the backend.
+ */
+export function reportResult(ctx: RunContext, files: readonly string[], shown: object): void {
+  if (ctx.options.json) console.log(JSON.stringify({ backend: ctx.backend, ...shown }));
+  ctx.log(`results: ${files.join(', ')}`);
+}

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { type CommonOptions, createContext, integerFlag, withCommonOptions } from '../context.js';
+import {
+  type CommonOptions,
+  createContext,
+  integerFlag,
+  reportResult,
+  withCommonOptions,
+} from '../context.js';
 import { runLearn } from '../two-d.js';
 
 function pointFlag(value: string): [number, number] {
@@ -38,7 +44,6 @@ export function registerLearn(program: Command): void {
         prefix: 'learn',
       });
       const json = ctx.writeJson('result.json', { backend: ctx.backend, ...result });
-      if (opts.json) console.log(JSON.stringify({ backend: ctx.backend, ...result }));
-      ctx.log(`results: ${[...result.files, json].join(', ')}`);
+      reportResult(ctx, [...result.files, json], result);
     });
 }

@@ -1,7 +1,14 @@
 import { TASK_NAMES } from '@dcem/mujoco';
 import { MUJOCO_PLANNERS } from '@dcem/tasks/mujoco';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
+import {
+  type CommonOptions,
+  createContext,
+  integerFlag,
+  numberFlag,
+  reportResult,
+  withCommonOptions,
+} from '../context.js';
 import { type MujocoSettings, runMujoco, runMujocoStudyCli } from '../mujoco.js';
 
 interface MujocoFlags extends CommonOptions {
@@ -101,8 +108,7 @@ export function registerMujoco(program: Command): void {
         if (opts[key] !== undefined) settings[key] = opts[key];
       }
       const result = await runMujoco(ctx, settings);
-      if (opts.json) console.log(JSON.stringify({ backend: ctx.backend, ...result }));
-      ctx.log(`results: ${result.files.join(', ')}`);
+      reportResult(ctx, result.files, result);
     });
 
   withCommonOptions(
@@ -150,10 +156,7 @@ export function registerMujoco(program: Command): void {
         budget: opts.budget,
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       });
-      if (opts.json) {
-        const { episodes, ...rest } = result;
-        console.log(JSON.stringify({ backend: ctx.backend, ...rest }));
-      }
-      ctx.log(`results: ${result.files.join(', ')}`);
+      const { episodes, ...shown } = result;
+      reportResult(ctx, result.files, shown);
     });
 }

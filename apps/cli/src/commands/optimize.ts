@@ -1,17 +1,17 @@
-import { OBJECTIVES_2D, type Objective2DId } from '@dcem/tasks/objectives';
+import { OBJECTIVES_2D } from '@dcem/tasks/objectives';
 import { type Command, Option } from 'commander';
-import { type CommonOptions, createContext, integerFlag, numberFlag, withCommonOptions } from '../context.js';
-import { runOptimize } from '../two-d.js';
+import {
+  type CommonOptions,
+  createContext,
+  integerFlag,
+  numberFlag,
+  reportResult,
+  withCommonOptions,
+} from '../context.js';
+import { type OptimizeSettings, runOptimize } from '../two-d.js';
 
-interface OptimizeFlags extends CommonOptions {
-  objective: Objective2DId;
-  method: 'cem' | 'dcem';
-  samples: number;
-  elites: number;
-  iterations: number;
-  temperature: number;
-  initStd: number;
-}
+/** The parsed flags: the common ones and every setting of {@link runOptimize} but the file-name prefix. */
+type OptimizeFlags = CommonOptions & Omit<OptimizeSettings, 'seed' | 'prefix'>;
 
 /** `dcem optimize`: minimise a built-in 2-D objective and draw the iterates. */
 export function registerOptimize(program: Command): void {
@@ -48,7 +48,6 @@ export function registerOptimize(program: Command): void {
         prefix: `${opts.objective}-${opts.method}`,
       });
       const json = ctx.writeJson('result.json', { backend: ctx.backend, ...result });
-      if (opts.json) console.log(JSON.stringify({ backend: ctx.backend, ...result }));
-      ctx.log(`results: ${[...result.files, json].join(', ')}`);
+      reportResult(ctx, [...result.files, json], result);
     });
 }

@@ -5,6 +5,7 @@ import {
   createContext,
   integerFlag,
   numberFlag,
+  reportResult,
   temperatureFlag,
   withCommonOptions,
 } from '../context.js';
@@ -77,7 +78,6 @@ export function registerPendulum(program: Command): void {
       const ctx = await createContext(opts);
       const { backend, out, quiet, json, ...settings } = opts;
       const result = await runPendulum(ctx, settings);
-      if (opts.json) console.log(JSON.stringify({ backend: ctx.backend, ...result }));
-      ctx.log(`results: ${result.files.join(', ')}`);
+      reportResult(ctx, result.files, result);
     });
 }

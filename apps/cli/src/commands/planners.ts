@@ -1,6 +1,12 @@
 import { PLANNER_NAMES, PLANNER_STUDY_TASKS, type PlannerName, type PlannerStudyTask } from '@dcem/tasks';
 import { type Command, InvalidArgumentError } from 'commander';
-import { type CommonOptions, createContext, integerFlag, withCommonOptions } from '../context.js';
+import {
+  type CommonOptions,
+  createContext,
+  integerFlag,
+  reportResult,
+  withCommonOptions,
+} from '../context.js';
 import { type PlannersSettings, runPlanners } from '../planners.js';
 
 /** Parses a comma-separated list of names, each one of `allowed`. */
@@ -68,8 +74,6 @@ export function registerPlanners(program: Command): void {
       const ctx = await createContext(opts);
       const { backend, out, quiet, json, ...settings } = opts;
       const result = await runPlanners(ctx, settings);
-      if (opts.json)
-        console.log(JSON.stringify({ backend: ctx.backend, verdicts: result.verdicts, cells: result.cells }));
-      ctx.log(`results: ${result.files.join(', ')}`);
+      reportResult(ctx, result.files, { verdicts: result.verdicts, cells: result.cells });
     });
 }
