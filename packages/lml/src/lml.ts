@@ -1,4 +1,5 @@
-import { assertInteger, assertPositive, formatShape } from '@dcem/errors';
+import { assertInteger, assertPositive } from '@dcem/errors';
+import { checkRows } from './check-rows.js';
 import type { LmlOps } from './lml-ops.js';
 import { solveDual } from './solve-dual.js';
 
@@ -54,11 +55,7 @@ interface Resolved {
 }
 
 function resolve<T>(ops: LmlOps<T>, x: T, k: number, options: LmlOptions | undefined): Resolved {
-  const shape = ops.shape(x);
-  if (shape.length !== 2) {
-    throw new RangeError(`x must be a 2-D tensor [batch, n], received shape ${formatShape(shape)}`);
-  }
-  assertInteger('k', k, 1);
+  checkRows(ops, x, k);
   const temperature = options?.temperature ?? LML_DEFAULTS.temperature;
   const tolerance = options?.tolerance ?? LML_DEFAULTS.tolerance;
   const maxIterations = options?.maxIterations ?? LML_DEFAULTS.maxIterations;

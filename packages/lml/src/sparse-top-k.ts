@@ -1,4 +1,5 @@
-import { assertInteger, assertOptions, assertPositive, formatShape } from '@dcem/errors';
+import { assertInteger, assertOptions, assertPositive } from '@dcem/errors';
+import { checkRows } from './check-rows.js';
 import type { LmlOps } from './lml-ops.js';
 
 /** Options of {@link sparseTopK}. */
@@ -39,11 +40,7 @@ interface Resolved {
 }
 
 function resolve<T>(ops: LmlOps<T>, x: T, k: number, options: SparseTopKOptions | undefined): Resolved {
-  const shape = ops.shape(x);
-  if (shape.length !== 2) {
-    throw new RangeError(`x must be a 2-D tensor [batch, n], received shape ${formatShape(shape)}`);
-  }
-  assertInteger('k', k, 1);
+  checkRows(ops, x, k);
   assertOptions('sparseTopK options', options, OPTION_NAMES);
   const temperature = options?.temperature ?? SPARSE_TOP_K_DEFAULTS.temperature;
   const maxIterations = options?.maxIterations ?? SPARSE_TOP_K_DEFAULTS.maxIterations;
