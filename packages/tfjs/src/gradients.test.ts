@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
+import { draws, quadratic } from './solver.test-utils.js';
 import { activateBackend, TEST_BACKENDS, WEBGPU_RUN } from './test-backend.test-utils.js';
 
 /**
@@ -36,11 +37,6 @@ const tfExtra: Extra<tf.Tensor> = { cos: (x) => tf.cos(x) };
 
 /** Central-difference step (float64). */
 const H = 1e-5;
-
-/** `count` standard-normal draws rounded to float32 (so both backends see the same numbers). */
-function draws(count: number, seed: number, scale = 1): number[] {
-  return Array.from(f64.readSync(f64.randomNormal([count], seed)), (v) => Math.fround(v * scale));
-}
 
 /** The same numbers as a float64 tensor and as a float32 tfjs tensor. */
 function both(values: readonly number[], shape: number[]): { f: Float64Tensor; t: tf.Tensor } {
@@ -206,16 +202,6 @@ describe('(a) lml: tf.grad vs central FD of the float64 forward and vs the close
 // ---------------------------------------------------------------------------
 // (b) DCEM with respect to the objective's parameters
 // ---------------------------------------------------------------------------
-
-/** f_b(x) = Σ_d ½ Q[b,d] x_d² + p[b,d] x_d, per batch row b. */
-function quadratic<T>(b: Backend<T>, q: T, p: T): (x: T) => T {
-  return (x) => {
-    const [batch = 0, , dim = 0] = b.shape(x);
-    const qq = b.reshape(q, [batch, 1, dim]);
-    const pp = b.reshape(p, [batch, 1, dim]);
-    return b.sum(b.add(b.mul(b.scalar(0.5), b.mul(qq, b.square(x))), b.mul(pp, x)), 2, false);
-  };
-}
 
 /** f(x, y) = 0.15 x cos y − Σᵢ θ[3i] exp(−(x − θ[3i+1])² − (y − θ[3i+2])²), θ [9]. */
 function bumps<T>(b: Backend<T>, extra: Extra<T>, theta: T): (x: T) => T {
