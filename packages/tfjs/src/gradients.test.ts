@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
-import { draws, quadratic } from './solver.test-utils.js';
+import { centralDifferences, draws, quadratic } from './solver.test-utils.js';
 import { activateBackend, TEST_BACKENDS, WEBGPU_RUN } from './test-backend.test-utils.js';
 
 /**
@@ -54,15 +54,9 @@ function weightedSum<T>(b: Backend<T>, w: T, x: T): T {
   return total(b, b.mul(w, x));
 }
 
-/** Central FD of `loss` (float64) with respect to every entry of `values`. */
-function centralDifferences(values: readonly number[], loss: (v: number[]) => number): number[] {
-  return values.map((_, j) => {
-    const plus = [...values];
-    const minus = [...values];
-    plus[j] = (plus[j] as number) + H;
-    minus[j] = (minus[j] as number) - H;
-    return (loss(plus) - loss(minus)) / (2 * H);
-  });
+/** Central FD (step H) of `loss` (float64) with respect to every entry of `values`. */
+function centralFd(values: readonly number[], loss: (v: number[]) => number): number[] {
+  return centralDifferences(values, loss, H);
 }
 
 function scalarOf(x: Float64Tensor): number {
@@ -332,7 +326,7 @@ function quadraticCase(cfg: SolveConfig, seed: number): GradCheck {
   )([q.t, p.t]);
   const got = grads.flatMap((gr) => Array.from(gr.dataSync()));
   tf.dispose([...grads, ...noise.t, q.t, p.t, w.t]);
-  const fd = centralDifferences([...qv, ...pv], (params) =>
+  const fd = centralFd([...qv, ...pv], (params) =>
     scalarOf(
       solveLoss(
         f64,
@@ -429,7 +423,7 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
     const g = tf.grad((th: tf.Tensor) => solveLoss(tfb, bumps(tfb, tfExtra, th), cfg, noise.t, w.t))(theta.t);
     const got = Array.from(g.dataSync());
     tf.dispose([g, ...noise.t, w.t, theta.t]);
-    const fd = centralDifferences(thetaValues, (th) =>
+    const fd = centralFd(thetaValues, (th) =>
       scalarOf(solveLoss(f64, bumps(f64, f64Extra, f64.tensor(th, [9])), cfg, noise.f, w.f)),
     );
     expectGradientsMatch('bumps', { got, fd });
@@ -474,7 +468,7 @@ describeCpuRun('(b) vanilla CEM (temperature null)', () => {
     const got = grads.flatMap((gr) => Array.from(gr.dataSync()));
     tf.dispose([...grads, ...noise.t, q.t, p.t, w.t, mean.t, std.t]);
     const objF = quadratic(f64, q.f, p.f);
-    const fd = centralDifferences([...meanValues, ...stdValues].map(Math.fround), (v) =>
+    const fd = centralFd([...meanValues, ...stdValues].map(Math.fround), (v) =>
       scalarOf(
         solveLoss(f64, objF, cfg, noise.f, w.f, {
           mean: f64.tensor(v.slice(0, size), shape),

@@ -26,7 +26,7 @@ import {
 } from './api.js';
 import { createTfjsBackend } from './backend.js';
 import { presets } from './index.js';
-import { askTellStep, draws, quadratic } from './solver.test-utils.js';
+import { askTellStep, centralDifferences, draws, quadratic } from './solver.test-utils.js';
 
 const f64 = createFloat64Backend({ seed: 99 });
 
@@ -111,15 +111,7 @@ describe('gradients through dcem with momentum and kept elites vs float64 centra
             fNoise,
           ),
         )[0] as number;
-      const h = 1e-5;
-      const params = [...qv, ...pv];
-      const fd = params.map((_, j) => {
-        const plus = [...params];
-        const minus = [...params];
-        plus[j] = (plus[j] as number) + h;
-        minus[j] = (minus[j] as number) - h;
-        return (loss64(plus) - loss64(minus)) / (2 * h);
-      });
+      const fd = centralDifferences([...qv, ...pv], loss64, 1e-5);
       const scale = Math.max(1, ...fd.map(Math.abs));
       const rel = Math.max(...got.map((g, i) => Math.abs(g - (fd[i] as number)))) / scale;
       // Float32 forward/backward against a float64 FD: a few hundred ε₃₂ at most;

@@ -1,9 +1,24 @@
-// Test helpers shared by the gradient, solver and memory tests: seeded
-// float32 draws, the per-row quadratic objective (generic over `Backend<T>`)
-// and one ask/tell step of a tfjs solver.
+// Test helpers shared by the gradient, solver and memory tests: central
+// differences, seeded float32 draws, the per-row quadratic objective
+// (generic over `Backend<T>`) and one ask/tell step of a tfjs solver.
 import type { Backend, CemSolver, CemState } from '@dcem/core';
 import { createFloat64Backend } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
+
+/** Central differences (step `h`) of `loss` with respect to every entry of `values`. */
+export function centralDifferences(
+  values: readonly number[],
+  loss: (v: number[]) => number,
+  h: number,
+): number[] {
+  return values.map((_, j) => {
+    const plus = [...values];
+    const minus = [...values];
+    plus[j] = (plus[j] as number) + h;
+    minus[j] = (minus[j] as number) - h;
+    return (loss(plus) - loss(minus)) / (2 * h);
+  });
+}
 
 /** Draws with an explicit seed are the same on every float64 backend instance. */
 const f64 = createFloat64Backend({ seed: 0 });
