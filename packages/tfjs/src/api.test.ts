@@ -263,6 +263,17 @@ describe('tensor-valued options', () => {
     expect(maxDiff((first as number[][][]).flat(2), expected.flat(2))).toBeLessThan(1e-6);
   });
 
+  /** The solve of the bound tests (their objective pulls the solution onto a face of the box). */
+  const boxSolve = {
+    dim,
+    batchSize: batch,
+    // 60 samples, 10 elites: enough that no seed collapses σ before the box face is reached.
+    numSamples: 60,
+    numElites: 10,
+    numIterations: 25,
+    initStd: 2,
+  };
+
   it('per-dimension bound tensors [dim] clamp every sample and the solution', () => {
     const lo = [-1, 0, -2];
     const hi = [1, 0.25, 2];
@@ -283,18 +294,7 @@ describe('tensor-valued options', () => {
         }
         return tf.sum(tf.square(tf.sub(x, c)), -1);
       },
-      {
-        dim,
-        batchSize: batch,
-        // 60 samples, 10 elites: enough that no seed collapses σ before the box face is reached.
-        numSamples: 60,
-        numElites: 10,
-        numIterations: 25,
-        lowerBound,
-        upperBound,
-        initStd: 2,
-        seed: 5,
-      },
+      { ...boxSolve, lowerBound, upperBound, seed: 5 },
     );
     tf.dispose([lowerBound, upperBound, c]);
     const { solution } = read(r);
@@ -335,19 +335,7 @@ describe('tensor-valued options', () => {
         });
         return tf.sum(tf.square(tf.sub(x, c)), -1);
       },
-      {
-        dim,
-        batchSize: batch,
-        // 60 samples, 10 elites: enough that no seed collapses σ before the box face is reached.
-        numSamples: 60,
-        numElites: 10,
-        numIterations: 25,
-        lowerBound,
-        upperBound,
-        initMean,
-        initStd: 2,
-        seed: 6,
-      },
+      { ...boxSolve, lowerBound, upperBound, initMean, seed: 6 },
     );
     tf.dispose([lowerBound, upperBound, c, initMean]);
     const { solution } = read(r);

@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tfjsBackend } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
+import { centralDifferences, draws, quadratic } from './solver.test-utils.js';
 import { activateBackend, TEST_BACKENDS, WEBGPU_RUN } from './test-backend.test-utils.js';
 
 /**
@@ -37,11 +38,6 @@ const tfExtra: Extra<tf.Tensor> = { cos: (x) => tf.cos(x) };
 /** Central-difference step (float64). */
 const H = 1e-5;
 
-/** `count` standard-normal draws rounded to float32 (so both backends see the same numbers). */
-function draws(count: number, seed: number, scale = 1): number[] {
-  return Array.from(f64.readSync(f64.randomNormal([count], seed)), (v) => Math.fround(v * scale));
-}
-
 /** The same numbers as a float64 tensor and as a float32 tfjs tensor. */
 function both(values: readonly number[], shape: number[]): { f: Float64Tensor; t: tf.Tensor } {
   const rounded = values.map(Math.fround);
@@ -58,15 +54,9 @@ function weightedSum<T>(b: Backend<T>, w: T, x: T): T {
   return total(b, b.mul(w, x));
 }
 
-/** Central FD of `loss` (float64) with respect to every entry of `values`. */
-function centralDifferences(values: readonly number[], loss: (v: number[]) => number): number[] {
-  return values.map((_, j) => {
-    const plus = [...values];
-    const minus = [...values];
-    plus[j] = (plus[j] as number) + H;
-    minus[j] = (minus[j] as number) - H;
-    return (loss(plus) - loss(minus)) / (2 * H);
-  });
+/** Central FD (step H) of `loss` (float64) with respect to every entry of `values`. */
+function centralFd(values: readonly number[], loss: (v: number[]) => number): number[] {
+  return centralDifferences(values, loss, H);
 }
 
 function scalarOf(x: Float64Tensor): number {
@@ -207,16 +197,6 @@ describe('(a) lml: tf.grad vs central FD of the float64 forward and vs the close
 // (b) DCEM with respect to the objective's parameters
 // ---------------------------------------------------------------------------
 
-/** f_b(x) = Σ_d ½ Q[b,d] x_d² + p[b,d] x_d, per batch row b. */
-function quadratic<T>(b: Backend<T>, q: T, p: T): (x: T) => T {
-  return (x) => {
-    const [batch = 0, , dim = 0] = b.shape(x);
-    const qq = b.reshape(q, [batch, 1, dim]);
-    const pp = b.reshape(p, [batch, 1, dim]);
-    return b.sum(b.add(b.mul(b.scalar(0.5), b.mul(qq, b.square(x))), b.mul(pp, x)), 2, false);
-  };
-}
-
 /** f(x, y) = 0.15 x cos y − Σᵢ θ[3i] exp(−(x − θ[3i+1])² − (y − θ[3i+2])²), θ [9]. */
 function bumps<T>(b: Backend<T>, extra: Extra<T>, theta: T): (x: T) => T {
   return (x) => {
@@ -307,75 +287,87 @@ function expectGradientsMatch(name: string, { got, fd }: GradCheck): void {
   expect(maxAbs(fd), `${name}: FD gradient is ~0`).toBeGreaterThan(1e-3);
 }
 
-describe('(b) dcem: tf.grads with respect to the objective parameters vs float64 central FD', () => {
-  const quadraticCase = (cfg: SolveConfig, seed: number): GradCheck => {
-    const size = cfg.batch * cfg.dim;
-    const qv = draws(size, seed + 1).map((v) => Math.fround(1 + 0.5 * Math.abs(v)));
-    const pv = draws(size, seed + 2, 0.7);
-    const wv = draws(size, seed + 3);
-    const eps = fixedNoise(cfg, seed);
-    const shape = [cfg.batch, cfg.dim];
-    const noiseShape = [cfg.batch, cfg.numSamples, cfg.dim];
-    const tNoise = eps.map((e) => tf.tensor(e, noiseShape, 'float32'));
-    const fNoise = eps.map((e) => f64.tensor(e, noiseShape));
-    const q = both(qv, shape);
-    const p = both(pv, shape);
-    const w = both(wv, shape);
-
-    const grads = tf.grads((qq: tf.Tensor, pp: tf.Tensor) =>
-      solveLoss(tfb, quadratic(tfb, qq, pp), cfg, tNoise, w.t),
-    )([q.t, p.t]);
-    const got = grads.flatMap((gr) => Array.from(gr.dataSync()));
-    tf.dispose([...grads, ...tNoise, q.t, p.t, w.t]);
-
-    const loss64 = (params: number[]) =>
-      scalarOf(
-        solveLoss(
-          f64,
-          quadratic(f64, f64.tensor(params.slice(0, size), shape), f64.tensor(params.slice(size), shape)),
-          cfg,
-          fNoise,
-          w.f,
-        ),
-      );
-    const fd = centralDifferences([...qv, ...pv], loss64);
-    return { got, fd };
+/** The fixed noise of `fixedNoise(cfg, seed)` as float32 tfjs tensors and as float64 tensors. */
+function noiseBoth(cfg: SolveConfig, seed: number): { t: tf.Tensor[]; f: Float64Tensor[] } {
+  const eps = fixedNoise(cfg, seed);
+  const noiseShape = [cfg.batch, cfg.numSamples, cfg.dim];
+  return {
+    t: eps.map((e) => tf.tensor(e, noiseShape, 'float32')),
+    f: eps.map((e) => f64.tensor(e, noiseShape)),
   };
+}
 
-  for (const backendName of TEST_BACKENDS) {
-    it(`${backendName}: quadratic with per-row Q and p, τ = 1 (batch 2, dim 3, 20 samples, 5 elites, 6 iterations)`, async () => {
-      await activateBackend(backendName);
-      try {
-        const cfg: SolveConfig = {
-          batch: 2,
-          dim: 3,
-          numSamples: 20,
-          numElites: 5,
-          numIterations: 6,
-          temperature: 1,
-        };
-        expectGradientsMatch(`quadratic τ = 1 (${backendName})`, quadraticCase(cfg, 11));
-      } finally {
-        await tf.setBackend('cpu');
-      }
-    });
-  }
+/** The per-row quadratic's Q (> 0) and p, and the loss weights w, from seeds seed + 1 … seed + 3. */
+function quadraticParams(cfg: SolveConfig, seed: number): { qv: number[]; pv: number[]; wv: number[] } {
+  const size = cfg.batch * cfg.dim;
+  return {
+    qv: draws(size, seed + 1).map((v) => Math.fround(1 + 0.5 * Math.abs(v))),
+    pv: draws(size, seed + 2, 0.7),
+    wv: draws(size, seed + 3),
+  };
+}
 
-  itCpuRun('quadratic, τ = 0.5, initial σ 2, 8 iterations', () => {
-    const cfg: SolveConfig = {
-      batch: 2,
-      dim: 2,
-      numSamples: 30,
-      numElites: 8,
-      numIterations: 8,
-      temperature: 0.5,
-      initStd: 2,
-    };
-    expectGradientsMatch('quadratic τ = 0.5', quadraticCase(cfg, 12));
-  });
+/**
+ * tf.grads of Σ w ⊙ solution with respect to the quadratic's Q and p, and the
+ * float64 central FD of the same loss (parameters from `quadraticParams(cfg,
+ * seed)`, noise from `fixedNoise(cfg, seed)`).
+ */
+function quadraticCase(cfg: SolveConfig, seed: number): GradCheck {
+  const size = cfg.batch * cfg.dim;
+  const shape = [cfg.batch, cfg.dim];
+  const { qv, pv, wv } = quadraticParams(cfg, seed);
+  const noise = noiseBoth(cfg, seed);
+  const q = both(qv, shape);
+  const p = both(pv, shape);
+  const w = both(wv, shape);
 
-  itCpuRun('quadratic with bounds [−0.6, 0.8]: clamped samples get zero gradient on both sides', () => {
-    const cfg: SolveConfig = {
+  const grads = tf.grads((qq: tf.Tensor, pp: tf.Tensor) =>
+    solveLoss(tfb, quadratic(tfb, qq, pp), cfg, noise.t, w.t),
+  )([q.t, p.t]);
+  const got = grads.flatMap((gr) => Array.from(gr.dataSync()));
+  tf.dispose([...grads, ...noise.t, q.t, p.t, w.t]);
+  const fd = centralFd([...qv, ...pv], (params) =>
+    scalarOf(
+      solveLoss(
+        f64,
+        quadratic(f64, f64.tensor(params.slice(0, size), shape), f64.tensor(params.slice(size), shape)),
+        cfg,
+        noise.f,
+        w.f,
+      ),
+    ),
+  );
+  return { got, fd };
+}
+
+/** A DCEM gradient check on the quadratic: its test title, its label in messages, its solve and its seed. */
+interface QuadraticCase {
+  title: string;
+  label: string;
+  cfg: SolveConfig;
+  seed: number;
+  /** Whether it runs on every test backend (else in the cpu/wasm run only). */
+  everyBackend?: boolean;
+}
+
+const QUADRATIC_CASES: QuadraticCase[] = [
+  {
+    title: 'quadratic with per-row Q and p, τ = 1 (batch 2, dim 3, 20 samples, 5 elites, 6 iterations)',
+    label: 'quadratic τ = 1',
+    cfg: { batch: 2, dim: 3, numSamples: 20, numElites: 5, numIterations: 6, temperature: 1 },
+    seed: 11,
+    everyBackend: true,
+  },
+  {
+    title: 'quadratic, τ = 0.5, initial σ 2, 8 iterations',
+    label: 'quadratic τ = 0.5',
+    cfg: { batch: 2, dim: 2, numSamples: 30, numElites: 8, numIterations: 8, temperature: 0.5, initStd: 2 },
+    seed: 12,
+  },
+  {
+    title: 'quadratic with bounds [−0.6, 0.8]: clamped samples get zero gradient on both sides',
+    label: 'quadratic with bounds',
+    cfg: {
       batch: 2,
       dim: 3,
       numSamples: 20,
@@ -384,21 +376,34 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
       temperature: 1,
       lowerBound: -0.6,
       upperBound: 0.8,
-    };
-    expectGradientsMatch('quadratic with bounds', quadraticCase(cfg, 13));
-  });
+    },
+    seed: 13,
+  },
+  {
+    title: 'numElites = 1 (softmax weights), τ = 1',
+    label: 'softmax',
+    cfg: { batch: 2, dim: 2, numSamples: 20, numElites: 1, numIterations: 5, temperature: 1 },
+    seed: 14,
+  },
+];
 
-  itCpuRun('numElites = 1 (softmax weights), τ = 1', () => {
-    const cfg: SolveConfig = {
-      batch: 2,
-      dim: 2,
-      numSamples: 20,
-      numElites: 1,
-      numIterations: 5,
-      temperature: 1,
-    };
-    expectGradientsMatch('softmax', quadraticCase(cfg, 14));
-  });
+describe('(b) dcem: tf.grads with respect to the objective parameters vs float64 central FD', () => {
+  for (const c of QUADRATIC_CASES) {
+    if (c.everyBackend !== true) {
+      itCpuRun(c.title, () => expectGradientsMatch(c.label, quadraticCase(c.cfg, c.seed)));
+      continue;
+    }
+    for (const backendName of TEST_BACKENDS) {
+      it(`${backendName}: ${c.title}`, async () => {
+        await activateBackend(backendName);
+        try {
+          expectGradientsMatch(`${c.label} (${backendName})`, quadraticCase(c.cfg, c.seed));
+        } finally {
+          await tf.setBackend('cpu');
+        }
+      });
+    }
+  }
 
   itCpuRun('three bumps: gradient with respect to θ = [1, 0, 0, 0.5, 1, 1, 1, −2, 2]', () => {
     const cfg: SolveConfig = {
@@ -411,18 +416,15 @@ describe('(b) dcem: tf.grads with respect to the objective parameters vs float64
       initStd: 1.5,
     };
     const thetaValues = [1, 0, 0, 0.5, 1, 1, 1, -2, 2];
-    const eps = fixedNoise(cfg, 15);
-    const noiseShape = [cfg.batch, cfg.numSamples, cfg.dim];
-    const tNoise = eps.map((e) => tf.tensor(e, noiseShape, 'float32'));
-    const fNoise = eps.map((e) => f64.tensor(e, noiseShape));
+    const noise = noiseBoth(cfg, 15);
     const w = both([1, -0.5, 0.25, 2], [cfg.batch, cfg.dim]);
     const theta = both(thetaValues, [9]);
 
-    const g = tf.grad((th: tf.Tensor) => solveLoss(tfb, bumps(tfb, tfExtra, th), cfg, tNoise, w.t))(theta.t);
+    const g = tf.grad((th: tf.Tensor) => solveLoss(tfb, bumps(tfb, tfExtra, th), cfg, noise.t, w.t))(theta.t);
     const got = Array.from(g.dataSync());
-    tf.dispose([g, ...tNoise, w.t, theta.t]);
-    const fd = centralDifferences(thetaValues, (th) =>
-      scalarOf(solveLoss(f64, bumps(f64, f64Extra, f64.tensor(th, [9])), cfg, fNoise, w.f)),
+    tf.dispose([g, ...noise.t, w.t, theta.t]);
+    const fd = centralFd(thetaValues, (th) =>
+      scalarOf(solveLoss(f64, bumps(f64, f64Extra, f64.tensor(th, [9])), cfg, noise.f, w.f)),
     );
     expectGradientsMatch('bumps', { got, fd });
   });
@@ -439,34 +441,9 @@ describeCpuRun('(b) vanilla CEM (temperature null)', () => {
   };
   const size = cfg.batch * cfg.dim;
   const shape = [cfg.batch, cfg.dim];
-  const noiseShape = [cfg.batch, cfg.numSamples, cfg.dim];
-  const qv = draws(size, 31).map((v) => Math.fround(1 + 0.5 * Math.abs(v)));
-  const pv = draws(size, 32, 0.7);
-  const wv = draws(size, 33);
 
   itCpuRun('the solution does not depend on the objective parameters: tf.grads and FD are exactly 0', () => {
-    const eps = fixedNoise(cfg, 30);
-    const tNoise = eps.map((e) => tf.tensor(e, noiseShape, 'float32'));
-    const fNoise = eps.map((e) => f64.tensor(e, noiseShape));
-    const q = both(qv, shape);
-    const p = both(pv, shape);
-    const w = both(wv, shape);
-    const grads = tf.grads((qq: tf.Tensor, pp: tf.Tensor) =>
-      solveLoss(tfb, quadratic(tfb, qq, pp), cfg, tNoise, w.t),
-    )([q.t, p.t]);
-    const got = grads.flatMap((gr) => Array.from(gr.dataSync()));
-    tf.dispose([...grads, ...tNoise, q.t, p.t, w.t]);
-    const fd = centralDifferences([...qv, ...pv], (params) =>
-      scalarOf(
-        solveLoss(
-          f64,
-          quadratic(f64, f64.tensor(params.slice(0, size), shape), f64.tensor(params.slice(size), shape)),
-          cfg,
-          fNoise,
-          w.f,
-        ),
-      ),
-    );
+    const { got, fd } = quadraticCase(cfg, 30);
     // Hard top-k: the elite sets do not change within ±h, so the float64 loss is piecewise constant.
     expect(fd.every((v) => v === 0)).toBe(true);
     expect(got.every((v) => v === 0)).toBe(true);
@@ -474,9 +451,9 @@ describeCpuRun('(b) vanilla CEM (temperature null)', () => {
   });
 
   itCpuRun('gradient with respect to the initial mean and std matches FD', () => {
-    const eps = fixedNoise(cfg, 34);
-    const tNoise = eps.map((e) => tf.tensor(e, noiseShape, 'float32'));
-    const fNoise = eps.map((e) => f64.tensor(e, noiseShape));
+    // The objective of the test above (seeds 31 … 33), new noise.
+    const { qv, pv, wv } = quadraticParams(cfg, 30);
+    const noise = noiseBoth(cfg, 34);
     const q = both(qv, shape);
     const p = both(pv, shape);
     const w = both(wv, shape);
@@ -486,14 +463,14 @@ describeCpuRun('(b) vanilla CEM (temperature null)', () => {
     const std = both(stdValues, shape);
     const objT = quadratic(tfb, q.t, p.t);
     const grads = tf.grads((m: tf.Tensor, s: tf.Tensor) =>
-      solveLoss(tfb, objT, cfg, tNoise, w.t, { mean: m, std: s }),
+      solveLoss(tfb, objT, cfg, noise.t, w.t, { mean: m, std: s }),
     )([mean.t, std.t]);
     const got = grads.flatMap((gr) => Array.from(gr.dataSync()));
-    tf.dispose([...grads, ...tNoise, q.t, p.t, w.t, mean.t, std.t]);
+    tf.dispose([...grads, ...noise.t, q.t, p.t, w.t, mean.t, std.t]);
     const objF = quadratic(f64, q.f, p.f);
-    const fd = centralDifferences([...meanValues, ...stdValues].map(Math.fround), (v) =>
+    const fd = centralFd([...meanValues, ...stdValues].map(Math.fround), (v) =>
       scalarOf(
-        solveLoss(f64, objF, cfg, fNoise, w.f, {
+        solveLoss(f64, objF, cfg, noise.f, w.f, {
           mean: f64.tensor(v.slice(0, size), shape),
           std: f64.tensor(v.slice(size), shape),
         }),

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cem, createCem, createDcem, dcem, disposeCemResult, lml, lmlWithDiagnostics } from './api.js';
 import { createPlanner, disposePlanResult } from './planner.js';
+import { askTellStep } from './solver.test-utils.js';
 
 const CALLS = 50;
 
@@ -249,12 +250,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         });
         let state = solver.init();
         while (!solver.done(state)) {
-          const samples = solver.ask(state);
-          const values = tf.tidy(() => objective(samples));
-          const next = solver.tell(state, samples, values);
-          tf.dispose([samples, values]);
-          solver.release(state);
-          state = next;
+          state = askTellStep(solver, state, objective);
         }
         const r = solver.result(state);
         expect(r.iterations).toBeGreaterThan(0);
@@ -278,12 +274,7 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         });
         let state = solver.init();
         for (let i = 0; i < 3; i++) {
-          const samples = solver.ask(state);
-          const values = tf.tidy(() => objective(samples));
-          const next = solver.tell(state, samples, values);
-          tf.dispose([samples, values]);
-          solver.release(state);
-          state = next;
+          state = askTellStep(solver, state, objective);
         }
         expect(state.iteration).toBe(3);
         solver.release(state);

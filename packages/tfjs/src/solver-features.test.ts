@@ -26,6 +26,7 @@ import {
 } from './api.js';
 import { createTfjsBackend } from './backend.js';
 import { presets } from './index.js';
+import { askTellStep, centralDifferences, draws, quadratic } from './solver.test-utils.js';
 
 const f64 = createFloat64Backend({ seed: 99 });
 
@@ -35,21 +36,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** `count` standard-normal draws rounded to float32. */
-function draws(count: number, seed: number, scale = 1): number[] {
-  return Array.from(f64.readSync(f64.randomNormal([count], seed)), (v) => Math.fround(v * scale));
-}
-
-/** f_b(x) = Σ_d ½ Q[b,d] x_d² + p[b,d] x_d. */
-function quadratic<T>(b: Backend<T>, q: T, p: T): (x: T) => T {
-  return (x) => {
-    const [batch = 0, , dim = 0] = b.shape(x);
-    const qq = b.reshape(q, [batch, 1, dim]);
-    const pp = b.reshape(p, [batch, 1, dim]);
-    return b.sum(b.add(b.mul(b.scalar(0.5), b.mul(qq, b.square(x))), b.mul(pp, x)), 2, false);
-  };
-}
 
 function readAll(r: DcemResult): number[] {
   return [
@@ -125,15 +111,7 @@ describe('gradients through dcem with momentum and kept elites vs float64 centra
             fNoise,
           ),
         )[0] as number;
-      const h = 1e-5;
-      const params = [...qv, ...pv];
-      const fd = params.map((_, j) => {
-        const plus = [...params];
-        const minus = [...params];
-        plus[j] = (plus[j] as number) + h;
-        minus[j] = (minus[j] as number) - h;
-        return (loss64(plus) - loss64(minus)) / (2 * h);
-      });
+      const fd = centralDifferences([...qv, ...pv], loss64, 1e-5);
       const scale = Math.max(1, ...fd.map(Math.abs));
       const rel = Math.max(...got.map((g, i) => Math.abs(g - (fd[i] as number)))) / scale;
       // Float32 forward/backward against a float64 FD: a few hundred ε₃₂ at most;
@@ -230,12 +208,7 @@ describe('no tensor leaks with the new options', () => {
       const mean = tf.ones([DIM]);
       let state = solver.init({ mean, elites });
       for (let t = 0; t < 3; t++) {
-        const x = solver.ask(state);
-        const v = f(x);
-        const next = solver.tell(state, x, v);
-        tf.dispose([x, v]);
-        solver.release(state);
-        state = next;
+        state = askTellStep(solver, state, f);
       }
       solver.release(state);
       solver.dispose();
@@ -285,12 +258,7 @@ describe('one meaning per setting across @dcem/core and @dcem/tfjs', () => {
   const drive = (solver: ReturnType<typeof createCem>) => {
     let state = solver.init();
     while (!solver.done(state)) {
-      const x = solver.ask(state);
-      const v = f(x);
-      const next = solver.tell(state, x, v);
-      tf.dispose([x, v]);
-      solver.release(state);
-      state = next;
+      state = askTellStep(solver, state, f);
     }
     const r = solver.result(state);
     solver.dispose();

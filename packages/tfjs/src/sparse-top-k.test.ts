@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sparseTopK } from './api.js';
 import { maxDiff } from './golden.test-utils.js';
+import { centralDifferences } from './solver.test-utils.js';
 
 const f64 = createFloat64Backend({ seed: 11 });
 
@@ -150,16 +151,9 @@ for (const backendName of ['cpu', 'wasm'] as const) {
             const got = Array.from(dx.dataSync());
             tf.dispose([wT, xT, dx]);
             // Central differences of Σ w ⊙ y in float64 (exact on a linear piece).
-            const h = 1e-6;
             const loss = (v: number[]) =>
               reference(v, shape, k, tau).reduce((a, yi, i) => a + (w[i] as number) * yi, 0);
-            const fd = x.map((_, j) => {
-              const plus = [...x];
-              const minus = [...x];
-              plus[j] = (plus[j] as number) + h;
-              minus[j] = (minus[j] as number) - h;
-              return (loss(plus) - loss(minus)) / (2 * h);
-            });
+            const fd = centralDifferences(x, loss, 1e-6);
             // Closed form: dx = 1_F ⊙ (w − mean_F(w)) / τ.
             const closed = y64.map((yi, i) => {
               const r = Math.floor(i / n);

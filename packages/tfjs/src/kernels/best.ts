@@ -5,13 +5,10 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { bestBackward, bestForward } from './math.js';
 import {
   type AttrSpec,
-  allocate,
   attrMap,
-  input,
+  fusedKernel,
   type KernelEntry,
-  type KernelFunc,
   type RunKernel,
-  read,
   readAttrs,
 } from './tensor-io.js';
 
@@ -38,54 +35,46 @@ export type BestGradAttrs = Omit<BestAttrs, 'hasPrevious'>;
 const BEST_ATTRS: AttrSpec<BestAttrs> = { hasPrevious: 'boolean', count: 'number', dim: 'number' };
 const BEST_GRAD_ATTRS: AttrSpec<BestGradAttrs> = { count: 'number', dim: 'number' };
 
-const bestKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { hasPrevious } = readAttrs(BEST_KERNELS.best, attrs, BEST_ATTRS);
-  const samples = input(inputs, 'samples');
-  const [batch = 0, count = 0, dim = 0] = samples.shape;
-  const { infos, views } = allocate(b, [[batch, dim], [batch], [batch]]);
-  bestForward({
-    samples: read(b, samples),
-    scores: read(b, input(inputs, 'scores')),
-    values: read(b, input(inputs, 'values')),
-    previousSample: hasPrevious ? read(b, input(inputs, 'previousSample')) : undefined,
-    previousValue: hasPrevious ? read(b, input(inputs, 'previousValue')) : undefined,
-    batch,
-    count,
-    dim,
-    sample: views[0] as Float32Array,
-    value: views[1] as Float32Array,
-    pick: views[2] as Float32Array,
-  });
-  return infos;
-};
-
-const bestGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { count, dim } = readAttrs(BEST_KERNELS.bestGrad, attrs, BEST_GRAD_ATTRS);
-  const pick = input(inputs, 'pick');
-  const [batch = 0] = pick.shape;
-  const { infos, views } = allocate(b, [[batch, count, dim], [batch, count], [batch, dim], [batch]]);
-  bestBackward({
-    dSample: read(b, input(inputs, 'dSample')),
-    dValue: read(b, input(inputs, 'dValue')),
-    pick: read(b, pick),
-    value: read(b, input(inputs, 'value')),
-    batch,
-    count,
-    dim,
-    dSamples: views[0] as Float32Array,
-    dValues: views[1] as Float32Array,
-    dPreviousSample: views[2] as Float32Array,
-    dPreviousValue: views[3] as Float32Array,
-  });
-  return infos;
-};
-
 /** The best-sample kernels, for registration. */
 export const BEST_KERNEL_FUNCS: readonly KernelEntry[] = [
-  [BEST_KERNELS.best, bestKernel],
-  [BEST_KERNELS.bestGrad, bestGradKernel],
+  fusedKernel(BEST_KERNELS.best, BEST_ATTRS, (io, { hasPrevious }) => {
+    const samples = io.input('samples');
+    const [batch = 0, count = 0, dim = 0] = samples.shape;
+    const { infos, views } = io.allocate([[batch, dim], [batch], [batch]]);
+    bestForward({
+      samples: io.read(samples),
+      scores: io.read('scores'),
+      values: io.read('values'),
+      previousSample: hasPrevious ? io.read('previousSample') : undefined,
+      previousValue: hasPrevious ? io.read('previousValue') : undefined,
+      batch,
+      count,
+      dim,
+      sample: views[0],
+      value: views[1],
+      pick: views[2],
+    });
+    return infos;
+  }),
+  fusedKernel(BEST_KERNELS.bestGrad, BEST_GRAD_ATTRS, (io, { count, dim }) => {
+    const pick = io.input('pick');
+    const [batch = 0] = pick.shape;
+    const { infos, views } = io.allocate([[batch, count, dim], [batch, count], [batch, dim], [batch]]);
+    bestBackward({
+      dSample: io.read('dSample'),
+      dValue: io.read('dValue'),
+      pick: io.read(pick),
+      value: io.read('value'),
+      batch,
+      count,
+      dim,
+      dSamples: views[0],
+      dValues: views[1],
+      dPreviousSample: views[2],
+      dPreviousValue: views[3],
+    });
+    return infos;
+  }),
 ];
 
 /** The gradient of `DcemBest`: `DcemBestGrad` writes every gradient; the scores get none. */

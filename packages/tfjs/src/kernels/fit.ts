@@ -5,14 +5,11 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { fitBackward, fitForward } from './simd.js';
 import {
   type AttrSpec,
-  allocate,
   attrMap,
   dims,
-  input,
+  fusedKernel,
   type KernelEntry,
-  type KernelFunc,
   type RunKernel,
-  read,
   readAttrs,
 } from './tensor-io.js';
 
@@ -32,58 +29,52 @@ export interface FitAttrs {
 
 const FIT_ATTRS: AttrSpec<FitAttrs> = { k: 'number', minStd: 'number' };
 
-const fitKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { k, minStd } = readAttrs(FIT_KERNELS.fit, attrs, FIT_ATTRS);
-  const samples = input(inputs, 'samples');
-  const [batch = 0, count = 0, dim = 0] = samples.shape;
-  const { infos, views } = allocate(b, [
-    [batch, dim],
-    [batch, dim],
-  ]);
-  fitForward({
-    samples: read(b, samples),
-    weights: read(b, input(inputs, 'weights')),
-    batch,
-    count,
-    dim,
-    k,
-    minStd,
-    mean: views[0] as Float32Array,
-    std: views[1] as Float32Array,
-  });
-  return infos;
-};
-
-const fitGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { k, minStd } = readAttrs(FIT_KERNELS.fitGrad, attrs, FIT_ATTRS);
-  const samples = input(inputs, 'samples');
-  const weights = input(inputs, 'weights');
-  const [batch = 0, count = 0, dim = 0] = samples.shape;
-  const { infos, views } = allocate(b, [dims(samples), dims(weights)]);
-  fitBackward({
-    samples: read(b, samples),
-    weights: read(b, weights),
-    mean: read(b, input(inputs, 'mean')),
-    std: read(b, input(inputs, 'std')),
-    dMean: read(b, input(inputs, 'dMean')),
-    dStd: read(b, input(inputs, 'dStd')),
-    batch,
-    count,
-    dim,
-    k,
-    minStd,
-    dSamples: views[0] as Float32Array,
-    dWeights: views[1] as Float32Array,
-  });
-  return infos;
-};
-
 /** The refit kernels, for registration. */
 export const FIT_KERNEL_FUNCS: readonly KernelEntry[] = [
-  [FIT_KERNELS.fit, fitKernel],
-  [FIT_KERNELS.fitGrad, fitGradKernel],
+  fusedKernel(FIT_KERNELS.fit, FIT_ATTRS, (io, { k, minStd }) => {
+    const samples = io.input('samples');
+    const [batch = 0, count = 0, dim = 0] = samples.shape;
+    const { infos, views } = io.allocate([
+      [batch, dim],
+      [batch, dim],
+    ]);
+    const [mean, std] = views;
+    fitForward({
+      samples: io.read(samples),
+      weights: io.read('weights'),
+      batch,
+      count,
+      dim,
+      k,
+      minStd,
+      mean,
+      std,
+    });
+    return infos;
+  }),
+  fusedKernel(FIT_KERNELS.fitGrad, FIT_ATTRS, (io, { k, minStd }) => {
+    const samples = io.input('samples');
+    const weights = io.input('weights');
+    const [batch = 0, count = 0, dim = 0] = samples.shape;
+    const { infos, views } = io.allocate([dims(samples), dims(weights)]);
+    const [dSamples, dWeights] = views;
+    fitBackward({
+      samples: io.read(samples),
+      weights: io.read(weights),
+      mean: io.read('mean'),
+      std: io.read('std'),
+      dMean: io.read('dMean'),
+      dStd: io.read('dStd'),
+      batch,
+      count,
+      dim,
+      k,
+      minStd,
+      dSamples,
+      dWeights,
+    });
+    return infos;
+  }),
 ];
 
 /** The gradient of `DcemFit`: `DcemFitGrad` at the saved inputs and outputs. */

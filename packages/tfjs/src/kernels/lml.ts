@@ -8,15 +8,12 @@ import { poolThreads, threadsAvailable } from '../threads/pool.js';
 import { lmlBackward, lmlForward } from './math.js';
 import {
   type AttrSpec,
-  allocate,
   attrMap,
   dims,
   firstDy,
-  input,
+  fusedKernel,
   type KernelEntry,
-  type KernelFunc,
   type RunKernel,
-  read,
   readAttrs,
 } from './tensor-io.js';
 
@@ -60,41 +57,28 @@ function lmlThreads(entries: number): number {
   return entries >= LML_THREADED_MIN_ENTRIES ? poolThreads() : 1;
 }
 
-const lmlKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { k, temperature, maxIterations } = readAttrs(LML_KERNELS.lml, attrs, LML_ATTRS);
-  const x = input(inputs, 'x');
-  const [rows = 0, n = 0] = x.shape;
-  const { infos, views } = allocate(b, [dims(x)]);
-  const args = { x: read(b, x), rows, n, k, temperature, maxIterations, y: views[0] as Float32Array };
-  const threads = lmlThreads(rows * n);
-  if (!(threads > 0 && lmlRowsThreaded(args, threads))) lmlForward(args);
-  return infos[0] as tfjs.TensorInfo;
-};
-
-const lmlGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { temperature } = readAttrs(LML_KERNELS.lmlGrad, attrs, LML_GRAD_ATTRS);
-  const y = input(inputs, 'y');
-  const [rows = 0, n = 0] = y.shape;
-  const { infos, views } = allocate(b, [dims(y)]);
-  const args = {
-    y: read(b, y),
-    dy: read(b, input(inputs, 'dy')),
-    rows,
-    n,
-    temperature,
-    dx: views[0] as Float32Array,
-  };
-  const threads = lmlThreads(rows * n);
-  if (!(threads > 0 && lmlGradRowsThreaded(args, threads))) lmlBackward(args);
-  return infos[0] as tfjs.TensorInfo;
-};
-
 /** The LML kernels, for registration. */
 export const LML_KERNEL_FUNCS: readonly KernelEntry[] = [
-  [LML_KERNELS.lml, lmlKernel],
-  [LML_KERNELS.lmlGrad, lmlGradKernel],
+  fusedKernel(LML_KERNELS.lml, LML_ATTRS, (io, { k, temperature, maxIterations }) => {
+    const x = io.input('x');
+    const [rows = 0, n = 0] = x.shape;
+    const { infos, views } = io.allocate([dims(x)]);
+    const [y] = views;
+    const args = { x: io.read(x), rows, n, k, temperature, maxIterations, y };
+    const threads = lmlThreads(rows * n);
+    if (!(threads > 0 && lmlRowsThreaded(args, threads))) lmlForward(args);
+    return infos[0] as tfjs.TensorInfo;
+  }),
+  fusedKernel(LML_KERNELS.lmlGrad, LML_GRAD_ATTRS, (io, { temperature }) => {
+    const y = io.input('y');
+    const [rows = 0, n = 0] = y.shape;
+    const { infos, views } = io.allocate([dims(y)]);
+    const [dx] = views;
+    const args = { y: io.read(y), dy: io.read('dy'), rows, n, temperature, dx };
+    const threads = lmlThreads(rows * n);
+    if (!(threads > 0 && lmlGradRowsThreaded(args, threads))) lmlBackward(args);
+    return infos[0] as tfjs.TensorInfo;
+  }),
 ];
 
 /** The gradient of `DcemLml`: `DcemLmlGrad` at the saved output. */

@@ -6,15 +6,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { takeAhead } from '../threads/normals-ahead.js';
 import { fillNormals } from './simd.js';
-import {
-  type AttrSpec,
-  allocate,
-  attrMap,
-  type KernelEntry,
-  type KernelFunc,
-  type RunKernel,
-  readAttrs,
-} from './tensor-io.js';
+import { type AttrSpec, attrMap, fusedKernel, type KernelEntry, type RunKernel } from './tensor-io.js';
 import { seedStates } from './ziggurat.js';
 
 /** Names of the normal-draw kernels. */
@@ -30,16 +22,15 @@ export interface NormalAttrs {
 
 const NORMAL_ATTRS: AttrSpec<NormalAttrs> = { shape: 'shape', seed: 'number' };
 
-const normalKernel: KernelFunc = ({ backend, attrs }) => {
-  const { shape, seed } = readAttrs(NORMAL_KERNELS.normal, attrs, NORMAL_ATTRS);
-  const { infos, views } = allocate(backend as tfjs.KernelBackend, [shape]);
-  const out = views[0] as Float32Array;
-  if (!takeAhead(out, seed)) fillNormals(out, seedStates(seed));
-  return infos[0] as tfjs.TensorInfo;
-};
-
 /** The normal-draw kernel, for registration. */
-export const NORMAL_KERNEL_FUNCS: readonly KernelEntry[] = [[NORMAL_KERNELS.normal, normalKernel]];
+export const NORMAL_KERNEL_FUNCS: readonly KernelEntry[] = [
+  fusedKernel(NORMAL_KERNELS.normal, NORMAL_ATTRS, (io, { shape, seed }) => {
+    const { infos, views } = io.allocate([shape]);
+    const [out] = views;
+    if (!takeAhead(out, seed)) fillNormals(out, seedStates(seed));
+    return infos[0] as tfjs.TensorInfo;
+  }),
+];
 
 /** Standard-normal draws of `shape` from the streams of `seed`, on the fused kernel. */
 export function runNormal(run: RunKernel, attrs: NormalAttrs): tfjs.Tensor {

@@ -7,15 +7,13 @@ import { type SampleInputs, type SampleShape, sampleBackwardNoise } from './math
 import { sampleBackwardParams, sampleForward } from './simd.js';
 import {
   type AttrSpec,
-  allocate,
   attrMap,
   dims,
   firstDy,
-  input,
+  fusedKernel,
   type KernelEntry,
-  type KernelFunc,
+  type KernelIO,
   type RunKernel,
-  read,
   readAttrs,
 } from './tensor-io.js';
 
@@ -44,16 +42,10 @@ const SAMPLE_ATTRS: AttrSpec<SampleAttrs> = { hasLower: 'boolean', hasUpper: 'bo
  * The inputs of the sampling kernels as float32 views, with their shapes.
  * Call it after allocating the outputs (an allocation may move the heap).
  */
-function sampleInputs(
-  kernel: string,
-  b: tfjs.KernelBackend,
-  inputs: tfjs.NamedTensorInfoMap,
-  attrs: tfjs.NamedAttrMap | undefined,
-): SampleInputs<Float32Array> {
-  const { hasLower, hasUpper } = readAttrs(kernel, attrs, SAMPLE_ATTRS);
-  const noise = input(inputs, 'noise');
-  const lower = input(inputs, 'lower');
-  const upper = input(inputs, 'upper');
+function sampleInputs(io: KernelIO, { hasLower, hasUpper }: SampleAttrs): SampleInputs<Float32Array> {
+  const noise = io.input('noise');
+  const lower = io.input('lower');
+  const upper = io.input('upper');
   const [batch = 0, samples = 0, dim = 0] = noise.shape;
   const shape: SampleShape = {
     batch,
@@ -63,45 +55,38 @@ function sampleInputs(
     upperRows: hasUpper ? (upper.shape[0] ?? 1) : 0,
   };
   return {
-    mean: read(b, input(inputs, 'mean')),
-    std: read(b, input(inputs, 'std')),
-    noise: read(b, noise),
-    lower: read(b, lower),
-    upper: read(b, upper),
+    mean: io.read('mean'),
+    std: io.read('std'),
+    noise: io.read(noise),
+    lower: io.read(lower),
+    upper: io.read(upper),
     shape,
   };
 }
 
-const sampleKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { infos, views } = allocate(b, [dims(input(inputs, 'noise'))]);
-  sampleForward(sampleInputs(SAMPLE_KERNELS.sample, b, inputs, attrs), views[0] as Float32Array);
-  return infos[0] as tfjs.TensorInfo;
-};
-
-const sampleGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const shapes = ['mean', 'std', 'lower', 'upper'].map((name) => dims(input(inputs, name)));
-  const { infos, views } = allocate(b, shapes);
-  const x = sampleInputs(SAMPLE_KERNELS.sampleGrad, b, inputs, attrs);
-  const [dMean, dStd, dLower, dUpper] = views as [Float32Array, Float32Array, Float32Array, Float32Array];
-  sampleBackwardParams(read(b, input(inputs, 'dy')), x, { dMean, dStd, dLower, dUpper });
-  return infos;
-};
-
-const sampleGradNoiseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { infos, views } = allocate(b, [dims(input(inputs, 'noise'))]);
-  const x = sampleInputs(SAMPLE_KERNELS.sampleGradNoise, b, inputs, attrs);
-  sampleBackwardNoise(read(b, input(inputs, 'dy')), x, views[0] as Float32Array);
-  return infos[0] as tfjs.TensorInfo;
-};
-
 /** The sampling kernels, for registration. */
 export const SAMPLE_KERNEL_FUNCS: readonly KernelEntry[] = [
-  [SAMPLE_KERNELS.sample, sampleKernel],
-  [SAMPLE_KERNELS.sampleGrad, sampleGradKernel],
-  [SAMPLE_KERNELS.sampleGradNoise, sampleGradNoiseKernel],
+  fusedKernel(SAMPLE_KERNELS.sample, SAMPLE_ATTRS, (io, flags) => {
+    const { infos, views } = io.allocate([dims(io.input('noise'))]);
+    sampleForward(sampleInputs(io, flags), views[0]);
+    return infos[0] as tfjs.TensorInfo;
+  }),
+  fusedKernel(SAMPLE_KERNELS.sampleGrad, SAMPLE_ATTRS, (io, flags) => {
+    const { infos, views } = io.allocate([
+      dims(io.input('mean')),
+      dims(io.input('std')),
+      dims(io.input('lower')),
+      dims(io.input('upper')),
+    ]);
+    const [dMean, dStd, dLower, dUpper] = views;
+    sampleBackwardParams(io.read('dy'), sampleInputs(io, flags), { dMean, dStd, dLower, dUpper });
+    return infos;
+  }),
+  fusedKernel(SAMPLE_KERNELS.sampleGradNoise, SAMPLE_ATTRS, (io, flags) => {
+    const { infos, views } = io.allocate([dims(io.input('noise'))]);
+    sampleBackwardNoise(io.read('dy'), sampleInputs(io, flags), views[0]);
+    return infos[0] as tfjs.TensorInfo;
+  }),
 ];
 
 /** The gradient of `DcemSample`. */

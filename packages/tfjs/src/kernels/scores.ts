@@ -5,15 +5,12 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { scoresBackward, scoresForward } from './math.js';
 import {
   type AttrSpec,
-  allocate,
   attrMap,
   dims,
   firstDy,
-  input,
+  fusedKernel,
   type KernelEntry,
-  type KernelFunc,
   type RunKernel,
-  read,
   readAttrs,
 } from './tensor-io.js';
 
@@ -36,47 +33,24 @@ export type ScoresGradAttrs = Omit<ScoresAttrs, 'margin'>;
 const SCORES_ATTRS: AttrSpec<ScoresAttrs> = { normalize: 'boolean', eps: 'number', margin: 'number' };
 const SCORES_GRAD_ATTRS: AttrSpec<ScoresGradAttrs> = { normalize: 'boolean', eps: 'number' };
 
-const scoresKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { normalize, eps, margin } = readAttrs(SCORES_KERNELS.scores, attrs, SCORES_ATTRS);
-  const values = input(inputs, 'values');
-  const [rows = 0, n = 0] = values.shape;
-  const { infos, views } = allocate(b, [dims(values), []]);
-  const nonFinite = scoresForward({
-    values: read(b, values),
-    rows,
-    n,
-    normalize,
-    eps,
-    margin,
-    scores: views[0] as Float32Array,
-  });
-  (views[1] as Float32Array)[0] = nonFinite;
-  return infos;
-};
-
-const scoresGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const b = backend as tfjs.KernelBackend;
-  const { normalize, eps } = readAttrs(SCORES_KERNELS.scoresGrad, attrs, SCORES_GRAD_ATTRS);
-  const values = input(inputs, 'values');
-  const [rows = 0, n = 0] = values.shape;
-  const { infos, views } = allocate(b, [dims(values)]);
-  scoresBackward({
-    values: read(b, values),
-    dScores: read(b, input(inputs, 'dy')),
-    rows,
-    n,
-    normalize,
-    eps,
-    dv: views[0] as Float32Array,
-  });
-  return infos[0] as tfjs.TensorInfo;
-};
-
 /** The scores kernels, for registration. */
 export const SCORES_KERNEL_FUNCS: readonly KernelEntry[] = [
-  [SCORES_KERNELS.scores, scoresKernel],
-  [SCORES_KERNELS.scoresGrad, scoresGradKernel],
+  fusedKernel(SCORES_KERNELS.scores, SCORES_ATTRS, (io, { normalize, eps, margin }) => {
+    const values = io.input('values');
+    const [rows = 0, n = 0] = values.shape;
+    const { infos, views } = io.allocate([dims(values), []]);
+    const [scores, nonFinite] = views;
+    nonFinite[0] = scoresForward({ values: io.read(values), rows, n, normalize, eps, margin, scores });
+    return infos;
+  }),
+  fusedKernel(SCORES_KERNELS.scoresGrad, SCORES_GRAD_ATTRS, (io, { normalize, eps }) => {
+    const values = io.input('values');
+    const [rows = 0, n = 0] = values.shape;
+    const { infos, views } = io.allocate([dims(values)]);
+    const [dv] = views;
+    scoresBackward({ values: io.read(values), dScores: io.read('dy'), rows, n, normalize, eps, dv });
+    return infos[0] as tfjs.TensorInfo;
+  }),
 ];
 
 /** The gradient of `DcemScores`: `DcemScoresGrad` at the saved values. */

@@ -99,6 +99,9 @@ class Layout {
   }
 }
 
+/** A wasm offset per entry of a list of arrays or output lengths. */
+type Offsets<T extends readonly unknown[]> = { -readonly [K in keyof T]: number };
+
 class Kernels {
   private readonly exports: KernelExports;
   private readonly arena: number;
@@ -141,24 +144,27 @@ class Kernels {
     this.get(at, out);
   }
 
-  /** Copies float32 arrays into a fresh layout; returns their offsets. */
-  private place(layout: Layout, arrays: readonly Float32Array[], outputs: readonly number[]): number[] {
+  /**
+   * Copies float32 arrays into a fresh layout and makes room after them for
+   * outputs of the given lengths; returns the offsets, one per array and one
+   * per output (a tuple where both lists are).
+   */
+  private place<const A extends readonly Float32Array[], const O extends readonly number[]>(
+    layout: Layout,
+    arrays: A,
+    outputs: O,
+  ): [...Offsets<A>, ...Offsets<O>] {
     const at = [...arrays.map((a) => layout.take(a.length * 4)), ...outputs.map((n) => layout.take(n * 4))];
     this.reserve(layout.end);
     arrays.forEach((a, i) => {
       this.put(at[i] as number, a);
     });
-    return at;
+    return at as [...Offsets<A>, ...Offsets<O>];
   }
 
   sampleForward(inputs: SampleInputs<Float32Array>, out: Float32Array): void {
     const { mean, std, noise, shape } = inputs;
-    const [m, s, e, o] = this.place(new Layout(this.arena), [mean, std, noise], [out.length]) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [m, s, e, o] = this.place(new Layout(this.arena), [mean, std, noise], [out.length]);
     this.exports.sampleForward(m, s, e, shape.batch, shape.samples, shape.dim, o);
     this.get(o, out);
   }
@@ -167,12 +173,7 @@ class Kernels {
     const { noise, shape } = inputs;
     const { dMean, dStd } = grads;
     const layout = new Layout(this.arena);
-    const [g, e, dm, ds] = this.place(layout, [dx, noise], [dMean.length, dStd.length]) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [g, e, dm, ds] = this.place(layout, [dx, noise], [dMean.length, dStd.length]);
     const scratch = layout.take(shape.dim * 16);
     this.reserve(layout.end);
     this.exports.sampleBackward(g, e, shape.batch, shape.samples, shape.dim, dm, ds, scratch);
@@ -183,12 +184,7 @@ class Kernels {
   fitForward(args: FitForwardArgs<Float32Array>): void {
     const { samples, weights, batch, count, dim, k, minStd, mean, std } = args;
     const layout = new Layout(this.arena);
-    const [x, w, m, sd] = this.place(layout, [samples, weights], [mean.length, std.length]) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [x, w, m, sd] = this.place(layout, [samples, weights], [mean.length, std.length]);
     const acc = layout.take(dim * 8);
     this.reserve(layout.end);
     this.exports.fitForward(x, w, batch, count, dim, k, Math.fround(minStd * minStd), m, sd, acc);
@@ -200,21 +196,11 @@ class Kernels {
     const { samples, weights, mean, std, dMean, dStd, batch, count, dim, k, minStd, dSamples, dWeights } =
       args;
     const layout = new Layout(this.arena);
-    const at = this.place(
+    const [x, w, m, sd, dm, ds, dx, dw] = this.place(
       layout,
       [samples, weights, mean, std, dMean, dStd],
       [dSamples.length, dWeights.length],
     );
-    const [x, w, m, sd, dm, ds, dx, dw] = at as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
     const scratch = layout.take(dim * 32);
     this.reserve(layout.end);
     this.exports.fitBackward(

@@ -26,28 +26,41 @@ function heap(backend: KernelBackend): HeapBackend | undefined {
     : undefined;
 }
 
+/** One float32 view per output shape (a tuple where the shapes are one). */
+export type OutputViews<S extends readonly (readonly number[])[]> = {
+  -readonly [K in keyof S]: Float32Array;
+};
+
+/** Outputs allocated by {@link allocate}: their infos, to return, and their views, to fill in. */
+export interface Allocated<S extends readonly (readonly number[])[]> {
+  /** The outputs, as the kernel returns them. */
+  infos: TensorInfo[];
+  /** Their entries, one view per shape. */
+  views: OutputViews<S>;
+}
+
 /**
  * Allocates the outputs of a kernel and returns them with float32 views to
  * fill in. On wasm the views are the heap memory of the outputs (no copy);
  * take input views with {@link read} only after this call, since an
  * allocation may grow (and so detach) the heap.
  */
-export function allocate(
+export function allocate<const S extends readonly (readonly number[])[]>(
   backend: KernelBackend,
-  shapes: number[][],
-): { infos: TensorInfo[]; views: Float32Array[] } {
+  shapes: S,
+): Allocated<S> {
   const h = heap(backend);
   if (h !== undefined) {
-    const infos = shapes.map((shape) => h.makeOutput(shape, 'float32'));
-    return { infos, views: infos.map((info) => h.typedArrayFromHeap(info)) };
+    const infos = shapes.map((shape) => h.makeOutput([...shape], 'float32'));
+    return { infos, views: infos.map((info) => h.typedArrayFromHeap(info)) as OutputViews<S> };
   }
   const views = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
   const infos = shapes.map((shape, i) => ({
-    dataId: backend.write(views[i] as Float32Array, shape, 'float32'),
-    shape,
+    dataId: backend.write(views[i] as Float32Array, [...shape], 'float32'),
+    shape: [...shape],
     dtype: 'float32' as const,
   }));
-  return { infos, views };
+  return { infos, views: views as OutputViews<S> };
 }
 
 /** The entries of a float32 input (a heap view on wasm, the stored array on cpu: read only). */
@@ -61,6 +74,41 @@ export function input(inputs: tfjs.NamedTensorInfoMap, name: string): TensorInfo
   const t = inputs[name];
   if (t === undefined) throw new Error(`@dcem/tfjs kernel: missing input ${name}`);
   return t;
+}
+
+/** What a fused kernel's body sees of its call: its inputs and its outputs. */
+export interface KernelIO {
+  /** An input by name (an Error names a missing one). */
+  input(name: string): TensorInfo;
+  /**
+   * The float32 entries of an input, by name or info (read only; on wasm, take
+   * them only after {@link KernelIO.allocate}).
+   */
+  read(t: string | TensorInfo): Float32Array;
+  /** Allocates the outputs (see {@link allocate}). */
+  allocate<const S extends readonly (readonly number[])[]>(shapes: S): Allocated<S>;
+}
+
+/**
+ * A fused kernel, for registration: its name, and the function tfjs calls,
+ * which reads the attributes that `spec` describes (see {@link readAttrs})
+ * and hands them to `body` with the call's inputs and outputs.
+ */
+export function fusedKernel<A>(
+  name: string,
+  spec: AttrSpec<A>,
+  body: (io: KernelIO, attrs: A) => TensorInfo | TensorInfo[],
+): KernelEntry {
+  const func: KernelFunc = ({ inputs, backend, attrs }) => {
+    const b = backend as KernelBackend;
+    const io: KernelIO = {
+      input: (inputName) => input(inputs, inputName),
+      read: (t) => read(b, typeof t === 'string' ? input(inputs, t) : t),
+      allocate: (shapes) => allocate(b, shapes),
+    };
+    return body(io, readAttrs(name, attrs, spec));
+  };
+  return [name, func];
 }
 
 /** A copy of a tensor's shape. */

@@ -95,12 +95,23 @@ function denseAttrs(attrs: tfjs.NamedAttrMap | undefined): DenseAttrs {
   throw new Error(`@dcem/tfjs dense kernel: bad activation ${String(a)}`);
 }
 
-const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
-  const be = backend as KernelBackend;
+/** The dense kernels' inputs `x` [m, k] and `w` [k, n], with m, k and n. */
+function denseOperands(inputs: tfjs.NamedTensorInfoMap): {
+  x: tfjs.TensorInfo;
+  w: tfjs.TensorInfo;
+  m: number;
+  k: number;
+  n: number;
+} {
   const x = input(inputs, 'x');
   const w = input(inputs, 'w');
   const [m = 0, k = 0] = x.shape;
-  const n = w.shape[1] ?? 0;
+  return { x, w, m, k, n: w.shape[1] ?? 0 };
+}
+
+const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const be = backend as KernelBackend;
+  const { x, w, m, k, n } = denseOperands(inputs);
   const { activation, withSlope: slopeAsked } = denseAttrs(attrs);
   const withSlope = slopeAsked && activation !== 'linear';
   const { infos, views } = allocate(
@@ -130,10 +141,7 @@ const denseKernel: KernelFunc = ({ inputs, backend, attrs }) => {
 
 const denseGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as KernelBackend;
-  const x = input(inputs, 'x');
-  const w = input(inputs, 'w');
-  const [m = 0, k = 0] = x.shape;
-  const n = w.shape[1] ?? 0;
+  const { x, w, m, k, n } = denseOperands(inputs);
   const { activation } = denseAttrs(attrs);
   const { infos, views } = allocate(be, [[m, k], [k, n], [n]]);
   const [dx, dw, db] = views as [Float32Array, Float32Array, Float32Array];

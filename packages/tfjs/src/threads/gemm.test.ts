@@ -1,9 +1,6 @@
 // The threaded path of matMul and dense: the same numbers on any number of
 // threads, tf.matMul's values and gradients to float32 rounding, no leaked
 // tensors or workers, and a process that uses it still exits by itself.
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +12,7 @@ import {
   threaded,
 } from '../matmul/dense-kernels.js';
 import { dense, matMul } from '../matmul/matmul.js';
+import { distModule, runModuleScript } from './child-process.test-utils.js';
 import { gemm, gemmTn } from './gemm.js';
 import { closePool, poolThreads, poolWorkerCount, setPoolThreads, threadsAvailable } from './pool.js';
 
@@ -69,8 +67,6 @@ function transposed(x: Float32Array, r: number, c: number): Float32Array {
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = x[i * c + j] as number;
   return out;
 }
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 describe.runIf(threadsAvailable())('threaded products (Node worker threads)', () => {
   afterAll(async () => {
@@ -409,8 +405,8 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
     const script = `
       import * as tf from '@tensorflow/tfjs';
       import '@tensorflow/tfjs-backend-wasm';
-      import { dense, setThreads } from '${join(here, '..', '..', 'dist', 'index.js').replace(/\\/g, '/')}';
-      import { poolWorkerChunks } from '${join(here, '..', '..', 'dist', 'threads', 'pool.js').replace(/\\/g, '/')}';
+      import { dense, setThreads } from '${distModule('index.js')}';
+      import { poolWorkerChunks } from '${distModule('threads', 'pool.js')}';
       await tf.setBackend('wasm');
       // Two threads whatever DCEM_THREADS says (the child inherits it).
       await setThreads(2);
@@ -428,11 +424,7 @@ describe.runIf(threadsAvailable())('threaded products (Node worker threads)', ()
       console.log('ok');
     `;
     const started = Date.now();
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: join(here, '..', '..'),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = runModuleScript(script);
     expect(out.trim()).toBe('ok');
     expect(Date.now() - started).toBeLessThan(60_000);
   });

@@ -1,20 +1,16 @@
 // Normal draws made ahead on a worker thread: exactly the draws made in
 // place, only for the seed and length asked for, the same DCEM solves with
 // and without them, no leaks, and a process that used them exits by itself.
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dcem, disposeCemResult } from '../api.js';
 import { fillNormals } from '../kernels/simd.js';
 import { seedStates } from '../kernels/ziggurat.js';
+import { distModule, runModuleScript } from './child-process.test-utils.js';
 import { closeThreads, setThreads } from './controls.js';
 import { aheadServedCount, aheadWorkerCount, closeAhead, drawAhead, takeAhead } from './normals-ahead.js';
 import { threadsAvailable } from './pool.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
 
 function inPlace(count: number, seed: number): Float32Array {
   const out = new Float32Array(count);
@@ -131,8 +127,8 @@ describe.runIf(threadsAvailable())('normal draws made ahead (Node worker thread)
     const script = `
       import * as tf from '@tensorflow/tfjs';
       import '@tensorflow/tfjs-backend-wasm';
-      import { dcem, disposeCemResult, setThreads } from '${join(here, '..', '..', 'dist', 'index.js').replace(/\\/g, '/')}';
-      import { aheadServedCount } from '${join(here, '..', '..', 'dist', 'threads', 'normals-ahead.js').replace(/\\/g, '/')}';
+      import { dcem, disposeCemResult, setThreads } from '${distModule('index.js')}';
+      import { aheadServedCount } from '${distModule('threads', 'normals-ahead.js')}';
       await tf.setBackend('wasm');
       await setThreads(2);
       // The worker starts while the first solves run: solve until it served
@@ -147,11 +143,7 @@ describe.runIf(threadsAvailable())('normal draws made ahead (Node worker thread)
       }
       console.log('ok');
     `;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: join(here, '..', '..'),
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const out = runModuleScript(script);
     expect(out.trim()).toBe('ok');
   });
 });
