@@ -1,4 +1,4 @@
-import { assertFunction, assertInteger, describeValue, formatShape } from '@dcem/errors';
+import { assertFunction, assertInteger, assertObject, describeValue, formatShape } from '@dcem/errors';
 import type { Backend } from './backend.js';
 
 /**
@@ -185,11 +185,7 @@ function derivations<T>(b: Backend<T>): Pick<Backend<T>, DerivedMethod> {
  * ```
  */
 export function completeBackend<T>(primitives: BackendPrimitives<T>): Backend<T> {
-  if (typeof primitives !== 'object' || primitives === null) {
-    throw new TypeError(
-      `completeBackend: primitives must be an object, received ${describeValue(primitives)}`,
-    );
-  }
+  assertObject('completeBackend: primitives', primitives);
   if (typeof primitives.name !== 'string' || primitives.name.length === 0) {
     throw new TypeError(
       `completeBackend: primitives.name must be a non-empty string, received ${describeValue(primitives.name)}`,

@@ -3,6 +3,8 @@ import {
   assertInteger,
   assertKnownOptions,
   assertNonNegative,
+  assertObject,
+  assertOptionalFunctions,
   assertPositive,
   describeValue,
   formatShape,
@@ -309,9 +311,7 @@ export function resolveCemOptions<T>(
   options: CemOptions<T>,
   flavour: SolverFlavour = CEM_FLAVOUR,
 ): ResolvedCemOptions<T> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describeValue(options)}`);
-  }
+  assertObject('options', options);
   assertKnownOptions('CEM option', options, CEM_OPTION_NAMES);
   const dim = options.dim;
   assertInteger('dim', dim, 1);
@@ -432,12 +432,7 @@ export function resolveCemOptions<T>(
     throw new TypeError(`convergence must be 'batch' or 'row', received ${describeValue(convergence)}`);
   }
   if (options.seed !== undefined) assertSeedOption(options.seed);
-  for (const name of ['noise', 'onIteration', 'project'] as const) {
-    const fn = options[name];
-    if (fn !== undefined && typeof fn !== 'function') {
-      throw new TypeError(`${name} must be a function, received ${describeValue(fn)}`);
-    }
-  }
+  assertOptionalFunctions(options, ['noise', 'onIteration', 'project']);
 
   const initMean = options.initMean ?? CEM_DEFAULTS.initMean;
   const initStd = options.initStd ?? CEM_DEFAULTS.initStd;

@@ -1,4 +1,10 @@
-import { assertFiniteNumber, assertInteger, assertKnownOptions, describeValue } from '@dcem/errors';
+import {
+  assertFiniteNumber,
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  describeValue,
+} from '@dcem/errors';
 import type { CemOptions } from './options.js';
 import { assertSeedOption } from './seed.js';
 
@@ -226,9 +232,7 @@ function middleOfBounds(
  * the solver checks the rest when the planner builds it.
  */
 export function resolvePlannerOptions<T>(options: PlannerOptions<T>): ResolvedPlannerOptions<T> {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, received ${describeValue(options)}`);
-  }
+  assertObject('options', options);
   assertKnownOptions('planner option', options, PLANNER_OPTION_NAMES);
   const { horizon, actionDim: m } = options;
   assertInteger('horizon', horizon, 1);

@@ -7,6 +7,7 @@ import {
   assertNonNegative,
   assertObject,
   assertOpenInterval,
+  assertOptionalFunctions,
   assertPositive,
   describeValue,
   formatShape,
@@ -123,5 +124,16 @@ describe('assertions', () => {
   it('formatShape', () => {
     expect(formatShape([2, 20, 1])).toBe('[2, 20, 1]');
     expect(formatShape([])).toBe('[]');
+  });
+});
+
+describe('assertOptionalFunctions', () => {
+  it('passes functions and absent entries, and names a present non-function', () => {
+    const callbacks: { log?: unknown; onStep?: unknown } = { log: () => {} };
+    expect(() => assertOptionalFunctions(callbacks, ['log', 'onStep'], 'callbacks.')).not.toThrow();
+    expect(() =>
+      assertOptionalFunctions({ ...callbacks, onStep: 3 }, ['log', 'onStep'], 'callbacks.'),
+    ).toThrow(new TypeError('callbacks.onStep must be a function, received 3'));
+    expect(() => assertOptionalFunctions({ onStep: null }, ['onStep'])).toThrow(/^onStep must be a function/);
   });
 });

@@ -121,6 +121,28 @@ export function assertFunction(name: string, value: unknown): asserts value is (
   }
 }
 
+/**
+ * Throws a `TypeError` for each of `names` that `owner` holds (not
+ * `undefined`) but that is not a function: the check of optional callbacks.
+ *
+ * @param owner The object holding the callbacks.
+ * @param names The callbacks' names.
+ * @param prefix Written before each name in the message (for example `callbacks.`).
+ * @example
+ * ```ts
+ * assertOptionalFunctions(options, ['onIteration', 'project']);
+ * ```
+ */
+export function assertOptionalFunctions<T extends object>(
+  owner: T,
+  names: readonly (keyof T & string)[],
+  prefix = '',
+): void {
+  for (const name of names) {
+    if (owner[name] !== undefined) assertFunction(`${prefix}${name}`, owner[name]);
+  }
+}
+
 /** Throws unless `value` is an object (not null, not an array). */
 export function assertObject<T>(name: string, value: T): asserts value is T & Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

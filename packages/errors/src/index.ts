@@ -16,6 +16,7 @@ export {
   assertNonNegative,
   assertObject,
   assertOpenInterval,
+  assertOptionalFunctions,
   assertPositive,
   describeValue,
   formatShape,

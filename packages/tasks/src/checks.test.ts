@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assertOptionalFunctions, assertTemperature } from './checks.js';
+import { assertTemperature } from './checks.js';
 
 describe('assertTemperature', () => {
   it('takes τ > 0 and null (vanilla CEM)', () => {
@@ -20,16 +20,5 @@ describe('assertTemperature', () => {
     expect(() => assertTemperature('temperature', Number.POSITIVE_INFINITY)).toThrow(RangeError);
     expect(() => assertTemperature('temperature', '1')).toThrow(TypeError);
     expect(() => assertTemperature('temperature', undefined)).toThrow(TypeError);
-  });
-});
-
-describe('assertOptionalFunctions', () => {
-  it('passes functions and absent entries, and names a present non-function', () => {
-    const callbacks: { log?: unknown; onStep?: unknown } = { log: () => {} };
-    expect(() => assertOptionalFunctions(callbacks, ['log', 'onStep'], 'callbacks.')).not.toThrow();
-    expect(() =>
-      assertOptionalFunctions({ ...callbacks, onStep: 3 }, ['log', 'onStep'], 'callbacks.'),
-    ).toThrow(new TypeError('callbacks.onStep must be a function, received 3'));
-    expect(() => assertOptionalFunctions({ onStep: null }, ['onStep'])).toThrow(/^onStep must be a function/);
   });
 });

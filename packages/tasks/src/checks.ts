@@ -1,5 +1,5 @@
 // Argument checks that only the tasks need (the generic ones are in @dcem/errors).
-import { assertFiniteNumber, assertFunction, describeValue } from '@dcem/errors';
+import { assertFiniteNumber, describeValue } from '@dcem/errors';
 
 /**
  * Throws unless `value` is a DCEM temperature: a finite number τ > 0, or
@@ -20,24 +20,5 @@ export function assertTemperature(name: string, value: unknown): asserts value i
   assertFiniteNumber(name, value);
   if (!(value > 0)) {
     throw new RangeError(`${name} must be > 0 or null (vanilla CEM), received ${describeValue(value)}`);
-  }
-}
-
-/**
- * Throws a `TypeError` for each of `names` that `owner` holds (not
- * `undefined`) but that is not a function: the check of optional callbacks
- * (internal).
- *
- * @param owner The object holding the callbacks.
- * @param names The callbacks' names.
- * @param prefix Written before each name in the message (for example `callbacks.`).
- */
-export function assertOptionalFunctions<T extends object>(
-  owner: T,
-  names: readonly (keyof T & string)[],
-  prefix = '',
-): void {
-  for (const name of names) {
-    if (owner[name] !== undefined) assertFunction(`${prefix}${name}`, owner[name]);
   }
 }

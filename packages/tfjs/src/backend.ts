@@ -231,15 +231,10 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     keep: (x) => tf.keep(x),
     dispose: (x) => tf.dispose(x),
     readSync: (x) => x.dataSync() as ArrayLike<number>,
+    // The kernels' entry points are closures (no `this`), so the group takes them as they are.
     fused:
       fused === undefined
         ? undefined
-        : {
-            lml: (x, k, temperature, maxIterations) => fused.lml(x, k, temperature, maxIterations),
-            scores: (values, normalize, eps, margin) => fused.scores(values, normalize, eps, margin),
-            sample: (mean, std, noise, lower, upper) => fused.sample(mean, std, noise, lower, upper),
-            fit: (samples, weights, k, minStd) => fused.fit(samples, weights, k, minStd),
-            best: (samples, scores, values, previous) => fused.best(samples, scores, values, previous),
-          },
+        : { lml: fused.lml, scores: fused.scores, sample: fused.sample, fit: fused.fit, best: fused.best },
   };
 }

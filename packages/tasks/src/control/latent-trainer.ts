@@ -3,12 +3,12 @@ import {
   assertFunction,
   assertInteger,
   assertObject,
+  assertOptionalFunctions,
   assertPositive,
   assertTensorShape,
   describeValue,
 } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertOptionalFunctions } from '../checks.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import type { ActionDecoder } from './latent-decoder.js';
 import {

@@ -1,7 +1,12 @@
-import { assertBoolean, assertInteger, assertObject, assertTensorShape } from '@dcem/errors';
+import {
+  assertBoolean,
+  assertInteger,
+  assertObject,
+  assertOptionalFunctions,
+  assertTensorShape,
+} from '@dcem/errors';
 import { createPlanner, disposePlanResult, type Planner } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertOptionalFunctions } from '../checks.js';
 import {
   corePlannerOptions,
   problemCost,

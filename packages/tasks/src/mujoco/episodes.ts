@@ -1,9 +1,15 @@
 import { PRESET_NAMES, type PresetName } from '@dcem/core';
-import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
+import {
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  assertOptionalFunctions,
+  assertPositive,
+  describeValue,
+} from '@dcem/errors';
 import type { MujocoEnv, RolloutPool, TaskName } from '@dcem/mujoco';
 import { createPlanner, deriveSeed, disposePlanResult, presets } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertOptionalFunctions } from '../checks.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { createRolloutPool, makeEnv, TASK_NAMES } from './mujoco-peer.js';
 

@@ -1,6 +1,12 @@
-import { assertInteger, assertKnownOptions, assertObject, assertPositive, describeValue } from '@dcem/errors';
+import {
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  assertOptionalFunctions,
+  assertPositive,
+  describeValue,
+} from '@dcem/errors';
 import type { TaskName } from '@dcem/mujoco';
-import { assertOptionalFunctions } from '../checks.js';
 import {
   type MujocoEpisodeRecord,
   type MujocoPlannerName,

@@ -1,7 +1,13 @@
 import { deriveSeed } from '@dcem/core';
-import { assertInteger, assertKnownOptions, assertObject, assertPositive } from '@dcem/errors';
+import {
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  assertOptionalFunctions,
+  assertPositive,
+} from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertOptionalFunctions, assertTemperature } from '../checks.js';
+import { assertTemperature } from '../checks.js';
 import {
   type Cartpole,
   cartpoleReturnFused,

@@ -1,6 +1,11 @@
-import { assertInteger, assertNonNegative, assertObject, assertPositive } from '@dcem/errors';
+import {
+  assertInteger,
+  assertNonNegative,
+  assertObject,
+  assertOptionalFunctions,
+  assertPositive,
+} from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { assertOptionalFunctions } from '../checks.js';
 import { rollout } from '../control/dynamics.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
 import {

@@ -1,8 +1,7 @@
 import { deriveSeed } from '@dcem/core';
-import { assertInteger, assertObject } from '@dcem/errors';
+import { assertInteger, assertObject, assertOptionalFunctions } from '@dcem/errors';
 import type { PlannerSolverOptions } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { assertOptionalFunctions } from '../checks.js';
 import { cartpoleReturnFused, createCartpole, sampleCartpoleStates } from '../control/cartpole.js';
 import { disposeMpcResult, runMpc } from '../control/mpc.js';
 import {

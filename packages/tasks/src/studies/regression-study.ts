@@ -1,5 +1,4 @@
-import { assertInteger, assertObject } from '@dcem/errors';
-import { assertOptionalFunctions } from '../checks.js';
+import { assertInteger, assertObject, assertOptionalFunctions } from '@dcem/errors';
 import { type EnergySurface, energySurface } from '../regression/energy-surface.js';
 import {
   type InnerIterationAblationPoint,

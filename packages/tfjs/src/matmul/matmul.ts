@@ -12,16 +12,12 @@ import { denseFused, productNN, productTN } from './dense-kernels.js';
 /** A rank-2 TensorFlow.js tensor (what {@link matMul} and {@link dense} return). */
 export type Tensor2D = tfjs.Tensor2D;
 
-function describeShape(x: unknown): string {
-  return x instanceof tfjs.Tensor ? `a tensor of shape ${formatShape(x.shape)}` : describeValue(x);
-}
-
 function checkMatrix(name: string, x: unknown): asserts x is Tensor2D {
   if (!(x instanceof tfjs.Tensor)) {
-    throw new TypeError(`${name} must be a tf.Tensor, received ${describeShape(x)}`);
+    throw new TypeError(`${name} must be a tf.Tensor, received ${describeValue(x)}`);
   }
   if (x.rank !== 2) {
-    throw new RangeError(`${name} must be a matrix (rank 2), received ${describeShape(x)}`);
+    throw new RangeError(`${name} must be a matrix (rank 2), received ${describeValue(x)}`);
   }
   if (x.dtype !== 'float32') {
     throw new TypeError(`${name} must have dtype float32, received ${x.dtype}`);
@@ -152,7 +148,7 @@ export function dense(x: Tensor, weight: Tensor, bias?: Tensor, options: DenseOp
   const w = weight as Tensor2D;
   const out = w.shape[1];
   if (bias !== undefined && (!(bias instanceof tfjs.Tensor) || bias.rank !== 1 || bias.shape[0] !== out)) {
-    throw new RangeError(`dense: bias must be a tensor of shape [${out}], received ${describeShape(bias)}`);
+    throw new RangeError(`dense: bias must be a tensor of shape [${out}], received ${describeValue(bias)}`);
   }
   if (bias !== undefined && bias.dtype !== 'float32') {
     throw new TypeError(`dense: bias must have dtype float32, received ${bias.dtype}`);
