@@ -23,6 +23,14 @@ describe('TASK_SEED_STREAMS', () => {
       studyPlan: 17,
       mujocoInitialState: 100,
       mujocoPlanner: 101,
+      planetWeights: 110,
+      planetInitialState: 111,
+      planetSeedActions: 112,
+      planetExploration: 113,
+      planetPlanner: 114,
+      planetFilter: 115,
+      planetBatch: 116,
+      planetLatentNoise: 117,
     });
     expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
   });

@@ -29,6 +29,14 @@
  * | `studyPlan` | a study's planner noise of cell `index` |
  * | `mujocoInitialState` | the MuJoCo environment's reset of episode `index` |
  * | `mujocoPlanner` | the planner's seed of MuJoCo episode `index` |
+ * | `planetWeights` | the initial weights of a world model (`index`: the layer) |
+ * | `planetInitialState` | the environment's reset of world-model episode `index` |
+ * | `planetSeedActions` | the uniform random actions of seed episode `index` |
+ * | `planetExploration` | the exploration noise of episode `index` |
+ * | `planetPlanner` | the planner's seed in episode `index` |
+ * | `planetFilter` | the posterior samples while filtering episode `index` |
+ * | `planetBatch` | the replay sequences of model update `index` |
+ * | `planetLatentNoise` | the ELBO's latent samples of model update `index` |
  *
  * @example
  * ```ts
@@ -55,6 +63,14 @@ export const TASK_SEED_STREAMS = Object.freeze({
   studyPlan: 17,
   mujocoInitialState: 100,
   mujocoPlanner: 101,
+  planetWeights: 110,
+  planetInitialState: 111,
+  planetSeedActions: 112,
+  planetExploration: 113,
+  planetPlanner: 114,
+  planetFilter: 115,
+  planetBatch: 116,
+  planetLatentNoise: 117,
 } as const);
 
 /** A name of {@link TASK_SEED_STREAMS}. */
