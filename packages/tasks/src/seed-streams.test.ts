@@ -31,6 +31,7 @@ describe('TASK_SEED_STREAMS', () => {
       planetFilter: 115,
       planetBatch: 116,
       planetLatentNoise: 117,
+      planetEvaluation: 118,
     });
     expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
   });

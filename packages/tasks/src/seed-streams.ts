@@ -37,6 +37,7 @@
  * | `planetFilter` | the posterior samples while filtering episode `index` |
  * | `planetBatch` | the replay sequences of model update `index` |
  * | `planetLatentNoise` | the ELBO's latent samples of model update `index` |
+ * | `planetEvaluation` | world-model evaluation episode `index` (its reset, planner and filter seeds derive from it) |
  *
  * @example
  * ```ts
@@ -71,6 +72,7 @@ export const TASK_SEED_STREAMS = Object.freeze({
   planetFilter: 115,
   planetBatch: 116,
   planetLatentNoise: 117,
+  planetEvaluation: 118,
 } as const);
 
 /** A name of {@link TASK_SEED_STREAMS}. */
