@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerLearn } from './commands/learn.js';
 import { registerMujoco } from './commands/mujoco.js';
 import { registerOptimize } from './commands/optimize.js';
+import { registerPlanet } from './commands/planet.js';
 import { registerPendulum } from './commands/pendulum.js';
 import { registerPlanners } from './commands/planners.js';
 import { registerRegression } from './commands/regression.js';
@@ -27,6 +28,7 @@ registerRegression(program);
 registerOptimize(program);
 registerLearn(program);
 registerMujoco(program);
+registerPlanet(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`dcem: ${error instanceof Error ? error.message : String(error)}`);

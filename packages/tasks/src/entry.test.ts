@@ -1,5 +1,6 @@
-// The main entry of @dcem/tasks never loads MuJoCo: @dcem/mujoco is an
-// optional peer dependency that only `@dcem/tasks/mujoco` needs. Checked on
+// The main entry of @dcem/tasks never loads MuJoCo nor the world model:
+// @dcem/mujoco is an optional peer dependency that only `@dcem/tasks/mujoco`
+// and `@dcem/tasks/planet` need. Checked on
 // the built code users get (dist/, built before the tests), by following
 // every static and dynamic import from each entry point.
 import { existsSync, readFileSync } from 'node:fs';
@@ -12,8 +13,8 @@ const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 /** `import … from 'x'`, `export … from 'x'`, `import 'x'` and `import('x')`. */
 const SPECIFIERS = /(?:\bfrom\s*|\bimport\s*\(?\s*)(['"])([^'"]+)\1/g;
 
-/** The packages (bare specifiers) reachable from `entry` through the files of dist/. */
-function packagesReachedFrom(entry: string): Set<string> {
+/** The packages (bare specifiers) and files of dist/ reachable from `entry` through the files of dist/. */
+function walk(entry: string): { packages: Set<string>; files: Set<string> } {
   const packages = new Set<string>();
   const seen = new Set<string>();
   const visit = (file: string) => {
@@ -27,7 +28,17 @@ function packagesReachedFrom(entry: string): Set<string> {
     }
   };
   visit(join(DIST, entry));
-  return packages;
+  return { packages, files: seen };
+}
+
+/** The packages (bare specifiers) reachable from `entry` through the files of dist/. */
+function packagesReachedFrom(entry: string): Set<string> {
+  return walk(entry).packages;
+}
+
+/** The files of dist/ reachable from `entry`. */
+function filesReachedFrom(entry: string): Set<string> {
+  return walk(entry).files;
 }
 
 describe('the entry points as built', () => {
@@ -39,5 +50,18 @@ describe('the entry points as built', () => {
     expect([...main].filter(mujoco)).toEqual([]);
     expect([...packagesReachedFrom('objectives/index.js')].filter(mujoco)).toEqual([]);
     expect([...packagesReachedFrom('mujoco/index.js')].filter(mujoco)).toEqual(['@dcem/mujoco']);
+  });
+
+  it('the main entry, ./objectives and ./mujoco load no file of ./planet; ./planet reaches @dcem/mujoco', () => {
+    expect(existsSync(join(DIST, 'planet', 'index.js')), 'build @dcem/tasks first (pnpm build)').toBe(true);
+    const planetFiles = (entry: string) =>
+      [...filesReachedFrom(entry)].filter((f) => f.startsWith(`${join(DIST, 'planet')}/`));
+    expect(planetFiles('index.js')).toEqual([]);
+    expect(planetFiles('objectives/index.js')).toEqual([]);
+    expect(planetFiles('mujoco/index.js')).toEqual([]);
+    expect(planetFiles('planet/index.js').length).toBeGreaterThan(5); // the walk does follow the graph
+    const reached = packagesReachedFrom('planet/index.js');
+    expect(reached.has('@dcem/mujoco')).toBe(true);
+    expect(reached.has('@dcem/tfjs')).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
-// @dcem/mujoco is an optional peer dependency of @dcem/tasks: only this entry
-// point (`@dcem/tasks/mujoco`) needs it. It is loaded here, once, with a
-// dynamic import, so that a missing package gives an error that says what to
+// @dcem/mujoco is an optional peer dependency of @dcem/tasks: only the entry
+// points `@dcem/tasks/mujoco` and `@dcem/tasks/planet` need it. It is loaded
+// here, once, with a dynamic import, so that a missing package gives an error that says what to
 // install instead of Node's bare "Cannot find package".
 import type * as Mujoco from '@dcem/mujoco';
 
@@ -30,7 +30,7 @@ export async function importMujoco(
   } catch (error) {
     if (!isMujocoMissing(error)) throw error;
     throw new Error(
-      '@dcem/tasks/mujoco needs @dcem/mujoco, an optional peer dependency of @dcem/tasks that is not installed; ' +
+      '@dcem/tasks/mujoco and @dcem/tasks/planet need @dcem/mujoco, an optional peer dependency of @dcem/tasks that is not installed; ' +
         `install it with \`${MUJOCO_INSTALL_COMMAND}\` (or pnpm add / yarn add @dcem/mujoco)`,
       { cause: error },
     );

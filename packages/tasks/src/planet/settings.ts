@@ -18,9 +18,16 @@ import {
 import type { TaskName } from '@dcem/mujoco';
 import { mujocoPlannerConfig, PLANET_ACTION_REPEAT, PLANET_BUDGET } from '../mujoco/episodes.js';
 import { TASK_NAMES } from '../mujoco/mujoco-peer.js';
+import { PLANET_ADAM } from './adam.js';
+import { PLANET_FREE_NATS } from './elbo.js';
+import { PLANET_RSSM_SIZES } from './rssm.js';
+import { PLANET_CLIP_NORM } from './train-step.js';
 
 /** How latent states are drawn: `sample` (s = μ + σ ⊙ ε, PlaNet) or `mean` (s = μ). */
 export type LatentMode = 'sample' | 'mean';
+
+/** The planners `runPlanet` can plan with: every preset of `@dcem/core` (`PRESET_NAMES`); `cem` is PlaNet's CEM. */
+export const PLANET_PLANNERS: readonly PresetName[] = PRESET_NAMES;
 
 /** The RSSM sizes a run may override (the observation and action sizes come from the task). */
 export interface PlanetModelSizes {
@@ -54,17 +61,17 @@ export const PLANET_DEFAULTS = Object.freeze({
   updatesPerEpisode: 100,
   batchSize: 50,
   sequenceLength: 50,
-  freeNats: 3,
-  learningRate: 1e-3,
-  adamEpsilon: 1e-4,
-  clipNorm: 1000,
+  freeNats: PLANET_FREE_NATS,
+  learningRate: PLANET_ADAM.learningRate,
+  adamEpsilon: PLANET_ADAM.epsilon,
+  clipNorm: PLANET_CLIP_NORM,
   explorationNoise: 0.3,
   planner: 'cem' as PresetName,
   horizon: PLANET_BUDGET.horizon,
   imagination: 'sample' as LatentMode,
   filter: 'sample' as LatentMode,
   evaluateEvery: 0,
-  model: Object.freeze({ deterministic: 200, stochastic: 30, hidden: 200, minStd: 0.1 }),
+  model: PLANET_RSSM_SIZES as Readonly<PlanetModelSizes>,
 });
 
 /**

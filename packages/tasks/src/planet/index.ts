@@ -1,0 +1,52 @@
+/**
+ * `@dcem/tasks/planet`: PlaNet's recurrent state-space model (RSSM) on the
+ * observation vectors of the MuJoCo tasks of `@dcem/mujoco`, trained online
+ * with planning inside it (Hafner et al. 2019; the DCEM paper's §5.2.2,
+ * step 1): the model, its ELBO and Adam, a replay buffer of episodes,
+ * planning in the model with the core planner, the online loop
+ * (`runPlanet`) and its checkpoints. A separate entry point, so users of the
+ * rest of `@dcem/tasks` never load MuJoCo or the model.
+ *
+ * @module
+ */
+export type { Adam, AdamOptions, AdamState } from './adam.js';
+export { createAdam, PLANET_ADAM } from './adam.js';
+export type {
+  PlanetCheckpoint,
+  PlanetCounters,
+  PlanetEpisodeRecord,
+} from './checkpoint.js';
+export {
+  loadPlanetCheckpoint,
+  PLANET_CHECKPOINT_VERSION,
+  PLANET_LATEST_FILE,
+  savePlanetCheckpoint,
+} from './checkpoint.js';
+export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
+export { elbo, PLANET_FREE_NATS } from './elbo.js';
+export type { DiagGaussian } from './gaussian.js';
+export { imagineReturns } from './imagine.js';
+export type { PlanetAgent, PlanetAgentOptions } from './plan-in-model.js';
+export { createPlanetAgent } from './plan-in-model.js';
+export type { PlanetEpisodeData, ReplayState, SequenceBatchData } from './replay.js';
+export { ReplayBuffer, sequenceBatchTensors } from './replay.js';
+export type { Rssm, RssmImagineResult, RssmObserveResult, RssmSizes, RssmState } from './rssm.js';
+export { createRssm, PLANET_RSSM_SIZES } from './rssm.js';
+export type {
+  PlanetCallbacks,
+  PlanetRunOptions,
+  PlanetRunResult,
+  PlanetStepInfo,
+  PlanetUpdateInfo,
+} from './run.js';
+export { runPlanet } from './run.js';
+export type {
+  LatentMode,
+  PlanetModelSizes,
+  PlanetPlannerConfig,
+  PlanetSettings,
+  ResolvedPlanetSettings,
+} from './settings.js';
+export { PLANET_DEFAULTS, PLANET_PLANNERS, planetPlannerConfig, resolvePlanetSettings } from './settings.js';
+export type { TrainStepOptions, TrainStepResult } from './train-step.js';
+export { PLANET_CLIP_NORM, trainStep } from './train-step.js';
