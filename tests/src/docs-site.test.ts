@@ -42,6 +42,7 @@ describe('documentation site', () => {
       'Control with DCEM',
       'Writing a backend',
       'MuJoCo tasks: the DeepMind Control Suite in JavaScript',
+      'PlaNet: a world model trained online, with planning inside it',
     ]) {
       const found = pages.some(
         (p) =>

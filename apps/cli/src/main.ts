@@ -6,8 +6,8 @@ import { registerDemo } from './commands/demo.js';
 import { registerLearn } from './commands/learn.js';
 import { registerMujoco } from './commands/mujoco.js';
 import { registerOptimize } from './commands/optimize.js';
-import { registerPlanet } from './commands/planet.js';
 import { registerPendulum } from './commands/pendulum.js';
+import { registerPlanet } from './commands/planet.js';
 import { registerPlanners } from './commands/planners.js';
 import { registerRegression } from './commands/regression.js';
 

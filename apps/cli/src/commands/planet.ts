@@ -53,11 +53,26 @@ export function registerPlanet(program: Command): void {
       new Option('--env <task>', 'DeepMind Control task').choices([...TASK_NAMES]).makeOptionMandatory(),
     )
     .addOption(
-      new Option('--planner <name>', "planner preset (cem: PlaNet's CEM)").choices([...PLANET_PLANNERS]).default('cem'),
+      new Option('--planner <name>', "planner preset (cem: PlaNet's CEM)")
+        .choices([...PLANET_PLANNERS])
+        .default('cem'),
     )
-    .option('--episodes <n>', 'episodes to collect in all, seed episodes included', integerFlag('--episodes', 1), 100)
-    .option('--seed-episodes <n>', 'episodes with random actions first (default 5)', integerFlag('--seed-episodes', 1))
-    .option('--updates <n>', 'model updates before each planner episode (default 100)', integerFlag('--updates', 0))
+    .option(
+      '--episodes <n>',
+      'episodes to collect in all, seed episodes included',
+      integerFlag('--episodes', 1),
+      100,
+    )
+    .option(
+      '--seed-episodes <n>',
+      'episodes with random actions first (default 5)',
+      integerFlag('--seed-episodes', 1),
+    )
+    .option(
+      '--updates <n>',
+      'model updates before each planner episode (default 100)',
+      integerFlag('--updates', 0),
+    )
     .option('--batch-size <n>', 'sequences per update (default 50)', integerFlag('--batch-size', 1))
     .option('--sequence-length <n>', 'rows per sequence (default 50)', integerFlag('--sequence-length', 1))
     .option('--horizon <n>', 'planned actions per decision (default 12)', integerFlag('--horizon', 1))
@@ -66,8 +81,16 @@ export function registerPlanet(program: Command): void {
       'candidates per iteration (default: 1000 for cem and dcem, the preset otherwise)',
       integerFlag('--samples', 2),
     )
-    .option('--elites <n>', 'elites per iteration (default: 100 for cem and dcem)', integerFlag('--elites', 1))
-    .option('--iterations <n>', 'solver iterations per decision (default: 10 for cem and dcem)', integerFlag('--iterations', 1))
+    .option(
+      '--elites <n>',
+      'elites per iteration (default: 100 for cem and dcem)',
+      integerFlag('--elites', 1),
+    )
+    .option(
+      '--iterations <n>',
+      'solver iterations per decision (default: 10 for cem and dcem)',
+      integerFlag('--iterations', 1),
+    )
     .option(
       '--action-repeat <n>',
       "control steps per action (default PlaNet's for the task)",
@@ -78,14 +101,29 @@ export function registerPlanet(program: Command): void {
       'agent steps per episode (default the full episode, 1000 / action repeat)',
       integerFlag('--steps', 1),
     )
-    .option('--deterministic <n>', "the model's GRU state size (default 200)", integerFlag('--deterministic', 1))
-    .option('--stochastic <n>', "the model's stochastic state size (default 30)", integerFlag('--stochastic', 1))
+    .option(
+      '--deterministic <n>',
+      "the model's GRU state size (default 200)",
+      integerFlag('--deterministic', 1),
+    )
+    .option(
+      '--stochastic <n>',
+      "the model's stochastic state size (default 30)",
+      integerFlag('--stochastic', 1),
+    )
     .option('--hidden <n>', "the model's hidden layer width (default 200)", integerFlag('--hidden', 1))
     .option('--free-nats <x>', 'free nats of the KL term (default 3)', numberFlag('--free-nats'))
     .option('--learning-rate <x>', "Adam's learning rate (default 1e-3)", numberFlag('--learning-rate'))
-    .option('--exploration-noise <x>', 'σ of the action noise in training episodes (default 0.3)', numberFlag('--exploration-noise'))
+    .option(
+      '--exploration-noise <x>',
+      'σ of the action noise in training episodes (default 0.3)',
+      numberFlag('--exploration-noise'),
+    )
     .addOption(
-      new Option('--imagination <mode>', 'imagined latent states: sampled from the prior (PlaNet) or its mean')
+      new Option(
+        '--imagination <mode>',
+        'imagined latent states: sampled from the prior (PlaNet) or its mean',
+      )
         .choices(['sample', 'mean'])
         .default('sample'),
     )
@@ -139,6 +177,9 @@ export function registerPlanet(program: Command): void {
       if (Object.keys(model).length > 0) settings.model = model;
       const result = await runPlanetCli(ctx, settings, { maxFrames: opts.frames });
       const { history, ...shown } = result;
-      reportResult(ctx, result.files, { ...shown, returns: history.map((r) => ({ kind: r.kind, return: r.return })) });
+      reportResult(ctx, result.files, {
+        ...shown,
+        returns: history.map((r) => ({ kind: r.kind, return: r.return })),
+      });
     });
 }

@@ -7,15 +7,7 @@
  *
  * @module
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { assertObject, describeValue } from '@dcem/errors';
@@ -137,7 +129,8 @@ function writeFloats(path: string, data: Float32Array): void {
 
 function readFloats(path: string): Float32Array {
   const bytes = readFileSync(path);
-  if (bytes.byteLength % 4 !== 0) throw new RangeError(`${path} is not a float32 file (${bytes.byteLength} bytes)`);
+  if (bytes.byteLength % 4 !== 0)
+    throw new RangeError(`${path} is not a float32 file (${bytes.byteLength} bytes)`);
   const out = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(out.buffer).set(bytes);
   return out;

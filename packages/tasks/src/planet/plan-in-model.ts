@@ -133,7 +133,8 @@ export function createPlanetAgent(model: Rssm, options: PlanetAgentOptions): Pla
     if (value === null || typeof value !== 'object' || typeof value.length !== 'number') {
       throw new TypeError(`${name} must be an array of ${size} numbers, received ${describeValue(value)}`);
     }
-    if (value.length !== size) throw new RangeError(`${name} must have ${size} entries, received ${value.length}`);
+    if (value.length !== size)
+      throw new RangeError(`${name} must have ${size} entries, received ${value.length}`);
     return Float32Array.from(value);
   };
   return {

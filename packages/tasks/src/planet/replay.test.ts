@@ -33,7 +33,7 @@ describe('ReplayBuffer', () => {
           const O = 2;
           const A = 1;
           const replay = new ReplayBuffer(O, A);
-          lengths.forEach((n, e) => replay.addEpisode(tagged(e, n, O, A)));
+          for (const [e, n] of lengths.entries()) replay.addEpisode(tagged(e, n, O, A));
           const windows = lengths.reduce((w, n) => w + Math.max(0, n - L + 1), 0);
           expect(replay.windows(L)).toBe(windows);
           if (windows === 0) {

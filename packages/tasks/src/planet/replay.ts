@@ -72,7 +72,9 @@ export interface ReplayState {
 
 function toFloat32(name: string, value: unknown, size: number): Float32Array {
   if (!(value instanceof Float32Array) && !(value instanceof Float64Array) && !Array.isArray(value)) {
-    throw new TypeError(`${name} must be a Float32Array, Float64Array or number[], received ${describeValue(value)}`);
+    throw new TypeError(
+      `${name} must be a Float32Array, Float64Array or number[], received ${describeValue(value)}`,
+    );
   }
   if (value.length !== size) {
     throw new RangeError(`${name} must have ${size} entries, received ${value.length}`);
@@ -80,7 +82,9 @@ function toFloat32(name: string, value: unknown, size: number): Float32Array {
   const out = Float32Array.from(value as ArrayLike<number>);
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i])) {
-      throw new RangeError(`${name}[${i}] must be finite, received ${describeValue((value as ArrayLike<number>)[i])}`);
+      throw new RangeError(
+        `${name}[${i}] must be finite, received ${describeValue((value as ArrayLike<number>)[i])}`,
+      );
     }
   }
   return out;
@@ -159,7 +163,9 @@ export class ReplayBuffer {
     assertObject('episode', episode);
     const r = episode.rewards;
     if (r === undefined || r === null || typeof (r as { length?: unknown }).length !== 'number') {
-      throw new TypeError(`episode.rewards must be a Float32Array, Float64Array or number[], received ${describeValue(r)}`);
+      throw new TypeError(
+        `episode.rewards must be a Float32Array, Float64Array or number[], received ${describeValue(r)}`,
+      );
     }
     const rows = r.length;
     if (rows < 1) throw new RangeError('episode.rewards must have ≥ 1 row (row 0: the reset), received 0');
@@ -248,7 +254,17 @@ export class ReplayBuffer {
       actions.set(e.actions.subarray(start * A, (start + length) * A), b * length * A);
       rewards.set(e.rewards.subarray(start, start + length), b * length);
     }
-    return { batch, length, observationSize: O, actionSize: A, observations, actions, rewards, episodes, starts };
+    return {
+      batch,
+      length,
+      observationSize: O,
+      actionSize: A,
+      observations,
+      actions,
+      rewards,
+      episodes,
+      starts,
+    };
   }
 
   /** The buffer as plain data (copies), for a checkpoint. */
@@ -281,10 +297,18 @@ export class ReplayBuffer {
    * @param state What {@link ReplayBuffer.getState} returned (possibly read back from a checkpoint).
    */
   static fromState(state: ReplayState): ReplayBuffer {
-    assertOptions('state', state, ['observationSize', 'actionSize', 'rows', 'observations', 'actions', 'rewards']);
+    assertOptions('state', state, [
+      'observationSize',
+      'actionSize',
+      'rows',
+      'observations',
+      'actions',
+      'rewards',
+    ]);
     assertObject('state', state);
     const buffer = new ReplayBuffer(state.observationSize, state.actionSize);
-    if (!Array.isArray(state.rows)) throw new TypeError(`state.rows must be an array, received ${describeValue(state.rows)}`);
+    if (!Array.isArray(state.rows))
+      throw new TypeError(`state.rows must be an array, received ${describeValue(state.rows)}`);
     let total = 0;
     for (const [i, n] of state.rows.entries()) {
       assertInteger(`state.rows[${i}]`, n, 1);
@@ -300,7 +324,8 @@ export class ReplayBuffer {
       if (!(array instanceof Float32Array)) {
         throw new TypeError(`state.${name} must be a Float32Array, received ${describeValue(array)}`);
       }
-      if (array.length !== size) throw new RangeError(`state.${name} must have ${size} entries, received ${array.length}`);
+      if (array.length !== size)
+        throw new RangeError(`state.${name} must have ${size} entries, received ${array.length}`);
     }
     let row = 0;
     for (const n of state.rows) {

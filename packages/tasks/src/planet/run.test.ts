@@ -15,8 +15,8 @@ import {
 } from './checkpoint.js';
 import { createPlanetAgent } from './plan-in-model.js';
 import { createRssm } from './rssm.js';
-import { type PlanetSettings, planetPlannerConfig } from './settings.js';
 import { runPlanet } from './run.js';
+import { type PlanetSettings, planetPlannerConfig } from './settings.js';
 
 beforeAll(async () => {
   tf.enableProdMode();
@@ -51,10 +51,10 @@ function expectSameState(a: PlanetCheckpoint, b: PlanetCheckpoint) {
   expect(a.counters).toEqual(b.counters);
   expect(a.history.map(timeless)).toEqual(b.history.map(timeless));
   expect(a.weights.names).toEqual(b.weights.names);
-  a.weights.values.forEach((w, i) => expect(w).toEqual(b.weights.values[i]));
+  for (const [i, w] of a.weights.values.entries()) expect(w).toEqual(b.weights.values[i]);
   expect(a.adam.step).toBe(b.adam.step);
-  a.adam.m.forEach((m, i) => expect(m).toEqual(b.adam.m[i]));
-  a.adam.v.forEach((v, i) => expect(v).toEqual(b.adam.v[i]));
+  for (const [i, m] of a.adam.m.entries()) expect(m).toEqual(b.adam.m[i]);
+  for (const [i, v] of a.adam.v.entries()) expect(v).toEqual(b.adam.v[i]);
   expect(a.replay).toEqual(b.replay);
 }
 
@@ -101,7 +101,11 @@ describe('runPlanet', () => {
     const whole = await runPlanet(settings);
     const dir = tmp();
     const saved: PlanetCheckpoint[] = [];
-    const first = await runPlanet({ ...settings, episodes: 2 }, { onCheckpoint: (c) => saved.push(c) }, { out: dir });
+    const first = await runPlanet(
+      { ...settings, episodes: 2 },
+      { onCheckpoint: (c) => saved.push(c) },
+      { out: dir },
+    );
     expect(saved).toHaveLength(2);
     // The folder holds the latest checkpoint only, and it loads back equal to what was handed over.
     expect(readdirSync(dir).filter((f) => f.startsWith('checkpoint-'))).toEqual(['checkpoint-000002-000001']);
@@ -150,7 +154,11 @@ describe('runPlanet', () => {
       counters: { episodes: 1, updates: 0, evaluations: 0, environmentSteps: 8 },
       history: [record],
       weights: { names: ['a', 'b'], values: [new Float32Array([1, 2]), new Float32Array([3])] },
-      adam: { step: 0, m: [new Float32Array(2), new Float32Array(1)], v: [new Float32Array(2), new Float32Array(1)] },
+      adam: {
+        step: 0,
+        m: [new Float32Array(2), new Float32Array(1)],
+        v: [new Float32Array(2), new Float32Array(1)],
+      },
       replay: {
         observationSize: 1,
         actionSize: 1,
@@ -169,8 +177,12 @@ describe('runPlanet', () => {
   it('rejects bad settings with typed errors before any work, and a checkpoint of other settings', async () => {
     await expect(runPlanet({ ...TINY, batchsize: 2 } as never)).rejects.toThrow(TypeError);
     await expect(runPlanet({ ...TINY, sequenceLength: 10 })).rejects.toThrow(RangeError);
-    await expect(runPlanet(TINY, { onStep: 1 } as never)).rejects.toThrow(/callbacks.onStep must be a function/);
-    await expect(runPlanet(TINY, {}, { folder: 'x' } as never)).rejects.toThrow(/unknown runPlanet option "folder"/);
+    await expect(runPlanet(TINY, { onStep: 1 } as never)).rejects.toThrow(
+      /callbacks.onStep must be a function/,
+    );
+    await expect(runPlanet(TINY, {}, { folder: 'x' } as never)).rejects.toThrow(
+      /unknown runPlanet option "folder"/,
+    );
     const dir = tmp();
     await runPlanet({ ...TINY, episodes: 1 }, {}, { out: dir });
     await expect(runPlanet({ ...TINY, batchSize: 2 }, {}, { out: dir })).rejects.toThrow(
@@ -182,7 +194,10 @@ describe('runPlanet', () => {
 describe('createPlanetAgent', () => {
   it('filters and plans in the model: seeded, actions in [−1, 1], no tensor left after dispose', () => {
     const before = tf.memory().numTensors;
-    const model = createRssm({ observationSize: 5, actionSize: 1, deterministic: 6, stochastic: 3, hidden: 6 }, 1);
+    const model = createRssm(
+      { observationSize: 5, actionSize: 1, deterministic: 6, stochastic: 3, hidden: 6 },
+      1,
+    );
     const act = (imagination: 'sample' | 'mean', plannerSeed: number) => {
       const agent = createPlanetAgent(model, {
         plan: planetPlannerConfig('cem', { horizon: 4, samples: 20, elites: 4, iterations: 2 }),
@@ -207,12 +222,21 @@ describe('createPlanetAgent', () => {
     expect(act('sample', 8)).not.toEqual(x);
     expect(act('mean', 7)).toHaveLength(2);
     for (const v of x) expect(Math.abs(v)).toBeLessThanOrEqual(1);
-    const agent = createPlanetAgent(model, { plan: planetPlannerConfig('icem', { samples: 20 }), plannerSeed: 1, filterSeed: 1 });
+    const agent = createPlanetAgent(model, {
+      plan: planetPlannerConfig('icem', { samples: 20 }),
+      plannerSeed: 1,
+      filterSeed: 1,
+    });
     expect(() => agent.observe([0, 0], [0, 0, 0, 0, 0])).toThrow(/action must have 1 entries/);
     agent.dispose();
     expect(() => agent.act()).toThrow(/disposed/);
     expect(() =>
-      createPlanetAgent(model, { plan: planetPlannerConfig('cem'), plannerSeed: 1, filterSeed: 1, imagination: 'prior' as never }),
+      createPlanetAgent(model, {
+        plan: planetPlannerConfig('cem'),
+        plannerSeed: 1,
+        filterSeed: 1,
+        imagination: 'prior' as never,
+      }),
     ).toThrow(RangeError);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -176,7 +176,9 @@ async function runEpisode(
       const result = env.step(action);
       envSeconds += now() - t0;
       if (result.diverged || !Number.isFinite(result.reward) || !result.observation.every(Number.isFinite)) {
-        callbacks.log?.(`${kind} episode ${index}: the simulation diverged at step ${t}; the episode ends there`);
+        callbacks.log?.(
+          `${kind} episode ${index}: the simulation diverged at step ${t}; the episode ends there`,
+        );
         break;
       }
       observations.push(...result.observation);
@@ -222,14 +224,24 @@ function runUpdates(machine: Machine, callbacks: PlanetCallbacks): { seconds: nu
   const C = s.updatesPerEpisode;
   for (let i = 0; i < C; i++) {
     const u = machine.counters.updates;
-    const data = machine.replay.sample(s.batchSize, s.sequenceLength, deriveSeed(s.seed, TASK_SEED_STREAMS.planetBatch, u));
+    const data = machine.replay.sample(
+      s.batchSize,
+      s.sequenceLength,
+      deriveSeed(s.seed, TASK_SEED_STREAMS.planetBatch, u),
+    );
     const batch = sequenceBatchTensors(data);
     let result: ReturnType<typeof trainStep>;
     try {
-      result = trainStep(machine.model, machine.adam, batch, deriveSeed(s.seed, TASK_SEED_STREAMS.planetLatentNoise, u), {
-        freeNats: s.freeNats,
-        clipNorm: s.clipNorm,
-      });
+      result = trainStep(
+        machine.model,
+        machine.adam,
+        batch,
+        deriveSeed(s.seed, TASK_SEED_STREAMS.planetLatentNoise, u),
+        {
+          freeNats: s.freeNats,
+          clipNorm: s.clipNorm,
+        },
+      );
     } finally {
       batch.observations.dispose();
       batch.actions.dispose();
@@ -243,7 +255,7 @@ function runUpdates(machine: Machine, callbacks: PlanetCallbacks): { seconds: nu
 }
 
 function clip(x: number): number {
-  return x < -1 ? -1 : x > 1 ? 1 : x;
+  return Math.min(1, Math.max(-1, x));
 }
 
 function snapshot(machine: Machine): PlanetCheckpoint {
@@ -315,12 +327,17 @@ export async function runPlanet(
   const begin = now();
   const resolved = resolvePlanetSettings(settings);
   assertObject('callbacks', callbacks);
-  assertOptionalFunctions(callbacks, ['log', 'onUpdate', 'onStep', 'onEpisode', 'onCheckpoint'], 'callbacks.');
+  assertOptionalFunctions(
+    callbacks,
+    ['log', 'onUpdate', 'onStep', 'onEpisode', 'onCheckpoint'],
+    'callbacks.',
+  );
   assertOptions('runPlanet options', options, ['out', 'resume']);
   if (options.out !== undefined && typeof options.out !== 'string') {
     throw new TypeError(`options.out must be a folder path, received ${describeValue(options.out)}`);
   }
-  const resume = options.resume ?? (options.out !== undefined ? loadPlanetCheckpoint(options.out) : undefined);
+  const resume =
+    options.resume ?? (options.out !== undefined ? loadPlanetCheckpoint(options.out) : undefined);
   if (resume !== undefined) {
     assertObject('options.resume', resume);
     const differ = sameSettings(resolved, resume.settings);
@@ -352,7 +369,9 @@ export async function runPlanet(
     if (resume !== undefined) {
       const names = resume.weights.names;
       if (names.length !== model.variableNames.length || names.some((n, i) => n !== model.variableNames[i])) {
-        throw new Error('the checkpoint to resume holds the weights of another model (variable names differ)');
+        throw new Error(
+          'the checkpoint to resume holds the weights of another model (variable names differ)',
+        );
       }
       model.setWeights(resume.weights.values);
       adam.setState(resume.adam);
@@ -411,7 +430,7 @@ export async function runPlanet(
             (planned) => {
               const a = new Float32Array(A);
               for (let i = 0; i < A; i++) {
-                a[i] = clip((planned as Float32Array)[i] as number + s.explorationNoise * noise.normal());
+                a[i] = clip(((planned as Float32Array)[i] as number) + s.explorationNoise * noise.normal());
               }
               return a;
             },

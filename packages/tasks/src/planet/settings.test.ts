@@ -68,18 +68,32 @@ describe('resolvePlanetSettings', () => {
       expect(c.planner).toBe(planner);
       expect(c.samples).toBeGreaterThan(c.elites);
     }
-    expect(planetPlannerConfig('dcem')).toMatchObject({ samples: 1000, elites: 100, iterations: 10, warmStart: false });
+    expect(planetPlannerConfig('dcem')).toMatchObject({
+      samples: 1000,
+      elites: 100,
+      iterations: 10,
+      warmStart: false,
+    });
     expect(planetPlannerConfig('dcem').solver).toMatchObject({ selector: 'lml', temperature: 1 });
-    expect(planetPlannerConfig('icem', { samples: 100 })).toMatchObject({ samples: 100, initStd: 0.5, warmStart: true });
+    expect(planetPlannerConfig('icem', { samples: 100 })).toMatchObject({
+      samples: 100,
+      initStd: 0.5,
+      warmStart: true,
+    });
   });
 
   it('gives typed errors naming the setting', () => {
-    const bad = (settings: object) => () => resolvePlanetSettings({ env: 'cartpole-swingup', ...settings } as never);
+    const bad = (settings: object) => () =>
+      resolvePlanetSettings({ env: 'cartpole-swingup', ...settings } as never);
     expect(bad({ batchsize: 3 })).toThrow(TypeError);
     expect(bad({ batchsize: 3 })).toThrow(/unknown settings option "batchsize"; did you mean "batchSize"\?/);
-    expect(bad({ model: { hiden: 3 } })).toThrow(/unknown settings.model option "hiden"; did you mean "hidden"\?/);
+    expect(bad({ model: { hiden: 3 } })).toThrow(
+      /unknown settings.model option "hiden"; did you mean "hidden"\?/,
+    );
     expect(() => resolvePlanetSettings({ env: 'cartpole-run' as never })).toThrow(RangeError);
-    expect(() => resolvePlanetSettings({ env: 'cartpole-run' as never })).toThrow(/settings.env must be one of/);
+    expect(() => resolvePlanetSettings({ env: 'cartpole-run' as never })).toThrow(
+      /settings.env must be one of/,
+    );
     expect(() => resolvePlanetSettings(null as never)).toThrow(TypeError);
     expect(bad({ batchSize: 0 })).toThrow(RangeError);
     expect(bad({ batchSize: 2.5 })).toThrow(/settings.batchSize must be an integer, received 2.5/);
@@ -91,7 +105,9 @@ describe('resolvePlanetSettings', () => {
     expect(bad({ imagination: 'prior' })).toThrow(/settings.imagination must be one of sample, mean/);
     expect(bad({ actionRepeat: 3 })).toThrow(/settings.actionRepeat must divide 1000/);
     expect(bad({ steps: 126 })).toThrow(/settings.steps must be ≤ 125/);
-    expect(bad({ steps: 10, sequenceLength: 12 })).toThrow(/settings.sequenceLength must be ≤ steps \+ 1 = 11/);
+    expect(bad({ steps: 10, sequenceLength: 12 })).toThrow(
+      /settings.sequenceLength must be ≤ steps \+ 1 = 11/,
+    );
     expect(bad({ elites: 1000 })).toThrow(RangeError);
     expect(bad({ model: { minStd: -0.1 } })).toThrow(RangeError);
     expect(bad({ model: { deterministic: 0 } })).toThrow(/settings.model.deterministic/);

@@ -298,7 +298,8 @@ export function resolvePlanetSettings(settings: PlanetSettings): ResolvedPlanetS
     return v as number;
   };
   const seed = int('seed', d.seed, Number.MIN_SAFE_INTEGER);
-  if (!Number.isSafeInteger(seed)) throw new RangeError(`settings.seed must be a safe integer, received ${seed}`);
+  if (!Number.isSafeInteger(seed))
+    throw new RangeError(`settings.seed must be a safe integer, received ${seed}`);
   const seedEpisodes = int('seedEpisodes', d.seedEpisodes, 1);
   const episodes = int('episodes', d.episodes, 1);
   const updatesPerEpisode = int('updatesPerEpisode', d.updatesPerEpisode, 0);
@@ -335,10 +336,16 @@ export function resolvePlanetSettings(settings: PlanetSettings): ResolvedPlanetS
     if (s[key] !== undefined) sizes[key] = int(key, 0, key === 'samples' ? 2 : 1);
   }
   const plan = planetPlannerConfig(planner, sizes);
-  const imagination = oneOf('settings.imagination', s.imagination ?? d.imagination, ['sample', 'mean'] as const);
+  const imagination = oneOf('settings.imagination', s.imagination ?? d.imagination, [
+    'sample',
+    'mean',
+  ] as const);
   const filter = oneOf('settings.filter', s.filter ?? d.filter, ['sample', 'mean'] as const);
   assertOptions('settings.model', s.model, ['deterministic', 'stochastic', 'hidden', 'minStd']);
-  const m = { ...d.model, ...Object.fromEntries(Object.entries(s.model ?? {}).filter(([, v]) => v !== undefined)) };
+  const m = {
+    ...d.model,
+    ...Object.fromEntries(Object.entries(s.model ?? {}).filter(([, v]) => v !== undefined)),
+  };
   assertInteger('settings.model.deterministic', m.deterministic, 1);
   assertInteger('settings.model.stochastic', m.stochastic, 1);
   assertInteger('settings.model.hidden', m.hidden, 1);
