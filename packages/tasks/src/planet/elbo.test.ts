@@ -75,6 +75,52 @@ describe('elbo', () => {
     }
   });
 
+  it('filters as observeStep does: the same states, decodings and KL one row at a time', () => {
+    const freeNats = 0.2;
+    const terms = elbo(model, batch, noise, { freeNats });
+    const got = terms.loss.dataSync()[0] as number;
+    tf.dispose(Object.values(terms));
+    const want = tf.tidy(() => {
+      let state = model.initialState(B);
+      let sum = tf.scalar(0);
+      for (let t = 0; t < L; t++) {
+        const row = (x: tf.Tensor, size: number) =>
+          tf.reshape(tf.slice(x, [0, t, 0], [B, 1, size]), [B, size]) as tf.Tensor2D;
+        const eps = tf.reshape(tf.slice(noise, [t, 0, 0], [1, B, 4]), [B, 4]) as tf.Tensor2D;
+        const step = model.observeStep(state, row(batch.actions, 2), row(batch.observations, 3), eps);
+        state = step.state;
+        const obs = tf.mul(
+          0.5,
+          tf.sum(tf.square(tf.sub(model.decodeObservation(state), row(batch.observations, 3))), 1),
+        );
+        const reward = tf.mul(
+          0.5,
+          tf.square(
+            tf.sub(model.predictReward(state), tf.reshape(tf.slice(batch.rewards, [0, t], [B, 1]), [B])),
+          ),
+        );
+        const q = step.posterior;
+        const p = step.prior;
+        const kl = tf.sum(
+          tf.sub(
+            tf.add(
+              tf.log(tf.div(p.std, q.std)),
+              tf.div(
+                tf.add(tf.square(q.std), tf.square(tf.sub(q.mean, p.mean))),
+                tf.mul(2, tf.square(p.std)),
+              ),
+            ),
+            0.5,
+          ),
+          1,
+        );
+        sum = tf.add(sum, tf.sum(tf.add(tf.add(obs, reward), tf.maximum(kl, freeNats))));
+      }
+      return tf.div(sum, B * L).dataSync()[0] as number;
+    });
+    expect(Math.abs(got - want)).toBeLessThan(1e-5 * Math.abs(want));
+  });
+
   // The gradient of the float32 tfjs ELBO against central differences of the
   // float64 reference (step 1e-6: truncation and rounding errors ~1e-9), for
   // every one of the model's weights. Per variable, relative to its largest

@@ -123,6 +123,10 @@ describe('trainStep', () => {
     expect(() => trainStep(model, adam, null as never, 1)).toThrow(TypeError);
     expect(() => elbo(model, batch, wrong as tf.Tensor3D)).toThrow(/noise must have shape \[3, 2, 4\]/);
     expect(() => elbo({} as never, batch, null)).toThrow(/model must be an Rssm made by createRssm/);
+    expect(() => elbo(model, batch, null, { freenats: 1 } as never)).toThrow(
+      /unknown elbo option "freenats"/,
+    );
+    expect(() => elbo(model, batch, null, { freeNats: Number.NaN })).toThrow(RangeError);
     tf.dispose(wrong);
     disposeBatch(batch);
     adam.dispose();
