@@ -129,7 +129,7 @@ export async function runPlanetCli(
           ctx.log(line);
         },
         onUpdate: (info) => {
-          phase(`updates ${info.update - info.done + 1}…`, info.of, ['loss']).update(info.done, {
+          phase(`updates before episode ${info.episode}`, info.of, ['loss']).update(info.done, {
             loss: info.loss.toFixed(2),
           });
         },

@@ -62,13 +62,13 @@ describe('runPlanet', () => {
   it('completes a short online run (a seed episode and a planner episode of cartpole-swingup) without leaking tensors', async () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    const updates: number[] = [];
+    const updates: string[] = [];
     const episodes: PlanetEpisodeRecord[] = [];
     const r = await runPlanet(TINY, {
       onStep: (info) => {
         if (info.kind === 'train') counts.push(tf.memory().numTensors);
       },
-      onUpdate: (info) => updates.push(info.update),
+      onUpdate: (info) => updates.push(`${info.episode}:${info.update} ${info.done}/${info.of}`),
       onEpisode: (record) => episodes.push(record),
     });
     expect(tf.memory().numTensors).toBe(before);
@@ -77,7 +77,7 @@ describe('runPlanet', () => {
     expect(counts).toHaveLength(9);
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect((counts[1] as number) - (counts[0] as number)).toBeLessThanOrEqual(1);
-    expect(updates).toEqual([0, 1]);
+    expect(updates).toEqual(['1:0 1/2', '1:1 2/2']);
     expect(r.history.map((e) => e.kind)).toEqual(['seed', 'train']);
     expect(episodes).toEqual(r.history);
     expect(r.counters).toEqual({ episodes: 2, updates: 2, evaluations: 0, environmentSteps: 2 * 8 * 8 });

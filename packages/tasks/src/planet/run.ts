@@ -29,6 +29,8 @@ import { trainStep } from './train-step.js';
 
 /** Progress of the model updates before an episode, given to {@link PlanetCallbacks.onUpdate}. */
 export interface PlanetUpdateInfo {
+  /** The index of the collected episode these updates precede. */
+  episode: number;
   /** The update's index in the run (0-based). */
   update: number;
   /** Updates done in this block, this one included (1 … `of`). */
@@ -249,7 +251,14 @@ function runUpdates(machine: Machine, callbacks: PlanetCallbacks): { seconds: nu
     }
     machine.counters.updates = u + 1;
     lossSum += result.loss;
-    callbacks.onUpdate?.({ update: u, done: i + 1, of: C, loss: result.loss, kl: result.kl });
+    callbacks.onUpdate?.({
+      episode: machine.counters.episodes,
+      update: u,
+      done: i + 1,
+      of: C,
+      loss: result.loss,
+      kl: result.kl,
+    });
   }
   return { seconds: now() - t0, loss: C === 0 ? Number.NaN : lossSum / C };
 }
