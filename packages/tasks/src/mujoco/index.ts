@@ -23,9 +23,19 @@ export {
   runMujocoEpisodes,
 } from './episodes.js';
 export type {
+  MujocoEpisodeParams,
   MujocoStudyCallbacks,
   MujocoStudyResult,
   MujocoStudyRow,
   MujocoStudySettings,
 } from './study.js';
-export { formatMujocoTable, mujocoStudySizes, PLANET_TRUE_SIMULATOR, runMujocoStudy } from './study.js';
+export {
+  assembleMujocoStudy,
+  formatMujocoTable,
+  MUJOCO_EPISODE_JOB,
+  mujocoStudyJobs,
+  mujocoStudySizes,
+  PLANET_TRUE_SIMULATOR,
+  runMujocoEpisodeJob,
+  runMujocoStudy,
+} from './study.js';
