@@ -9,6 +9,7 @@ import { registerOptimize } from './commands/optimize.js';
 import { registerPendulum } from './commands/pendulum.js';
 import { registerPlanners } from './commands/planners.js';
 import { registerRegression } from './commands/regression.js';
+import { registerWorker } from './commands/worker.js';
 
 // tfjs prints a banner about tfjs-node on first use unless in production mode.
 tf.enableProdMode();
@@ -27,6 +28,7 @@ registerRegression(program);
 registerOptimize(program);
 registerLearn(program);
 registerMujoco(program);
+registerWorker(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`dcem: ${error instanceof Error ? error.message : String(error)}`);

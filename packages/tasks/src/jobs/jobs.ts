@@ -167,12 +167,16 @@ export function createJobRegistry(kinds: readonly JobKind[] = []): JobRegistry {
       for (const [i, k] of more.entries()) {
         assertObject(`kinds[${i}]`, k);
         if (typeof k.kind !== 'string' || !KIND_NAME.test(k.kind)) {
-          throw new TypeError(`kinds[${i}].kind must be a kebab-case name, received ${describeValue(k.kind)}`);
+          throw new TypeError(
+            `kinds[${i}].kind must be a kebab-case name, received ${describeValue(k.kind)}`,
+          );
         }
         assertInteger(`kinds[${i}].version`, k.version, 1);
         for (const method of ['check', 'describe', 'run'] as const) {
           if (typeof k[method] !== 'function') {
-            throw new TypeError(`kinds[${i}].${method} must be a function, received ${describeValue(k[method])}`);
+            throw new TypeError(
+              `kinds[${i}].${method} must be a function, received ${describeValue(k[method])}`,
+            );
           }
         }
         if (byName.has(k.kind)) throw new RangeError(`job kind "${k.kind}" is already registered`);
@@ -189,7 +193,9 @@ export function createJobRegistry(kinds: readonly JobKind[] = []): JobRegistry {
       const s = spec as Record<string, unknown>;
       const unknown = Object.keys(s).find((key) => !SPEC_KEYS.has(key));
       if (unknown !== undefined) {
-        throw new TypeError(`job spec has an unknown field "${unknown}" (fields: kind, version, backend, params)`);
+        throw new TypeError(
+          `job spec has an unknown field "${unknown}" (fields: kind, version, backend, params)`,
+        );
       }
       const kind = typeof s.kind === 'string' ? byName.get(s.kind) : undefined;
       if (kind === undefined) {
@@ -393,7 +399,8 @@ export function decodeFloat32(text: string): Float32Array {
   }
   const pad = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const length = (text.length / 4) * 3 - pad;
-  if (length % 4 !== 0) throw new TypeError(`text holds ${length} bytes, not a whole number of float32 values`);
+  if (length % 4 !== 0)
+    throw new TypeError(`text holds ${length} bytes, not a whole number of float32 values`);
   const bytes = new Uint8Array(length);
   for (let i = 0, j = 0; i < text.length; i += 4) {
     const n =

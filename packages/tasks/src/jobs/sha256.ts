@@ -63,7 +63,8 @@ export function sha256Hex(text: string): string {
   bytes.push(0x80);
   while (bytes.length % 64 !== 56) bytes.push(0);
   const high = Math.floor(bitLength / 2 ** 32);
-  for (const word of [high, bitLength >>> 0]) bytes.push(word >>> 24, (word >>> 16) & 255, (word >>> 8) & 255, word & 255);
+  for (const word of [high, bitLength >>> 0])
+    bytes.push(word >>> 24, (word >>> 16) & 255, (word >>> 8) & 255, word & 255);
   const h = H0.slice();
   const w = new Uint32Array(64);
   for (let offset = 0; offset < bytes.length; offset += 64) {

@@ -220,14 +220,26 @@ export interface MujocoEpisodeParams {
   iterations: number;
 }
 
-const EPISODE_KEYS = ['task', 'planner', 'episode', 'seed', 'steps', 'horizon', 'samples', 'elites', 'iterations'];
+const EPISODE_KEYS = [
+  'task',
+  'planner',
+  'episode',
+  'seed',
+  'steps',
+  'horizon',
+  'samples',
+  'elites',
+  'iterations',
+];
 
 function checkEpisode(p: unknown): MujocoEpisodeParams {
   assertObject('params', p);
   assertKnownOptions('mujoco-episode parameter', p, EPISODE_KEYS);
   const e = p as unknown as MujocoEpisodeParams;
   if (!(TASK_NAMES as readonly string[]).includes(e.task)) {
-    throw new RangeError(`params.task must be one of ${TASK_NAMES.join(', ')}, received ${describeValue(e.task)}`);
+    throw new RangeError(
+      `params.task must be one of ${TASK_NAMES.join(', ')}, received ${describeValue(e.task)}`,
+    );
   }
   if (!(MUJOCO_PLANNERS as readonly string[]).includes(e.planner)) {
     throw new RangeError(
@@ -257,7 +269,10 @@ function checkEpisode(p: unknown): MujocoEpisodeParams {
  * const specs = mujocoStudyJobs({ tasks: ['cartpole-swingup'], planners: ['icem'], episodes: 3, seed: 0 });
  * ```
  */
-export function mujocoStudyJobs(settings: MujocoStudySettings, backend?: string): JobSpec<MujocoEpisodeParams>[] {
+export function mujocoStudyJobs(
+  settings: MujocoStudySettings,
+  backend?: string,
+): JobSpec<MujocoEpisodeParams>[] {
   const s = settings;
   assertObject('settings', s);
   assertKnownOptions('settings option', s, [...STUDY_KEYS]);
@@ -330,7 +345,11 @@ function studySettings(s: MujocoStudySettings) {
  */
 export async function runMujocoEpisodeJob(
   params: MujocoEpisodeParams,
-  options: { workers?: number; log?: (line: string) => void; onStep?: (step: number, steps: number) => void } = {},
+  options: {
+    workers?: number;
+    log?: (line: string) => void;
+    onStep?: (step: number, steps: number) => void;
+  } = {},
 ): Promise<MujocoEpisodeRecord> {
   const p = checkEpisode(params);
   const run = await runMujocoEpisodes(

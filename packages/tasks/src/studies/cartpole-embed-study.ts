@@ -449,7 +449,10 @@ export interface CartpoleEmbedJob {
  * console.log(jobs.length);
  * ```
  */
-export function cartpoleEmbedJobs(settings: CartpoleEmbedStudySettings, backend?: string): CartpoleEmbedJob[] {
+export function cartpoleEmbedJobs(
+  settings: CartpoleEmbedStudySettings,
+  backend?: string,
+): CartpoleEmbedJob[] {
   const s = settings;
   checkSettings(s);
   const common = {
@@ -485,7 +488,9 @@ export function cartpoleEmbedJobs(settings: CartpoleEmbedStudySettings, backend?
       for (const temperature of s.tableTemperatures) {
         if (latent === s.latent && temperature === s.temperature) continue;
         for (let i = 0; i < s.tableSeeds; i++) {
-          jobs.push(job('table', { latent, temperature, seed: s.seed + i, iterations: s.tableIterations, ...common }));
+          jobs.push(
+            job('table', { latent, temperature, seed: s.seed + i, iterations: s.tableIterations, ...common }),
+          );
         }
       }
     }
@@ -582,7 +587,11 @@ export function runCartpoleEmbedRun(
       testCost,
       seconds,
       trainCosts: r.trainCosts,
-      validations: r.validations.map(({ iteration, cost, learningRate }) => ({ iteration, cost, learningRate })),
+      validations: r.validations.map(({ iteration, cost, learningRate }) => ({
+        iteration,
+        cost,
+        learningRate,
+      })),
       weights: r.bestWeights.map((w) => encodeFloat32(w)),
       weightShapes: decoder.variables.map((v) => [...v.shape]),
     };
@@ -638,9 +647,13 @@ export function cartpoleEmbedRuns(
   baseline: CartpoleEmbedBaseline,
 ): CartpoleEmbedRun[] {
   if (!Array.isArray(results) || results.length !== jobs.length) {
-    throw new RangeError(`results must hold one result per job (${jobs.length}), received ${describeValue(results)}`);
+    throw new RangeError(
+      `results must hold one result per job (${jobs.length}), received ${describeValue(results)}`,
+    );
   }
-  return jobs.map((job, i) => embedRun(job.group, job.spec.params, results[i] as CartpoleEmbedRunResult, baseline));
+  return jobs.map((job, i) =>
+    embedRun(job.group, job.spec.params, results[i] as CartpoleEmbedRunResult, baseline),
+  );
 }
 
 /**
@@ -728,7 +741,11 @@ export function assembleCartpoleEmbedStudy(
   log(`total ${(seconds / 60).toFixed(1)} min`);
   return {
     horizon: HORIZON,
-    fullCem: { validationCost: baseline.validationCost, testCost: baseline.testCost, iterations: baseline.iterations },
+    fullCem: {
+      validationCost: baseline.validationCost,
+      testCost: baseline.testCost,
+      iterations: baseline.iterations,
+    },
     runs: [...runs],
     table,
     mainFactor,
@@ -748,7 +765,9 @@ export const CARTPOLE_EMBED_RUN_JOB: JobKind<CartpoleEmbedRunParams, CartpoleEmb
   check: checkRun,
   describe: (p: CartpoleEmbedRunParams) => `d=${p.latent} ${temperatureLabel(p.temperature)} seed ${p.seed}`,
   run: (p: CartpoleEmbedRunParams, context: JobContext) =>
-    runCartpoleEmbedRun(p, { onStep: (step) => context.onProgress?.(step.iteration / Math.max(1, p.iterations)) }),
+    runCartpoleEmbedRun(p, {
+      onStep: (step) => context.onProgress?.(step.iteration / Math.max(1, p.iterations)),
+    }),
 });
 
 /** The latent cost surface with the DCEM iterates, full-space vs latent iterates, and the animation's rollouts. */

@@ -245,10 +245,14 @@ function checkCell(p: unknown): PlannerCellParams {
   assertKnownOptions('planner-cell parameter', p, CELL_KEYS);
   const c = p as unknown as PlannerCellParams;
   if (!PLANNER_STUDY_TASKS.includes(c.task)) {
-    throw new TypeError(`params.task must be one of ${PLANNER_STUDY_TASKS.join(', ')}, received ${describeValue(c.task)}`);
+    throw new TypeError(
+      `params.task must be one of ${PLANNER_STUDY_TASKS.join(', ')}, received ${describeValue(c.task)}`,
+    );
   }
   if (!PLANNER_NAMES.includes(c.planner)) {
-    throw new TypeError(`params.planner must be one of ${PLANNER_NAMES.join(', ')}, received ${describeValue(c.planner)}`);
+    throw new TypeError(
+      `params.planner must be one of ${PLANNER_NAMES.join(', ')}, received ${describeValue(c.planner)}`,
+    );
   }
   assertInteger('params.budget', c.budget, 4);
   assertInteger('params.seeds', c.seeds, 1);
@@ -275,7 +279,10 @@ function checkCell(p: unknown): PlannerCellParams {
  * const cells = specs.map((spec) => runPlannerCell(spec.params));
  * ```
  */
-export function plannerStudyJobs(settings: PlannerStudySettings, backend?: string): JobSpec<PlannerCellParams>[] {
+export function plannerStudyJobs(
+  settings: PlannerStudySettings,
+  backend?: string,
+): JobSpec<PlannerCellParams>[] {
   const s = settings;
   check(s);
   const jobs: JobSpec<PlannerCellParams>[] = [];
