@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
 import { integerFlag } from '../context.js';
-import { showUrl, startWorker } from '../jobs/queue.js';
-import { JOBS } from '../jobs/registry.js';
+import { showUrl } from '../jobs/redis.js';
+import { startWorker } from '../jobs/worker.js';
 
 interface WorkerFlags {
   queue: string;
@@ -77,8 +77,7 @@ export function registerWorker(program: Command): void {
         log,
       });
       log(
-        `worker ready on ${showUrl(opts.queue)}: concurrency ${opts.concurrency}, ${workers} rollout threads per MuJoCo job; ` +
-          `job kinds: ${JOBS.names().join(', ')}`,
+        `worker ready on ${showUrl(opts.queue)}: concurrency ${opts.concurrency}, ${workers} rollout threads per MuJoCo job`,
       );
       let signals = 0;
       const stop = (signal: string) => {

@@ -1,7 +1,8 @@
 import { type JobSpec, jobId } from '@dcem/tasks';
 import type { RunContext } from '../context.js';
 import { startProgress } from '../progress.js';
-import { runOnQueue, showUrl } from './queue.js';
+import { runOnQueue } from './queue.js';
+import { showUrl } from './redis.js';
 import { openResultStore, type ResultStore } from './store.js';
 
 /** How a study's jobs run: {@link executeStudy}'s options. */
