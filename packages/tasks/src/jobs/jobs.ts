@@ -319,7 +319,7 @@ export interface RunJobsOptions {
  * @param registry The kinds.
  * @param specs The study's jobs, in its order (equal specs run once).
  * @param options Records already made, callbacks.
- * @returns The record of every spec by id, the ones of `done` included.
+ * @returns The record of every spec by id, in the order of `specs`, the ones of `done` included.
  * @example
  * ```ts
  * const records = await runJobsLocally(jobs, specs, { onRecord: (r) => appendFileSync(f, `${JSON.stringify(r)}\n`) });
@@ -330,23 +330,24 @@ export async function runJobsLocally(
   specs: readonly JobSpec[],
   options: RunJobsOptions = {},
 ): Promise<Map<string, JobRecord>> {
-  const out = new Map<string, JobRecord>();
+  const made = new Map<string, JobRecord>();
+  const ids = specs.map((spec) => jobId(spec));
   const todo: { id: string; spec: JobSpec }[] = [];
-  for (const spec of specs) {
-    const id = jobId(spec);
+  specs.forEach((spec, i) => {
+    const id = ids[i] as string;
     const done = options.done?.get(id);
-    if (done !== undefined) out.set(id, done);
+    if (done !== undefined) made.set(id, done);
     else if (!todo.some((t) => t.id === id)) todo.push({ id, spec });
-  }
+  });
   for (const [index, { id, spec }] of todo.entries()) {
     const { kind, spec: checked } = registry.parse(spec);
     options.onStart?.({ id, spec, index, count: todo.length, label: kind.describe(checked.params) });
     const result = await registry.run(spec, options.context?.(id, spec) ?? {});
     const record: JobRecord = { id, spec, result };
-    out.set(id, record);
+    made.set(id, record);
     options.onRecord?.(record);
   }
-  return out;
+  return new Map(ids.map((id) => [id, made.get(id) as JobRecord]));
 }
 
 /**
