@@ -16,8 +16,8 @@ import {
 } from '@dcem/tasks/mujoco';
 import type { RunContext } from './context.js';
 import { writeGif } from './gif.js';
-import { executeStudy } from './jobs/study.js';
 import type { ResultStore } from './jobs/store.js';
+import { executeStudy } from './jobs/study.js';
 import { type PlotSpec, svgToRgba, writePlot } from './plot.js';
 import { startProgress } from './progress.js';
 

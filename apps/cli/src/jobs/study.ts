@@ -42,7 +42,7 @@ export async function executeStudy(ctx: RunContext, e: StudyExecution): Promise<
   const store = openResultStore(ctx.outPath(e.file));
   e.legacy?.(store);
   const ids = e.specs.map((s) => jobId(s));
-  const todo = e.specs.filter((s, i) => !store.records.has(ids[i] as string));
+  const todo = e.specs.filter((_s, i) => !store.records.has(ids[i] as string));
   const unique = new Map(todo.map((s) => [jobId(s), s]));
   const ran = new Set(unique.keys());
   const found = e.specs.length - todo.length;

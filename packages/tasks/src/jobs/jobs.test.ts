@@ -122,7 +122,13 @@ describe('result records', () => {
     const jobs = createJobRegistry([SQUARE]);
     const ran: number[] = [];
     const counting = createJobRegistry([
-      { ...SQUARE, run: (p: { x: number }) => (ran.push(p.x), { y: p.x * p.x }) },
+      {
+        ...SQUARE,
+        run: (p: { x: number }) => {
+          ran.push(p.x);
+          return { y: p.x * p.x };
+        },
+      },
     ]);
     const done = parseJobRecords(formatJobRecord(spec(2), { y: 4 })).records;
     const records = await runJobsLocally(counting, [spec(1), spec(2), spec(3), spec(1)], { done });

@@ -6,6 +6,8 @@
  *
  * @module
  */
+// The job types the study's jobs use (the same as the main entry's).
+export type { JobContext, JobKind, JobSpec } from '../jobs/jobs.js';
 export type {
   MujocoEpisodeCallbacks,
   MujocoEpisodeRecord,

@@ -15,10 +15,10 @@ import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import {
   formatMujocoTable,
   MUJOCO_EPISODE_JOB,
-  mujocoStudyJobs,
   type MujocoEpisodeRecord,
   type MujocoStudyRow,
   mujocoPlannerConfig,
+  mujocoStudyJobs,
   mujocoStudySizes,
   PLANET_ACTION_REPEAT,
   runMujocoEpisodes,

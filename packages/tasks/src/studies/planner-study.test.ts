@@ -8,8 +8,8 @@ import {
   pendulumSwingUpCostFused,
   samplePendulumStates,
 } from '../control/pendulum.js';
-import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { createJobRegistry, jobId } from '../jobs/jobs.js';
+import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import {
   assemblePlannerStudy,
   budgetSizes,
