@@ -49,10 +49,9 @@ export async function executeStudy(ctx: RunContext, e: StudyExecution): Promise<
   if (found > 0) ctx.log(`resuming: ${found} of ${e.specs.length} jobs found in ${store.path}`);
   if (e.queue === undefined) {
     let index = 0;
-    for (const [id, spec] of unique) {
+    for (const spec of unique.values()) {
       const result = await e.local(spec, index++, unique.size);
       store.add(spec, result);
-      void id;
     }
   } else if (unique.size > 0) {
     ctx.log(
