@@ -104,7 +104,7 @@ export async function runOnQueue(
       }
     });
     events.on('completed', ({ jobId: id }) => {
-      if (pending.has(id)) void sweepOne(id);
+      if (pending.has(id)) sweepOne(id).catch(() => {}); // the periodic sweep tries again
     });
     events.on('failed', ({ jobId: id, failedReason }) => finishFailed(id, failedReason));
     await queue.addBulk(
