@@ -104,7 +104,7 @@ function startWorker(url: string, extra: string[] = []): WorkerProcess {
   return {
     child,
     output: () => text,
-    waitFor: (pattern, timeoutMs = 30_000) =>
+    waitFor: (pattern, timeoutMs = 60_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
           const m = text.match(pattern);
