@@ -1,12 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import {
+  assembleCartpoleEmbedStudy,
+  CARTPOLE_EMBED_RUN_JOB,
   type CartpoleEmbedFigures,
   type CartpoleEmbedRun,
+  type CartpoleEmbedRunParams,
+  type CartpoleEmbedRunResult,
   type CartpoleEmbedStudyResult,
   type CartpoleEmbedStudySettings,
+  cartpoleEmbedBaseline,
+  cartpoleEmbedJobs,
+  cartpoleEmbedRuns,
   createCartpole,
   renderRollout,
-  runCartpoleEmbedStudy,
+  runCartpoleEmbedRun,
 } from '@dcem/tasks';
 import {
   type CurvePoint,
@@ -19,6 +26,7 @@ import {
 } from './charts/control.js';
 import type { RunContext } from './context.js';
 import { writeGif } from './gif.js';
+import { executeStudy } from './jobs/study.js';
 import { svgToRgba, writePlot } from './plot.js';
 import { type Progress, startProgress } from './progress.js';
 
@@ -85,38 +93,56 @@ function saveWeights(ctx: RunContext, run: EmbedRun): string[] {
 export async function runCartpoleEmbed(
   ctx: RunContext,
   s: CartpoleEmbedSettings,
+  queue?: string,
 ): Promise<CartpoleEmbedResult> {
+  const start = Date.now();
   const files: string[] = [];
-  let progress: Progress | undefined;
-  let lastVal = '-';
-  let recent: number[] = [];
-  let study: CartpoleEmbedStudyResult;
-  try {
-    study = runCartpoleEmbedStudy(s, {
-      log: ctx.log,
-      onRunStart: ({ label, iterations }) => {
-        progress = startProgress(label, iterations, ctx.interactive, ['cost', 'val']);
-        lastVal = '-';
-        recent = [];
-      },
-      onStep: (_index, step) => {
-        recent.push(step.cost);
-        if (recent.length > 50) recent = recent.slice(-50);
-        const avg = recent.reduce((a, b) => a + b, 0) / recent.length;
-        progress?.update(step.iteration, { cost: avg.toFixed(3), val: lastVal });
-      },
-      onValidation: (_index, v) => {
-        lastVal = v.cost.toFixed(3);
-      },
-      onRunEnd: (_index, run) => {
-        progress?.stop();
-        progress = undefined;
-        files.push(...saveWeights(ctx, run));
-      },
-    });
-  } finally {
-    progress?.stop();
+  const baseline = cartpoleEmbedBaseline(s, ctx.log);
+  const jobs = cartpoleEmbedJobs(s, ctx.backend);
+  const outcome = await executeStudy(ctx, {
+    file: 'cartpole-embed-jobs.jsonl',
+    specs: jobs.map((j) => j.spec),
+    ...(queue !== undefined ? { queue } : {}),
+    local: (spec, index, count) => {
+      const p = spec.params as CartpoleEmbedRunParams;
+      const progress: Progress = startProgress(
+        `run ${index + 1}/${count} ${CARTPOLE_EMBED_RUN_JOB.describe(p)}`,
+        p.iterations,
+        ctx.interactive,
+        ['cost', 'val'],
+      );
+      let lastVal = '-';
+      let recent: number[] = [];
+      try {
+        return runCartpoleEmbedRun(p, {
+          onStep: (step) => {
+            recent.push(step.cost);
+            if (recent.length > 50) recent = recent.slice(-50);
+            const avg = recent.reduce((a, b) => a + b, 0) / recent.length;
+            progress.update(step.iteration, { cost: avg.toFixed(3), val: lastVal });
+          },
+          onValidation: (v) => {
+            lastVal = v.cost.toFixed(3);
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+    },
+  });
+  files.push(outcome.file);
+  const runsDone = cartpoleEmbedRuns(jobs, outcome.results as CartpoleEmbedRunResult[], baseline);
+  for (const run of runsDone) {
+    ctx.log(
+      `d=${run.latent} ${temperatureLabel(run.temperature)} seed ${run.seed}: improvement factor ` +
+        `${run.improvementFactor.toFixed(3)} (validation), ${run.testFactor.toFixed(3)} (test); ${run.seconds.toFixed(0)} s`,
+    );
+    files.push(...saveWeights(ctx, run));
   }
+  const study: CartpoleEmbedStudyResult = assembleCartpoleEmbedStudy(s, baseline, runsDone, {
+    log: ctx.log,
+    start,
+  });
   const { runs, table, fullCem } = study;
 
   // Curves and tables as files.

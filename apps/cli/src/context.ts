@@ -136,3 +136,11 @@ export function reportResult(ctx: RunContext, files: readonly string[], shown: o
   if (ctx.options.json) console.log(JSON.stringify({ backend: ctx.backend, ...shown }));
   ctx.log(`results: ${files.join(', ')}`);
 }
+
+/** Adds `--queue <url>` to a study command: enqueue its jobs on Redis for `dcem worker`s instead of running them here. */
+export function withQueueOption(command: Command): Command {
+  return command.option(
+    '--queue <url>',
+    'enqueue the jobs on Redis (redis://host:port) for `dcem worker`s instead of running them here; waits for them, then writes the same files',
+  );
+}

@@ -1,18 +1,5 @@
 #!/usr/bin/env node
-import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { registerCartpoleEmbed } from './commands/cartpole-embed.js';
-import { registerDemo } from './commands/demo.js';
-import { registerLearn } from './commands/learn.js';
-import { registerMujoco } from './commands/mujoco.js';
-import { registerOptimize } from './commands/optimize.js';
-import { registerPendulum } from './commands/pendulum.js';
-import { registerPlanet } from './commands/planet.js';
-import { registerPlanners } from './commands/planners.js';
-import { registerRegression } from './commands/regression.js';
-
-// tfjs prints a banner about tfjs-node on first use unless in production mode.
-tf.enableProdMode();
 
 const program = new Command();
 program
@@ -20,15 +7,26 @@ program
   .description('Differentiable cross-entropy method: demos and the paper’s experiments.')
   .showHelpAfterError('(run with --help for usage)');
 
-registerDemo(program);
-registerPendulum(program);
-registerPlanners(program);
-registerCartpoleEmbed(program);
-registerRegression(program);
-registerOptimize(program);
-registerLearn(program);
-registerMujoco(program);
-registerPlanet(program);
+// `dcem worker` loads only what it needs (its jobs load the rest on their threads), so that it starts fast.
+const { registerWorker } = await import('./commands/worker.js');
+if (process.argv[2] !== 'worker') {
+  const tf = await import('@tensorflow/tfjs');
+  // tfjs prints a banner about tfjs-node on first use unless in production mode.
+  tf.enableProdMode();
+  const commands = await Promise.all([
+    import('./commands/demo.js').then((m) => m.registerDemo),
+    import('./commands/pendulum.js').then((m) => m.registerPendulum),
+    import('./commands/planners.js').then((m) => m.registerPlanners),
+    import('./commands/cartpole-embed.js').then((m) => m.registerCartpoleEmbed),
+    import('./commands/regression.js').then((m) => m.registerRegression),
+    import('./commands/optimize.js').then((m) => m.registerOptimize),
+    import('./commands/learn.js').then((m) => m.registerLearn),
+    import('./commands/mujoco.js').then((m) => m.registerMujoco),
+    import('./commands/planet.js').then((m) => m.registerPlanet),
+  ]);
+  for (const register of commands) register(program);
+}
+registerWorker(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(`dcem: ${error instanceof Error ? error.message : String(error)}`);

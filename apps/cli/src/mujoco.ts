@@ -1,16 +1,23 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { renderSvg } from '@dcem/mujoco';
+import { type JobSpec, jobId, parseJobRecords } from '@dcem/tasks';
 import {
+  assembleMujocoStudy,
   formatMujocoTable,
+  MUJOCO_EPISODE_JOB,
+  type MujocoEpisodeParams,
   type MujocoEpisodeRecord,
   type MujocoEpisodeSettings,
   type MujocoStudyResult,
   type MujocoStudySettings,
+  mujocoStudyJobs,
+  runMujocoEpisodeJob,
   runMujocoEpisodes,
-  runMujocoStudy,
 } from '@dcem/tasks/mujoco';
 import type { RunContext } from './context.js';
 import { writeGif } from './gif.js';
+import type { ResultStore } from './jobs/store.js';
+import { executeStudy } from './jobs/study.js';
 import { type PlotSpec, svgToRgba, writePlot } from './plot.js';
 import { startProgress } from './progress.js';
 
@@ -149,69 +156,98 @@ export async function runMujoco(ctx: RunContext, settings: MujocoSettings): Prom
   };
 }
 
-/** The checkpoint file of `dcem mujoco-study` in its output folder: one episode record per line. */
-export const STUDY_CHECKPOINT = 'mujoco-study-episodes.jsonl';
+/** The result file of `dcem mujoco-study` in its output folder: one job record (an episode) per line. */
+export const STUDY_CHECKPOINT = 'mujoco-study-jobs.jsonl';
 
-/** Reads the episode records of a checkpoint file (none when it does not exist; a torn last line is dropped). */
+/** The checkpoint of earlier versions: one episode record per line, read once into {@link STUDY_CHECKPOINT}. */
+export const LEGACY_CHECKPOINT = 'mujoco-study-episodes.jsonl';
+
+/** Reads the episode records of a result file (none when it does not exist; torn lines and repeated ids dropped). */
 export function readStudyCheckpoint(path: string): MujocoEpisodeRecord[] {
   if (!existsSync(path)) return [];
-  const records: MujocoEpisodeRecord[] = [];
+  return [...parseJobRecords(readFileSync(path, 'utf8')).records.values()].map(
+    (r) => r.result as MujocoEpisodeRecord,
+  );
+}
+
+/** Adds the records of an old checkpoint file (episode records, one per line) as jobs run on `backend`. */
+function readLegacy(path: string, backend: string, store: ResultStore): void {
+  if (!existsSync(path)) return;
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (line.trim() === '') continue;
+    let r: MujocoEpisodeRecord;
     try {
-      records.push(JSON.parse(line) as MujocoEpisodeRecord);
+      r = JSON.parse(line) as MujocoEpisodeRecord;
     } catch {
-      // an interrupted write: that episode runs again
+      continue; // an interrupted write: that episode runs again
     }
+    const { horizon, samples, elites, iterations } = r.config;
+    const params: MujocoEpisodeParams = {
+      task: r.task,
+      planner: r.planner,
+      episode: r.episode,
+      seed: r.seed,
+      steps: r.steps,
+      horizon,
+      samples,
+      elites,
+      iterations,
+    };
+    store.add({ kind: MUJOCO_EPISODE_JOB.kind, version: MUJOCO_EPISODE_JOB.version, backend, params }, r);
   }
-  return records;
 }
 
 /**
- * `dcem mujoco-study`: the study of `runMujocoStudy`, resumable: every
- * finished episode is appended to `mujoco-study-episodes.jsonl` in the output
- * folder, and episodes found there are skipped. Writes the table (Markdown,
- * CSV, JSON) and states the wall time.
+ * `dcem mujoco-study`: the study of `runMujocoStudy`, one job per episode,
+ * run here or on the queue at `queue`, resumable: every finished episode is
+ * appended to `mujoco-study-jobs.jsonl` in the output folder, and episodes
+ * found there are skipped. Writes the table (Markdown, CSV, JSON) and states
+ * the wall time.
  */
 export async function runMujocoStudyCli(
   ctx: RunContext,
   settings: Omit<MujocoStudySettings, 'completed'>,
+  queue?: string,
 ): Promise<MujocoStudyResult & { files: string[] }> {
-  const checkpoint = ctx.outPath(STUDY_CHECKPOINT);
-  const completed = readStudyCheckpoint(checkpoint);
-  if (completed.length > 0) ctx.log(`resuming: ${completed.length} episodes found in ${checkpoint}`);
+  const start = Date.now();
+  const specs = mujocoStudyJobs(settings, ctx.backend);
   let bar: ReturnType<typeof startProgress> | undefined;
-  let current = '';
-  const result = await (async () => {
-    try {
-      return await runMujocoStudy(
-        { ...settings, completed },
-        {
+  const outcome = await executeStudy(ctx, {
+    file: STUDY_CHECKPOINT,
+    specs,
+    ...(queue !== undefined ? { queue } : {}),
+    legacy: (store) => readLegacy(ctx.outPath(LEGACY_CHECKPOINT), ctx.backend, store),
+    local: async (spec, index, count) => {
+      const p = spec.params as MujocoEpisodeParams;
+      try {
+        return await runMujocoEpisodeJob(p, {
+          ...(settings.workers !== undefined ? { workers: settings.workers } : {}),
           log: (line) => {
             if (!ctx.interactive) return;
             bar?.stop();
             bar = undefined;
-            current = '';
             ctx.log(line);
           },
-          onProgress: (entry, step, steps) => {
-            const key = `${entry.task} ${entry.planner} #${entry.episode}`;
-            if (key !== current) {
-              bar?.stop();
-              bar = startProgress(key, steps, ctx.interactive);
-              current = key;
-            }
-            bar?.update(step);
+          onStep: (step, steps) => {
+            bar ??= startProgress(
+              `${index + 1}/${count} ${MUJOCO_EPISODE_JOB.describe(p)}`,
+              steps,
+              ctx.interactive,
+            );
+            bar.update(step);
           },
-          onEpisode: (record) => appendFileSync(checkpoint, `${JSON.stringify(record)}\n`),
-        },
-      );
-    } finally {
-      bar?.stop();
-    }
-  })();
+        });
+      } finally {
+        bar?.stop();
+        bar = undefined;
+      }
+    },
+  });
+  const records = outcome.results as MujocoEpisodeRecord[];
+  const fresh = records.filter((_, i) => outcome.ran.has(jobId(specs[i] as JobSpec)));
+  const result = assembleMujocoStudy(settings, records, fresh, (Date.now() - start) / 1000);
   const table = formatMujocoTable(result);
-  const files = [checkpoint];
+  const files = [outcome.file];
   const mdPath = ctx.outPath('mujoco-study.md');
   const note =
     `\n\nWall time of this run: ${result.seconds.toFixed(0)} s (${ctx.backend} backend). ` +

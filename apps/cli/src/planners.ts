@@ -1,6 +1,16 @@
 import { writeFileSync } from 'node:fs';
-import { type PlannerStudyResult, type PlannerStudySettings, runPlannerStudy } from '@dcem/tasks';
+import {
+  assemblePlannerStudy,
+  PLANNER_CELL_JOB,
+  type PlannerCellParams,
+  type PlannerStudyCell,
+  type PlannerStudyResult,
+  type PlannerStudySettings,
+  plannerStudyJobs,
+  runPlannerCell,
+} from '@dcem/tasks';
 import type { RunContext } from './context.js';
+import { executeStudy } from './jobs/study.js';
 import { type PlotSpec, writePlot } from './plot.js';
 import { startProgress } from './progress.js';
 
@@ -45,25 +55,42 @@ export function plannersTable(result: PlannerStudyResult): string {
 }
 
 /**
- * `dcem planners`: runs the budget study (`runPlannerStudy` of
- * `@dcem/tasks`) with a progress bar, then writes `planners.csv`,
+ * `dcem planners`: runs the budget study's cells (`plannerStudyJobs` of
+ * `@dcem/tasks`) here with a progress bar, or on the queue at `queue`,
+ * skipping those in `planners-jobs.jsonl`; then writes `planners.csv`,
  * `planners.json`, `planners.md` (the table) and the plot (SVG and PNG).
  */
-export async function runPlanners(ctx: RunContext, s: PlannersSettings): Promise<PlannersResult> {
-  let bar = startProgress('cells', 1, false);
-  let label = '';
-  const result = runPlannerStudy(s, {
-    log: ctx.log,
-    onCellStart: (info) => {
-      bar.stop();
-      label = `${info.index + 1}/${info.count} ${info.label}`;
-      bar = startProgress(label, s.steps, ctx.interactive);
+export async function runPlanners(
+  ctx: RunContext,
+  s: PlannersSettings,
+  queue?: string,
+): Promise<PlannersResult> {
+  const start = Date.now();
+  const specs = plannerStudyJobs(s, ctx.backend);
+  const outcome = await executeStudy(ctx, {
+    file: 'planners-jobs.jsonl',
+    specs,
+    ...(queue !== undefined ? { queue } : {}),
+    local: (spec, index, count) => {
+      const p = spec.params as PlannerCellParams;
+      const bar = startProgress(
+        `${index + 1}/${count} ${PLANNER_CELL_JOB.describe(p)}`,
+        s.steps,
+        ctx.interactive,
+      );
+      try {
+        return runPlannerCell(p, { log: ctx.log, onStep: (done) => bar.update(done) });
+      } finally {
+        bar.stop();
+      }
     },
-    onStep: (done) => bar.update(done),
-    onCellEnd: () => bar.stop(),
   });
-  bar.stop();
-  const files: string[] = [];
+  const result = assemblePlannerStudy(
+    s,
+    outcome.results as (PlannerStudyCell | null)[],
+    (Date.now() - start) / 1000,
+  );
+  const files: string[] = [outcome.file];
   const csv = [
     'task,planner,budget,num_samples,num_elites,samples_per_step,mean_return,std_return,success,seconds,returns',
   ];

@@ -50,6 +50,9 @@ describe('the entry points as built', () => {
     expect([...main].filter(mujoco)).toEqual([]);
     expect([...packagesReachedFrom('objectives/index.js')].filter(mujoco)).toEqual([]);
     expect([...packagesReachedFrom('mujoco/index.js')].filter(mujoco)).toEqual(['@dcem/mujoco']);
+    // The job specifications and records of the studies are plain functions: the queue (BullMQ, Redis) is the CLI's.
+    const queue = (p: string) => p === 'bullmq' || p === 'ioredis';
+    expect([...main, ...packagesReachedFrom('mujoco/index.js')].filter(queue)).toEqual([]);
   });
 
   it('the main entry, ./objectives and ./mujoco load no file of ./planet; ./planet reaches @dcem/mujoco', () => {

@@ -8,6 +8,7 @@
  */
 
 export * from './control/index.js';
+export * from './jobs/index.js';
 export * from './objectives/index.js';
 export * from './regression/index.js';
 export * from './seed-streams.js';

@@ -7,6 +7,7 @@ import {
   numberFlag,
   temperatureFlag,
   withCommonOptions,
+  withQueueOption,
 } from '../context.js';
 
 /** Parses a comma-separated list of numbers that each pass `check`. */
@@ -48,19 +49,21 @@ export function temperatureListFlag(flag: string) {
 
 /** The parsed flags: the common ones and the settings of {@link runCartpoleEmbed} (`--table-iterations` defaults to `--iterations`). */
 type CartpoleEmbedFlags = CommonOptions &
-  Omit<CartpoleEmbedSettings, 'tableIterations'> & { tableIterations?: number };
+  Omit<CartpoleEmbedSettings, 'tableIterations'> & { tableIterations?: number; queue?: string };
 
 /** `dcem cartpole-embed`: the paper's latent action embedding study on the cart-pole. */
 export function registerCartpoleEmbed(program: Command): void {
-  withCommonOptions(
-    program
-      .command('cartpole-embed')
-      .description(
-        'learn a latent action space for the cart-pole with DCEM (Algorithm 2 of the paper) and compare the ' +
-          'latent DCEM controller with CEM over the full control space; writes curves, the improvement-factor ' +
-          'table, the latent cost surface, the iterates of both planners, checkpoints and an animation',
-      ),
-    'out/cartpole-embed',
+  withQueueOption(
+    withCommonOptions(
+      program
+        .command('cartpole-embed')
+        .description(
+          'learn a latent action space for the cart-pole with DCEM (Algorithm 2 of the paper) and compare the ' +
+            'latent DCEM controller with CEM over the full control space; writes curves, the improvement-factor ' +
+            'table, the latent cost surface, the iterates of both planners, checkpoints and an animation',
+        ),
+      'out/cartpole-embed',
+    ),
   )
     .option('--latent <d>', 'latent size of the main study', integerFlag('--latent', 1), 2)
     .option(
@@ -107,11 +110,12 @@ export function registerCartpoleEmbed(program: Command): void {
         throw new InvalidArgumentError(`--learning-rate must be > 0, received ${opts.learningRate}`);
       }
       const ctx = await createContext(opts);
-      const { backend, out, quiet, json, ...settings } = opts;
-      const result = await runCartpoleEmbed(ctx, {
-        ...settings,
-        tableIterations: opts.tableIterations ?? opts.iterations,
-      });
+      const { backend, out, quiet, json, queue, ...settings } = opts;
+      const result = await runCartpoleEmbed(
+        ctx,
+        { ...settings, tableIterations: opts.tableIterations ?? opts.iterations },
+        queue,
+      );
       if (opts.json) {
         console.log(
           JSON.stringify({

@@ -8,6 +8,7 @@ import {
   numberFlag,
   reportResult,
   withCommonOptions,
+  withQueueOption,
 } from '../context.js';
 import { type MujocoSettings, runMujoco, runMujocoStudyCli } from '../mujoco.js';
 
@@ -32,6 +33,7 @@ interface MujocoStudyFlags extends CommonOptions {
   controlSteps: number;
   budget: number;
   workers?: number;
+  queue?: string;
 }
 
 /** Splits a comma list and checks every entry against `valid`. */
@@ -111,14 +113,16 @@ export function registerMujoco(program: Command): void {
       reportResult(ctx, result.files, result);
     });
 
-  withCommonOptions(
-    program
-      .command('mujoco-study')
-      .description(
-        "MPC with the true simulator on PlaNet's tasks, CEM at PlaNet's budget and iCEM at a tenth, against PlaNet's Table 1; " +
-          'resumable (skips episodes found in the output folder), states its wall time',
-      ),
-    'out/mujoco-study',
+  withQueueOption(
+    withCommonOptions(
+      program
+        .command('mujoco-study')
+        .description(
+          "MPC with the true simulator on PlaNet's tasks, CEM at PlaNet's budget and iCEM at a tenth, against PlaNet's Table 1; " +
+            'resumable (skips episodes found in the output folder), states its wall time',
+        ),
+      'out/mujoco-study',
+    ),
   )
     .option('--tasks <list>', 'comma-separated tasks', listFlag('--tasks', TASK_NAMES), [...TASK_NAMES])
     .option(
@@ -143,19 +147,23 @@ export function registerMujoco(program: Command): void {
     .option('--workers <n>', 'rollout worker threads (default one per core)', integerFlag('--workers', 1))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pnpm dcem mujoco-study\n  $ pnpm dcem mujoco-study --planners icem --control-steps 200 --episodes 3',
+      '\nExamples:\n  $ pnpm dcem mujoco-study\n  $ pnpm dcem mujoco-study --planners icem --control-steps 200 --episodes 3\n  $ pnpm dcem mujoco-study --queue redis://localhost:6379   # with `pnpm dcem worker --queue redis://localhost:6379` on each machine',
     )
     .action(async (opts: MujocoStudyFlags & { tasks: unknown; planners: unknown }) => {
       const ctx = await createContext(opts);
-      const result = await runMujocoStudyCli(ctx, {
-        tasks: opts.tasks as never,
-        planners: opts.planners as never,
-        episodes: opts.episodes,
-        seed: opts.seed,
-        controlSteps: opts.controlSteps,
-        budget: opts.budget,
-        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
-      });
+      const result = await runMujocoStudyCli(
+        ctx,
+        {
+          tasks: opts.tasks as never,
+          planners: opts.planners as never,
+          episodes: opts.episodes,
+          seed: opts.seed,
+          controlSteps: opts.controlSteps,
+          budget: opts.budget,
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        },
+        opts.queue,
+      );
       const { episodes, ...shown } = result;
       reportResult(ctx, result.files, shown);
     });

@@ -6,6 +6,7 @@ import {
   integerFlag,
   reportResult,
   withCommonOptions,
+  withQueueOption,
 } from '../context.js';
 import { type PlannersSettings, runPlanners } from '../planners.js';
 
@@ -37,18 +38,20 @@ export function integerListFlag(flag: string, min: number) {
   };
 }
 
-type PlannersFlags = CommonOptions & Omit<PlannersSettings, 'seed'>;
+type PlannersFlags = CommonOptions & Omit<PlannersSettings, 'seed'> & { queue?: string };
 
 /** `dcem planners`: the planner budget study. */
 export function registerPlanners(program: Command): void {
-  withCommonOptions(
-    program
-      .command('planners')
-      .description(
-        `the planner budget study: closed-loop return of the ${PLANNER_NAMES.join(', ')} presets against ` +
-          'rollouts per step on the pendulum and cart-pole swing-ups; writes CSV/JSON, a Markdown table and a plot',
-      ),
-    'out/planners',
+  withQueueOption(
+    withCommonOptions(
+      program
+        .command('planners')
+        .description(
+          `the planner budget study: closed-loop return of the ${PLANNER_NAMES.join(', ')} presets against ` +
+            'rollouts per step on the pendulum and cart-pole swing-ups; writes CSV/JSON, a Markdown table and a plot',
+        ),
+      'out/planners',
+    ),
   )
     .option('--planners <list>', 'planners', nameListFlag('--planners', PLANNER_NAMES), [
       ...PLANNER_NAMES,
@@ -68,12 +71,12 @@ export function registerPlanners(program: Command): void {
     .option('--horizon <n>', 'plan horizon', integerFlag('--horizon', 1), 20)
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pnpm dcem planners\n  $ pnpm dcem planners --planners cem,icem --budgets 50,200,1000 --tasks pendulum',
+      '\nExamples:\n  $ pnpm dcem planners\n  $ pnpm dcem planners --planners cem,icem --budgets 50,200,1000 --tasks pendulum\n  $ pnpm dcem planners --queue redis://localhost:6379   # with `pnpm dcem worker --queue redis://localhost:6379` elsewhere',
     )
     .action(async (opts: PlannersFlags & { seed: number }) => {
       const ctx = await createContext(opts);
-      const { backend, out, quiet, json, ...settings } = opts;
-      const result = await runPlanners(ctx, settings);
+      const { backend, out, quiet, json, queue, ...settings } = opts;
+      const result = await runPlanners(ctx, settings, queue);
       reportResult(ctx, result.files, { verdicts: result.verdicts, cells: result.cells });
     });
 }

@@ -6,6 +6,8 @@
  *
  * @module
  */
+// The job types the study's jobs use (the same as the main entry's).
+export type { JobContext, JobKind, JobSpec } from '../jobs/jobs.js';
 export type {
   MujocoEpisodeCallbacks,
   MujocoEpisodeRecord,
@@ -23,9 +25,19 @@ export {
   runMujocoEpisodes,
 } from './episodes.js';
 export type {
+  MujocoEpisodeParams,
   MujocoStudyCallbacks,
   MujocoStudyResult,
   MujocoStudyRow,
   MujocoStudySettings,
 } from './study.js';
-export { formatMujocoTable, mujocoStudySizes, PLANET_TRUE_SIMULATOR, runMujocoStudy } from './study.js';
+export {
+  assembleMujocoStudy,
+  formatMujocoTable,
+  MUJOCO_EPISODE_JOB,
+  mujocoStudyJobs,
+  mujocoStudySizes,
+  PLANET_TRUE_SIMULATOR,
+  runMujocoEpisodeJob,
+  runMujocoStudy,
+} from './study.js';

@@ -10,12 +10,15 @@ import { type MujocoEnv, makeEnv, type RolloutPool } from '@dcem/mujoco';
 import { deriveSeed } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { jobId } from '../jobs/jobs.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import {
   formatMujocoTable,
+  MUJOCO_EPISODE_JOB,
   type MujocoEpisodeRecord,
   type MujocoStudyRow,
   mujocoPlannerConfig,
+  mujocoStudyJobs,
   mujocoStudySizes,
   PLANET_ACTION_REPEAT,
   runMujocoEpisodes,
@@ -219,6 +222,40 @@ describe('runMujocoStudy', () => {
     const table = formatMujocoTable(full);
     expect(table).toContain('| cartpole-swingup | icem (reduced) |');
     expect(table).toContain('| 850 |');
+  });
+
+  it('is a list of episode jobs with stable ids, each of which checks its parameters', async () => {
+    const settings = { tasks: ['cartpole-swingup', 'reacher-easy'], episodes: 2, seed: 0 } as const;
+    const jobs = mujocoStudyJobs(settings, 'cpu');
+    expect(jobs.map((j) => MUJOCO_EPISODE_JOB.describe(j.params))).toEqual([
+      'cartpole-swingup cem #0',
+      'cartpole-swingup cem #1',
+      'cartpole-swingup icem #0',
+      'cartpole-swingup icem #1',
+      'reacher-easy cem #0',
+      'reacher-easy cem #1',
+      'reacher-easy icem #0',
+      'reacher-easy icem #1',
+    ]);
+    expect(jobs[0]?.params).toEqual({
+      task: 'cartpole-swingup',
+      planner: 'cem',
+      episode: 0,
+      seed: 0,
+      steps: 125,
+      horizon: 12,
+      samples: 1000,
+      elites: 100,
+      iterations: 10,
+    });
+    expect(new Set(jobs.map((j) => jobId(j))).size).toBe(8);
+    expect(mujocoStudyJobs(settings, 'cpu').map((j) => jobId(j))).toEqual(jobs.map((j) => jobId(j)));
+    const p = jobs[0]?.params;
+    expect(() => MUJOCO_EPISODE_JOB.check({ ...p, task: 'hopper-hop' })).toThrow(
+      /params\.task must be one of/,
+    );
+    expect(() => MUJOCO_EPISODE_JOB.check({ ...p, samples: 1.5 })).toThrow(TypeError);
+    expect(() => MUJOCO_EPISODE_JOB.check({ ...p, workers: 2 })).toThrow(/workers/);
   });
 
   it('rejects bad settings with typed errors', async () => {

@@ -7,7 +7,9 @@ import {
   describeValue,
 } from '@dcem/errors';
 import type { TaskName } from '@dcem/mujoco';
+import type { JobContext, JobKind, JobSpec } from '../jobs/jobs.js';
 import {
+  MUJOCO_PLANNERS,
   type MujocoEpisodeRecord,
   type MujocoPlannerName,
   PLANET_ACTION_REPEAT,
@@ -160,9 +162,141 @@ export async function runMujocoStudy(
   callbacks: MujocoStudyCallbacks = {},
 ): Promise<MujocoStudyResult> {
   const s = settings;
-  assertObject('settings', s);
   assertObject('callbacks', callbacks);
+  const jobs = mujocoStudyJobs(s);
+  const completed = s.completed ?? [];
+  if (!Array.isArray(completed)) {
+    throw new TypeError(
+      `settings.completed must be an array of episode records, received ${describeValue(completed)}`,
+    );
+  }
+  assertOptionalFunctions(callbacks, ['log', 'onProgress', 'onEpisode'], 'callbacks.');
+  const log = callbacks.log ?? (() => {});
+  const start = Date.now();
+  const all: MujocoEpisodeRecord[] = [];
+  const fresh: MujocoEpisodeRecord[] = [];
+  for (const { params: p } of jobs) {
+    const done = completed.find(
+      (r) =>
+        r.task === p.task &&
+        r.planner === p.planner &&
+        r.episode === p.episode &&
+        r.seed === p.seed &&
+        r.steps === p.steps &&
+        r.config.samples === p.samples &&
+        r.config.iterations === p.iterations,
+    );
+    if (done !== undefined) {
+      all.push(done);
+      continue;
+    }
+    const record = await runMujocoEpisodeJob(p, {
+      log,
+      ...(s.workers !== undefined ? { workers: s.workers } : {}),
+      onStep: (step, steps) =>
+        callbacks.onProgress?.({ task: p.task, planner: p.planner, episode: p.episode }, step, steps),
+    });
+    all.push(record);
+    fresh.push(record);
+    callbacks.onEpisode?.(record);
+  }
+  return assembleMujocoStudy(s, all, fresh, (Date.now() - start) / 1000);
+}
+
+/**
+ * The parameters of one episode of the MuJoCo study (a job of kind
+ * `mujoco-episode`): the task, planner and sizes, the study's seed, the
+ * episode's index (its seeds derive from it) and its agent steps.
+ */
+export interface MujocoEpisodeParams {
+  task: TaskName;
+  planner: MujocoPlannerName;
+  episode: number;
+  seed: number;
+  steps: number;
+  horizon: number;
+  samples: number;
+  elites: number;
+  iterations: number;
+}
+
+const EPISODE_KEYS = [
+  'task',
+  'planner',
+  'episode',
+  'seed',
+  'steps',
+  'horizon',
+  'samples',
+  'elites',
+  'iterations',
+];
+
+function checkEpisode(p: unknown): MujocoEpisodeParams {
+  assertObject('params', p);
+  assertKnownOptions('mujoco-episode parameter', p, EPISODE_KEYS);
+  const e = p as unknown as MujocoEpisodeParams;
+  if (!(TASK_NAMES as readonly string[]).includes(e.task)) {
+    throw new RangeError(
+      `params.task must be one of ${TASK_NAMES.join(', ')}, received ${describeValue(e.task)}`,
+    );
+  }
+  if (!(MUJOCO_PLANNERS as readonly string[]).includes(e.planner)) {
+    throw new RangeError(
+      `params.planner must be one of ${MUJOCO_PLANNERS.join(', ')}, received ${describeValue(e.planner)}`,
+    );
+  }
+  assertInteger('params.episode', e.episode, 0);
+  assertInteger('params.seed', e.seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('params.steps', e.steps, 1);
+  assertInteger('params.horizon', e.horizon, 1);
+  assertInteger('params.samples', e.samples, 2);
+  assertInteger('params.elites', e.elites, 1);
+  assertInteger('params.iterations', e.iterations, 1);
+  return { ...e };
+}
+
+/**
+ * The jobs of the MuJoCo study, one per (task, planner, episode) in the
+ * study's order: run them (here or on a queue), then
+ * {@link assembleMujocoStudy} their records.
+ *
+ * @param settings See {@link MujocoStudySettings} (`completed` and `workers` do not matter here).
+ * @param backend The tfjs backend the planner runs on (part of the ids), if any.
+ * @returns The job specifications, of kind `mujoco-episode` ({@link MUJOCO_EPISODE_JOB}).
+ * @example
+ * ```ts
+ * const specs = mujocoStudyJobs({ tasks: ['cartpole-swingup'], planners: ['icem'], episodes: 3, seed: 0 });
+ * ```
+ */
+export function mujocoStudyJobs(
+  settings: MujocoStudySettings,
+  backend?: string,
+): JobSpec<MujocoEpisodeParams>[] {
+  const s = settings;
+  assertObject('settings', s);
   assertKnownOptions('settings option', s, [...STUDY_KEYS]);
+  const { tasks, planners, controlSteps, budget } = studySettings(s);
+  const jobs: JobSpec<MujocoEpisodeParams>[] = [];
+  for (const task of tasks) {
+    const steps = Math.max(1, Math.floor(controlSteps / PLANET_ACTION_REPEAT[task]));
+    for (const planner of planners) {
+      const sizes = mujocoStudySizes(planner, budget);
+      for (let episode = 0; episode < s.episodes; episode++) {
+        jobs.push({
+          kind: MUJOCO_EPISODE_JOB.kind,
+          version: MUJOCO_EPISODE_JOB.version,
+          ...(backend !== undefined ? { backend } : {}),
+          params: { task, planner, episode, seed: s.seed, steps, ...sizes },
+        });
+      }
+    }
+  }
+  return jobs;
+}
+
+/** The study's settings with defaults, checked. */
+function studySettings(s: MujocoStudySettings) {
   const tasks: readonly TaskName[] = s.tasks ?? TASK_NAMES;
   const planners: readonly ('cem' | 'icem')[] = s.planners ?? (['cem', 'icem'] as const);
   if (!Array.isArray(tasks as unknown) || tasks.length === 0) {
@@ -191,76 +325,110 @@ export async function runMujocoStudy(
   assertInteger('settings.controlSteps', controlSteps, 1);
   if (controlSteps > 1000)
     throw new RangeError(`settings.controlSteps must be ≤ 1000, received ${controlSteps}`);
-  const agentSteps = (task: TaskName) => Math.max(1, Math.floor(controlSteps / PLANET_ACTION_REPEAT[task]));
   const budget = s.budget ?? 1;
   mujocoStudySizes('cem', budget);
-  const completed = s.completed ?? [];
-  if (!Array.isArray(completed)) {
-    throw new TypeError(
-      `settings.completed must be an array of episode records, received ${describeValue(completed)}`,
-    );
-  }
-  assertOptionalFunctions(callbacks, ['log', 'onProgress', 'onEpisode'], 'callbacks.');
-  const log = callbacks.log ?? (() => {});
-  const start = Date.now();
-  const all: MujocoEpisodeRecord[] = [];
-  const fresh: MujocoEpisodeRecord[] = [];
-  for (const task of tasks) {
-    const steps = agentSteps(task);
-    for (const planner of planners) {
-      const sizes = mujocoStudySizes(planner, budget);
-      const matches = (r: MujocoEpisodeRecord, e: number) =>
-        r.task === task &&
-        r.planner === planner &&
-        r.episode === e &&
-        r.seed === s.seed &&
-        r.steps === steps &&
-        r.config.samples === sizes.samples &&
-        r.config.iterations === sizes.iterations;
-      for (let e = 0; e < s.episodes; e++) {
-        const done = completed.find((r) => matches(r, e));
-        if (done !== undefined) {
-          all.push(done);
-          continue;
-        }
-        const run = await runMujocoEpisodes(
-          {
-            env: task,
-            planner,
-            episodes: 1,
-            firstEpisode: e,
-            seed: s.seed,
-            steps,
-            ...sizes,
-            ...(s.workers !== undefined ? { workers: s.workers } : {}),
-          },
-          {
-            log,
-            onStep: (info) => {
-              if (info.step >= 0)
-                callbacks.onProgress?.({ task, planner, episode: e }, info.step + 1, info.steps);
-            },
-          },
-        );
-        const record = run.episodes[0] as MujocoEpisodeRecord;
-        all.push(record);
-        fresh.push(record);
-        callbacks.onEpisode?.(record);
-      }
-    }
-  }
+  return { tasks, planners, controlSteps, budget };
+}
+
+/**
+ * Runs one episode of the MuJoCo study ({@link runMujocoEpisodes} with one episode).
+ *
+ * @param params The episode ({@link mujocoStudyJobs} makes them).
+ * @param options Rollout worker threads (never change the result), a log and a progress callback per agent step.
+ * @returns The episode's record.
+ * @example
+ * ```ts
+ * const [spec] = mujocoStudyJobs({ tasks: ['cartpole-swingup'], planners: ['icem'], episodes: 1, seed: 0,
+ *   controlSteps: 16, budget: 0.05 });
+ * const record = await runMujocoEpisodeJob(spec!.params);
+ * ```
+ */
+export async function runMujocoEpisodeJob(
+  params: MujocoEpisodeParams,
+  options: {
+    workers?: number;
+    log?: (line: string) => void;
+    onStep?: (step: number, steps: number) => void;
+  } = {},
+): Promise<MujocoEpisodeRecord> {
+  const p = checkEpisode(params);
+  const run = await runMujocoEpisodes(
+    {
+      env: p.task,
+      planner: p.planner,
+      episodes: 1,
+      firstEpisode: p.episode,
+      seed: p.seed,
+      steps: p.steps,
+      horizon: p.horizon,
+      samples: p.samples,
+      elites: p.elites,
+      iterations: p.iterations,
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    },
+    {
+      ...(options.log !== undefined ? { log: options.log } : {}),
+      onStep: (info) => {
+        if (info.step >= 0) options.onStep?.(info.step + 1, info.steps);
+      },
+    },
+  );
+  return run.episodes[0] as MujocoEpisodeRecord;
+}
+
+/**
+ * The job kind `mujoco-episode`: one episode of the MuJoCo study
+ * ({@link runMujocoEpisodeJob}); its result is the episode's record. The
+ * machine that runs it chooses the rollout threads (`context.workers`).
+ */
+export const MUJOCO_EPISODE_JOB: JobKind<MujocoEpisodeParams, MujocoEpisodeRecord> = Object.freeze({
+  kind: 'mujoco-episode',
+  version: 1,
+  check: checkEpisode,
+  describe: (p: MujocoEpisodeParams) => `${p.task} ${p.planner} #${p.episode}`,
+  run: (p: MujocoEpisodeParams, context: JobContext) =>
+    runMujocoEpisodeJob(p, {
+      ...(context.workers !== undefined ? { workers: context.workers } : {}),
+      ...(context.log !== undefined ? { log: context.log } : {}),
+      onStep: (step, steps) => context.onProgress?.(step / steps),
+    }),
+});
+
+/**
+ * The MuJoCo study's result from its episodes' records: the table's rows
+ * (one per (task, planner) of the settings, whatever records are missing),
+ * rollout throughput over `fresh`.
+ *
+ * @param settings The study's settings.
+ * @param records Every episode's record, in any order.
+ * @param fresh The records run now (for the throughput; `records` when unknown).
+ * @param seconds The wall time.
+ * @returns What {@link runMujocoStudy} returns.
+ * @example
+ * ```ts
+ * const records = await Promise.all(mujocoStudyJobs(settings).map((j) => runMujocoEpisodeJob(j.params)));
+ * console.log(formatMujocoTable(assembleMujocoStudy(settings, records, records, 0)));
+ * ```
+ */
+export function assembleMujocoStudy(
+  settings: MujocoStudySettings,
+  records: readonly MujocoEpisodeRecord[],
+  fresh: readonly MujocoEpisodeRecord[],
+  seconds: number,
+): MujocoStudyResult {
+  const { tasks, planners, controlSteps, budget } = studySettings(settings);
   const rows: MujocoStudyRow[] = [];
   for (const task of tasks) {
     for (const planner of planners) {
-      const records = all.filter((r) => r.task === task && r.planner === planner);
-      const returns = records.map((r) => r.return);
+      const mine = records.filter((r) => r.task === task && r.planner === planner);
+      const returns = mine.map((r) => r.return);
       const n = returns.length;
       const mean = n === 0 ? Number.NaN : returns.reduce((a, b) => a + b, 0) / n;
       const std = n < 2 ? Number.NaN : Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
       const sizes = mujocoStudySizes(planner, budget);
-      const first = records[0];
+      const first = mine[0];
       const repeat = PLANET_ACTION_REPEAT[task];
-      const steps = first?.steps ?? agentSteps(task);
+      const steps = first?.steps ?? Math.max(1, Math.floor(controlSteps / repeat));
       rows.push({
         task,
         planner,
@@ -279,13 +447,13 @@ export async function runMujocoStudy(
       });
     }
   }
-  const summary = summariseMujocoEpisodes(fresh, 0);
+  const summary = summariseMujocoEpisodes([...fresh], 0);
   return {
     rows,
-    episodes: all,
+    episodes: [...records],
     stepsPerSecond: summary.stepsPerSecond,
     outsideSimulator: summary.outsideSimulator,
-    seconds: (Date.now() - start) / 1000,
+    seconds,
   };
 }
 

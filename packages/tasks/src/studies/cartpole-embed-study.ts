@@ -5,6 +5,7 @@ import {
   assertObject,
   assertOptionalFunctions,
   assertPositive,
+  describeValue,
 } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
 import { assertTemperature } from '../checks.js';
@@ -28,6 +29,7 @@ import {
   trainLatentEmbedding,
 } from '../control/latent-trainer.js';
 import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
+import { decodeFloat32, encodeFloat32, type JobContext, type JobKind, type JobSpec } from '../jobs/jobs.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 
 /** Settings of {@link runCartpoleEmbedStudy} (`dcem cartpole-embed`'s flags). */
@@ -292,13 +294,75 @@ export function runCartpoleEmbedStudy(
   );
   const log = callbacks.log ?? (() => {});
   const start = Date.now();
+  const baseline = cartpoleEmbedBaseline(s, log);
+  const jobs = cartpoleEmbedJobs(s);
+  log(trainingLine(s, jobs.length));
+  const runs: CartpoleEmbedRun[] = [];
+  for (const [index, job] of jobs.entries()) {
+    const p = job.spec.params;
+    const label = `run ${index + 1}/${jobs.length} ${CARTPOLE_EMBED_RUN_JOB.describe(p)}`;
+    callbacks.onRunStart?.({ index, count: jobs.length, label, iterations: p.iterations });
+    const result = runCartpoleEmbedRun(p, {
+      onStep: (step) => callbacks.onStep?.(index, step),
+      onValidation: (v) => callbacks.onValidation?.(index, v),
+    });
+    const run = embedRun(job.group, p, result, baseline);
+    runs.push(run);
+    log(runLine(label, run));
+    callbacks.onRunEnd?.(index, run);
+  }
+  return assembleCartpoleEmbedStudy(s, baseline, runs, { log, start });
+}
+
+/** The line that announces the training runs. */
+function trainingLine(s: CartpoleEmbedStudySettings, count: number): string {
+  return (
+    `Training ${count} decoders (d → 256 → 256 → 256 → ${HORIZON}, Adam ${s.learningRate}, clip 1, batch ${s.batch}); ` +
+    `latent DCEM: ${LATENT_SOLVER_DEFAULTS.numSamples} samples, ${LATENT_SOLVER_DEFAULTS.numElites} elites, ${LATENT_SOLVER_DEFAULTS.numIterations} iterations, σ₀ = ${LATENT_SOLVER_DEFAULTS.initStd}`
+  );
+}
+
+/** A run's outcome as one line. */
+function runLine(label: string, run: CartpoleEmbedRun): string {
+  return (
+    `${label}: best validation return ${(-run.bestValidationCost).toFixed(3)} at update ${run.bestIteration} ` +
+    `(factor ${run.improvementFactor.toFixed(3)}), test return ${(-run.testCost).toFixed(3)} ` +
+    `(factor ${run.testFactor.toFixed(3)}); ${run.seconds.toFixed(0)} s, ${run.msPerUpdate.toFixed(0)} ms/update incl. validation`
+  );
+}
+
+/** The baseline of the cart-pole embedding study: full-space CEM's mean cost on its validation and test states. */
+export interface CartpoleEmbedBaseline {
+  validationCost: number;
+  testCost: number;
+  /** The solver's iterations on the validation states. */
+  iterations: number;
+}
+
+/**
+ * The baseline of the cart-pole embedding study: CEM over the full control
+ * space (100 samples, 10 elites, 30 iterations, σ₀ = the force range) on the
+ * study's validation and test states, with the noise streams
+ * `deriveSeed(seed, TASK_SEED_STREAMS.baseline, 0 | 1)`.
+ *
+ * @param settings The study's settings (`seed` and `validationCount` matter).
+ * @param log Optional: receives one line with the baseline's returns.
+ * @returns The mean costs (−returns).
+ * @example
+ * ```ts
+ * const b = cartpoleEmbedBaseline(settings);
+ * console.log(-b.validationCost);
+ * ```
+ */
+export function cartpoleEmbedBaseline(
+  settings: CartpoleEmbedStudySettings,
+  log: (line: string) => void = () => {},
+): CartpoleEmbedBaseline {
+  const s = settings;
+  checkSettings(s);
   const cartpole = createCartpole();
   const { maxForce } = cartpole.params;
-  const validation = sampleCartpoleStates(
-    s.validationCount,
-    deriveSeed(s.seed, TASK_SEED_STREAMS.validationStates),
-  );
-  const test = sampleCartpoleStates(s.validationCount, deriveSeed(s.seed, TASK_SEED_STREAMS.testStates));
+  const { validation, test } = studyStates(s.seed, s.validationCount);
   try {
     const full = (x0: tf.Tensor, seed: number) => {
       const r = planTrajectory({
@@ -319,169 +383,392 @@ export function runCartpoleEmbedStudy(
         `σ₀ = ${maxForce}): mean return ${(-fullVal.cost).toFixed(3)} on ${s.validationCount} validation states, ` +
         `${(-fullTest.cost).toFixed(3)} on ${s.validationCount} test states`,
     );
-
-    const specs: Pick<CartpoleEmbedRun, 'latent' | 'temperature' | 'seed' | 'iterations' | 'group'>[] = [];
-    for (let i = 0; i < s.seeds; i++) {
-      specs.push({
-        latent: s.latent,
-        temperature: s.temperature,
-        seed: s.seed + i,
-        iterations: s.iterations,
-        group: 'main',
-      });
-    }
-    if (s.table) {
-      for (const latent of s.tableLatents) {
-        for (const temperature of s.tableTemperatures) {
-          if (latent === s.latent && temperature === s.temperature) continue;
-          for (let i = 0; i < s.tableSeeds; i++) {
-            specs.push({
-              latent,
-              temperature,
-              seed: s.seed + i,
-              iterations: s.tableIterations,
-              group: 'table',
-            });
-          }
-        }
-      }
-    }
-    log(
-      `Training ${specs.length} decoders (d → 256 → 256 → 256 → ${HORIZON}, Adam ${s.learningRate}, clip 1, batch ${s.batch}); ` +
-        `latent DCEM: ${LATENT_SOLVER_DEFAULTS.numSamples} samples, ${LATENT_SOLVER_DEFAULTS.numElites} elites, ${LATENT_SOLVER_DEFAULTS.numIterations} iterations, σ₀ = ${LATENT_SOLVER_DEFAULTS.initStd}`,
-    );
-
-    const runs: CartpoleEmbedRun[] = [];
-    let bestMain: CartpoleEmbedRun | undefined;
-    for (const [index, spec] of specs.entries()) {
-      const decoder = createActionDecoder({
-        latentDim: spec.latent,
-        horizon: HORIZON,
-        lowerBound: -maxForce,
-        upperBound: maxForce,
-        seed: spec.seed,
-      });
-      const label = `run ${index + 1}/${specs.length} d=${spec.latent} ${temperatureLabel(spec.temperature)} seed ${spec.seed}`;
-      callbacks.onRunStart?.({ index, count: specs.length, label, iterations: spec.iterations });
-      const runStart = Date.now();
-      try {
-        const solver = latentSolver(spec.temperature);
-        const r = trainLatentEmbedding(decoder, {
-          iterations: spec.iterations,
-          sampleInitialStates: sampleCartpoleStates,
-          cost: (x0) => costFor(cartpole, x0),
-          validationStates: validation,
-          planner: { solver },
-          batchSize: s.batch,
-          learningRate: s.learningRate,
-          validateEvery: s.validateEvery,
-          seed: spec.seed,
-          onStep: (step) => callbacks.onStep?.(index, step),
-          onValidation: (v) => callbacks.onValidation?.(index, v),
-        });
-        const seconds = (Date.now() - runStart) / 1000;
-        // The checkpoint (restored by trainLatentEmbedding) on fresh test states with fresh noise.
-        const t = planLatent(decoder, costFor(cartpole, test), s.validationCount, {
-          solver: { ...solver, seed: deriveSeed(spec.seed, TASK_SEED_STREAMS.testPlan) },
-        });
-        const testCost = meanOf(t.cost);
-        disposeLatentPlanResult(t);
-        const run: CartpoleEmbedRun = {
-          ...spec,
-          horizon: HORIZON,
-          bestValidationCost: r.best.cost,
-          bestIteration: r.best.iteration,
-          improvementFactor: r.best.cost / fullVal.cost,
-          testCost,
-          testFactor: testCost / fullTest.cost,
-          seconds,
-          msPerUpdate: spec.iterations > 0 ? (1000 * seconds) / spec.iterations : 0,
-          trainCosts: r.trainCosts,
-          validations: r.validations.map(({ iteration, cost, learningRate }) => ({
-            iteration,
-            cost,
-            learningRate,
-          })),
-          weights: r.bestWeights,
-          weightShapes: decoder.variables.map((v) => [...v.shape]),
-        };
-        runs.push(run);
-        log(
-          `${label}: best validation return ${(-r.best.cost).toFixed(3)} at update ${r.best.iteration} ` +
-            `(factor ${run.improvementFactor.toFixed(3)}), test return ${(-testCost).toFixed(3)} ` +
-            `(factor ${run.testFactor.toFixed(3)}); ${seconds.toFixed(0)} s, ${run.msPerUpdate.toFixed(0)} ms/update incl. validation`,
-        );
-        callbacks.onRunEnd?.(index, run);
-        if (
-          spec.group === 'main' &&
-          spec.latent === 2 &&
-          (bestMain === undefined || run.bestValidationCost < bestMain.bestValidationCost)
-        ) {
-          bestMain = run;
-        }
-      } finally {
-        decoder.dispose();
-      }
-    }
-
-    // The table: mean (and range) of the improvement factor per (latent, τ).
-    const cells = new Map<string, CartpoleEmbedRun[]>();
-    for (const run of runs) {
-      const key = `${run.latent}|${run.temperature}`;
-      cells.set(key, [...(cells.get(key) ?? []), run]);
-    }
-    const table: CartpoleEmbedCell[] = [...cells.values()].map((group) => {
-      const factors = group.map((r) => r.improvementFactor);
-      const first = group[0] as CartpoleEmbedRun;
-      return {
-        latent: first.latent,
-        temperature: first.temperature,
-        factor: factors.reduce((a, b) => a + b, 0) / factors.length,
-        low: Math.min(...factors),
-        high: Math.max(...factors),
-        testFactor: group.reduce((a, r) => a + r.testFactor, 0) / group.length,
-        seeds: factors.length,
-        iterations: first.iterations,
-      };
-    });
-    const mainRuns = runs.filter((r) => r.group === 'main');
-    const mainFactor = mainRuns.reduce((a, r) => a + r.improvementFactor, 0) / Math.max(1, mainRuns.length);
-    const mainTestFactor = mainRuns.reduce((a, r) => a + r.testFactor, 0) / Math.max(1, mainRuns.length);
-    log('');
-    log(
-      `Main study (d = ${s.latent}, ${temperatureLabel(s.temperature)}, ${mainRuns.length} seeds, ${s.iterations} updates): mean improvement ` +
-        `factor ${mainFactor.toFixed(3)} on validation (bar: ≥ 0.95; paper ≈ 1.08), ${mainTestFactor.toFixed(3)} on test states`,
-    );
-    log('latent  τ             seeds  updates  improvement factor (validation)   test factor');
-    for (const cell of table) {
-      const range = cell.seeds > 1 ? ` [${cell.low.toFixed(3)}, ${cell.high.toFixed(3)}]` : '';
-      log(
-        `${String(cell.latent).padEnd(8)}${temperatureLabel(cell.temperature).padEnd(14)}${String(cell.seeds).padEnd(7)}` +
-          `${String(cell.iterations).padEnd(9)}${`${cell.factor.toFixed(3)}${range}`.padEnd(34)}` +
-          `${cell.testFactor.toFixed(3)}`,
-      );
-    }
-
-    const figures =
-      (s.figures ?? true) && bestMain !== undefined
-        ? latentFigures(cartpole, validation, bestMain, s.seed)
-        : undefined;
-    const seconds = (Date.now() - start) / 1000;
-    log(`total ${(seconds / 60).toFixed(1)} min`);
-    return {
-      horizon: HORIZON,
-      fullCem: { validationCost: fullVal.cost, testCost: fullTest.cost, iterations: fullVal.iterations },
-      runs,
-      table,
-      mainFactor,
-      mainTestFactor,
-      ...(figures === undefined ? {} : { figures }),
-      seconds,
-    };
+    return { validationCost: fullVal.cost, testCost: fullTest.cost, iterations: fullVal.iterations };
   } finally {
     tf.dispose([validation, test]);
   }
 }
+
+/** The validation and test states of a study seed. */
+function studyStates(seed: number, count: number): { validation: tf.Tensor; test: tf.Tensor } {
+  return {
+    validation: sampleCartpoleStates(count, deriveSeed(seed, TASK_SEED_STREAMS.validationStates)),
+    test: sampleCartpoleStates(count, deriveSeed(seed, TASK_SEED_STREAMS.testStates)),
+  };
+}
+
+/**
+ * The parameters of one training run of the cart-pole embedding study (a
+ * job of kind `cartpole-embed-run`).
+ */
+export interface CartpoleEmbedRunParams {
+  latent: number;
+  /** τ, or null for vanilla CEM. */
+  temperature: number | null;
+  /** The run's seed (its name). */
+  seed: number;
+  iterations: number;
+  /** The study's seed (validation and test states). */
+  studySeed: number;
+  validateEvery: number;
+  batch: number;
+  learningRate: number;
+  validationCount: number;
+}
+
+/** What one training run computes (JSON: the checkpoint's weights are base64 float32, {@link encodeFloat32}). */
+export interface CartpoleEmbedRunResult {
+  bestValidationCost: number;
+  bestIteration: number;
+  /** The checkpoint's cost on fresh test states, with fresh noise. */
+  testCost: number;
+  seconds: number;
+  trainCosts: number[];
+  validations: { iteration: number; cost: number; learningRate: number }[];
+  /** The best-validation checkpoint, one base64 text per decoder variable. */
+  weights: string[];
+  weightShapes: number[][];
+}
+
+/** A job of the cart-pole embedding study: its group and its specification. */
+export interface CartpoleEmbedJob {
+  group: 'main' | 'table';
+  spec: JobSpec<CartpoleEmbedRunParams>;
+}
+
+/**
+ * The training runs of the cart-pole embedding study, in its order: the
+ * main study's seeds, then (with `table`) every other (latent, τ) cell.
+ *
+ * @param settings See {@link CartpoleEmbedStudySettings}.
+ * @param backend The tfjs backend the runs use (part of their ids), if any.
+ * @returns One job per run, of kind `cartpole-embed-run` ({@link CARTPOLE_EMBED_RUN_JOB}).
+ * @example
+ * ```ts
+ * const jobs = cartpoleEmbedJobs(settings);
+ * console.log(jobs.length);
+ * ```
+ */
+export function cartpoleEmbedJobs(
+  settings: CartpoleEmbedStudySettings,
+  backend?: string,
+): CartpoleEmbedJob[] {
+  const s = settings;
+  checkSettings(s);
+  const common = {
+    studySeed: s.seed,
+    validateEvery: s.validateEvery,
+    batch: s.batch,
+    learningRate: s.learningRate,
+    validationCount: s.validationCount,
+  };
+  const job = (group: 'main' | 'table', params: CartpoleEmbedRunParams): CartpoleEmbedJob => ({
+    group,
+    spec: {
+      kind: CARTPOLE_EMBED_RUN_JOB.kind,
+      version: CARTPOLE_EMBED_RUN_JOB.version,
+      ...(backend !== undefined ? { backend } : {}),
+      params,
+    },
+  });
+  const jobs: CartpoleEmbedJob[] = [];
+  for (let i = 0; i < s.seeds; i++) {
+    jobs.push(
+      job('main', {
+        latent: s.latent,
+        temperature: s.temperature,
+        seed: s.seed + i,
+        iterations: s.iterations,
+        ...common,
+      }),
+    );
+  }
+  if (s.table) {
+    for (const latent of s.tableLatents) {
+      for (const temperature of s.tableTemperatures) {
+        if (latent === s.latent && temperature === s.temperature) continue;
+        for (let i = 0; i < s.tableSeeds; i++) {
+          jobs.push(
+            job('table', { latent, temperature, seed: s.seed + i, iterations: s.tableIterations, ...common }),
+          );
+        }
+      }
+    }
+  }
+  return jobs;
+}
+
+const RUN_KEYS = [
+  'latent',
+  'temperature',
+  'seed',
+  'iterations',
+  'studySeed',
+  'validateEvery',
+  'batch',
+  'learningRate',
+  'validationCount',
+];
+
+function checkRun(p: unknown): CartpoleEmbedRunParams {
+  assertObject('params', p);
+  assertKnownOptions('cartpole-embed-run parameter', p, RUN_KEYS);
+  const r = p as unknown as CartpoleEmbedRunParams;
+  assertInteger('params.latent', r.latent, 1);
+  assertTemperature('params.temperature', r.temperature);
+  assertInteger('params.seed', r.seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('params.iterations', r.iterations, 0);
+  assertInteger('params.studySeed', r.studySeed, Number.MIN_SAFE_INTEGER);
+  assertInteger('params.validateEvery', r.validateEvery, 1);
+  assertInteger('params.batch', r.batch, 1);
+  assertPositive('params.learningRate', r.learningRate);
+  assertInteger('params.validationCount', r.validationCount, 1);
+  return { ...r };
+}
+
+/**
+ * One training run of the cart-pole embedding study: trains a decoder with
+ * Algorithm 2 ({@link trainLatentEmbedding}) and evaluates its
+ * best-validation checkpoint on fresh test states with fresh noise.
+ *
+ * @param params The run ({@link cartpoleEmbedJobs} makes them).
+ * @param callbacks Optional progress per update and per validation.
+ * @returns The run's costs, curves and checkpoint (JSON).
+ * @example
+ * ```ts
+ * const [job] = cartpoleEmbedJobs(settings);
+ * const result = runCartpoleEmbedRun(job!.spec.params);
+ * ```
+ */
+export function runCartpoleEmbedRun(
+  params: CartpoleEmbedRunParams,
+  callbacks: {
+    onStep?: (step: LatentTrainingStep) => void;
+    onValidation?: (validation: LatentValidation) => void;
+  } = {},
+): CartpoleEmbedRunResult {
+  const p = checkRun(params);
+  const cartpole = createCartpole();
+  const { maxForce } = cartpole.params;
+  const { validation, test } = studyStates(p.studySeed, p.validationCount);
+  const decoder = createActionDecoder({
+    latentDim: p.latent,
+    horizon: HORIZON,
+    lowerBound: -maxForce,
+    upperBound: maxForce,
+    seed: p.seed,
+  });
+  const runStart = Date.now();
+  try {
+    const solver = latentSolver(p.temperature);
+    const r = trainLatentEmbedding(decoder, {
+      iterations: p.iterations,
+      sampleInitialStates: sampleCartpoleStates,
+      cost: (x0) => costFor(cartpole, x0),
+      validationStates: validation,
+      planner: { solver },
+      batchSize: p.batch,
+      learningRate: p.learningRate,
+      validateEvery: p.validateEvery,
+      seed: p.seed,
+      ...(callbacks.onStep !== undefined ? { onStep: callbacks.onStep } : {}),
+      ...(callbacks.onValidation !== undefined ? { onValidation: callbacks.onValidation } : {}),
+    });
+    const seconds = (Date.now() - runStart) / 1000;
+    // The checkpoint (restored by trainLatentEmbedding) on fresh test states with fresh noise.
+    const t = planLatent(decoder, costFor(cartpole, test), p.validationCount, {
+      solver: { ...solver, seed: deriveSeed(p.seed, TASK_SEED_STREAMS.testPlan) },
+    });
+    const testCost = meanOf(t.cost);
+    disposeLatentPlanResult(t);
+    return {
+      bestValidationCost: r.best.cost,
+      bestIteration: r.best.iteration,
+      testCost,
+      seconds,
+      trainCosts: r.trainCosts,
+      validations: r.validations.map(({ iteration, cost, learningRate }) => ({
+        iteration,
+        cost,
+        learningRate,
+      })),
+      weights: r.bestWeights.map((w) => encodeFloat32(w)),
+      weightShapes: decoder.variables.map((v) => [...v.shape]),
+    };
+  } finally {
+    decoder.dispose();
+    tf.dispose([validation, test]);
+  }
+}
+
+/** A run of the study from its job and result, against the baseline. */
+function embedRun(
+  group: 'main' | 'table',
+  p: CartpoleEmbedRunParams,
+  r: CartpoleEmbedRunResult,
+  baseline: CartpoleEmbedBaseline,
+): CartpoleEmbedRun {
+  return {
+    latent: p.latent,
+    temperature: p.temperature,
+    seed: p.seed,
+    iterations: p.iterations,
+    group,
+    horizon: HORIZON,
+    bestValidationCost: r.bestValidationCost,
+    bestIteration: r.bestIteration,
+    improvementFactor: r.bestValidationCost / baseline.validationCost,
+    testCost: r.testCost,
+    testFactor: r.testCost / baseline.testCost,
+    seconds: r.seconds,
+    msPerUpdate: p.iterations > 0 ? (1000 * r.seconds) / p.iterations : 0,
+    trainCosts: r.trainCosts,
+    validations: r.validations,
+    weights: r.weights.map((w) => decodeFloat32(w)),
+    weightShapes: r.weightShapes,
+  };
+}
+
+/**
+ * The study's runs from its jobs' results (in the order of {@link cartpoleEmbedJobs}).
+ *
+ * @param jobs The study's jobs.
+ * @param results Their results, in the same order.
+ * @param baseline {@link cartpoleEmbedBaseline} of the study.
+ * @returns The runs, with their improvement factors.
+ * @example
+ * ```ts
+ * const runs = cartpoleEmbedRuns(jobs, results, cartpoleEmbedBaseline(settings));
+ * ```
+ */
+export function cartpoleEmbedRuns(
+  jobs: readonly CartpoleEmbedJob[],
+  results: readonly CartpoleEmbedRunResult[],
+  baseline: CartpoleEmbedBaseline,
+): CartpoleEmbedRun[] {
+  if (!Array.isArray(results) || results.length !== jobs.length) {
+    throw new RangeError(
+      `results must hold one result per job (${jobs.length}), received ${describeValue(results)}`,
+    );
+  }
+  return jobs.map((job, i) =>
+    embedRun(job.group, job.spec.params, results[i] as CartpoleEmbedRunResult, baseline),
+  );
+}
+
+/**
+ * The cart-pole embedding study's result from its runs: the table of
+ * improvement factors, the main study's factor and the figures' data (the
+ * best latent-2 run of the main study).
+ *
+ * @param settings The study's settings.
+ * @param baseline {@link cartpoleEmbedBaseline} of the study.
+ * @param runs The runs ({@link cartpoleEmbedRuns}).
+ * @param options `log` receives the table as lines; `start` is the study's start time (ms) for its wall time.
+ * @returns What {@link runCartpoleEmbedStudy} returns.
+ * @example
+ * ```ts
+ * const result = assembleCartpoleEmbedStudy(settings, baseline, runs, { log: console.log });
+ * ```
+ */
+export function assembleCartpoleEmbedStudy(
+  settings: CartpoleEmbedStudySettings,
+  baseline: CartpoleEmbedBaseline,
+  runs: readonly CartpoleEmbedRun[],
+  options: { log?: (line: string) => void; start?: number } = {},
+): CartpoleEmbedStudyResult {
+  const s = settings;
+  checkSettings(s);
+  const log = options.log ?? (() => {});
+  const start = options.start ?? Date.now();
+  let bestMain: CartpoleEmbedRun | undefined;
+  for (const run of runs) {
+    if (
+      run.group === 'main' &&
+      run.latent === 2 &&
+      (bestMain === undefined || run.bestValidationCost < bestMain.bestValidationCost)
+    ) {
+      bestMain = run;
+    }
+  }
+  // The table: mean (and range) of the improvement factor per (latent, τ).
+  const cells = new Map<string, CartpoleEmbedRun[]>();
+  for (const run of runs) {
+    const key = `${run.latent}|${run.temperature}`;
+    cells.set(key, [...(cells.get(key) ?? []), run]);
+  }
+  const table: CartpoleEmbedCell[] = [...cells.values()].map((group) => {
+    const factors = group.map((r) => r.improvementFactor);
+    const first = group[0] as CartpoleEmbedRun;
+    return {
+      latent: first.latent,
+      temperature: first.temperature,
+      factor: factors.reduce((a, b) => a + b, 0) / factors.length,
+      low: Math.min(...factors),
+      high: Math.max(...factors),
+      testFactor: group.reduce((a, r) => a + r.testFactor, 0) / group.length,
+      seeds: factors.length,
+      iterations: first.iterations,
+    };
+  });
+  const mainRuns = runs.filter((r) => r.group === 'main');
+  const mainFactor = mainRuns.reduce((a, r) => a + r.improvementFactor, 0) / Math.max(1, mainRuns.length);
+  const mainTestFactor = mainRuns.reduce((a, r) => a + r.testFactor, 0) / Math.max(1, mainRuns.length);
+  log('');
+  log(
+    `Main study (d = ${s.latent}, ${temperatureLabel(s.temperature)}, ${mainRuns.length} seeds, ${s.iterations} updates): mean improvement ` +
+      `factor ${mainFactor.toFixed(3)} on validation (bar: ≥ 0.95; paper ≈ 1.08), ${mainTestFactor.toFixed(3)} on test states`,
+  );
+  log('latent  τ             seeds  updates  improvement factor (validation)   test factor');
+  for (const cell of table) {
+    const range = cell.seeds > 1 ? ` [${cell.low.toFixed(3)}, ${cell.high.toFixed(3)}]` : '';
+    log(
+      `${String(cell.latent).padEnd(8)}${temperatureLabel(cell.temperature).padEnd(14)}${String(cell.seeds).padEnd(7)}` +
+        `${String(cell.iterations).padEnd(9)}${`${cell.factor.toFixed(3)}${range}`.padEnd(34)}` +
+        `${cell.testFactor.toFixed(3)}`,
+    );
+  }
+  let figures: CartpoleEmbedFigures | undefined;
+  if ((s.figures ?? true) && bestMain !== undefined) {
+    const { validation, test } = studyStates(s.seed, s.validationCount);
+    try {
+      figures = latentFigures(createCartpole(), validation, bestMain, s.seed);
+    } finally {
+      tf.dispose([validation, test]);
+    }
+  }
+  const seconds = (Date.now() - start) / 1000;
+  log(`total ${(seconds / 60).toFixed(1)} min`);
+  return {
+    horizon: HORIZON,
+    fullCem: {
+      validationCost: baseline.validationCost,
+      testCost: baseline.testCost,
+      iterations: baseline.iterations,
+    },
+    runs: [...runs],
+    table,
+    mainFactor,
+    mainTestFactor,
+    ...(figures === undefined ? {} : { figures }),
+    seconds,
+  };
+}
+
+/**
+ * The job kind `cartpole-embed-run`: one training run of the cart-pole
+ * embedding study ({@link runCartpoleEmbedRun}).
+ */
+export const CARTPOLE_EMBED_RUN_JOB: JobKind<CartpoleEmbedRunParams, CartpoleEmbedRunResult> = Object.freeze({
+  kind: 'cartpole-embed-run',
+  version: 1,
+  check: checkRun,
+  describe: (p: CartpoleEmbedRunParams) => `d=${p.latent} ${temperatureLabel(p.temperature)} seed ${p.seed}`,
+  run: (p: CartpoleEmbedRunParams, context: JobContext) =>
+    runCartpoleEmbedRun(p, {
+      onStep: (step) => context.onProgress?.(step.iteration / Math.max(1, p.iterations)),
+    }),
+});
 
 /** The latent cost surface with the DCEM iterates, full-space vs latent iterates, and the animation's rollouts. */
 function latentFigures(

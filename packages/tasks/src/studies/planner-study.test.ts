@@ -8,8 +8,18 @@ import {
   pendulumSwingUpCostFused,
   samplePendulumStates,
 } from '../control/pendulum.js';
+import { createJobRegistry, jobId } from '../jobs/jobs.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
-import { budgetSizes, type PlannerStudySettings, runPlannerStudy } from './planner-study.js';
+import {
+  assemblePlannerStudy,
+  budgetSizes,
+  PLANNER_CELL_JOB,
+  type PlannerCellParams,
+  type PlannerStudyCell,
+  type PlannerStudySettings,
+  plannerStudyJobs,
+  runPlannerStudy,
+} from './planner-study.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -128,5 +138,32 @@ describe('runPlannerStudy', () => {
     expect(() => runPlannerStudy(tiny, { onStep: 3 as never })).toThrow(
       /callbacks.onStep must be a function/,
     );
+  });
+});
+
+describe('the planner study as jobs', () => {
+  it('its cells, run one by one as jobs through JSON, assemble to what runPlannerStudy returns', async () => {
+    const specs = plannerStudyJobs(tiny, 'cpu');
+    expect(specs).toHaveLength(4);
+    expect(new Set(specs.map((s) => jobId(s))).size).toBe(4);
+    expect(plannerStudyJobs(tiny, 'cpu').map((s) => jobId(s))).toEqual(specs.map((s) => jobId(s))); // stable
+    const jobs = createJobRegistry([PLANNER_CELL_JOB]);
+    const cells = [];
+    for (const spec of specs) cells.push((await jobs.run(spec)) as PlannerStudyCell | null);
+    const whole = runPlannerStudy(tiny);
+    const strip = (c: readonly PlannerStudyCell[]) => c.map(({ seconds, ...rest }) => rest);
+    const assembled = assemblePlannerStudy(tiny, cells, 0);
+    expect(strip(assembled.cells)).toEqual(strip(whole.cells));
+    expect(assembled.verdicts).toEqual(whole.verdicts);
+  });
+
+  it('rejects a malformed cell with a typed error naming the parameter', () => {
+    const [spec] = plannerStudyJobs(tiny);
+    const p = spec?.params as PlannerCellParams;
+    expect(() => PLANNER_CELL_JOB.check({ ...p, budget: 2 })).toThrow(RangeError);
+    expect(() => PLANNER_CELL_JOB.check({ ...p, task: 'hopper' })).toThrow(
+      /params\.task must be one of pendulum, cartpole/,
+    );
+    expect(() => PLANNER_CELL_JOB.check({ ...p, budgett: 3 })).toThrow(/budgett/);
   });
 });

@@ -1,5 +1,11 @@
 import { deriveSeed } from '@dcem/core';
-import { assertInteger, assertObject, assertOptionalFunctions } from '@dcem/errors';
+import {
+  assertInteger,
+  assertKnownOptions,
+  assertObject,
+  assertOptionalFunctions,
+  describeValue,
+} from '@dcem/errors';
 import type { PlannerSolverOptions } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { cartpoleReturnFused, createCartpole, sampleCartpoleStates } from '../control/cartpole.js';
@@ -11,6 +17,7 @@ import {
   samplePendulumStates,
 } from '../control/pendulum.js';
 import { PLANNER_NAMES, type PlannerName, plannerSolver } from '../control/planner.js';
+import type { JobContext, JobKind, JobSpec } from '../jobs/jobs.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 
 /** The swing-up tasks of {@link runPlannerStudy}. */
@@ -200,115 +207,250 @@ export function runPlannerStudy(
   assertOptionalFunctions(callbacks, ['log', 'onCellStart', 'onStep', 'onCellEnd'], 'callbacks.');
   const log = callbacks.log ?? (() => {});
   const start = Date.now();
+  const jobs = plannerStudyJobs(s);
+  const cells = jobs.map((job, index) => {
+    const p = job.params;
+    callbacks.onCellStart?.({ index, count: jobs.length, label: PLANNER_CELL_JOB.describe(p) });
+    const cell = runPlannerCell(p, { log, onStep: callbacks.onStep });
+    if (cell !== null) callbacks.onCellEnd?.(index, cell);
+    return cell;
+  });
+  return assemblePlannerStudy(s, cells, (Date.now() - start) / 1000);
+}
+
+/**
+ * The parameters of one cell of the planner budget study (a job of kind
+ * `planner-cell`): the study's settings that matter to the cell, its
+ * (task, planner, budget) and its index in the study (its planner noise
+ * derives from it).
+ */
+export interface PlannerCellParams {
+  task: PlannerStudyTask;
+  planner: PlannerName;
+  budget: number;
+  seeds: number;
+  starts: number;
+  steps: number;
+  horizon: number;
+  /** The study's seed. */
+  seed: number;
+  /** The cell's index in the study: its planner noise has the seed `deriveSeed(seed, TASK_SEED_STREAMS.studyPlan, cell)`. */
+  cell: number;
+}
+
+const CELL_KEYS = ['task', 'planner', 'budget', 'seeds', 'starts', 'steps', 'horizon', 'seed', 'cell'];
+
+function checkCell(p: unknown): PlannerCellParams {
+  assertObject('params', p);
+  assertKnownOptions('planner-cell parameter', p, CELL_KEYS);
+  const c = p as unknown as PlannerCellParams;
+  if (!PLANNER_STUDY_TASKS.includes(c.task)) {
+    throw new TypeError(
+      `params.task must be one of ${PLANNER_STUDY_TASKS.join(', ')}, received ${describeValue(c.task)}`,
+    );
+  }
+  if (!PLANNER_NAMES.includes(c.planner)) {
+    throw new TypeError(
+      `params.planner must be one of ${PLANNER_NAMES.join(', ')}, received ${describeValue(c.planner)}`,
+    );
+  }
+  assertInteger('params.budget', c.budget, 4);
+  assertInteger('params.seeds', c.seeds, 1);
+  assertInteger('params.starts', c.starts, 1);
+  assertInteger('params.steps', c.steps, 1);
+  assertInteger('params.horizon', c.horizon, 1);
+  assertInteger('params.seed', c.seed, Number.MIN_SAFE_INTEGER);
+  assertInteger('params.cell', c.cell, 0);
+  return { ...c };
+}
+
+/**
+ * The jobs of the planner budget study, one per (task, planner, budget) in
+ * the study's order: run them (on this machine or a queue), then
+ * {@link assemblePlannerStudy} their results.
+ *
+ * @param settings See {@link PlannerStudySettings}.
+ * @param backend The tfjs backend the cells run on (part of their ids), if any.
+ * @returns The job specifications, of kind `planner-cell` ({@link PLANNER_CELL_JOB}).
+ * @example
+ * ```ts
+ * const specs = plannerStudyJobs({ planners: ['cem'], budgets: [50], tasks: ['pendulum'],
+ *   seeds: 1, starts: 1, steps: 10, horizon: 10, seed: 0 });
+ * const cells = specs.map((spec) => runPlannerCell(spec.params));
+ * ```
+ */
+export function plannerStudyJobs(
+  settings: PlannerStudySettings,
+  backend?: string,
+): JobSpec<PlannerCellParams>[] {
+  const s = settings;
+  check(s);
+  const jobs: JobSpec<PlannerCellParams>[] = [];
+  for (const task of s.tasks) {
+    for (const planner of s.planners) {
+      for (const budget of s.budgets) {
+        const { seeds, starts, steps, horizon, seed } = s;
+        const params = { task, planner, budget, seeds, starts, steps, horizon, seed, cell: jobs.length };
+        jobs.push({
+          kind: PLANNER_CELL_JOB.kind,
+          version: PLANNER_CELL_JOB.version,
+          ...(backend !== undefined ? { backend } : {}),
+          params,
+        });
+      }
+    }
+  }
+  return jobs;
+}
+
+/**
+ * Runs one cell of the planner budget study: ONE batched closed loop (rows:
+ * seeds × start states) of the cell's planner at its budget (see
+ * {@link runPlannerStudy}).
+ *
+ * @param params The cell ({@link plannerStudyJobs} makes them).
+ * @param callbacks Optional log line and progress per closed-loop step.
+ * @returns The cell, or null when the budget is below the preset's smallest schedule.
+ * @example
+ * ```ts
+ * const [spec] = plannerStudyJobs({ planners: ['icem'], budgets: [100], tasks: ['cartpole'],
+ *   seeds: 1, starts: 1, steps: 10, horizon: 10, seed: 0 });
+ * console.log(runPlannerCell(spec!.params)?.mean);
+ * ```
+ */
+export function runPlannerCell(
+  params: PlannerCellParams,
+  callbacks: Pick<PlannerStudyCallbacks, 'log' | 'onStep'> = {},
+): PlannerStudyCell | null {
+  const s = checkCell(params);
+  const log = callbacks.log ?? (() => {});
+  const spec = { task: s.task, planner: s.planner, budget: s.budget };
+  const label = PLANNER_CELL_JOB.describe(s);
+  const preset = plannerSolver(spec.planner);
+  const sizes = budgetSizes(preset, spec.budget);
+  if (sizes === null) {
+    log(`${label}: the budget is below the preset's smallest schedule; skipped`);
+    return null;
+  }
   const pendulum = createPendulum();
   const cartpole = createCartpole();
   const weights = { state: PENDULUM_QUADRATIC_COST.weights, control: PENDULUM_QUADRATIC_COST.controlPenalty };
   const rows = s.seeds * s.starts;
-  const specs: { task: PlannerStudyTask; planner: PlannerName; budget: number }[] = [];
-  for (const task of s.tasks) {
-    for (const planner of s.planners) for (const budget of s.budgets) specs.push({ task, planner, budget });
-  }
-  const cells: PlannerStudyCell[] = [];
   const tail = Math.ceil(0.8 * s.steps);
-  for (const [index, spec] of specs.entries()) {
-    const preset = plannerSolver(spec.planner);
-    const sizes = budgetSizes(preset, spec.budget);
-    const label = `${spec.task} ${spec.planner} budget ${spec.budget}`;
-    callbacks.onCellStart?.({ index, count: specs.length, label });
-    if (sizes === null) {
-      log(`${label}: the budget is below the preset's smallest schedule; skipped`);
-      continue;
-    }
-    const { total: _total, ...size } = sizes;
-    const cellStart = Date.now();
-    const sample = spec.task === 'pendulum' ? samplePendulumStates : sampleCartpoleStates;
-    const x0 = tf.tidy(() =>
-      tf.concat(
-        Array.from({ length: s.seeds }, (_, k) =>
-          sample(s.starts, deriveSeed(s.seed, TASK_SEED_STREAMS.studyStates, k)),
-        ),
-        0,
+  const { total: _total, ...size } = sizes;
+  const cellStart = Date.now();
+  const sample = spec.task === 'pendulum' ? samplePendulumStates : sampleCartpoleStates;
+  const x0 = tf.tidy(() =>
+    tf.concat(
+      Array.from({ length: s.seeds }, (_, k) =>
+        sample(s.starts, deriveSeed(s.seed, TASK_SEED_STREAMS.studyStates, k)),
       ),
-    );
-    let evaluated = 0;
-    const count = (u: tf.Tensor) => {
-      evaluated += u.shape[1] as number; // per row: every row evaluates the same count
-    };
-    try {
-      const r = runMpc({
-        dynamics: spec.task === 'pendulum' ? pendulum : cartpole,
-        initialState: x0,
-        steps: s.steps,
-        controlCost:
-          spec.task === 'pendulum'
-            ? (x) => (u) => {
-                count(u);
-                return pendulumSwingUpCostFused(pendulum, x, u, weights);
-              }
-            : (x) => (u) => {
-                count(u);
-                return tf.neg(cartpoleReturnFused(cartpole, x, u));
-              },
-        planCosts: false,
-        planner: {
-          horizon: s.horizon,
-          ...(spec.task === 'cartpole' ? { initStd: 10 } : {}),
-          solver: { ...preset, ...size },
-          seed: deriveSeed(s.seed, TASK_SEED_STREAMS.studyPlan, index),
-        },
-        onStep: (info) => callbacks.onStep?.(info.step + 1, s.steps),
-      });
-      const states = r.states.arraySync() as number[][][];
-      const actions = r.actions.arraySync() as number[][][];
-      disposeMpcResult(r);
-      const cosIndex = spec.task === 'pendulum' ? 0 : 2;
-      const episode = states.map((row, b) => {
-        let ret = 0;
-        for (let t = 0; t < s.steps; t++) {
-          const x = row[t] as number[];
-          const c = x[cosIndex] as number;
-          if (spec.task === 'pendulum') ret += c;
-          else {
-            const u = (actions[b]?.[t]?.[0] ?? 0) as number;
-            ret += c - 0.1 * (x[0] as number) ** 2 - 1e-5 * u * u;
-          }
+      0,
+    ),
+  );
+  let evaluated = 0;
+  const count = (u: tf.Tensor) => {
+    evaluated += u.shape[1] as number; // per row: every row evaluates the same count
+  };
+  try {
+    const r = runMpc({
+      dynamics: spec.task === 'pendulum' ? pendulum : cartpole,
+      initialState: x0,
+      steps: s.steps,
+      controlCost:
+        spec.task === 'pendulum'
+          ? (x) => (u) => {
+              count(u);
+              return pendulumSwingUpCostFused(pendulum, x, u, weights);
+            }
+          : (x) => (u) => {
+              count(u);
+              return tf.neg(cartpoleReturnFused(cartpole, x, u));
+            },
+      planCosts: false,
+      planner: {
+        horizon: s.horizon,
+        ...(spec.task === 'cartpole' ? { initStd: 10 } : {}),
+        solver: { ...preset, ...size },
+        seed: deriveSeed(s.seed, TASK_SEED_STREAMS.studyPlan, s.cell),
+      },
+      onStep: (info) => callbacks.onStep?.(info.step + 1, s.steps),
+    });
+    const states = r.states.arraySync() as number[][][];
+    const actions = r.actions.arraySync() as number[][][];
+    disposeMpcResult(r);
+    const cosIndex = spec.task === 'pendulum' ? 0 : 2;
+    const episode = states.map((row, b) => {
+      let ret = 0;
+      for (let t = 0; t < s.steps; t++) {
+        const x = row[t] as number[];
+        const c = x[cosIndex] as number;
+        if (spec.task === 'pendulum') ret += c;
+        else {
+          const u = (actions[b]?.[t]?.[0] ?? 0) as number;
+          ret += c - 0.1 * (x[0] as number) ** 2 - 1e-5 * u * u;
         }
-        const up = row.slice(tail).every((x) => (x[cosIndex] as number) > 0.9);
-        return { ret, up };
-      });
-      const returns = Array.from({ length: s.seeds }, (_, k) => {
-        const mine = episode.slice(k * s.starts, (k + 1) * s.starts);
-        return mine.reduce((a, e) => a + e.ret, 0) / s.starts;
-      });
-      const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
-      const std =
-        returns.length > 1
-          ? Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / (returns.length - 1))
-          : 0;
-      const cell: PlannerStudyCell = {
-        ...spec,
-        numSamples: size.numSamples,
-        numElites: size.numElites,
-        samplesPerStep: evaluated / s.steps,
-        returns,
-        mean,
-        std,
-        success: episode.filter((e) => e.up).length / rows,
-        seconds: (Date.now() - cellStart) / 1000,
-      };
-      cells.push(cell);
-      log(
-        `${label}: N = ${cell.numSamples}, k = ${cell.numElites}, ${cell.samplesPerStep.toFixed(1)} rollouts/step, ` +
-          `return ${mean.toFixed(2)} ± ${std.toFixed(2)}, ${(cell.success * 100).toFixed(0)} % up, ${cell.seconds.toFixed(1)} s`,
-      );
-      callbacks.onCellEnd?.(index, cell);
-    } finally {
-      x0.dispose();
-    }
+      }
+      const up = row.slice(tail).every((x) => (x[cosIndex] as number) > 0.9);
+      return { ret, up };
+    });
+    const returns = Array.from({ length: s.seeds }, (_, k) => {
+      const mine = episode.slice(k * s.starts, (k + 1) * s.starts);
+      return mine.reduce((a, e) => a + e.ret, 0) / s.starts;
+    });
+    const mean = returns.reduce((a, b) => a + b, 0) / returns.length;
+    const std =
+      returns.length > 1
+        ? Math.sqrt(returns.reduce((a, b) => a + (b - mean) ** 2, 0) / (returns.length - 1))
+        : 0;
+    const cell: PlannerStudyCell = {
+      ...spec,
+      numSamples: size.numSamples,
+      numElites: size.numElites,
+      samplesPerStep: evaluated / s.steps,
+      returns,
+      mean,
+      std,
+      success: episode.filter((e) => e.up).length / rows,
+      seconds: (Date.now() - cellStart) / 1000,
+    };
+    log(
+      `${label}: N = ${cell.numSamples}, k = ${cell.numElites}, ${cell.samplesPerStep.toFixed(1)} rollouts/step, ` +
+        `return ${mean.toFixed(2)} ± ${std.toFixed(2)}, ${(cell.success * 100).toFixed(0)} % up, ${cell.seconds.toFixed(1)} s`,
+    );
+    return cell;
+  } finally {
+    x0.dispose();
   }
+}
+
+/**
+ * The planner budget study's result from its cells' results (in the order of
+ * {@link plannerStudyJobs}; null for skipped cells): the cells and, per
+ * task, whether icem reaches ≥ 95 % of cem's best return with ≤ ¼ of its
+ * rollouts per step.
+ *
+ * @param settings The study's settings.
+ * @param cells The cells' results.
+ * @param seconds The study's wall time.
+ * @returns What {@link runPlannerStudy} returns.
+ * @example
+ * ```ts
+ * const result = assemblePlannerStudy(settings, plannerStudyJobs(settings).map((j) => runPlannerCell(j.params)), 0);
+ * ```
+ */
+export function assemblePlannerStudy(
+  settings: PlannerStudySettings,
+  cells: readonly (PlannerStudyCell | null)[],
+  seconds: number,
+): PlannerStudyResult {
+  const s = settings;
+  check(s);
+  if (!Array.isArray(cells)) throw new TypeError(`cells must be an array, received ${describeValue(cells)}`);
+  const kept = cells.filter((c): c is PlannerStudyCell => c !== null);
   const verdicts = s.tasks.map((task): PlannerStudyVerdict => {
     const of = (planner: PlannerName) =>
-      cells.filter((c) => c.task === task && c.planner === planner).sort((a, b) => a.budget - b.budget);
+      kept.filter((c) => c.task === task && c.planner === planner).sort((a, b) => a.budget - b.budget);
     const cem = of('cem');
     const best = cem.reduce<PlannerStudyCell | null>((a, c) => (a === null || c.mean > a.mean ? c : a), null);
     if (best === null) return { task, cemBest: null, icemBudget: null, budgetRatio: null, holds: false };
@@ -323,5 +465,22 @@ export function runPlannerStudy(
       holds: budgetRatio !== null && budgetRatio <= 0.25,
     };
   });
-  return { settings: s, cells, verdicts, seconds: (Date.now() - start) / 1000 };
+  return { settings: s, cells: kept, verdicts, seconds };
 }
+
+/**
+ * The job kind `planner-cell`: one cell of the planner budget study
+ * ({@link runPlannerCell}); its result is the cell, or null when skipped.
+ * Register it where jobs run (`createJobRegistry([PLANNER_CELL_JOB, …])`).
+ */
+export const PLANNER_CELL_JOB: JobKind<PlannerCellParams, PlannerStudyCell | null> = Object.freeze({
+  kind: 'planner-cell',
+  version: 1,
+  check: checkCell,
+  describe: (p: PlannerCellParams) => `${p.task} ${p.planner} budget ${p.budget}`,
+  run: (p: PlannerCellParams, context: JobContext) =>
+    runPlannerCell(p, {
+      ...(context.log !== undefined ? { log: context.log } : {}),
+      onStep: (done, total) => context.onProgress?.(done / total),
+    }),
+});

@@ -10,7 +10,17 @@ import {
   samplePendulumStates,
 } from '../control/pendulum.js';
 import { disposeTrajectoryPlan, planTrajectory } from '../control/planner.js';
-import { type CartpoleEmbedStudySettings, runCartpoleEmbedStudy } from './cartpole-embed-study.js';
+import { createJobRegistry } from '../jobs/jobs.js';
+import {
+  assembleCartpoleEmbedStudy,
+  CARTPOLE_EMBED_RUN_JOB,
+  type CartpoleEmbedRunResult,
+  type CartpoleEmbedStudySettings,
+  cartpoleEmbedBaseline,
+  cartpoleEmbedJobs,
+  cartpoleEmbedRuns,
+  runCartpoleEmbedStudy,
+} from './cartpole-embed-study.js';
 import { type PendulumStudySettings, runPendulumStudy } from './pendulum-study.js';
 import {
   type RegressionStudyModel,
@@ -191,6 +201,26 @@ describe('runCartpoleEmbedStudy', () => {
     const { temperature, ...rest } = embedSettings;
     expect(() => runCartpoleEmbedStudy({ ...rest, tau: temperature } as never)).toThrow(
       /unknown settings option "tau"/,
+    );
+  });
+});
+
+describe('the cart-pole embedding study as jobs', () => {
+  it('its runs, as jobs through JSON, assemble to what runCartpoleEmbedStudy returns', async () => {
+    const jobs = cartpoleEmbedJobs(embedSettings, 'cpu');
+    expect(jobs.map((j) => j.group)).toEqual(['main', 'table']);
+    const registry = createJobRegistry([CARTPOLE_EMBED_RUN_JOB]);
+    const results: CartpoleEmbedRunResult[] = [];
+    for (const job of jobs) results.push((await registry.run(job.spec)) as CartpoleEmbedRunResult);
+    const baseline = cartpoleEmbedBaseline(embedSettings);
+    const r = assembleCartpoleEmbedStudy(embedSettings, baseline, cartpoleEmbedRuns(jobs, results, baseline));
+    const whole = runCartpoleEmbedStudy(embedSettings);
+    const strip = (runs: typeof r.runs) => runs.map(({ seconds, msPerUpdate, ...rest }) => rest);
+    expect(strip(r.runs)).toEqual(strip(whole.runs)); // weights included, bit for bit
+    expect(r.table).toEqual(whole.table);
+    expect(r.fullCem).toEqual(whole.fullCem);
+    expect(() => CARTPOLE_EMBED_RUN_JOB.check({ ...jobs[0]?.spec.params, temperature: 0 })).toThrow(
+      RangeError,
     );
   });
 });
