@@ -50,6 +50,7 @@ export {
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export { type DenseOptions, dense, matMul, type Tensor2D } from './matmul/matmul.js';
+export { gruCell } from './matmul/gru.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,

@@ -35,7 +35,7 @@ import {
 /** Products with fewer output columns than this run as dot products of rows (OP_NT). */
 const NT_MAX_COLUMNS = 4;
 /** Rows of A per chunk of a row-wise product. */
-const ROWS_PER_CHUNK = 128;
+export const ROWS_PER_CHUNK = 128;
 /** Rows of A and B per partial sum of Aᵀ·B (fixed: the result must not depend on the thread count). */
 const TN_ROWS = 512;
 /** Most partial sums of one Aᵀ·B (beyond, each partial covers more rows). */
@@ -59,7 +59,7 @@ export function tnPartialCount(m: number): number {
 }
 
 /** Writes the transpose ([cols, rows]) of the row-major [rows, cols] matrix `src` into `dst`. */
-function writeTransposed(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
+export function writeTransposed(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j] as number;
 }
@@ -136,7 +136,7 @@ export function gemm(job: GemmJob): boolean {
 }
 
 /** An Aᵀ·B whose operands are (or are being copied) in the pool's memory, A: [m, k] at `pa`, B: [m, n] at `pb`. */
-interface TnJob {
+export interface TnJob {
   pa: number;
   pb: number;
   /** Where the partial sums go. */
@@ -153,7 +153,7 @@ interface TnJob {
 }
 
 /** Runs Aᵀ·B (with the column sums of B when `colSums`) for operands already in the memory; the result lands at `pc`. */
-function tnJobs(p: Pool, job: TnJob): void {
+export function tnJobs(p: Pool, job: TnJob): void {
   const { pa, pb, pp, pc, m, n, k, colSums, prepare } = job;
   const rows = tnRows(m);
   const count = Math.ceil(m / rows);
