@@ -11,6 +11,7 @@ import {
   assertOptions,
   assertTensorShape,
 } from '@dcem/errors';
+import { unstack } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { freeNatsClip, klDiagGaussian } from './gaussian.js';
 import { type Rssm, rssmParts } from './rssm.js';
@@ -107,9 +108,9 @@ export function elbo(
     const rows = b * l;
     const observations = tf.reshape(batch.observations, [rows, O]) as tf.Tensor2D;
     const embedded = tf.reshape(parts.encode(observations), [b, l, H]);
-    const embeddings = tf.unstack(tf.transpose(embedded, [1, 0, 2])) as tf.Tensor2D[];
-    const actions = tf.unstack(tf.transpose(batch.actions, [1, 0, 2])) as tf.Tensor2D[];
-    const noises = noise === null ? null : (tf.unstack(noise) as tf.Tensor2D[]);
+    const embeddings = unstack(tf.transpose(embedded, [1, 0, 2])) as tf.Tensor2D[];
+    const actions = unstack(tf.transpose(batch.actions, [1, 0, 2])) as tf.Tensor2D[];
+    const noises = noise === null ? null : (unstack(noise) as tf.Tensor2D[]);
     let h = tf.zeros([b, D]) as tf.Tensor2D;
     let s = tf.zeros([b, S]) as tf.Tensor2D;
     const hs: tf.Tensor2D[] = [];
