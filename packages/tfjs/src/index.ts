@@ -51,7 +51,7 @@ export {
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
 export { type DenseOptions, dense, matMul, type Tensor2D } from './matmul/matmul.js';
 export { gruCell } from './matmul/gru.js';
-export { unstack } from './matmul/unstack.js';
+export { stack, unstack } from './matmul/unstack.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {
   BACKEND_ORDER,

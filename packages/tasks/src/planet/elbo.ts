@@ -11,7 +11,7 @@ import {
   assertOptions,
   assertTensorShape,
 } from '@dcem/errors';
-import { unstack } from '@dcem/tfjs';
+import { stack, unstack } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { freeNatsClip, klDiagGaussian } from './gaussian.js';
 import { type Rssm, rssmParts } from './rssm.js';
@@ -128,8 +128,10 @@ export function elbo(
       stds.push(q.std);
     }
     // Rows ordered (b, t), as the targets.
+    // stack (axis 0) then transpose = tf.stack(xs, 1), with a gradient that
+    // avoids tfjs-wasm's Unpack (one copy of the whole gradient per step).
     const flat = (xs: tf.Tensor2D[], size: number) =>
-      tf.reshape(tf.stack(xs, 1), [rows, size]) as tf.Tensor2D;
+      tf.reshape(tf.transpose(stack(xs), [1, 0, 2]), [rows, size]) as tf.Tensor2D;
     const hAll = flat(hs, D);
     const sAll = flat(ss, S);
     const posterior = { mean: flat(means, S), std: flat(stds, S) };

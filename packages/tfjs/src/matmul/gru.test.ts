@@ -86,6 +86,32 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         tf.dispose([...a, w]);
       });
 
+      it('follows a variable whose value changes between backward passes', () => {
+        const [x, h, wx0, wh0, bx, bh] = args(6, 4, 5, 21) as [
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+          tf.Tensor,
+        ];
+        const wx = tf.variable(wx0);
+        const wh = tf.variable(wh0);
+        const w = tf.randomNormal([6, 5], 0, 1, 'float32', 22);
+        for (let round = 0; round < 3; round++) {
+          tf.tidy(() => {
+            const grads = (cell: Cell) =>
+              tf.grads((a: tf.Tensor, b: tf.Tensor) => lossOf(cell, w)(a, b, wx, wh, bx, bh))([x, h]);
+            const ours = grads(gruCell);
+            const theirs = grads(gruCellComposed);
+            for (let i = 0; i < 2; i++) expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(5e-6);
+          });
+          wx.assign(tf.tidy(() => tf.mul(wx, -1.5)));
+          wh.assign(tf.tidy(() => tf.add(wh, 0.25)));
+        }
+        tf.dispose([x, h, wx0, wh0, bx, bh, wx, wh, w]);
+      });
+
       it('leaks no tensors over repeated forward and backward calls', () => {
         const a = args(6, 4, 5, 3);
         const w = tf.ones([6, 5]);

@@ -5,7 +5,7 @@ import { describeValue, formatShape } from '@dcem/errors';
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tensor } from '../backend.js';
 import { attrMap, fusedKernel, type KernelEntry } from '../kernels/tensor-io.js';
-import { tnPartialCount } from '../threads/gemm.js';
+import { tnPartialCount, writeTransposed } from '../threads/gemm.js';
 import { gruBackward, gruForward } from '../threads/gru.js';
 import { threadsAvailable } from '../threads/pool.js';
 import { layerThreads } from './dense-kernels.js';
@@ -52,6 +52,24 @@ const forwardKernel = fusedKernel<GruAttrs>(GRU_KERNELS.forward, { withGates: 'b
   return attrs.withGates ? infos : (infos[0] as tfjs.TensorInfo);
 });
 
+/**
+ * Transposes of weights, by the tensor data they were made from: tfjs
+ * tensors never change their data (a variable's assign gives it new data),
+ * so a filtering loop's backward steps transpose each weight once.
+ */
+const transposes = new WeakMap<object, Float32Array>();
+
+/** Wᵀ ([cols, rows]) of the [rows, cols] weight `info` with entries `values`. */
+function transposedOf(info: tfjs.TensorInfo, values: Float32Array, rows: number, cols: number): Float32Array {
+  let t = transposes.get(info.dataId);
+  if (t === undefined) {
+    t = new Float32Array(rows * cols);
+    writeTransposed(t, values, rows, cols);
+    transposes.set(info.dataId, t);
+  }
+  return t;
+}
+
 const backwardKernel = fusedKernel<Record<string, never>>(GRU_KERNELS.backward, {}, (io) => {
   const x = io.input('x');
   const wh = io.input('wh');
@@ -66,11 +84,12 @@ const backwardKernel = fusedKernel<Record<string, never>>(GRU_KERNELS.backward, 
     [3 * d],
   ]);
   const [dx, dh, dwx, dwh, dbx, dbh] = views;
+  const wx = io.input('wx');
   const ok = gruBackward({
     x: io.read(x),
     h: io.read('h'),
-    wx: io.read('wx'),
-    wh: io.read(wh),
+    wxT: transposedOf(wx, io.read(wx), inputs, 3 * d),
+    whT: transposedOf(wh, io.read(wh), d, 3 * d),
     gates: io.read('gates'),
     dy: io.read('dy'),
     m,

@@ -78,3 +78,49 @@ export function unstack(x: Tensor): Tensor[] {
   if ((x.shape[0] as number) === 0 || !unstackAvailable()) return tfjs.unstack(x);
   return tfjs.engine().runKernel(UNSTACK_KERNEL, { x }) as Tensor[];
 }
+
+const stackTaped = tfjs.customGrad((...args: unknown[]) => {
+  const xs = args.slice(0, -1) as Tensor[];
+  return {
+    value: tfjs.stack(xs),
+    gradFunc: (dy: Tensor) => unstack(dy),
+  };
+}) as (...xs: Tensor[]) => Tensor;
+
+/**
+ * `tf.stack(tensors)` (axis 0) whose gradient is {@link unstack}: tfjs's
+ * gradient of stack is its Unpack, which on the wasm backend copies the
+ * whole upstream gradient once per input. The values are `tf.stack`'s.
+ *
+ * @param tensors One or more float32 tensors of one shape.
+ * @returns [tensors.length, …shape].
+ * @throws TypeError when `tensors` is not a non-empty array of float32
+ *   tensors; RangeError when their shapes differ.
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { stack } from '@dcem/tfjs';
+ * const seq = stack([tf.zeros([8, 3]), tf.ones([8, 3])]); // [2, 8, 3]
+ * ```
+ */
+export function stack(tensors: readonly Tensor[]): Tensor {
+  if (!Array.isArray(tensors) || tensors.length === 0) {
+    throw new TypeError(`stack: tensors must be a non-empty array of tensors, received ${describeValue(tensors)}`);
+  }
+  const first = tensors[0];
+  tensors.forEach((t, i) => {
+    if (!(t instanceof tfjs.Tensor)) {
+      throw new TypeError(`stack: tensors[${i}] must be a tf.Tensor, received ${describeValue(t)}`);
+    }
+    if (t.dtype !== 'float32') {
+      throw new TypeError(`stack: tensors[${i}] must have dtype float32, received ${t.dtype}`);
+    }
+    if (first !== undefined && (t.rank !== first.rank || t.shape.some((v: number, j: number) => v !== first.shape[j]))) {
+      throw new RangeError(
+        `stack: tensors[${i}] must have the shape of tensors[0], ${describeValue(first)}; received ${describeValue(t)}`,
+      );
+    }
+  });
+  if (!tfjs.engine().isTapeOn() || !unstackAvailable()) return tfjs.stack([...tensors]);
+  return stackTaped(...tensors);
+}

@@ -6,7 +6,7 @@
 // gruGradRows of assembly/gemm-simd.ts. Results do not depend on the number
 // of threads (each row's outputs are computed alike in any chunk; the
 // partial sums of the weights' gradients cover fixed row ranges).
-import { ROWS_PER_CHUNK, tnJobs, tnPartialCount, writeTransposed } from './gemm.js';
+import { ROWS_PER_CHUNK, tnJobs, tnPartialCount } from './gemm.js';
 import {
   A,
   ACT,
@@ -123,10 +123,10 @@ export interface GruBackwardJob {
   x: Float32Array;
   /** The state h, [m, d]. */
   h: Float32Array;
-  /** Wx, [inputs, 3d]. */
-  wx: Float32Array;
-  /** Wh, [d, 3d]. */
-  wh: Float32Array;
+  /** Wxᵀ, [3d, inputs]. */
+  wxT: Float32Array;
+  /** Whᵀ, [3d, d]. */
+  whT: Float32Array;
   /** The gates of the forward pass, [m, 4d]. */
   gates: Float32Array;
   /** The upstream gradient of h', [m, d]. */
@@ -168,7 +168,7 @@ function rowsProduct(p: Pool, a: number, b: number, c: number, m: number, n: num
 
 /** The GRU cell's backward pass (see the file's comment); false when the operands do not fit the shared memory. */
 export function gruBackward(job: GruBackwardJob): boolean {
-  const { x, h, wx, wh, gates, dy, m, d, inputs, threads } = job;
+  const { x, h, wxT, whT, gates, dy, m, d, inputs, threads } = job;
   const p = getPool(threads);
   const g3 = 3 * d;
   const partials = tnPartialCount(m);
@@ -216,8 +216,8 @@ export function gruBackward(job: GruBackwardJob): boolean {
       [p.f32(pgates, m * 4 * d), gates, rows * 4 * d],
     ]),
   );
-  writeTransposed(p.f32(pwxt, g3 * inputs), wx, inputs, g3);
-  writeTransposed(p.f32(pwht, g3 * d), wh, d, g3);
+  p.f32(pwxt, g3 * inputs).set(wxT.subarray(0, g3 * inputs));
+  p.f32(pwht, g3 * d).set(whT.subarray(0, g3 * d));
   rowsProduct(p, pdgx, pwxt, pdx, m, inputs, g3, rows);
   rowsProduct(p, pdgh, pwht, pdhm, m, d, g3, rows);
   job.dx.set(p.f32(pdx, m * inputs));
