@@ -165,6 +165,9 @@ function storeBlock(
   v128.store(pc + 3 * row, s31, 16);
 }
 
+/** Columns of B per panel of {@link gemmRows} (a multiple of 8). */
+const PANEL = 64;
+
 /**
  * Rows [r0, r1) of C = act(A·B + bias), A: [m, k], B: [k, n], C: [m, n];
  * bias: [n], added after the sum when `bias` is not 0; the slope of the
@@ -187,64 +190,71 @@ export function gemmRows(
 ): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  let i = r0;
-  for (; i + 4 <= r1; i += 4) {
+  const n8 = n & ~7;
+  const rows4 = r0 + ((r1 - r0) & ~3);
+  // Panels of PANEL columns: a panel of B (k × PANEL floats) stays in the
+  // second-level cache while every 4-row block of the chunk passes over it.
+  for (let j0 = 0; j0 < n8; j0 += PANEL) {
+    const j1 = min(n8, j0 + PANEL);
+    for (let i = r0; i < rows4; i += 4) {
+      const a0 = a + <usize>i * rowA;
+      const a1 = a0 + rowA;
+      const a2 = a1 + rowA;
+      const a3 = a2 + rowA;
+      for (let j = j0; j < j1; j += 8) {
+        let s00 = f32x4.splat(0);
+        let s01 = f32x4.splat(0);
+        let s10 = f32x4.splat(0);
+        let s11 = f32x4.splat(0);
+        let s20 = f32x4.splat(0);
+        let s21 = f32x4.splat(0);
+        let s30 = f32x4.splat(0);
+        let s31 = f32x4.splat(0);
+        let pb = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          const off = <usize>p << 2;
+          const b0 = v128.load(pb);
+          const b1 = v128.load(pb, 16);
+          const x0 = v128.load32_splat(a0 + off);
+          const x1 = v128.load32_splat(a1 + off);
+          s00 = f32x4.add(s00, f32x4.mul(x0, b0));
+          s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+          s10 = f32x4.add(s10, f32x4.mul(x1, b0));
+          s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+          const x2 = v128.load32_splat(a2 + off);
+          const x3 = v128.load32_splat(a3 + off);
+          s20 = f32x4.add(s20, f32x4.mul(x2, b0));
+          s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+          s30 = f32x4.add(s30, f32x4.mul(x3, b0));
+          s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+          pb += rowB;
+        }
+        if (bias != 0) {
+          const v0 = v128.load(bias + (<usize>j << 2));
+          const v1 = v128.load(bias + (<usize>j << 2), 16);
+          s00 = f32x4.add(s00, v0);
+          s01 = f32x4.add(s01, v1);
+          s10 = f32x4.add(s10, v0);
+          s11 = f32x4.add(s11, v1);
+          s20 = f32x4.add(s20, v0);
+          s21 = f32x4.add(s21, v1);
+          s30 = f32x4.add(s30, v0);
+          s31 = f32x4.add(s31, v1);
+        }
+        const pc = c + <usize>i * rowB + (<usize>j << 2);
+        storeBlock(pc, rowB, s00, s01, s10, s11, s20, s21, s30, s31);
+      }
+    }
+  }
+  for (let i = r0; i < rows4; i += 4) {
     const a0 = a + <usize>i * rowA;
-    const a1 = a0 + rowA;
-    const a2 = a1 + rowA;
-    const a3 = a2 + rowA;
-    const c0 = c + <usize>i * rowB;
-    let j = 0;
-    for (; j + 8 <= n; j += 8) {
-      let s00 = f32x4.splat(0);
-      let s01 = f32x4.splat(0);
-      let s10 = f32x4.splat(0);
-      let s11 = f32x4.splat(0);
-      let s20 = f32x4.splat(0);
-      let s21 = f32x4.splat(0);
-      let s30 = f32x4.splat(0);
-      let s31 = f32x4.splat(0);
-      let pb = b + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        const off = <usize>p << 2;
-        const b0 = v128.load(pb);
-        const b1 = v128.load(pb, 16);
-        const x0 = v128.load32_splat(a0 + off);
-        const x1 = v128.load32_splat(a1 + off);
-        s00 = f32x4.add(s00, f32x4.mul(x0, b0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, b1));
-        s10 = f32x4.add(s10, f32x4.mul(x1, b0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, b1));
-        const x2 = v128.load32_splat(a2 + off);
-        const x3 = v128.load32_splat(a3 + off);
-        s20 = f32x4.add(s20, f32x4.mul(x2, b0));
-        s21 = f32x4.add(s21, f32x4.mul(x2, b1));
-        s30 = f32x4.add(s30, f32x4.mul(x3, b0));
-        s31 = f32x4.add(s31, f32x4.mul(x3, b1));
-        pb += rowB;
-      }
-      if (bias != 0) {
-        const v0 = v128.load(bias + (<usize>j << 2));
-        const v1 = v128.load(bias + (<usize>j << 2), 16);
-        s00 = f32x4.add(s00, v0);
-        s01 = f32x4.add(s01, v1);
-        s10 = f32x4.add(s10, v0);
-        s11 = f32x4.add(s11, v1);
-        s20 = f32x4.add(s20, v0);
-        s21 = f32x4.add(s21, v1);
-        s30 = f32x4.add(s30, v0);
-        s31 = f32x4.add(s31, v1);
-      }
-      const pc = c + <usize>i * rowB + (<usize>j << 2);
-      storeBlock(pc, rowB, s00, s01, s10, s11, s20, s21, s30, s31);
-    }
     for (let r = 0; r < 4; r++) {
-      rowTail(a0 + <usize>r * rowA, b, c + <usize>(i + r) * rowB, bias, j, n, k);
+      rowTail(a0 + <usize>r * rowA, b, c + <usize>(i + r) * rowB, bias, n8, n, k);
     }
-    // The 4 rows just written (in the first-level cache) through the activation.
+    // The 4 rows just completed through the activation.
     if (act != ACT_LINEAR) activateRows(c + <usize>i * rowB, slope == 0 ? 0 : slope + <usize>i * rowB, 4 * n, act);
   }
-  for (; i < r1; i++) {
+  for (let i = rows4; i < r1; i++) {
     const off = <usize>i * rowB;
     rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k);
     if (act != ACT_LINEAR) activateRows(c + off, slope == 0 ? 0 : slope + off, n, act);
@@ -326,14 +336,15 @@ function acc(at: usize, first: bool): v128 {
 }
 
 /**
- * Rows [r0, r1) of A and B added to the partial P = A[·]ᵀ·B[·] ([k, n]),
- * which starts from zero when `first`. Register blocks of 4 × 8 outputs.
+ * Rows [r0, r1) of A and B added to rows [q0, q1) of the partial
+ * P = A[·]ᵀ·B[·] ([k, n]), which start from zero when `first`. Register
+ * blocks of 4 × 8 outputs (q0 a multiple of 4).
  */
-function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, first: bool): void {
+function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, first: bool, q0: i32, q1: i32): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  let i = 0;
-  for (; i + 4 <= k; i += 4) {
+  let i = q0;
+  for (; i + 4 <= q1; i += 4) {
     let j = 0;
     for (; j + 8 <= n; j += 8) {
       const pc = p + <usize>i * rowB + (<usize>j << 2);
@@ -369,7 +380,7 @@ function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i
     }
     for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j, first);
   }
-  for (; i < k; i++) tnTail(a, b, p, r0, r1, n, k, i, 0, first);
+  for (; i < q1; i++) tnTail(a, b, p, r0, r1, n, k, i, 0, first);
 }
 
 /**
@@ -378,17 +389,30 @@ function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i
  * with `colSums`, also the column sums of B[r0:r1] in the row after P
  * (P is then [k + 1, n]: [A | 1]ᵀ·B). The partials of consecutive row
  * ranges are added in order by {@link sumPartials}. Register blocks of 4 × 8
- * outputs.
+ * outputs. With q0, q1: only P's rows [q0, q1) (and the column sums when
+ * q1 = k), each entry computed as in the whole product.
  */
-export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, colSums: bool = false): void {
+export function gemmTnPartial(
+  a: usize,
+  b: usize,
+  p: usize,
+  r0: i32,
+  r1: i32,
+  n: i32,
+  k: i32,
+  colSums: bool = false,
+  q0: i32 = 0,
+  q1: i32 = -1,
+): void {
   const rowB = <usize>n << 2;
+  const last = q1 < 0 ? k : q1;
   // Blocks of TN_BLOCK rows of A and B stay in the first-level cache while
   // every output block passes over them; an output block's sums are kept in
   // P between row blocks, so each entry is still one sum in row order.
   for (let rb = r0; rb < r1; rb += TN_BLOCK) {
-    tnRowBlock(a, b, p, rb, min(r1, rb + TN_BLOCK), n, k, rb == r0);
+    tnRowBlock(a, b, p, rb, min(r1, rb + TN_BLOCK), n, k, rb == r0, q0, last);
   }
-  if (colSums) {
+  if (colSums && last == k) {
     const out = p + <usize>k * rowB;
     let j = 0;
     for (; j + 4 <= n; j += 4) {
@@ -812,6 +836,8 @@ const OP_NT = 5;
 const OP_LML = 6;
 /** C = the VJP of LML at A for the upstream gradient B, by rows (A, B, C: [m, n]): chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_LML_GRAD = 7;
+/** C = Aᵀ·B in one partial (all rows of A and B), chunk t its output rows [t·chunk, (t+1)·chunk) (and the column sums of B with COLSUMS in the last). */
+const OP_TN_SPLIT = 10;
 /** The GRU cell by rows (A: its parameter block, M = m, N = D, K = inputs): chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_GRU = 8;
 /** The GRU cell's backward pass up to its products, by rows (A: its parameter block, M = m, N = D). */
@@ -854,6 +880,8 @@ export function runChunk(job: usize, t: i32): void {
     lmlRows(a, c, r0, r1, n, k, load<f64>(job + (<usize>TEMPERATURE << 2)), slot(job, MAX_ITERATIONS), work);
   } else if (op == OP_LML_GRAD) {
     lmlGradRows(a, b, c, r0, r1, n, load<f64>(job + (<usize>TEMPERATURE << 2)));
+  } else if (op == OP_TN_SPLIT) {
+    gemmTnPartial(a, b, c, 0, m, n, k, slot(job, COLSUMS) != 0, r0 < k ? r0 : k, min(k, r0 + chunk));
   } else if (op == OP_GRU) {
     gruRows(a, r0, r1, n, k);
   } else if (op == OP_GRU_GRAD) {

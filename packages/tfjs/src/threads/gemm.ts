@@ -26,6 +26,7 @@ import {
   OP_SCALE,
   OP_SUM,
   OP_TN,
+  OP_TN_SPLIT,
   PARTIALS,
   type Pool,
   SLOPE,
@@ -40,6 +41,8 @@ export const ROWS_PER_CHUNK = 128;
 const TN_ROWS = 512;
 /** Most partial sums of one Aᵀ·B (beyond, each partial covers more rows). */
 const TN_MAX_PARTIALS = 64;
+/** Fewest output rows per chunk when one partial of Aᵀ·B is shared among the threads. */
+const TN_SPLIT_MIN_ROWS = 8;
 /** Entries per chunk of the sum of partials. */
 const SUM_CHUNK = 4096;
 
@@ -157,6 +160,14 @@ export function tnJobs(p: Pool, job: TnJob): void {
   const { pa, pb, pp, pc, m, n, k, colSums, prepare } = job;
   const rows = tnRows(m);
   const count = Math.ceil(m / rows);
+  if (count === 1 && p.participants > 1 && k >= 2 * TN_SPLIT_MIN_ROWS) {
+    // One partial (few rows): its output rows are shared among the threads
+    // instead, each entry summed as the one partial would sum it.
+    const per = Math.ceil(k / p.participants / 4) * 4;
+    p.setJob({ [OP]: OP_TN_SPLIT, [A]: pa, [B]: pb, [C]: pc, [M]: m, [N]: n, [K]: k, [CHUNK]: per, [COLSUMS]: colSums ? 1 : 0 });
+    p.parallel(Math.ceil(k / per), prepare);
+    return;
+  }
   const stride = (colSums ? k + 1 : k) * n * 4;
   p.setJob({
     [OP]: OP_TN,

@@ -108,6 +108,7 @@ export const OP_LML = 6;
 export const OP_LML_GRAD = 7;
 export const OP_GRU = 8;
 export const OP_GRU_GRAD = 9;
+export const OP_TN_SPLIT = 10;
 
 /**
  * Takes and runs chunks of the current job until none is left (the main
