@@ -54,7 +54,12 @@ export const PLANET_FREE_NATS = 3;
 
 const ELBO_OPTIONS = ['freeNats'];
 
-/** Checks a SequenceBatch against the model's sizes; returns [B, L]. */
+/**
+ * Throws unless `batch` is a {@link SequenceBatch} of the model's sizes
+ * (a TypeError or RangeError naming the field); returns [B, L]. Internal.
+ *
+ * @internal
+ */
 export function checkSequenceBatch(batch: unknown, model: Rssm): [number, number] {
   assertObject('batch', batch);
   const { observationSize: O, actionSize: A } = model.sizes;
