@@ -644,7 +644,7 @@ async function main() {
     const blas =
       r.torch_blas === undefined ? '-' : `${r.torch_blas}, ${r.torch_threads ?? '?'}T, ${r.torch_malloc}`;
     lines.push(
-      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms ?? "-", 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 30)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
+      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms ?? '-', 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 30)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
     );
   }
   const threadsOf = tfjsApi.threads ?? tfjsApi.matMulThreads;

@@ -24,7 +24,14 @@ function args(m: number, inputs: number, d: number, seed: number, scale = 0.5): 
   ];
 }
 
-type Cell = (x: tf.Tensor, h: tf.Tensor, wx: tf.Tensor, wh: tf.Tensor, bx: tf.Tensor, bh: tf.Tensor) => tf.Tensor;
+type Cell = (
+  x: tf.Tensor,
+  h: tf.Tensor,
+  wx: tf.Tensor,
+  wh: tf.Tensor,
+  bx: tf.Tensor,
+  bh: tf.Tensor,
+) => tf.Tensor;
 
 /** A smooth scalar of the cell's output, with a fixed weighting. */
 function lossOf(cell: Cell, w: tf.Tensor) {
@@ -59,10 +66,17 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           tf.tidy(() => {
             const a = args(m, inputs, d, 10 * m + d);
             const w = tf.randomNormal([m, d], 0, 1, 'float32', 99);
-            const [x, h, wx, wh, bx, bh] = a as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-            expect(relDiff(gruCell(x, h, wx, wh, bx, bh), gruCellComposed(x, h, wx, wh, bx, bh))).toBeLessThan(
-              2e-6,
-            );
+            const [x, h, wx, wh, bx, bh] = a as [
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+            ];
+            expect(
+              relDiff(gruCell(x, h, wx, wh, bx, bh), gruCellComposed(x, h, wx, wh, bx, bh)),
+            ).toBeLessThan(2e-6);
             const ours = tf.grads(lossOf(gruCell, w))(a);
             const theirs = tf.grads(lossOf(gruCellComposed, w))(a);
             for (let i = 0; i < 6; i++) {
@@ -104,7 +118,8 @@ for (const backendName of ['cpu', 'wasm'] as const) {
               tf.grads((a: tf.Tensor, b: tf.Tensor) => lossOf(cell, w)(a, b, wx, wh, bx, bh))([x, h]);
             const ours = grads(gruCell);
             const theirs = grads(gruCellComposed);
-            for (let i = 0; i < 2; i++) expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(5e-6);
+            for (let i = 0; i < 2; i++)
+              expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(5e-6);
           });
           wx.assign(tf.tidy(() => tf.mul(wx, -1.5)));
           wh.assign(tf.tidy(() => tf.add(wh, 0.25)));
@@ -156,7 +171,9 @@ describe('gruCell', () => {
     const [m, inputs, d] = [2, 3, 2];
     const a = args(m, inputs, d, 7, 0.8);
     const w = tf.randomNormal([m, d], 0, 1, 'float32', 8);
-    const grads = tf.grads(lossOf(gruCell, w))(a).map((g) => Array.from(g.dataSync()));
+    const grads = tf
+      .grads(lossOf(gruCell, w))(a)
+      .map((g) => Array.from(g.dataSync()));
     // The loss in float64, written out on plain arrays.
     const values = a.map((t) => Array.from(t.dataSync()));
     const wv = Array.from(w.dataSync());
@@ -194,9 +211,10 @@ describe('gruCell', () => {
         (plus[arg] as number[])[e] = (entries[e] as number) + eps;
         (minus[arg] as number[])[e] = (entries[e] as number) - eps;
         const fd = (loss64(plus) - loss64(minus)) / (2 * eps);
-        expect(Math.abs(((grads[arg] as number[])[e] as number) - fd), `${ARG_NAMES[arg]}[${e}]`).toBeLessThan(
-          2e-5 * (1 + Math.abs(fd)),
-        );
+        expect(
+          Math.abs(((grads[arg] as number[])[e] as number) - fd),
+          `${ARG_NAMES[arg]}[${e}]`,
+        ).toBeLessThan(2e-5 * (1 + Math.abs(fd)));
       }
     }
     await setThreads(undefined);
@@ -214,7 +232,9 @@ describe('gruCell', () => {
       tf.Tensor,
     ];
     expect(() => gruCell([[1]] as unknown as tf.Tensor, h, wx, wh, bx, bh)).toThrow(TypeError);
-    expect(() => gruCell([[1]] as unknown as tf.Tensor, h, wx, wh, bx, bh)).toThrow(/gruCell: x must be a tf.Tensor/);
+    expect(() => gruCell([[1]] as unknown as tf.Tensor, h, wx, wh, bx, bh)).toThrow(
+      /gruCell: x must be a tf.Tensor/,
+    );
     expect(() => gruCell(x, tf.zeros([2, 4], 'int32'), wx, wh, bx, bh)).toThrow(
       /gruCell: h must have dtype float32, received int32/,
     );

@@ -10,7 +10,7 @@ import { gruBackward, gruForward } from '../threads/gru.js';
 import { threadsAvailable } from '../threads/pool.js';
 import { layerThreads } from './dense-kernels.js';
 
-type Tensor2D = tfjs.Tensor2D;
+import type { Tensor2D } from './matmul.js';
 
 /** Names of the GRU kernels. */
 export const GRU_KERNELS = Object.freeze({
@@ -33,7 +33,14 @@ const forwardKernel = fusedKernel<GruAttrs>(GRU_KERNELS.forward, { withGates: 'b
   const wh = io.input('wh');
   const [m = 0, inputs = 0] = x.shape;
   const d = wh.shape[0] ?? 0;
-  const { infos, views } = io.allocate(attrs.withGates ? [[m, d], [m, 4 * d]] : [[m, d]]);
+  const { infos, views } = io.allocate(
+    attrs.withGates
+      ? [
+          [m, d],
+          [m, 4 * d],
+        ]
+      : [[m, d]],
+  );
   const ok = gruForward({
     x: io.read(x),
     h: io.read('h'),
@@ -75,14 +82,7 @@ const backwardKernel = fusedKernel<Record<string, never>>(GRU_KERNELS.backward, 
   const wh = io.input('wh');
   const [m = 0, inputs = 0] = x.shape;
   const d = wh.shape[0] ?? 0;
-  const { infos, views } = io.allocate([
-    [m, inputs],
-    [m, d],
-    [inputs, 3 * d],
-    [d, 3 * d],
-    [3 * d],
-    [3 * d],
-  ]);
+  const { infos, views } = io.allocate([[m, inputs], [m, d], [inputs, 3 * d], [d, 3 * d], [3 * d], [3 * d]]);
   const [dx, dh, dwx, dwh, dbx, dbh] = views;
   const wx = io.input('wx');
   const ok = gruBackward({
@@ -117,7 +117,9 @@ function fusedGruAvailable(m: number, d: number, inputs: number): boolean {
   if (!threadsAvailable()) return false;
   // The backward pass's memory, the larger of the two (bytes).
   const floats =
-    m * (3 * d + 12 * d + 2 * inputs) + 6 * d * (inputs + d) + tnPartialCount(m) * (Math.max(inputs, d) + 1) * 3 * d;
+    m * (3 * d + 12 * d + 2 * inputs) +
+    6 * d * (inputs + d) +
+    tnPartialCount(m) * (Math.max(inputs, d) + 1) * 3 * d;
   if (floats * 4 > 512 * 1024 * 1024) return false;
   if (!registered.has(backendName)) {
     for (const [kernelName, kernelFunc] of KERNELS) {
@@ -131,7 +133,14 @@ function fusedGruAvailable(m: number, d: number, inputs: number): boolean {
 }
 
 /** The GRU cell composed of tfjs ops (the reference the kernels are tested against; used where they do not run). */
-export function gruCellComposed(x: Tensor, h: Tensor, wx: Tensor, wh: Tensor, bx: Tensor, bh: Tensor): Tensor2D {
+export function gruCellComposed(
+  x: Tensor,
+  h: Tensor,
+  wx: Tensor,
+  wh: Tensor,
+  bx: Tensor,
+  bh: Tensor,
+): Tensor2D {
   return tfjs.tidy(() => {
     const d = h.shape[1] as number;
     const gx = tfjs.add(tfjs.matMul(x as Tensor2D, wx as Tensor2D), bx);
@@ -146,13 +155,18 @@ export function gruCellComposed(x: Tensor, h: Tensor, wx: Tensor, wh: Tensor, bx
 }
 
 const gruTaped = tfjs.customGrad((x, h, wx, wh, bx, bh, save) => {
-  const outs = tfjs
-    .engine()
-    .runKernel(
-      GRU_KERNELS.forward,
-      { x: x as Tensor, h: h as Tensor, wx: wx as Tensor, wh: wh as Tensor, bx: bx as Tensor, bh: bh as Tensor },
-      attrMap<GruAttrs>({ withGates: true }),
-    ) as Tensor[];
+  const outs = tfjs.engine().runKernel(
+    GRU_KERNELS.forward,
+    {
+      x: x as Tensor,
+      h: h as Tensor,
+      wx: wx as Tensor,
+      wh: wh as Tensor,
+      bx: bx as Tensor,
+      bh: bh as Tensor,
+    },
+    attrMap<GruAttrs>({ withGates: true }),
+  ) as Tensor[];
   const [out, gates] = outs as [Tensor2D, Tensor];
   (save as tfjs.GradSaveFunc)([x as Tensor, h as Tensor, wx as Tensor, wh as Tensor, gates]);
   return {
@@ -174,7 +188,9 @@ function checkFloatTensor(name: string, value: unknown, rank: number): asserts v
     throw new TypeError(`gruCell: ${name} must have dtype float32, received ${value.dtype}`);
   }
   if (value.rank !== rank) {
-    throw new RangeError(`gruCell: ${name} must have rank ${rank}, received shape ${formatShape(value.shape)}`);
+    throw new RangeError(
+      `gruCell: ${name} must have rank ${rank}, received shape ${formatShape(value.shape)}`,
+    );
   }
 }
 
@@ -243,5 +259,9 @@ export function gruCell(x: Tensor, h: Tensor, wx: Tensor, wh: Tensor, bx: Tensor
   if (tfjs.engine().isTapeOn()) return gruTaped(x, h, wx, wh, bx, bh);
   return tfjs
     .engine()
-    .runKernel(GRU_KERNELS.forward, { x, h, wx, wh, bx, bh }, attrMap<GruAttrs>({ withGates: false })) as Tensor2D;
+    .runKernel(
+      GRU_KERNELS.forward,
+      { x, h, wx, wh, bx, bh },
+      attrMap<GruAttrs>({ withGates: false }),
+    ) as Tensor2D;
 }

@@ -14,12 +14,17 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         const ours = unstack(x);
         const theirs = tf.unstack(x);
         expect(ours.map((t) => t.shape)).toEqual(theirs.map((t) => t.shape));
-        expect(ours.map((t) => Array.from(t.dataSync()))).toEqual(theirs.map((t) => Array.from(t.dataSync())));
+        expect(ours.map((t) => Array.from(t.dataSync()))).toEqual(
+          theirs.map((t) => Array.from(t.dataSync())),
+        );
         // Only some slices used: the others get a zero gradient.
         const ws = tf.unstack(w);
         const loss = (f: (t: tf.Tensor) => tf.Tensor[]) => (xx: tf.Tensor) => {
           const parts = f(xx);
-          return tf.add(tf.sum(tf.mul(tf.sin(parts[1] as tf.Tensor), ws[1] as tf.Tensor)), tf.sum(parts[4] as tf.Tensor));
+          return tf.add(
+            tf.sum(tf.mul(tf.sin(parts[1] as tf.Tensor), ws[1] as tf.Tensor)),
+            tf.sum(parts[4] as tf.Tensor),
+          );
         };
         const g = tf.grad(loss(unstack))(x);
         const ref = tf.grad(loss(tf.unstack))(x);
@@ -46,7 +51,9 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           tf.sum(tf.mul(tf.sin(f([a, b, c])), w));
         const ours = tf.grads(loss(stack))(xs);
         const theirs = tf.grads(loss((ts) => tf.stack(ts)))(xs);
-        expect(ours.map((g) => Array.from(g.dataSync()))).toEqual(theirs.map((g) => Array.from(g.dataSync())));
+        expect(ours.map((g) => Array.from(g.dataSync()))).toEqual(
+          theirs.map((g) => Array.from(g.dataSync())),
+        );
       });
       expect(tf.memory().numTensors).toBe(before);
       const profile = await tf.profile(() => {
@@ -65,10 +72,16 @@ describe('unstack and stack reject bad input', () => {
   it('names what it received', async () => {
     await tf.setBackend('cpu');
     expect(() => unstack([1, 2] as unknown as tf.Tensor)).toThrow(TypeError);
-    expect(() => unstack(tf.zeros([2], 'int32'))).toThrow(/unstack: x must have dtype float32, received int32/);
+    expect(() => unstack(tf.zeros([2], 'int32'))).toThrow(
+      /unstack: x must have dtype float32, received int32/,
+    );
     expect(() => unstack(tf.scalar(1))).toThrow(RangeError);
     expect(() => stack([])).toThrow(TypeError);
-    expect(() => stack([tf.zeros([2]), tf.zeros([3])])).toThrow(/stack: tensors\[1\] must have the shape of tensors\[0\]/);
-    expect(() => stack([tf.zeros([2]), tf.zeros([2], 'int32')])).toThrow(/tensors\[1\] must have dtype float32/);
+    expect(() => stack([tf.zeros([2]), tf.zeros([3])])).toThrow(
+      /stack: tensors\[1\] must have the shape of tensors\[0\]/,
+    );
+    expect(() => stack([tf.zeros([2]), tf.zeros([2], 'int32')])).toThrow(
+      /tensors\[1\] must have dtype float32/,
+    );
   });
 });

@@ -105,7 +105,9 @@ const stackTaped = tfjs.customGrad((...args: unknown[]) => {
  */
 export function stack(tensors: readonly Tensor[]): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) {
-    throw new TypeError(`stack: tensors must be a non-empty array of tensors, received ${describeValue(tensors)}`);
+    throw new TypeError(
+      `stack: tensors must be a non-empty array of tensors, received ${describeValue(tensors)}`,
+    );
   }
   const first = tensors[0];
   tensors.forEach((t, i) => {
@@ -115,7 +117,10 @@ export function stack(tensors: readonly Tensor[]): Tensor {
     if (t.dtype !== 'float32') {
       throw new TypeError(`stack: tensors[${i}] must have dtype float32, received ${t.dtype}`);
     }
-    if (first !== undefined && (t.rank !== first.rank || t.shape.some((v: number, j: number) => v !== first.shape[j]))) {
+    if (
+      first !== undefined &&
+      (t.rank !== first.rank || t.shape.some((v: number, j: number) => v !== first.shape[j]))
+    ) {
       throw new RangeError(
         `stack: tensors[${i}] must have the shape of tensors[0], ${describeValue(first)}; received ${describeValue(t)}`,
       );

@@ -164,7 +164,17 @@ export function tnJobs(p: Pool, job: TnJob): void {
     // One partial (few rows): its output rows are shared among the threads
     // instead, each entry summed as the one partial would sum it.
     const per = Math.ceil(k / p.participants / 4) * 4;
-    p.setJob({ [OP]: OP_TN_SPLIT, [A]: pa, [B]: pb, [C]: pc, [M]: m, [N]: n, [K]: k, [CHUNK]: per, [COLSUMS]: colSums ? 1 : 0 });
+    p.setJob({
+      [OP]: OP_TN_SPLIT,
+      [A]: pa,
+      [B]: pb,
+      [C]: pc,
+      [M]: m,
+      [N]: n,
+      [K]: k,
+      [CHUNK]: per,
+      [COLSUMS]: colSums ? 1 : 0,
+    });
     p.parallel(Math.ceil(k / per), prepare);
     return;
   }

@@ -83,7 +83,18 @@ export function gruForward(job: GruForwardJob): boolean {
   const { x, h, wx, wh, bx, bh, m, d, inputs, out, gates, threads } = job;
   const p = getPool(threads);
   const g3 = 3 * d;
-  const { at, end } = layout([m * inputs, m * d, inputs * g3, d * g3, g3, g3, m * g3, m * g3, m * d, m * 4 * d]);
+  const { at, end } = layout([
+    m * inputs,
+    m * d,
+    inputs * g3,
+    d * g3,
+    g3,
+    g3,
+    m * g3,
+    m * g3,
+    m * d,
+    m * 4 * d,
+  ]);
   const [px, ph, pwx, pwh, pbx, pbh, pgx, pgh, pout, pgates] = at as [
     number,
     number,
@@ -149,7 +160,16 @@ export interface GruBackwardJob {
 }
 
 /** Runs C = A·B ([m, k]·[k, n], all in the pool's memory) by rows. */
-function rowsProduct(p: Pool, a: number, b: number, c: number, m: number, n: number, k: number, rows: number): void {
+function rowsProduct(
+  p: Pool,
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+  rows: number,
+): void {
   p.setJob({
     [OP]: OP_ROWS,
     [A]: a,
