@@ -17,6 +17,8 @@ export const CONFIGS = [
   'dcem_quadratic',
   'dcem_regression',
   'dcem_cartpole_embed',
+  'planet_imagine',
+  'planet_update',
 ];
 
 /**
@@ -277,15 +279,103 @@ function buildCartpole(tf, api, objectives, tasks) {
 /** How the objectives are written: see {@link buildConfig}. */
 export const OBJECTIVES = ['library', 'plain'];
 
+// --------------------------------------------------------------------------
+// PlaNet's RSSM (@dcem/tasks/planet) at PlaNet's sizes on cheetah-run's
+// observation (17) and action (6) vectors; bench/torch_compare.py has the
+// same model in PyTorch. These configs bring their own runners (`runners`,
+// `check`): planet_imagine is forward only (no fwd_bwd), planet_update's
+// forward is the ELBO and its forward+backward the whole training update.
+// --------------------------------------------------------------------------
+/** The sizes and settings of the PlaNet configs (those of torch_compare.py's PLANET). */
+export const PLANET = Object.freeze({
+  observationSize: 17,
+  actionSize: 6,
+  batch: 50,
+  length: 50,
+  candidates: 1000,
+  horizon: 12,
+});
+
+/** planet_imagine: one planner iteration, 1000 candidates × 12 steps of the prior and the reward model from one start state. */
+function buildPlanetImagine(tf, planet) {
+  const { observationSize, actionSize, candidates: n, horizon } = PLANET;
+  const model = planet.createRssm({ observationSize, actionSize }, 0);
+  const { deterministic: D, stochastic: S } = model.sizes;
+  const start = {
+    h: tf.randomNormal([1, D], 0, 1, 'float32', 1),
+    s: tf.randomNormal([1, S], 0, 1, 'float32', 2),
+  };
+  const actions = tf.randomUniform([n, horizon, actionSize], -1, 1, 'float32', 3);
+  const noise = tf.randomNormal([horizon, n, S], 0, 1, 'float32', 4);
+  const total = () => tf.tidy(() => tf.sum(planet.imagineReturns(model, start, actions, noise)));
+  const fwd = () => {
+    const v = total();
+    v.dataSync();
+    v.dispose();
+  };
+  const check = () => {
+    const v = total();
+    const loss = v.dataSync()[0];
+    v.dispose();
+    return { loss, gradNorm: null };
+  };
+  return {
+    runners: { fwd, fwdBwd: null },
+    check,
+    owned: [start.h, start.s, actions, noise],
+    dispose: () => model.dispose(),
+    info: { ...model.sizes, candidates: n, horizon },
+  };
+}
+
+/** planet_update: one training update (filtering, ELBO with free nats, backward, clip, Adam) at B = 50, L = 50. */
+function buildPlanetUpdate(tf, planet) {
+  const { observationSize, actionSize, batch: b, length: l } = PLANET;
+  const model = planet.createRssm({ observationSize, actionSize }, 0);
+  const optimizer = planet.createAdam(model.variables);
+  const batch = {
+    observations: tf.randomNormal([b, l, observationSize], 0, 1, 'float32', 1),
+    actions: tf.randomUniform([b, l, actionSize], -1, 1, 'float32', 2),
+    rewards: tf.randomUniform([b, l], 0, 1, 'float32', 3),
+  };
+  let seed = 0;
+  const fwd = () => {
+    const v = tf.tidy(() => {
+      const noise = tf.randomNormal([l, b, model.sizes.stochastic], 0, 1, 'float32', seed++);
+      return planet.elbo(model, batch, noise).loss;
+    });
+    v.dataSync();
+    v.dispose();
+  };
+  const fwdBwd = () => planet.trainStep(model, optimizer, batch, seed++);
+  const check = () => {
+    const r = planet.trainStep(model, optimizer, batch, seed++);
+    return { loss: r.loss, gradNorm: r.gradNorm };
+  };
+  return {
+    runners: { fwd, fwdBwd },
+    check,
+    owned: [batch.observations, batch.actions, batch.rewards],
+    dispose: () => {
+      optimizer.dispose();
+      model.dispose();
+    },
+    info: { ...model.sizes, batch: b, length: l },
+  };
+}
+
 /**
  * Builds a config on the active tfjs backend: `{ params, loss, owned, info }`,
  * where `loss(params)` returns `{ loss, iterations? }`. `objectives`:
  * 'library' (default) writes the objectives with what our packages offer
  * (`dense` of @dcem/tfjs for the MLPs, @dcem/tasks' fused cart-pole
  * rollout); 'plain' writes them with tfjs ops only, the way the reference
- * writes them with torch ops. `tasks` is the @dcem/tasks module ('library').
+ * writes them with torch ops. `tasks` is the @dcem/tasks module ('library');
+ * `planet` the PlaNet model's functions (createRssm, createAdam, elbo,
+ * trainStep, imagineReturns) for the planet configs, which are always
+ * written with the library (they have no 'plain' form).
  */
-export function buildConfig(name, tf, api, objectives = 'library', tasks = undefined) {
+export function buildConfig(name, tf, api, objectives = 'library', tasks = undefined, planet = undefined) {
   if (!OBJECTIVES.includes(objectives)) {
     throw new RangeError(
       `objectives must be one of ${OBJECTIVES.join(', ')}, received ${JSON.stringify(objectives)}`,
@@ -304,6 +394,10 @@ export function buildConfig(name, tf, api, objectives = 'library', tasks = undef
       return buildRegression(tf, api, objectives);
     case 'dcem_cartpole_embed':
       return buildCartpole(tf, api, objectives, tasks);
+    case 'planet_imagine':
+      return buildPlanetImagine(tf, planet);
+    case 'planet_update':
+      return buildPlanetUpdate(tf, planet);
     default:
       throw new RangeError(`unknown config ${JSON.stringify(name)}; known: ${CONFIGS.join(', ')}`);
   }

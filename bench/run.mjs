@@ -62,6 +62,23 @@ if (!existsSync(tasksEntry)) {
   process.exit(1);
 }
 const tasks = await import(tasksEntry);
+
+/**
+ * The PlaNet model's functions (createRssm, createAdam, elbo, trainStep,
+ * imagineReturns) from this repo's build of @dcem/tasks/planet, for the
+ * planet configs; loaded only when one of them runs.
+ */
+async function loadPlanet() {
+  const dir = join(root, 'packages', 'tasks', 'dist', 'planet');
+  const files = ['rssm.js', 'adam.js', 'elbo.js', 'train-step.js', 'imagine.js'];
+  const missing = files.filter((f) => !existsSync(join(dir, f)));
+  if (missing.length > 0) {
+    throw new Error(`bench: ${join(dir, missing[0])} is missing; run \`pnpm build\` first`);
+  }
+  const mods = await Promise.all(files.map((f) => import(join(dir, f))));
+  return Object.assign({}, ...mods);
+}
+let planet;
 if (typeof tfjsApi.dense !== 'function' && !process.argv.includes('plain')) {
   console.error(`bench: ${distEntry} has no \`dense\`; time it with --objectives plain`);
   process.exit(1);
@@ -121,6 +138,7 @@ function parseArgs(argv) {
         opts.backends = value().split(',');
         break;
       case '--configs':
+      case '--only':
         opts.configs = value().split(',');
         break;
       case '--repeats':
@@ -201,6 +219,12 @@ function parseArgs(argv) {
 // Helpers
 // --------------------------------------------------------------------------
 const round3 = (x) => Math.round(x * 1000) / 1000;
+/** The median of the round medians, or null where there is none (a forward-only config's fwd_bwd). */
+const medianOrNull = (xs) => (xs.length === 0 ? null : round3(median(xs)));
+/** A minimum, or null where nothing was timed. */
+const minOrNull = (x) => (Number.isFinite(x) ? round3(x) : null);
+/** ours / PyTorch, or null where either is missing. */
+const ratio = (a, b) => (a === null || b === null || b === undefined ? null : round3(a / b));
 
 /** Peak resident set size of this process (VmHWM), in bytes; null where /proc is missing. */
 function peakRss() {
@@ -265,6 +289,7 @@ function runTorch(opts, config) {
 
 /** Loss, gradient norm and DCEM iterations of one run (untimed). */
 function check(cfg) {
+  if (cfg.check !== undefined) return cfg.check();
   return tf.tidy(() => {
     let iterations;
     const { value, grads } = tf.valueAndGrads((...ps) => {
@@ -301,7 +326,7 @@ async function setBackend(name) {
  */
 async function benchConfig(opts, name, backend) {
   await setBackend(backend);
-  const cfg = buildConfig(name, tf, api, opts.objectives, tasks);
+  const cfg = buildConfig(name, tf, api, opts.objectives, tasks, planet);
   try {
     const { fwd, fwdBwd } = makeRunners(tf, cfg);
     const start = performance.now();
@@ -310,7 +335,7 @@ async function benchConfig(opts, name, backend) {
     if (checked.iterations !== undefined && checked.iterations !== DCEM_ITERATIONS) {
       throw new Error(`${name}: DCEM ran ${checked.iterations} iterations, expected ${DCEM_ITERATIONS}`);
     }
-    for (let i = 1; i < opts.warmup && spent() < opts.budgetS / 4; i++) fwdBwd();
+    for (let i = 1; i < opts.warmup && spent() < opts.budgetS / 4; i++) (fwdBwd ?? fwd)();
     const tensorsBefore = tf.memory().numTensors;
     const fwdT = [];
     const fbT = [];
@@ -332,7 +357,7 @@ async function benchConfig(opts, name, backend) {
     for (let r = 0; r < opts.repeats; r++) {
       if (r >= 3 && (performance.now() - timingStart) / 1000 > opts.budgetS) break;
       fwdT.push(timed(fwd));
-      fbT.push(timed(fwdBwd));
+      if (fwdBwd !== null) fbT.push(timed(fwdBwd));
     }
     if (peak !== undefined) {
       peak.peak_rss_bytes = peakRss();
@@ -363,6 +388,7 @@ async function benchConfig(opts, name, backend) {
     };
   } finally {
     tf.dispose(cfg.owned);
+    cfg.dispose?.();
   }
 }
 
@@ -371,15 +397,16 @@ async function benchConfig(opts, name, backend) {
 // --------------------------------------------------------------------------
 async function profileConfig(opts, name, backend) {
   await setBackend(backend);
-  const cfg = buildConfig(name, tf, api, opts.objectives, tasks);
+  const cfg = buildConfig(name, tf, api, opts.objectives, tasks, planet);
   try {
     const { fwd, fwdBwd } = makeRunners(tf, cfg);
-    fwdBwd();
+    (fwdBwd ?? fwd)();
     const out = [];
     for (const [phase, fn] of [
       ['fwd', fwd],
       ['fwd_bwd', fwdBwd],
     ]) {
+      if (fn === null) continue;
       const t0 = performance.now();
       const prof = await tf.profile(() => fn());
       const wall = performance.now() - t0;
@@ -413,6 +440,7 @@ async function profileConfig(opts, name, backend) {
     return out;
   } finally {
     tf.dispose(cfg.owned);
+    cfg.dispose?.();
   }
 }
 
@@ -504,6 +532,7 @@ async function main() {
   const runMujoco = opts.configs.includes('mujoco_rollout');
   opts.configs = opts.configs.filter((c) => c !== 'mujoco_rollout');
   api = makeApi(opts.fused);
+  if (opts.configs.some((c) => c.startsWith('planet_'))) planet = await loadPlanet();
   tf.env().set('PROD', true);
   let torchReason = null;
   if (opts.torch) {
@@ -520,9 +549,9 @@ async function main() {
         const t = runTorch(opts, name);
         const e = torch.get(name) ?? { fwd: [], fb: [], fwdMin: Infinity, fbMin: Infinity, row: t };
         e.fwd.push(t.fwd_ms);
-        e.fb.push(t.fwd_bwd_ms);
+        if (t.fwd_bwd_ms !== null) e.fb.push(t.fwd_bwd_ms);
         e.fwdMin = Math.min(e.fwdMin, t.fwd_ms_min);
-        e.fbMin = Math.min(e.fbMin, t.fwd_bwd_ms_min);
+        if (t.fwd_bwd_ms_min !== null) e.fbMin = Math.min(e.fbMin, t.fwd_bwd_ms_min);
         torch.set(name, e);
       }
       for (const backend of opts.backends) {
@@ -538,7 +567,7 @@ async function main() {
         };
         e.repeats += r.fwdT.length;
         e.fwd.push(median(r.fwdT));
-        e.fb.push(median(r.fbT));
+        if (r.fbT.length > 0) e.fb.push(median(r.fbT));
         e.fwdMin = Math.min(e.fwdMin, ...r.fwdT);
         e.fbMin = Math.min(e.fbMin, ...r.fbT);
         ours.set(key, e);
@@ -554,9 +583,9 @@ async function main() {
         config: name,
         backend: 'pytorch',
         fwd_ms: round3(median(t.fwd)),
-        fwd_bwd_ms: round3(median(t.fb)),
+        fwd_bwd_ms: medianOrNull(t.fb),
         fwd_ms_min: t.fwdMin,
-        fwd_bwd_ms_min: t.fbMin,
+        fwd_bwd_ms_min: minOrNull(t.fbMin),
         repeats: t.row.repeats,
         rounds: opts.rounds,
         threads: t.row.threads,
@@ -574,18 +603,18 @@ async function main() {
         config: name,
         backend,
         fwd_ms: round3(median(e.fwd)),
-        fwd_bwd_ms: round3(median(e.fb)),
+        fwd_bwd_ms: medianOrNull(e.fb),
         fwd_ms_min: round3(e.fwdMin),
-        fwd_bwd_ms_min: round3(e.fbMin),
+        fwd_bwd_ms_min: minOrNull(e.fbMin),
         repeats: e.repeats,
         rounds: opts.rounds,
         ...e.row,
       };
       if (t !== undefined) {
         row.torch_fwd_ms = round3(median(t.fwd));
-        row.torch_fwd_bwd_ms = round3(median(t.fb));
-        row.ratio_fwd = round3(row.fwd_ms / row.torch_fwd_ms);
-        row.ratio_fwd_bwd = round3(row.fwd_bwd_ms / row.torch_fwd_bwd_ms);
+        row.torch_fwd_bwd_ms = medianOrNull(t.fb);
+        row.ratio_fwd = ratio(row.fwd_ms, row.torch_fwd_ms);
+        row.ratio_fwd_bwd = ratio(row.fwd_bwd_ms, row.torch_fwd_bwd_ms);
         row.torch_blas = t.row.blas ?? 'unknown';
         row.torch_threads = t.row.threads;
         row.torch_malloc = t.row.malloc ?? 'default';
@@ -615,7 +644,7 @@ async function main() {
     const blas =
       r.torch_blas === undefined ? '-' : `${r.torch_blas}, ${r.torch_threads ?? '?'}T, ${r.torch_malloc}`;
     lines.push(
-      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms, 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 30)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
+      `${pad(r.config, 22)}${pad(r.backend, 9)}${pad(r.fwd_ms, 11)}${pad(r.fwd_bwd_ms ?? '-', 12)}${useTorch ? `${pad(r.torch_fwd_ms ?? '-', 11)}${pad(r.torch_fwd_bwd_ms ?? '-', 11)}${pad(blas, 30)}${pad(r.ratio_fwd ?? '-', 11)}${r.ratio_fwd_bwd ?? '-'}` : ''}`,
     );
   }
   const threadsOf = tfjsApi.threads ?? tfjsApi.matMulThreads;

@@ -18,9 +18,13 @@ export function timed(fn) {
  * The two timed closures of a benchmark configuration (`buildConfig` of
  * configs.mjs) on the tfjs namespace `tf`: the loss alone, and the loss with
  * its gradients to the configuration's parameters. Each reads one number back
- * so the work is not left queued, and frees what it made.
+ * so the work is not left queued, and frees what it made. A config that
+ * brings `runners` ({ fwd, fwdBwd }, fwdBwd null for a forward-only one)
+ * gets those.
  */
 export function makeRunners(tf, cfg) {
+  // Configs with their own runners (the PlaNet ones): fwdBwd may be null (forward only).
+  if (cfg.runners !== undefined) return cfg.runners;
   const fwd = () => {
     const v = tf.tidy(() => cfg.loss(cfg.params).loss);
     v.dataSync();

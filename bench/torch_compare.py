@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch side of `pnpm bench --torch`: the five benchmark configurations
-in PyTorch, written the way the DCEM and LML reference code computes them.
+in PyTorch, written the way the DCEM and LML reference code computes them,
+and PlaNet's recurrent state-space model (planet_imagine, planet_update) at
+PlaNet's sizes, the same computation as @dcem/tasks/planet.
 
 For each configuration it prints one JSON line on stdout:
 
@@ -40,14 +42,14 @@ import sys
 import time
 
 CONFIGS = ("lml_small", "lml_large", "dcem_quadratic", "dcem_regression",
-           "dcem_cartpole_embed")
+           "dcem_cartpole_embed", "planet_imagine", "planet_update")
 
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--configs", nargs="+", default=[",".join(CONFIGS)],
-                    help="names, comma- or space-separated (default: all five)")
+                    help="names, comma- or space-separated (default: all)")
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--repeats", type=int, default=9,
                     help="timed runs of each kind (at least 3; default 9)")
@@ -384,6 +386,190 @@ BUILDERS = {
 
 
 # --------------------------------------------------------------------------
+# PlaNet's recurrent state-space model (the twin of @dcem/tasks/planet)
+# --------------------------------------------------------------------------
+# Sizes: PlaNet's (deterministic 200, stochastic 30, hidden 200, min std
+# 0.1) on cheetah-run's proprioceptive observations (17) and actions (6).
+PLANET = {"observation": 17, "action": 6, "deterministic": 200, "stochastic": 30,
+          "hidden": 200, "min_std": 0.1, "free_nats": 3.0, "clip": 1000.0,
+          "batch": 50, "length": 50, "candidates": 1000, "horizon": 12}
+
+
+class Rssm(nn.Module):
+    """encoder o -> relu 200 -> relu 200; transition input relu(W [s, a]);
+    h' = GRUCell(x, h) (gates r, z, n; n = tanh(x W_n + b_n + r (h U_n + c_n)));
+    prior relu(W h') -> [mu, rho], posterior relu(W [h', e]) -> [mu, rho],
+    std = softplus(rho) + min_std; decoders [h, s] -> relu 200 -> relu 200
+    -> observation (linear) or reward (1, linear)."""
+
+    def __init__(self, o, a, d, s, hidden, min_std):
+        super().__init__()
+        self.min_std = min_std
+        self.s = s
+        self.encoder = nn.Sequential(nn.Linear(o, hidden), nn.ReLU(),
+                                     nn.Linear(hidden, hidden), nn.ReLU())
+        self.transition_in = nn.Linear(s + a, hidden)
+        self.gru = nn.GRUCell(hidden, d)
+        self.prior_hidden = nn.Linear(d, hidden)
+        self.prior_out = nn.Linear(hidden, 2 * s)
+        self.posterior_hidden = nn.Linear(d + hidden, hidden)
+        self.posterior_out = nn.Linear(hidden, 2 * s)
+        self.observation = nn.Sequential(nn.Linear(d + s, hidden), nn.ReLU(),
+                                         nn.Linear(hidden, hidden), nn.ReLU(),
+                                         nn.Linear(hidden, o))
+        self.reward = nn.Sequential(nn.Linear(d + s, hidden), nn.ReLU(),
+                                    nn.Linear(hidden, hidden), nn.ReLU(),
+                                    nn.Linear(hidden, 1))
+
+    def gaussian(self, out):
+        mean, rho = out.split(self.s, dim=-1)
+        return mean, nn.functional.softplus(rho) + self.min_std
+
+    def deterministic(self, h, s, a):
+        x = torch.relu(self.transition_in(torch.cat((s, a), -1)))
+        return self.gru(x, h)
+
+    def prior(self, h):
+        return self.gaussian(self.prior_out(torch.relu(self.prior_hidden(h))))
+
+    def posterior(self, h, e):
+        return self.gaussian(self.posterior_out(torch.relu(self.posterior_hidden(torch.cat((h, e), -1)))))
+
+
+def kl_diag(mq, sq, mp, sp):
+    """KL(q || p) of diagonal Gaussians, summed over the last axis."""
+    return (torch.log(sp / sq) + (sq ** 2 + (mq - mp) ** 2) / (2 * sp ** 2) - 0.5).sum(-1)
+
+
+def build_planet_update(dtype):
+    c = PLANET
+    torch.manual_seed(0)
+    model = Rssm(c["observation"], c["action"], c["deterministic"], c["stochastic"],
+                 c["hidden"], c["min_std"]).to(dtype)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-4, betas=(0.9, 0.999))
+    b, length = c["batch"], c["length"]
+    gen = torch.Generator().manual_seed(1)
+    observations = torch.randn(b, length, c["observation"], generator=gen, dtype=dtype)
+    actions = torch.rand(b, length, c["action"], generator=gen, dtype=dtype) * 2 - 1
+    rewards = torch.rand(b, length, generator=gen, dtype=dtype)
+    params = list(model.parameters())
+
+    def elbo():
+        """Posterior filtering over the sequence from h = 0, s = 0, then the
+        ELBO: mean over (B, L) of 1/2 |o - o^|^2 + 1/2 (r - r^)^2 +
+        max(free nats, KL(q || p))."""
+        embedded = model.encoder(observations.reshape(b * length, -1)).reshape(b, length, -1)
+        noise = torch.randn(length, b, c["stochastic"], dtype=dtype)
+        h = torch.zeros(b, c["deterministic"], dtype=dtype)
+        s = torch.zeros(b, c["stochastic"], dtype=dtype)
+        hs, ss, means, stds = [], [], [], []
+        for t in range(length):
+            h = model.deterministic(h, s, actions[:, t])
+            mq, sq = model.posterior(h, embedded[:, t])
+            s = mq + sq * noise[t]
+            hs.append(h)
+            ss.append(s)
+            means.append(mq)
+            stds.append(sq)
+        # The prior, the decoders and the KL batched over every (b, t), as ours.
+        flat = lambda xs: torch.stack(xs, 1).reshape(b * length, -1)
+        h_all, s_all = flat(hs), flat(ss)
+        mp, sp = model.prior(h_all)
+        kl = kl_diag(flat(means), flat(stds), mp, sp)
+        features = torch.cat((h_all, s_all), -1)
+        obs_loss = 0.5 * ((model.observation(features) - observations.reshape(b * length, -1)) ** 2).sum(-1)
+        reward_loss = 0.5 * (model.reward(features).squeeze(1) - rewards.reshape(b * length)) ** 2
+        return (obs_loss + reward_loss + torch.clamp(kl, min=c["free_nats"])).mean()
+
+    def update():
+        """One training update: the ELBO, its gradient, the global-norm
+        clip at 1000 and an Adam step."""
+        optimizer.zero_grad(set_to_none=True)
+        loss = elbo()
+        loss.backward()
+        norm = float(nn.utils.clip_grad_norm_(params, c["clip"]))
+        optimizer.step()
+        return loss, norm
+
+    info = {k: c[k] for k in ("observation", "action", "deterministic", "stochastic", "hidden",
+                              "free_nats", "batch", "length")}
+    return {"forward": elbo, "step": update, "info": info}
+
+
+def build_planet_imagine(dtype):
+    c = PLANET
+    torch.manual_seed(0)
+    model = Rssm(c["observation"], c["action"], c["deterministic"], c["stochastic"],
+                 c["hidden"], c["min_std"]).to(dtype)
+    n, horizon = c["candidates"], c["horizon"]
+    gen = torch.Generator().manual_seed(1)
+    h0 = torch.randn(1, c["deterministic"], generator=gen, dtype=dtype)
+    s0 = torch.randn(1, c["stochastic"], generator=gen, dtype=dtype)
+    actions = torch.rand(n, horizon, c["action"], generator=gen, dtype=dtype) * 2 - 1
+    noise = torch.randn(horizon, n, c["stochastic"], generator=gen, dtype=dtype)
+
+    def imagine():
+        """One planner iteration: the prior from one start state for every
+        candidate's action sequence; the sum of predicted rewards."""
+        with torch.no_grad():
+            h = h0.expand(n, -1)
+            s = s0.expand(n, -1)
+            hs, ss = [], []
+            for t in range(horizon):
+                h = model.deterministic(h, s, actions[:, t])
+                mean, std = model.prior(h)
+                s = mean + std * noise[t]
+                hs.append(h)
+                ss.append(s)
+            # The reward model batched over every (t, candidate), as ours.
+            rewards = model.reward(torch.cat((torch.cat(hs, 0), torch.cat(ss, 0)), -1))
+            return rewards.reshape(horizon, n).sum(0).sum()
+
+    info = {k: c[k] for k in ("observation", "action", "deterministic", "stochastic", "hidden",
+                              "candidates", "horizon")}
+    return {"forward": imagine, "step": None, "info": info}
+
+
+PLANET_BUILDERS = {"planet_imagine": build_planet_imagine, "planet_update": build_planet_update}
+
+
+def measure_planet(name, dtype, repeats, warmup, blas):
+    """fwd_ms: planet_imagine's imagination (no autograd) or planet_update's
+    ELBO (autograd recording); fwd_bwd_ms: planet_update's whole update
+    (none for planet_imagine, which is forward only)."""
+    built = PLANET_BUILDERS[name](dtype)
+    forward, step = built["forward"], built["step"]
+    for _ in range(warmup):
+        (step or forward)()
+    torch.manual_seed(0)
+    if step is None:
+        value, grad_norm = forward(), None
+    else:
+        value, grad_norm = step()
+    fwd, fwd_bwd = [], []
+    for _ in range(repeats):
+        torch.manual_seed(0)
+        fwd.append(milliseconds(lambda: float(forward())))
+        if step is not None:
+            torch.manual_seed(0)
+            fwd_bwd.append(milliseconds(step))
+    return {
+        "config": name, "impl": "torch",
+        "fwd_ms": round(statistics.median(fwd), 3),
+        "fwd_bwd_ms": round(statistics.median(fwd_bwd), 3) if fwd_bwd else None,
+        "fwd_ms_min": round(min(fwd), 3),
+        "fwd_bwd_ms_min": round(min(fwd_bwd), 3) if fwd_bwd else None,
+        "repeats": repeats, "warmup": warmup, "dtype": str(dtype).replace("torch.", ""),
+        "threads": torch.get_num_threads(),
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
+        "malloc": ARGS.malloc,
+        "blas": blas, "torch": torch.__version__,
+        "loss": float(value.detach()), "grad_norm": grad_norm,
+        "info": built["info"],
+    }
+
+
+# --------------------------------------------------------------------------
 def milliseconds(fn):
     start = time.perf_counter()
     fn()
@@ -441,7 +627,8 @@ def main():
     dtype = getattr(torch, ARGS.dtype)
     torch.set_default_dtype(dtype)
     for name in ARGS.configs:
-        print(json.dumps(measure(name, dtype, ARGS.repeats, ARGS.warmup, blas)), flush=True)
+        run = measure_planet if name in PLANET_BUILDERS else measure
+        print(json.dumps(run(name, dtype, ARGS.repeats, ARGS.warmup, blas)), flush=True)
 
 
 if __name__ == "__main__":

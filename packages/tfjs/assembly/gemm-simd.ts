@@ -165,6 +165,9 @@ function storeBlock(
   v128.store(pc + 3 * row, s31, 16);
 }
 
+/** Columns of B per panel of {@link gemmRows} (a multiple of 8). */
+const PANEL = 64;
+
 /**
  * Rows [r0, r1) of C = act(A·B + bias), A: [m, k], B: [k, n], C: [m, n];
  * bias: [n], added after the sum when `bias` is not 0; the slope of the
@@ -187,64 +190,71 @@ export function gemmRows(
 ): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  let i = r0;
-  for (; i + 4 <= r1; i += 4) {
+  const n8 = n & ~7;
+  const rows4 = r0 + ((r1 - r0) & ~3);
+  // Panels of PANEL columns: a panel of B (k × PANEL floats) stays in the
+  // second-level cache while every 4-row block of the chunk passes over it.
+  for (let j0 = 0; j0 < n8; j0 += PANEL) {
+    const j1 = min(n8, j0 + PANEL);
+    for (let i = r0; i < rows4; i += 4) {
+      const a0 = a + <usize>i * rowA;
+      const a1 = a0 + rowA;
+      const a2 = a1 + rowA;
+      const a3 = a2 + rowA;
+      for (let j = j0; j < j1; j += 8) {
+        let s00 = f32x4.splat(0);
+        let s01 = f32x4.splat(0);
+        let s10 = f32x4.splat(0);
+        let s11 = f32x4.splat(0);
+        let s20 = f32x4.splat(0);
+        let s21 = f32x4.splat(0);
+        let s30 = f32x4.splat(0);
+        let s31 = f32x4.splat(0);
+        let pb = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          const off = <usize>p << 2;
+          const b0 = v128.load(pb);
+          const b1 = v128.load(pb, 16);
+          const x0 = v128.load32_splat(a0 + off);
+          const x1 = v128.load32_splat(a1 + off);
+          s00 = f32x4.add(s00, f32x4.mul(x0, b0));
+          s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+          s10 = f32x4.add(s10, f32x4.mul(x1, b0));
+          s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+          const x2 = v128.load32_splat(a2 + off);
+          const x3 = v128.load32_splat(a3 + off);
+          s20 = f32x4.add(s20, f32x4.mul(x2, b0));
+          s21 = f32x4.add(s21, f32x4.mul(x2, b1));
+          s30 = f32x4.add(s30, f32x4.mul(x3, b0));
+          s31 = f32x4.add(s31, f32x4.mul(x3, b1));
+          pb += rowB;
+        }
+        if (bias != 0) {
+          const v0 = v128.load(bias + (<usize>j << 2));
+          const v1 = v128.load(bias + (<usize>j << 2), 16);
+          s00 = f32x4.add(s00, v0);
+          s01 = f32x4.add(s01, v1);
+          s10 = f32x4.add(s10, v0);
+          s11 = f32x4.add(s11, v1);
+          s20 = f32x4.add(s20, v0);
+          s21 = f32x4.add(s21, v1);
+          s30 = f32x4.add(s30, v0);
+          s31 = f32x4.add(s31, v1);
+        }
+        const pc = c + <usize>i * rowB + (<usize>j << 2);
+        storeBlock(pc, rowB, s00, s01, s10, s11, s20, s21, s30, s31);
+      }
+    }
+  }
+  for (let i = r0; i < rows4; i += 4) {
     const a0 = a + <usize>i * rowA;
-    const a1 = a0 + rowA;
-    const a2 = a1 + rowA;
-    const a3 = a2 + rowA;
-    const c0 = c + <usize>i * rowB;
-    let j = 0;
-    for (; j + 8 <= n; j += 8) {
-      let s00 = f32x4.splat(0);
-      let s01 = f32x4.splat(0);
-      let s10 = f32x4.splat(0);
-      let s11 = f32x4.splat(0);
-      let s20 = f32x4.splat(0);
-      let s21 = f32x4.splat(0);
-      let s30 = f32x4.splat(0);
-      let s31 = f32x4.splat(0);
-      let pb = b + (<usize>j << 2);
-      for (let p = 0; p < k; p++) {
-        const off = <usize>p << 2;
-        const b0 = v128.load(pb);
-        const b1 = v128.load(pb, 16);
-        const x0 = v128.load32_splat(a0 + off);
-        const x1 = v128.load32_splat(a1 + off);
-        s00 = f32x4.add(s00, f32x4.mul(x0, b0));
-        s01 = f32x4.add(s01, f32x4.mul(x0, b1));
-        s10 = f32x4.add(s10, f32x4.mul(x1, b0));
-        s11 = f32x4.add(s11, f32x4.mul(x1, b1));
-        const x2 = v128.load32_splat(a2 + off);
-        const x3 = v128.load32_splat(a3 + off);
-        s20 = f32x4.add(s20, f32x4.mul(x2, b0));
-        s21 = f32x4.add(s21, f32x4.mul(x2, b1));
-        s30 = f32x4.add(s30, f32x4.mul(x3, b0));
-        s31 = f32x4.add(s31, f32x4.mul(x3, b1));
-        pb += rowB;
-      }
-      if (bias != 0) {
-        const v0 = v128.load(bias + (<usize>j << 2));
-        const v1 = v128.load(bias + (<usize>j << 2), 16);
-        s00 = f32x4.add(s00, v0);
-        s01 = f32x4.add(s01, v1);
-        s10 = f32x4.add(s10, v0);
-        s11 = f32x4.add(s11, v1);
-        s20 = f32x4.add(s20, v0);
-        s21 = f32x4.add(s21, v1);
-        s30 = f32x4.add(s30, v0);
-        s31 = f32x4.add(s31, v1);
-      }
-      const pc = c + <usize>i * rowB + (<usize>j << 2);
-      storeBlock(pc, rowB, s00, s01, s10, s11, s20, s21, s30, s31);
-    }
     for (let r = 0; r < 4; r++) {
-      rowTail(a0 + <usize>r * rowA, b, c + <usize>(i + r) * rowB, bias, j, n, k);
+      rowTail(a0 + <usize>r * rowA, b, c + <usize>(i + r) * rowB, bias, n8, n, k);
     }
-    // The 4 rows just written (in the first-level cache) through the activation.
+    // The 4 rows just completed through the activation.
     if (act != ACT_LINEAR) activateRows(c + <usize>i * rowB, slope == 0 ? 0 : slope + <usize>i * rowB, 4 * n, act);
   }
-  for (; i < r1; i++) {
+  for (let i = rows4; i < r1; i++) {
     const off = <usize>i * rowB;
     rowTail(a + <usize>i * rowA, b, c + off, bias, 0, n, k);
     if (act != ACT_LINEAR) activateRows(c + off, slope == 0 ? 0 : slope + off, n, act);
@@ -326,14 +336,15 @@ function acc(at: usize, first: bool): v128 {
 }
 
 /**
- * Rows [r0, r1) of A and B added to the partial P = A[·]ᵀ·B[·] ([k, n]),
- * which starts from zero when `first`. Register blocks of 4 × 8 outputs.
+ * Rows [r0, r1) of A and B added to rows [q0, q1) of the partial
+ * P = A[·]ᵀ·B[·] ([k, n]), which start from zero when `first`. Register
+ * blocks of 4 × 8 outputs (q0 a multiple of 4).
  */
-function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, first: bool): void {
+function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, first: bool, q0: i32, q1: i32): void {
   const rowA = <usize>k << 2;
   const rowB = <usize>n << 2;
-  let i = 0;
-  for (; i + 4 <= k; i += 4) {
+  let i = q0;
+  for (; i + 4 <= q1; i += 4) {
     let j = 0;
     for (; j + 8 <= n; j += 8) {
       const pc = p + <usize>i * rowB + (<usize>j << 2);
@@ -369,7 +380,7 @@ function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i
     }
     for (let q = i; q < i + 4; q++) tnTail(a, b, p, r0, r1, n, k, q, j, first);
   }
-  for (; i < k; i++) tnTail(a, b, p, r0, r1, n, k, i, 0, first);
+  for (; i < q1; i++) tnTail(a, b, p, r0, r1, n, k, i, 0, first);
 }
 
 /**
@@ -378,17 +389,30 @@ function tnRowBlock(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i
  * with `colSums`, also the column sums of B[r0:r1] in the row after P
  * (P is then [k + 1, n]: [A | 1]ᵀ·B). The partials of consecutive row
  * ranges are added in order by {@link sumPartials}. Register blocks of 4 × 8
- * outputs.
+ * outputs. With q0, q1: only P's rows [q0, q1) (and the column sums when
+ * q1 = k), each entry computed as in the whole product.
  */
-export function gemmTnPartial(a: usize, b: usize, p: usize, r0: i32, r1: i32, n: i32, k: i32, colSums: bool = false): void {
+export function gemmTnPartial(
+  a: usize,
+  b: usize,
+  p: usize,
+  r0: i32,
+  r1: i32,
+  n: i32,
+  k: i32,
+  colSums: bool = false,
+  q0: i32 = 0,
+  q1: i32 = -1,
+): void {
   const rowB = <usize>n << 2;
+  const last = q1 < 0 ? k : q1;
   // Blocks of TN_BLOCK rows of A and B stay in the first-level cache while
   // every output block passes over them; an output block's sums are kept in
   // P between row blocks, so each entry is still one sum in row order.
   for (let rb = r0; rb < r1; rb += TN_BLOCK) {
-    tnRowBlock(a, b, p, rb, min(r1, rb + TN_BLOCK), n, k, rb == r0);
+    tnRowBlock(a, b, p, rb, min(r1, rb + TN_BLOCK), n, k, rb == r0, q0, last);
   }
-  if (colSums) {
+  if (colSums && last == k) {
     const out = p + <usize>k * rowB;
     let j = 0;
     for (; j + 4 <= n; j += 4) {
@@ -528,6 +552,211 @@ export function sumPartials(p: usize, count: i32, stride: usize, c: usize, e0: i
   }
 }
 
+// ---------------------------------------------------------------------------
+// The GRU cell (PyTorch's GRUCell, gates ordered r, z, n), by rows:
+//   gx = x·Wx + bx, gh = h·Wh + bh (each [m, 3D]: r, z, n blocks)
+//   r = σ(gx_r + gh_r), z = σ(gx_z + gh_z), n = tanh(gx_n + r ⊙ gh_n)
+//   h' = (1 − z) ⊙ n + z ⊙ h
+// The forward chunk writes h' and the gates (r, z, n, gh_n) [m, 4D] that the
+// backward chunk reads.
+
+/** σ(a) in 4 lanes from e = e^−|a|: 1/(1 + e) for a ≥ 0, e/(1 + e) below. */
+@inline
+function sigmoid4(a: v128): v128 {
+  const e = expNeg(v128.or(a, k(21)));
+  const inv = f32x4.div(k(11), f32x4.add(k(11), e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(a, k(22)));
+}
+
+/** tanh(a) in 4 lanes: sign(a)·(1 − e)/(1 + e), e = e^−2|a|. */
+@inline
+function tanh4(a: v128): v128 {
+  const neg = v128.or(a, k(21));
+  const e = expNeg(f32x4.add(neg, neg));
+  const t = f32x4.div(f32x4.sub(k(11), e), f32x4.add(k(11), e));
+  return v128.or(t, v128.and(a, k(21)));
+}
+
+/** One 4-lane group of the gates: entry `off` (bytes) of the gate blocks of one row. */
+@inline
+function gruGroup(gx: usize, gh: usize, h: usize, out: usize, gates: usize, blk: usize, off: usize): void {
+  const r = sigmoid4(f32x4.add(v128.load(gx + off), v128.load(gh + off)));
+  const z = sigmoid4(f32x4.add(v128.load(gx + blk + off), v128.load(gh + blk + off)));
+  const hn = v128.load(gh + 2 * blk + off);
+  const n = tanh4(f32x4.add(v128.load(gx + 2 * blk + off), f32x4.mul(r, hn)));
+  const hv = v128.load(h + off);
+  v128.store(out + off, f32x4.add(f32x4.mul(f32x4.sub(k(11), z), n), f32x4.mul(z, hv)));
+  if (gates != 0) {
+    v128.store(gates + off, r);
+    v128.store(gates + blk + off, z);
+    v128.store(gates + 2 * blk + off, n);
+    v128.store(gates + 3 * blk + off, hn);
+  }
+}
+
+/** Reads 4 lanes at `at` whose first `count` (< 4) are in bounds (the others zero). */
+@inline
+function loadPart(at: usize, count: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(at));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(at, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(at, 8));
+  return v;
+}
+
+/** Writes the first `count` (< 4) lanes of v at `at`. */
+@inline
+function storePart(at: usize, v: v128, count: i32): void {
+  store<f32>(at, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(at, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(at, f32x4.extract_lane(v, 2), 8);
+}
+
+/**
+ * Rows [r0, r1) of the GRU cell. `params` holds 10 i32 byte offsets: x [m, I],
+ * h [m, D], Wx [I, 3D], Wh [D, 3D], bx [3D], bh [3D], gx and gh (scratch,
+ * [m, 3D]), h' [m, D] and the gates [m, 4D] (0: not written).
+ */
+export function gruRows(params: usize, r0: i32, r1: i32, d: i32, inputs: i32): void {
+  const x = <usize>load<i32>(params);
+  const h = <usize>load<i32>(params, 4);
+  const wx = <usize>load<i32>(params, 8);
+  const wh = <usize>load<i32>(params, 12);
+  const bx = <usize>load<i32>(params, 16);
+  const bh = <usize>load<i32>(params, 20);
+  const gx = <usize>load<i32>(params, 24);
+  const gh = <usize>load<i32>(params, 28);
+  const out = <usize>load<i32>(params, 32);
+  const gates = <usize>load<i32>(params, 36);
+  gemmRows(x, wx, gx, bx, r0, r1, 3 * d, inputs);
+  gemmRows(h, wh, gh, bh, r0, r1, 3 * d, d);
+  const blk = <usize>d << 2;
+  const d4 = d & ~3;
+  for (let i = r0; i < r1; i++) {
+    const gxr = gx + <usize>i * 3 * blk;
+    const ghr = gh + <usize>i * 3 * blk;
+    const hr = h + <usize>i * blk;
+    const outr = out + <usize>i * blk;
+    const gr = gates == 0 ? 0 : gates + <usize>i * 4 * blk;
+    for (let j = 0; j < d4; j += 4) gruGroup(gxr, ghr, hr, outr, gr, blk, <usize>j << 2);
+    if (d4 < d) {
+      // The last d mod 4 entries, through 4-lane registers.
+      const off = <usize>d4 << 2;
+      const c = d - d4;
+      const r = sigmoid4(f32x4.add(loadPart(gxr + off, c), loadPart(ghr + off, c)));
+      const z = sigmoid4(f32x4.add(loadPart(gxr + blk + off, c), loadPart(ghr + blk + off, c)));
+      const hn = loadPart(ghr + 2 * blk + off, c);
+      const n = tanh4(f32x4.add(loadPart(gxr + 2 * blk + off, c), f32x4.mul(r, hn)));
+      const hv = loadPart(hr + off, c);
+      storePart(outr + off, f32x4.add(f32x4.mul(f32x4.sub(k(11), z), n), f32x4.mul(z, hv)), c);
+      if (gr != 0) {
+        storePart(gr + off, r, c);
+        storePart(gr + blk + off, z, c);
+        storePart(gr + 2 * blk + off, n, c);
+        storePart(gr + 3 * blk + off, hn, c);
+      }
+    }
+  }
+}
+
+/** One 4-lane group of the GRU's backward pass (see {@link gruGradRows}). */
+@inline
+function gruGradGroup(
+  dy: v128,
+  hv: v128,
+  r: v128,
+  z: v128,
+  n: v128,
+  hn: v128,
+  dgx: usize,
+  dgh: usize,
+  dhd: usize,
+  blk: usize,
+  off: usize,
+  count: i32,
+): void {
+  const one = k(11);
+  // h' = (1 − z) n + z h: dn = dy (1 − z), dz = dy (h − n), dh (direct) = dy z.
+  const dan = f32x4.mul(f32x4.mul(dy, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+  const daz = f32x4.mul(f32x4.mul(f32x4.mul(dy, f32x4.sub(hv, n)), z), f32x4.sub(one, z));
+  const dar = f32x4.mul(f32x4.mul(f32x4.mul(dan, hn), r), f32x4.sub(one, r));
+  const dhn = f32x4.mul(dan, r);
+  const direct = f32x4.mul(dy, z);
+  if (count == 4) {
+    v128.store(dgx + off, dar);
+    v128.store(dgx + blk + off, daz);
+    v128.store(dgx + 2 * blk + off, dan);
+    v128.store(dgh + off, dar);
+    v128.store(dgh + blk + off, daz);
+    v128.store(dgh + 2 * blk + off, dhn);
+    v128.store(dhd + off, direct);
+  } else {
+    storePart(dgx + off, dar, count);
+    storePart(dgx + blk + off, daz, count);
+    storePart(dgx + 2 * blk + off, dan, count);
+    storePart(dgh + off, dar, count);
+    storePart(dgh + blk + off, daz, count);
+    storePart(dgh + 2 * blk + off, dhn, count);
+    storePart(dhd + off, direct, count);
+  }
+}
+
+/**
+ * Rows [r0, r1) of the GRU cell's backward pass up to the products: from the
+ * upstream gradient dy [m, D], h [m, D] and the gates [m, 4D] (r, z, n,
+ * gh_n), the gradients of the pre-activations: dgx [m, 3D] (of gx) and dgh
+ * [m, 3D] (of gh), and the direct part of dh, dy ⊙ z [m, D]. `params`: 6 i32
+ * byte offsets dy, h, gates, dgx, dgh, dh.
+ */
+export function gruGradRows(params: usize, r0: i32, r1: i32, d: i32): void {
+  const dyp = <usize>load<i32>(params);
+  const h = <usize>load<i32>(params, 4);
+  const gates = <usize>load<i32>(params, 8);
+  const dgx = <usize>load<i32>(params, 12);
+  const dgh = <usize>load<i32>(params, 16);
+  const dhd = <usize>load<i32>(params, 20);
+  const blk = <usize>d << 2;
+  for (let i = r0; i < r1; i++) {
+    const row = <usize>i * blk;
+    const gr = gates + 4 * row;
+    for (let j = 0; j < d; j += 4) {
+      const off = <usize>j << 2;
+      const count = min(4, d - j);
+      if (count == 4) {
+        gruGradGroup(
+          v128.load(dyp + row + off),
+          v128.load(h + row + off),
+          v128.load(gr + off),
+          v128.load(gr + blk + off),
+          v128.load(gr + 2 * blk + off),
+          v128.load(gr + 3 * blk + off),
+          dgx + 3 * row,
+          dgh + 3 * row,
+          dhd + row,
+          blk,
+          off,
+          4,
+        );
+      } else {
+        gruGradGroup(
+          loadPart(dyp + row + off, count),
+          loadPart(h + row + off, count),
+          loadPart(gr + off, count),
+          loadPart(gr + blk + off, count),
+          loadPart(gr + 2 * blk + off, count),
+          loadPart(gr + 3 * blk + off, count),
+          dgx + 3 * row,
+          dgh + 3 * row,
+          dhd + row,
+          blk,
+          off,
+          count,
+        );
+      }
+    }
+  }
+}
+
 /**
  * The peak of this machine's 128-bit WebAssembly SIMD: `iterations` rounds of
  * 12 independent 4-lane multiply-adds on registers (96 floating-point
@@ -607,6 +836,12 @@ const OP_NT = 5;
 const OP_LML = 6;
 /** C = the VJP of LML at A for the upstream gradient B, by rows (A, B, C: [m, n]): chunk t is rows [t·chunk, (t+1)·chunk). */
 const OP_LML_GRAD = 7;
+/** C = Aᵀ·B in one partial (all rows of A and B), chunk t its output rows [t·chunk, (t+1)·chunk) (and the column sums of B with COLSUMS in the last). */
+const OP_TN_SPLIT = 10;
+/** The GRU cell by rows (A: its parameter block, M = m, N = D, K = inputs): chunk t is rows [t·chunk, (t+1)·chunk). */
+const OP_GRU = 8;
+/** The GRU cell's backward pass up to its products, by rows (A: its parameter block, M = m, N = D). */
+const OP_GRU_GRAD = 9;
 
 @inline
 function slot(job: usize, i: i32): i32 {
@@ -645,6 +880,12 @@ export function runChunk(job: usize, t: i32): void {
     lmlRows(a, c, r0, r1, n, k, load<f64>(job + (<usize>TEMPERATURE << 2)), slot(job, MAX_ITERATIONS), work);
   } else if (op == OP_LML_GRAD) {
     lmlGradRows(a, b, c, r0, r1, n, load<f64>(job + (<usize>TEMPERATURE << 2)));
+  } else if (op == OP_TN_SPLIT) {
+    gemmTnPartial(a, b, c, 0, m, n, k, slot(job, COLSUMS) != 0, r0 < k ? r0 : k, min(k, r0 + chunk));
+  } else if (op == OP_GRU) {
+    gruRows(a, r0, r1, n, k);
+  } else if (op == OP_GRU_GRAD) {
+    gruGradRows(a, r0, r1, n);
   } else {
     unreachable();
   }

@@ -11,6 +11,7 @@ import {
   assertOptions,
   assertTensorShape,
 } from '@dcem/errors';
+import { stack, unstack } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { freeNatsClip, klDiagGaussian } from './gaussian.js';
 import { type Rssm, rssmParts } from './rssm.js';
@@ -112,9 +113,9 @@ export function elbo(
     const rows = b * l;
     const observations = tf.reshape(batch.observations, [rows, O]) as tf.Tensor2D;
     const embedded = tf.reshape(parts.encode(observations), [b, l, H]);
-    const embeddings = tf.unstack(tf.transpose(embedded, [1, 0, 2])) as tf.Tensor2D[];
-    const actions = tf.unstack(tf.transpose(batch.actions, [1, 0, 2])) as tf.Tensor2D[];
-    const noises = noise === null ? null : (tf.unstack(noise) as tf.Tensor2D[]);
+    const embeddings = unstack(tf.transpose(embedded, [1, 0, 2])) as tf.Tensor2D[];
+    const actions = unstack(tf.transpose(batch.actions, [1, 0, 2])) as tf.Tensor2D[];
+    const noises = noise === null ? null : (unstack(noise) as tf.Tensor2D[]);
     let h = tf.zeros([b, D]) as tf.Tensor2D;
     let s = tf.zeros([b, S]) as tf.Tensor2D;
     const hs: tf.Tensor2D[] = [];
@@ -132,8 +133,10 @@ export function elbo(
       stds.push(q.std);
     }
     // Rows ordered (b, t), as the targets.
+    // stack (axis 0) then transpose = tf.stack(xs, 1), with a gradient that
+    // avoids tfjs-wasm's Unpack (one copy of the whole gradient per step).
     const flat = (xs: tf.Tensor2D[], size: number) =>
-      tf.reshape(tf.stack(xs, 1), [rows, size]) as tf.Tensor2D;
+      tf.reshape(tf.transpose(stack(xs), [1, 0, 2]), [rows, size]) as tf.Tensor2D;
     const hAll = flat(hs, D);
     const sAll = flat(ss, S);
     const posterior = { mean: flat(means, S), std: flat(stds, S) };

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { dense } from '@dcem/tfjs';
-import * as tf from '@tensorflow/tfjs';
+import { gruCell as fusedGruCell } from '@dcem/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 /**
  * One step of a gated recurrent unit with PyTorch's `nn.GRUCell` semantics
@@ -40,17 +40,7 @@ export function gruCell(
   bx: tf.Tensor1D,
   bh: tf.Tensor1D,
 ): tf.Tensor2D {
-  return tf.tidy(() => {
-    const d = h.shape[1];
-    const gx = dense(x, wx, bx);
-    const gh = dense(h, wh, bh);
-    const rz = tf.sigmoid(tf.add(tf.slice(gx, [0, 0], [-1, 2 * d]), tf.slice(gh, [0, 0], [-1, 2 * d])));
-    const r = tf.slice(rz, [0, 0], [-1, d]);
-    const z = tf.slice(rz, [0, d], [-1, d]);
-    const n = tf.tanh(
-      tf.add(tf.slice(gx, [0, 2 * d], [-1, d]), tf.mul(r, tf.slice(gh, [0, 2 * d], [-1, d]))),
-    );
-    // (1 − z) ⊙ n + z ⊙ h = n + z ⊙ (h − n)
-    return tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
-  });
+  // @dcem/tfjs's kernel: one SIMD kernel for both products and the gates
+  // (and one for the backward pass) where it runs, the tfjs composition elsewhere.
+  return fusedGruCell(x, h, wx, wh, bx, bh);
 }

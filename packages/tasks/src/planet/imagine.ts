@@ -5,6 +5,7 @@
  * @module
  */
 import { assertObject, assertTensorShape } from '@dcem/errors';
+import { unstack } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { type Rssm, type RssmState, rssmParts } from './rssm.js';
 
@@ -50,10 +51,11 @@ export function imagineReturns(
   if (noise !== null) assertTensorShape('noise', noise, [horizon, n, S]);
   return tf.tidy(() => {
     if (horizon === 0) return tf.zeros([n]) as tf.Tensor1D;
-    let h = (startBatch === n ? start.h : tf.tile(start.h, [n, 1])) as tf.Tensor2D;
-    let s = (startBatch === n ? start.s : tf.tile(start.s, [n, 1])) as tf.Tensor2D;
-    const steps = tf.unstack(tf.transpose(actions, [1, 0, 2])) as tf.Tensor2D[];
-    const noises = noise === null ? null : (tf.unstack(noise) as tf.Tensor2D[]);
+    // The start broadcast to every candidate (x + 0 is x; tfjs-wasm's Tile runs element by element in JavaScript).
+    let h = (startBatch === n ? start.h : tf.add(tf.zeros([n, D]), start.h)) as tf.Tensor2D;
+    let s = (startBatch === n ? start.s : tf.add(tf.zeros([n, S]), start.s)) as tf.Tensor2D;
+    const steps = unstack(tf.transpose(actions, [1, 0, 2])) as tf.Tensor2D[];
+    const noises = noise === null ? null : (unstack(noise) as tf.Tensor2D[]);
     const hs: tf.Tensor2D[] = [];
     const ss: tf.Tensor2D[] = [];
     for (let k = 0; k < horizon; k++) {

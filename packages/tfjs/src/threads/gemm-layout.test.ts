@@ -44,7 +44,18 @@ describe('the gemm job layout', () => {
       'MAX_ITERATIONS',
       'WORK',
     ],
-    ...['OP_ROWS', 'OP_TN', 'OP_SUM', 'OP_SCALE', 'OP_NT', 'OP_LML', 'OP_LML_GRAD'],
+    ...[
+      'OP_ROWS',
+      'OP_TN',
+      'OP_SUM',
+      'OP_SCALE',
+      'OP_NT',
+      'OP_LML',
+      'OP_LML_GRAD',
+      'OP_GRU',
+      'OP_GRU_GRAD',
+      'OP_TN_SPLIT',
+    ],
   ];
 
   it('has the same job slots and operation codes on both sides', () => {

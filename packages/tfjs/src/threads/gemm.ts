@@ -26,6 +26,7 @@ import {
   OP_SCALE,
   OP_SUM,
   OP_TN,
+  OP_TN_SPLIT,
   PARTIALS,
   type Pool,
   SLOPE,
@@ -35,11 +36,13 @@ import {
 /** Products with fewer output columns than this run as dot products of rows (OP_NT). */
 const NT_MAX_COLUMNS = 4;
 /** Rows of A per chunk of a row-wise product. */
-const ROWS_PER_CHUNK = 128;
+export const ROWS_PER_CHUNK = 128;
 /** Rows of A and B per partial sum of Aᵀ·B (fixed: the result must not depend on the thread count). */
 const TN_ROWS = 512;
 /** Most partial sums of one Aᵀ·B (beyond, each partial covers more rows). */
 const TN_MAX_PARTIALS = 64;
+/** Fewest output rows per chunk when one partial of Aᵀ·B is shared among the threads. */
+const TN_SPLIT_MIN_ROWS = 8;
 /** Entries per chunk of the sum of partials. */
 const SUM_CHUNK = 4096;
 
@@ -59,7 +62,7 @@ export function tnPartialCount(m: number): number {
 }
 
 /** Writes the transpose ([cols, rows]) of the row-major [rows, cols] matrix `src` into `dst`. */
-function writeTransposed(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
+export function writeTransposed(dst: Float32Array, src: Float32Array, rows: number, cols: number): void {
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) dst[j * rows + i] = src[i * cols + j] as number;
 }
@@ -136,7 +139,7 @@ export function gemm(job: GemmJob): boolean {
 }
 
 /** An Aᵀ·B whose operands are (or are being copied) in the pool's memory, A: [m, k] at `pa`, B: [m, n] at `pb`. */
-interface TnJob {
+export interface TnJob {
   pa: number;
   pb: number;
   /** Where the partial sums go. */
@@ -153,10 +156,28 @@ interface TnJob {
 }
 
 /** Runs Aᵀ·B (with the column sums of B when `colSums`) for operands already in the memory; the result lands at `pc`. */
-function tnJobs(p: Pool, job: TnJob): void {
+export function tnJobs(p: Pool, job: TnJob): void {
   const { pa, pb, pp, pc, m, n, k, colSums, prepare } = job;
   const rows = tnRows(m);
   const count = Math.ceil(m / rows);
+  if (count === 1 && p.participants > 1 && k >= 2 * TN_SPLIT_MIN_ROWS) {
+    // One partial (few rows): its output rows are shared among the threads
+    // instead, each entry summed as the one partial would sum it.
+    const per = Math.ceil(k / p.participants / 4) * 4;
+    p.setJob({
+      [OP]: OP_TN_SPLIT,
+      [A]: pa,
+      [B]: pb,
+      [C]: pc,
+      [M]: m,
+      [N]: n,
+      [K]: k,
+      [CHUNK]: per,
+      [COLSUMS]: colSums ? 1 : 0,
+    });
+    p.parallel(Math.ceil(k / per), prepare);
+    return;
+  }
   const stride = (colSums ? k + 1 : k) * n * 4;
   p.setJob({
     [OP]: OP_TN,

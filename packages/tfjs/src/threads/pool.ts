@@ -106,6 +106,9 @@ export const OP_SCALE = 4;
 export const OP_NT = 5;
 export const OP_LML = 6;
 export const OP_LML_GRAD = 7;
+export const OP_GRU = 8;
+export const OP_GRU_GRAD = 9;
+export const OP_TN_SPLIT = 10;
 
 /**
  * Takes and runs chunks of the current job until none is left (the main
@@ -269,6 +272,10 @@ export class Pool {
 
   f32(at: number, length: number): Float32Array {
     return new Float32Array(this.memory.buffer, at, length);
+  }
+
+  i32(at: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, at, length);
   }
 
   /**
