@@ -25,7 +25,6 @@ export {
 export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
 export { elbo, PLANET_FREE_NATS } from './elbo.js';
 export type { DiagGaussian } from './gaussian.js';
-export { gruCell } from './gru.js';
 export { imagineReturns } from './imagine.js';
 export type { PlanetAgent, PlanetAgentOptions } from './plan-in-model.js';
 export { createPlanetAgent } from './plan-in-model.js';

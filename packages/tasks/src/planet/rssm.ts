@@ -84,7 +84,7 @@ export interface RssmImagineResult {
  * decoder). With H the hidden width:
  *
  * - encoder e = relu(W₂ relu(W₁ o)) (H, H);
- * - transition x = relu(W [s, a]) (H), h' = GRU(x, h) (see {@link gruCell});
+ * - transition x = relu(W [s, a]) (H), h' = GRU(x, h) (`gruCell` of `@dcem/tfjs`: PyTorch's GRUCell, gates r, z, n);
  * - prior p(s' | h'): relu(W h') (H) → [μ, ρ] (2S), σ = softplus(ρ) + minStd;
  * - posterior q(s' | h', e): relu(W [h', e]) (H) → [μ, ρ], σ = softplus(ρ) + minStd;
  * - observation decoder [h, s] → relu H → relu H → O (linear);
