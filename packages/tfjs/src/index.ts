@@ -60,6 +60,7 @@ export {
   type BackendName,
   type BackendSelection,
   BackendUnavailableError,
+  type ReadMode,
   selectBackend,
   useBackend,
 } from './select/select-backend.js';
