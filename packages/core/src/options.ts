@@ -180,7 +180,7 @@ export const CEM_DEFAULTS = Object.freeze({
   initMean: 0,
   initStd: 1,
   tolerance: 1e-4,
-  earlyStopping: false as boolean | number,
+  earlyStopping: false,
   debug: false,
   minStd: 1e-6,
   lmlIterations: 16,

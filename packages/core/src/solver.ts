@@ -376,14 +376,6 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
   const perSample = (bound: T | undefined) =>
     bound === undefined ? undefined : backend.reshape(bound, [backend.shape(bound)[0] ?? 1, 1, dim]);
   const copy = (x: T) => backend.add(x, backend.scalar(0));
-  const rowMask = (bits: readonly boolean[], shape: number[]) =>
-    backend.greater(
-      backend.tensor(
-        bits.map((b) => (b ? 1 : 0)),
-        shape,
-      ),
-      backend.scalar(0),
-    );
   const drawNoise = (t: number, count: number): T => {
     if (o.noise !== undefined) {
       const noise = o.noise(t);
