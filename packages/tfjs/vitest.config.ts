@@ -7,7 +7,8 @@ const timeouts = { testTimeout: shared.test?.testTimeout, hookTimeout: shared.te
  * Two runs, one report (reports/vitest.json, which .ci/run counts):
  * - `cpu-wasm`: every test, on the tfjs cpu and wasm backends;
  * - `webgpu`: the backend conformance cases, the golden LML and DCEM cases,
- *   the backend-parametrised LML and DCEM gradient checks and the WebGPU
+ *   the backend-parametrised LML and DCEM gradient checks, the read counts
+ *   and the WebGPU
  *   tests, on tfjs's WebGPU backend (DCEM_TEST_BACKEND=webgpu). Without a
  *   GPU that is Dawn on Mesa's llvmpipe through OpenGL ES (.ci/run installs
  *   the Mesa packages; see docs/gpu.md).
@@ -32,6 +33,7 @@ export default defineConfig({
             'src/golden-lml.test.ts',
             'src/golden-dcem.test.ts',
             'src/gradients.test.ts',
+            'src/reads.test.ts',
             'src/**/*.webgpu.test.ts',
           ],
           env: { DCEM_TEST_BACKEND: 'webgpu' },

@@ -40,7 +40,11 @@ function colour(t: number): [number, number, number] {
  * Evaluates f on a grid covering the view and paints filled contour bands
  * with their boundaries as lines.
  */
-export function renderSurface(view: View, f: (samples: tf.Tensor) => tf.Tensor, resolution = 260): ImageData {
+export async function renderSurface(
+  view: View,
+  f: (samples: tf.Tensor) => tf.Tensor,
+  resolution = 260,
+): Promise<ImageData> {
   const [x0, x1, y0, y1] = view.box;
   const g = resolution;
   const values = tf.tidy(() => {
@@ -50,7 +54,8 @@ export function renderSurface(view: View, f: (samples: tf.Tensor) => tf.Tensor, 
     const pts = tf.reshape(tf.stack([gx as tf.Tensor, gy as tf.Tensor], -1), [1, g * g, 2]);
     return f(pts);
   });
-  const data = values.dataSync();
+  // An awaited read: the page reads nothing synchronously (WebGPU in a browser cannot).
+  const data = await values.data();
   values.dispose();
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;

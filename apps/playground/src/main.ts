@@ -1,7 +1,7 @@
 import { createMinimumMover, OBJECTIVES_2D } from '@dcem/tasks/objectives';
 import { createCem, disposeCemResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
-import { CANDIDATES, pickFastestBackend } from './backend.js';
+import { activate, CANDIDATES, pickFastestBackend } from './backend.js';
 import { drawFrame, type Overlay, renderSurface, toPoint, type View } from './draw.js';
 
 const OBJECTIVES = Object.values(OBJECTIVES_2D);
@@ -58,22 +58,29 @@ function setStatus(text: string, state: string): void {
   status.dataset.state = state;
 }
 
-function redrawSurface(f?: (samples: tf.Tensor) => tf.Tensor): void {
-  surface = renderSurface(view(), f ?? objective().f());
+async function redrawSurface(f?: (samples: tf.Tensor) => tf.Tensor): Promise<void> {
+  surface = await renderSurface(view(), f ?? objective().f());
 }
 
 function show(o: Overlay): void {
-  if (surface === undefined) redrawSurface();
-  drawFrame(ctx, view(), surface as ImageData, o);
+  if (surface !== undefined) drawFrame(ctx, view(), surface, o);
+}
+
+/** The entries of a tensor, read asynchronously (every read of the page is: WebGPU in a browser has no other). */
+async function entries(x: tf.Tensor): Promise<number[]> {
+  return Array.from(await x.data());
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs CEM/DCEM step by step with the ask/tell state machine, drawing every iteration. */
+/**
+ * Runs CEM/DCEM step by step with the ask/tell state machine, drawing every
+ * iteration; every read is awaited (`tellAsync`, `resultAsync`, `data()`).
+ */
 async function run(): Promise<void> {
   const s = readSettings();
   const f = objective().f();
-  let weights: Float32Array | undefined;
+  let weights: tf.Tensor | undefined;
   let solver: ReturnType<typeof createCem>;
   try {
     // The temperature is always given explicitly (readSettings), so createCem's default does not apply.
@@ -83,7 +90,8 @@ async function run(): Promise<void> {
       initMean: 0,
       tolerance: 0,
       onIteration: (info) => {
-        weights = Float32Array.from(info.weights.dataSync());
+        // Kept past the callback (it cannot wait for a read), read below.
+        weights = tf.keep(info.weights.clone());
       },
     });
   } catch (error) {
@@ -97,18 +105,24 @@ async function run(): Promise<void> {
     while (!solver.done(state)) {
       const samples = solver.ask(state);
       const values = tf.tidy(() => f(samples));
-      const next = solver.tell(state, samples, values);
-      const mean = Array.from(next.mean.dataSync());
-      const std = Array.from(next.std.dataSync());
+      const next = await solver.tellAsync(state, samples, values);
+      const mean = await entries(next.mean);
+      const std = await entries(next.std);
       trail.push(mean);
-      const overlay: Overlay = { samples: samples.dataSync() as Float32Array, mean, std, trail };
-      if (weights !== undefined) overlay.weights = weights;
+      const overlay: Overlay = { samples: Float32Array.from(await samples.data()), mean, std, trail };
+      if (weights !== undefined) {
+        overlay.weights = Float32Array.from(await weights.data());
+        weights.dispose();
+        weights = undefined;
+      }
       drawn = (overlay.samples as Float32Array).length / 2;
       show(overlay);
       tf.dispose([samples, values]);
       solver.release(state);
       state = next;
-      const fm = tf.tidy(() => f(tf.tensor3d([[mean]])).dataSync()[0] as number);
+      const fmTensor = tf.tidy(() => f(tf.tensor3d([[mean]])));
+      const fm = (await entries(fmTensor))[0] as number;
+      fmTensor.dispose();
       setStatus(
         `iteration ${state.iteration}/${s.numIterations}: mean (${mean.map((v) => v.toFixed(3)).join(', ')}), f = ${fm.toFixed(4)}`,
         'running',
@@ -117,9 +131,10 @@ async function run(): Promise<void> {
       canvas.dataset.samplesDrawn = String(drawn);
       await pause(250);
     }
-    const result = solver.result(state);
-    const x = Array.from(result.solution.dataSync());
+    const result = await solver.resultAsync(state);
+    const x = await entries(result.solution);
     disposeCemResult(result);
+    canvas.dataset.solution = JSON.stringify(x);
     const kind = s.temperature === null ? 'CEM' : `DCEM (τ = ${s.temperature})`;
     setStatus(
       `done: ${kind} found (${x.map((v) => v.toFixed(3)).join(', ')}) in ${result.iterations} iterations`,
@@ -130,12 +145,31 @@ async function run(): Promise<void> {
     solver.release(state);
     setStatus(`error: ${error instanceof Error ? error.message : String(error)}`, 'error');
   } finally {
+    weights?.dispose();
     solver.dispose();
   }
 }
 
-/** Learns θ of the three-bumps objective through DCEM so that its minimiser moves to the target. */
+/**
+ * Learns θ of the three-bumps objective through DCEM so that its minimiser
+ * moves to the target. The learner reads its loss synchronously, so on
+ * webgpu (read asynchronously here) it runs on wasm, and the page goes back
+ * to webgpu afterwards.
+ */
 async function learn(): Promise<void> {
+  const active = tf.getBackend();
+  if (active === 'webgpu') {
+    await activate('wasm');
+    log('learning runs on wasm: it reads synchronously, which WebGPU in a browser cannot');
+  }
+  try {
+    await learnOn();
+  } finally {
+    if (active === 'webgpu') await activate('webgpu');
+  }
+}
+
+async function learnOn(): Promise<void> {
   select.value = '0';
   const s = readSettings();
   const steps = 40;
@@ -151,7 +185,7 @@ async function learn(): Promise<void> {
   try {
     for (let step = 0; step < steps; step++) {
       const { loss, solution } = mover.step();
-      redrawSurface(mover.objective());
+      await redrawSurface(mover.objective());
       show({ mean: solution, std: [0.05, 0.05], target });
       setStatus(
         `learning: step ${step + 1}/${steps}, loss ‖x̂ − target‖² = ${loss.toExponential(2)}`,
@@ -194,8 +228,7 @@ form.addEventListener('submit', (event) => {
 });
 learnButton.addEventListener('click', () => void exclusive(learn));
 select.addEventListener('change', () => {
-  redrawSurface();
-  show({});
+  void redrawSurface().then(() => show({}));
 });
 canvas.addEventListener('click', (event) => {
   const rect = canvas.getBoundingClientRect();
@@ -220,7 +253,7 @@ async function start(): Promise<void> {
     .join(', ');
   backendOut.textContent = `tfjs backend: ${active} (${only === undefined ? 'fastest measured' : 'chosen in the address'}; ${detail})`;
   backendOut.dataset.backend = active;
-  redrawSurface();
+  await redrawSurface();
   show({ target });
   setStatus('ready: choose settings and press Run', 'ready');
   runButton.disabled = false;

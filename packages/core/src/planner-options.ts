@@ -24,7 +24,8 @@ export type ShiftFill = 'last' | 'middle' | 'zero';
  * - `'best'`: the first step of the best sample evaluated during the solve;
  * - `'elite'`: the first step of an elite of the last iteration drawn with
  *   probability equal to its renormalised selector weight (TD-MPC2,
- *   Hansen et al. 2024), seeded.
+ *   Hansen et al. 2024), seeded. The draw reads the k elite weights back
+ *   once per step: synchronously in `plan`, awaited in `planAsync`.
  */
 export type PlannerAction = 'mean' | 'best' | 'elite';
 

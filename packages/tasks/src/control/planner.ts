@@ -248,7 +248,7 @@ export function problemCost(problem: TaskProblem): (initialState: tf.Tensor) => 
  * const x0 = samplePendulumStates(12, 0);
  * const r = planTrajectory({
  *   dynamics: pendulum, initialState: x0, cost: pendulumSwingUpCost,
- *   planner: { horizon: 50, initStd: 3, seed: 0, solver: { numSamples: 250, numElites: 10, numIterations: 300, tolerance: 1e-6 } },
+ *   planner: { horizon: 50, initStd: 3, seed: 0, solver: { numSamples: 250, numElites: 10, numIterations: 300, tolerance: 1e-6, earlyStopping: true } },
  * });
  * disposeTrajectoryPlan(r);
  * ```
@@ -274,7 +274,8 @@ export function planTrajectory(options: TrajectoryPlanOptions): TrajectoryPlan {
       disposePlanResult(step);
       throw error;
     }
-    return { ...step, cost: planCost };
+    // Object.assign keeps the step's lazily read numbers (non-enumerable getters), which a spread drops.
+    return Object.assign(step, { cost: planCost });
   } finally {
     planner.dispose();
   }

@@ -1,6 +1,7 @@
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../backend.js';
 import {
+  checkAsyncReadBack,
   checkSyncReadBack,
   findWebGpuAdapter,
   isNotInstalled,
@@ -111,7 +112,25 @@ async function prepareWebGpu(tf: Tf, named: boolean): Promise<{ reason?: string;
   return reason === undefined ? { adapter } : { reason, adapter };
 }
 
-async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<BackendAttempt> {
+/**
+ * How the caller will read results: `'sync'` (default) with the
+ * synchronous API (`dcem`, `cem`, `plan`, `dataSync`), `'async'` with the
+ * async API only (`dcemAsync`, `cemAsync`, `planAsync`, `data()`).
+ */
+export type ReadMode = 'sync' | 'async';
+
+function assertReadMode(reads: unknown): asserts reads is ReadMode {
+  if (reads !== 'sync' && reads !== 'async') {
+    throw new TypeError(`reads must be 'sync' or 'async', received ${JSON.stringify(reads)}`);
+  }
+}
+
+async function tryBackend(
+  tf: Tf,
+  name: BackendName,
+  named: boolean,
+  reads: ReadMode,
+): Promise<BackendAttempt> {
   const pkg = PACKAGES[name];
   let adapter: string | undefined;
   if (name === 'webgpu') {
@@ -147,9 +166,10 @@ async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<Ba
     await tf.ready();
     if (ok && name === 'webgpu') {
       watchBackend(tf.backend());
-      // The solver reads a few numbers synchronously (see the docs): make
-      // sure that works on this adapter before calling it usable.
-      const broken = checkSyncReadBack(tf);
+      // Make sure the reads the caller will make work on this adapter before
+      // calling it usable: synchronous ones fail on some (headless Chromium
+      // on SwiftShader answers zeros), where the async API still works.
+      const broken = reads === 'sync' ? checkSyncReadBack(tf) : await checkAsyncReadBack(tf);
       if (broken !== undefined) {
         await tf.setBackend(previous);
         return { name, ok: false, reason: broken, ...(adapter === undefined ? {} : { adapter }) };
@@ -176,7 +196,10 @@ async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<Ba
  * `webgpu`. See the GPU guide (docs/gpu.md).
  *
  * @param options `prefer`: the backends to try, in order; `tf`: the tfjs
- *   namespace to configure (default the one this package imports).
+ *   namespace to configure (default the one this package imports);
+ *   `reads`: `'async'` when the caller reads results only asynchronously
+ *   (the async API), so that WebGPU is checked with an asynchronous read
+ *   back and taken where only that works (browsers); default `'sync'`.
  * @example
  * ```ts
  * import { selectBackend } from '@dcem/tfjs';
@@ -185,9 +208,11 @@ async function tryBackend(tf: Tf, name: BackendName, named: boolean): Promise<Ba
  * ```
  */
 export async function selectBackend(
-  options: { prefer?: readonly BackendName[]; tf?: Tf } = {},
+  options: { prefer?: readonly BackendName[]; tf?: Tf; reads?: ReadMode } = {},
 ): Promise<BackendSelection> {
   const tf = options.tf ?? tfjs;
+  const reads = options.reads ?? 'sync';
+  assertReadMode(reads);
   const order = options.prefer ?? BACKEND_ORDER;
   for (const name of order) {
     if (!BACKEND_ORDER.includes(name)) {
@@ -199,7 +224,7 @@ export async function selectBackend(
   const attempts: BackendAttempt[] = [];
   const named = options.prefer !== undefined;
   for (const name of order) {
-    const attempt = await tryBackend(tf, name, named);
+    const attempt = await tryBackend(tf, name, named, reads);
     attempts.push(attempt);
     if (attempt.ok) break;
   }
@@ -218,17 +243,30 @@ export async function selectBackend(
  *
  * @param name One of `tensorflow-gpu`, `webgpu`, `tensorflow`, `wasm`, `cpu`.
  * @param tf The tfjs namespace, default the one this package imports.
+ * @param options `reads: 'async'` when the caller reads results only
+ *   asynchronously (`dcemAsync`, `cemAsync`, `planAsync`, `data()`):
+ *   WebGPU is then checked with an asynchronous read back, and accepted in
+ *   browsers whose synchronous WebGPU reads do not work (headless Chromium
+ *   on SwiftShader). Default `'sync'`.
  * @example
  * ```ts
  * await useBackend('wasm');
+ * // In a browser, for the async API only:
+ * await useBackend('webgpu', tf, { reads: 'async' });
  * ```
  */
-export async function useBackend(name: BackendName, tf: Tf = tfjs): Promise<void> {
+export async function useBackend(
+  name: BackendName,
+  tf: Tf = tfjs,
+  options: { reads?: ReadMode } = {},
+): Promise<void> {
   if (!BACKEND_ORDER.includes(name)) {
     throw new RangeError(
       `backend must be one of ${BACKEND_ORDER.join(', ')}, received ${JSON.stringify(name)}`,
     );
   }
-  const attempt = await tryBackend(tf, name, true);
+  const reads = options.reads ?? 'sync';
+  assertReadMode(reads);
+  const attempt = await tryBackend(tf, name, true, reads);
   if (!attempt.ok) throw new BackendUnavailableError(name, attempt.reason ?? 'unknown');
 }

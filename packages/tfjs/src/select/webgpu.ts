@@ -598,6 +598,41 @@ function installSyncRead(tf: Tf, backend: WebGpuBackendLike): void {
 /** Entries of the read-back check: above tfjs's CPU hand-off size (1000), so the product runs on the GPU. */
 const CHECK_SIZE = 4096;
 
+/** The inputs and expected entries of the read-back checks. */
+function readBackCase(tf: Tf): { x: ReturnType<Tf['tensor1d']>; y: ReturnType<Tf['mul']> } {
+  const values = new Float32Array(CHECK_SIZE);
+  for (let i = 0; i < CHECK_SIZE; i++) values[i] = i - 1000;
+  const x = tf.tensor1d(values);
+  return { x, y: tf.mul(x, tf.scalar(0.5)) };
+}
+
+/** Why `got` is not the read-back case's result, or undefined. */
+function readBackMismatch(got: ArrayLike<number>, how: string): string | undefined {
+  for (let i = 0; i < CHECK_SIZE; i++) {
+    if (got[i] !== (i - 1000) * 0.5) {
+      return `${how} of a GPU result gave ${got[i]} instead of ${(i - 1000) * 0.5} at entry ${i}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks that an asynchronous read (`data()`) of a GPU result gives the
+ * right numbers on the active webgpu backend; returns why not, or
+ * undefined. What `useBackend('webgpu', tf, { reads: 'async' })` checks:
+ * the async solves read only this way.
+ */
+export async function checkAsyncReadBack(tf: Tf): Promise<string | undefined> {
+  const { x, y } = readBackCase(tf);
+  try {
+    return readBackMismatch(await y.data(), 'an asynchronous read');
+  } catch (error) {
+    return `an asynchronous read of a GPU result failed: ${errorText(error)}`;
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+
 /**
  * Checks that a synchronous read of a GPU result gives the right numbers
  * on the active webgpu backend; returns why not, or undefined. In browsers
@@ -605,18 +640,12 @@ const CHECK_SIZE = 4096;
  * (headless Chromium on SwiftShader) answer with zeros.
  */
 export function checkSyncReadBack(tf: Tf): string | undefined {
-  const values = new Float32Array(CHECK_SIZE);
-  for (let i = 0; i < CHECK_SIZE; i++) values[i] = i - 1000;
-  const x = tf.tensor1d(values);
-  const y = tf.mul(x, tf.scalar(0.5));
+  const { x, y } = readBackCase(tf);
   try {
-    const got = y.dataSync();
-    for (let i = 0; i < CHECK_SIZE; i++) {
-      if (got[i] !== (i - 1000) * 0.5) {
-        return `a synchronous read of a GPU result gave ${got[i]} instead of ${(i - 1000) * 0.5} at entry ${i} (tfjs's dataSync on WebGPU does not work here; its async data() may)`;
-      }
-    }
-    return undefined;
+    const wrong = readBackMismatch(y.dataSync(), 'a synchronous read');
+    return wrong === undefined
+      ? undefined
+      : `${wrong} (tfjs's dataSync on WebGPU does not work here; its async data() may: use the async API, dcemAsync/cemAsync/planAsync, with useBackend('webgpu', tf, { reads: 'async' }))`;
   } catch (error) {
     return `a synchronous read of a GPU result failed: ${errorText(error)}`;
   } finally {
