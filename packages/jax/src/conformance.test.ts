@@ -1,0 +1,19 @@
+import { backendConformanceCases, type ConformanceContext } from '@dcem/core/testing';
+import { describe, expect, it } from 'vitest';
+import { createJaxBackend, type Tensor } from './backend.js';
+
+const backend = createJaxBackend();
+const CONTEXT: ConformanceContext<Tensor> = {
+  tolerance: 1e-5,
+  grad: backend.grad,
+};
+
+describe(`conformance of ${backend.name}`, () => {
+  for (const c of backendConformanceCases) {
+    it(`${c.kind}: ${c.name}`, () => {
+      const before = backend.liveArrays();
+      backend.tidy(() => c.run(backend, CONTEXT));
+      expect(backend.liveArrays()).toBe(before);
+    });
+  }
+});

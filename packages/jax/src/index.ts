@@ -1,0 +1,1 @@
+export { createJaxBackend, type JaxBackend, type JaxBackendOptions, type Tensor } from './backend.js';
