@@ -1,8 +1,8 @@
 import { type Backend, completeBackend } from '@dcem/core';
 import { assertKnownOptions, assertObject, describeValue } from '@dcem/errors';
-import { type LmlOps, lml } from '@dcem/lml';
-import { defaultDevice, grad as jaxGrad, type Array as JaxArray, jit, lax, nn, numpy as np, random } from '@jax-js/jax';
+import { defaultDevice, grad as jaxGrad, type Array as JaxArray, jit, lax, numpy as np, random } from '@jax-js/jax';
 import { concreteOf, isConcrete } from './concrete.js';
+import { createFused } from './fused.js';
 import { Ownership } from './ownership.js';
 
 /** The array type of the jax-js backend: `Array` of `@jax-js/jax` (a tracer under `grad`, `jit`, `vmap`). */
@@ -134,7 +134,31 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
   const r = (x: Tensor): Tensor => x.ref;
   const f32 = (x: Tensor): Tensor => (x.dtype === np.float32 ? x : np.astype(x, np.float32));
   let freshSeed = Math.floor(Math.random() * 2 ** 32);
-  const sg = (x: Tensor) => own(lax.stopGradient(r(x)));
+  // stopGradient: the concrete value behind a tracer where there is one (a
+  // constant for every level of differentiation, which is what
+  // stop_gradient means), else jax-js's stop_gradient. Besides sparing the
+  // forward passes of custom gradients their tangents, this avoids a leak of
+  // jax-js 0.1.25: the linearisation residuals of whatever feeds a
+  // stop_gradient are never freed (docs/jax-js-issues.md).
+  const sg = (x: Tensor) => {
+    const value = concreteOf(x);
+    return own(value === undefined ? lax.stopGradient(r(x)) : value.ref);
+  };
+
+  // jax-js 0.1.25's eager JVP of `reciprocal` (which float division lowers
+  // to, and which the JVPs of log and sqrt call) leaks a reference to its
+  // input, and nn.sigmoid (1/(1 + e^(−x))) has a NaN derivative below
+  // x ≈ −88 in float32 (e^(−x) overflows). Differentiated through jit, the
+  // same operations free everything (docs/jax-js-issues.md). So on tracers
+  // these go through jit-compiled versions; sigmoid is always the stable
+  // form σ(x) = 1/(1 + e) for x ≥ 0 and e/(1 + e) below, e = e^(−|x|).
+  const divJ = jit((a: Tensor, b: Tensor) => np.divide(a, b));
+  const logJ = jit((x: Tensor) => np.log(x));
+  const sqrtJ = jit((x: Tensor) => np.sqrt(x));
+  const sigmoidJ = jit((x: Tensor) => {
+    const e = np.exp(np.negative(np.abs(x.ref)));
+    return np.where(np.greaterEqual(x, 0), np.reciprocal(np.add(e.ref, 1)), np.divide(e.ref, np.add(e, 1)));
+  });
 
   const tensor = (values: ArrayLike<number>, shape: readonly number[]): Tensor => {
     const size = shape.reduce((a, e) => a * e, 1);
@@ -165,11 +189,11 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
     add: (a, b) => own(np.add(r(a), r(b))),
     sub: (a, b) => own(np.subtract(r(a), r(b))),
     mul: (a, b) => own(np.multiply(r(a), r(b))),
-    div: (a, b) => own(np.divide(r(a), r(b))),
+    div: (a, b) => own(isConcrete(a) && isConcrete(b) ? np.divide(r(a), r(b)) : divJ(r(a), r(b))),
     exp: (x) => own(np.exp(r(x))),
-    log: (x) => own(np.log(r(x))),
-    sigmoid: (x) => own(nn.sigmoid(r(x))),
-    sqrt: (x) => own(np.sqrt(r(x))),
+    log: (x) => own(isConcrete(x) ? np.log(r(x)) : logJ(r(x))),
+    sigmoid: (x) => own(sigmoidJ(r(x))),
+    sqrt: (x) => own(isConcrete(x) ? np.sqrt(r(x)) : sqrtJ(r(x))),
     square: (x) => own(np.square(r(x))),
     sum: (x, axis, keepDims) => own(np.sum(r(x), axis, { keepdims: keepDims })),
     max: (x, axis, keepDims) => own(np.max(r(x), axis, { keepdims: keepDims })),
@@ -227,16 +251,20 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
     },
   });
 
-  const fused = options.fused === false ? undefined : createFusedLml(backend, owner, sg);
+  const fused = options.fused === false ? undefined : createFused({ ...backend, fused: undefined }, owner);
   const complete: JaxBackend = Object.defineProperties(backend as JaxBackend, {
-    fused: { value: fused === undefined ? undefined : { lml: fused }, enumerable: true },
+    fused: { value: fused, enumerable: true },
     grad: {
       value: (f: (x: Tensor) => Tensor, x: Tensor): Tensor =>
         own(
           jaxGrad((t: Tensor) =>
             owner.tidy(() => {
               own(t);
-              return np.sum(r(f(t)));
+              // + 0·Σt: jax-js 0.1.25 leaks the residuals of a linearisation
+              // whose output depends on the input only through stopGradient
+              // (docs/jax-js-issues.md); this term connects the two and
+              // adds exactly 0 to the gradient.
+              return np.add(np.sum(r(f(t))), np.multiply(np.sum(r(t)), 0));
             }),
           )(r(x)),
         ),
@@ -252,58 +280,4 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
     liveArrays: { value: () => owner.count(), enumerable: true },
   });
   return complete;
-}
-
-/**
- * LML's fast path: the forward pass of the generic LML (the root finder of
- * `@dcem/lml`, unchanged) compiled with `jit` on the concrete input, and the
- * implicit gradient as the linear map g(u) = s ⊙ (u − ⟨s, u⟩/Σs)/τ,
- * s = sg(y ⊙ (1 − y)), applied to u = x − sg(x) (value 0).
- */
-function createFusedLml(
-  b: Backend<Tensor>,
-  owner: Ownership,
-  sg: (x: Tensor) => Tensor,
-): (x: Tensor, k: number, temperature: number, maxIterations: number) => Tensor | undefined {
-  // The generic operations with customGrad reduced to the forward pass: the
-  // gradient is supplied separately, so nothing needs recording.
-  const forwardOps: LmlOps<Tensor> = {
-    ...b,
-    fused: undefined,
-    customGrad: (forward) => (x) => forward(x, () => undefined).value,
-  };
-  const compiled = new Map<string, (x: Tensor) => Tensor>();
-  const forwardOf = (k: number, temperature: number, maxIterations: number) => {
-    const key = `${k} ${temperature} ${maxIterations}`;
-    let f = compiled.get(key);
-    if (f === undefined) {
-      // jit's function follows jax-js's convention: it consumes x and
-      // returns a new array; inside, the backend's scope releases the rest.
-      const traced = jit((x: Tensor) => {
-        let out: Tensor | undefined;
-        owner.tidy(() => {
-          owner.own(x);
-          out = lml(forwardOps, x, k, { temperature, maxIterations }).ref;
-        });
-        return out as Tensor;
-      });
-      f = (x: Tensor) => owner.own(traced(x.ref));
-      compiled.set(key, f);
-    }
-    return f;
-  };
-  return (x, k, temperature, maxIterations) => {
-    const value = concreteOf(x);
-    const y = forwardOf(k, temperature, maxIterations)(value ?? sg(x));
-    if (isConcrete(x)) return y;
-    return b.tidy(() => {
-      const s = sg(b.mul(y, b.sub(b.scalar(1), y)));
-      const total = b.sum(s, 1, true);
-      const safeTotal = b.where(b.greater(total, b.scalar(0)), total, b.scalar(1));
-      const u = b.sub(x, sg(x));
-      const mean = b.div(b.sum(b.mul(s, u), 1, true), safeTotal);
-      const g = b.div(b.mul(s, b.sub(u, mean)), b.scalar(temperature));
-      return b.add(y, g);
-    });
-  };
 }

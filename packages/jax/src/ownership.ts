@@ -16,8 +16,8 @@
 //   until `dispose(x)`;
 // - `dispose(x)` releases the backend's reference (the kept one first, else
 //   the one of the innermost scope that holds x); for an array the backend
-//   does not hold (one made with jax-js directly), it releases the caller's
-//   reference, as `x.dispose()` does;
+//   does not hold (one made with jax-js directly, or one already released)
+//   it does nothing: the caller's references are the caller's;
 // - outside any `tidy`, arrays go to a root scope and live until `dispose`.
 //
 // Arrays the caller makes with jax-js and passes in stay the caller's: the
@@ -98,12 +98,16 @@ export class Ownership {
     return x;
   }
 
-  /** Releases one reference to `x`: a kept one, else a scope's, else the caller's. */
+  /**
+   * Releases the backend's reference to `x` (a kept one first, else the
+   * innermost scope's). Does nothing when the backend holds none (an array
+   * made with jax-js directly, or one already released: disposing twice is
+   * harmless, as in tfjs).
+   */
   dispose(x: JaxArray): void {
-    if (!take(this.#kept, x)) {
-      for (let i = this.#stack.length - 1; i >= 0; i--) if (take(this.#stack[i] as Scope, x)) break;
-    }
-    x.dispose();
+    let held = take(this.#kept, x);
+    for (let i = this.#stack.length - 1; i >= 0 && !held; i--) held = take(this.#stack[i] as Scope, x);
+    if (held) x.dispose();
   }
 
   /** How many references the backend holds (arrays in scopes and kept ones). */
