@@ -9,6 +9,14 @@ import { liveBuffers, startCounting } from './buffers.test-utils.js';
 
 const b = createJaxBackend();
 
+/** Runs `fn` in a `tidy` of the backend (for blocks that return nothing). */
+const scoped = (fn: () => void): void => {
+  b.tidy(() => {
+    fn();
+    return undefined;
+  });
+};
+
 beforeAll(async () => {
   await startCounting();
 });
@@ -68,7 +76,10 @@ describe('memory of the jax-js backend', () => {
 
   it("the caller's own jax-js arrays are only borrowed", () => {
     const x = np.array([1, 2, 3]);
-    b.tidy(() => b.readSync(b.mul(x, x)));
+    b.tidy(() => {
+      b.readSync(b.mul(x, x));
+      return undefined;
+    });
     expect(x.refCount).toBe(1);
     expect(Array.from(x.dataSync())).toEqual([1, 2, 3]);
   });
@@ -83,7 +94,7 @@ describe('memory of the jax-js backend', () => {
     const target = b.tensor([0.5, -1, 2], [1, 1, 3]);
     const mean = b.tensor([0, 0, 0, 1, 1, 1], [2, 3]);
     const work = () =>
-      b.tidy(() => {
+      scoped(() => {
         b.readSync(b.grad((m) => dcem(b, objective(target), { ...options, initMean: m }).solution, mean));
       });
     work();
@@ -103,7 +114,12 @@ describe('memory of the jax-js backend', () => {
     const target = b.tensor([0.5, -1, 2], [1, 1, 3]);
     const p = b.tensor([0, 0, 0, 1, 1, 1], [2, 3]);
     const f = (t: Tensor) => (x: Tensor) => b.sum(b.square(b.sub(x, b.reshape(t, [2, 1, 3]))), -1, false);
-    expectNoLeak(() => b.tidy(() => b.readSync(b.grad((t) => dcem(b, f(t), options).solution, p))));
+    expectNoLeak(() =>
+      b.tidy(() => {
+        b.readSync(b.grad((t) => dcem(b, f(t), options).solution, p));
+        return undefined;
+      }),
+    );
     b.dispose(target);
     b.dispose(p);
   });
@@ -125,7 +141,7 @@ describe('memory of the jax-js backend', () => {
     const generic = { ...b, fused: undefined };
     const x = b.tensor([0.5, -1, 2, 0, 1, 3, -2, 0.25], [2, 4]);
     expectNoLeak(() =>
-      b.tidy(() => {
+      scoped(() => {
         b.readSync(lml(b, x, 2));
         b.readSync(b.grad((t) => lml(b, t, 2), x));
         b.readSync(b.grad((t) => lml(generic, t, 2, { maxIterations: 4 }), x));
