@@ -62,6 +62,7 @@ describe('packages as users get them', () => {
     expect(Object.keys(tarballs).sort()).toEqual([
       '@dcem/core',
       '@dcem/errors',
+      '@dcem/jax',
       '@dcem/lml',
       '@dcem/mujoco',
       '@dcem/tasks',

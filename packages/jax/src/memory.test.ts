@@ -2,7 +2,7 @@
 // device buffers (counted by buffers.test-utils.ts) grow over repeated
 // solves, gradients and LML calls.
 import { dcem, disposeCemResult, lml } from '@dcem/core';
-import { grad, lax, numpy as np } from '@jax-js/jax';
+import { numpy as np } from '@jax-js/jax';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createJaxBackend, type Tensor } from './backend.js';
 import { liveBuffers, startCounting } from './buffers.test-utils.js';
@@ -105,7 +105,7 @@ describe('memory of the jax-js backend', () => {
     b.dispose(mean);
   });
 
-  // Blocked on jax-js (docs/jax-js-issues.md, issue 3): a gradient through a
+  // Blocked on jax-js (docs/jax-js-issues.md, issue 1): a gradient through a
   // solve leaks device buffers inside jax-js's linearisation, although the
   // backend releases every array it holds (the test above). This test fails
   // while the bug is there; when jax-js fixes it, it passes and it.fails
@@ -122,19 +122,6 @@ describe('memory of the jax-js backend', () => {
     );
     b.dispose(target);
     b.dispose(p);
-  });
-
-  it.fails('jax-js: grad(t ↦ Σ stopGradient(t)·c) frees its buffers (blocked: the minimal case of issue 3)', () => {
-    const x = np.array([[1, 2, 3], [4, 5, 6]]);
-    const c = np.array([[1, 2, 3], [4, 5, 6]]);
-    const work = () => grad((t: Tensor) => np.sum(np.multiply(lax.stopGradient(t), c.ref)))(x.ref).dispose();
-    work();
-    work();
-    const before = liveBuffers();
-    work();
-    expect(liveBuffers()).toBe(before);
-    x.dispose();
-    c.dispose();
   });
 
   it('lml and its gradient, fused and generic, leak nothing', () => {
