@@ -79,6 +79,16 @@ export interface Backend<T> extends LmlOps<T> {
   /** `x` in the forward pass, zero gradient in the backward pass. */
   stopGradient(x: T): T;
   /**
+   * The entries of `x` in row-major order, like {@link LmlOps.readSync},
+   * read asynchronously: the async solves (`cemAsync`, `dcemAsync`,
+   * `planAsync`) read only through it, so they never block on the device
+   * (tfjs: `x.data()`, which WebGPU in a browser needs). The derived
+   * version of `completeBackend` resolves with `readSync(x)` (a synchronous
+   * read, one microtask later); a backend whose tensor library has an
+   * asynchronous read supplies its own.
+   */
+  read(x: T): Promise<ArrayLike<number>>;
+  /**
    * Optional fast paths (see {@link BackendFusedOps}): each computes what a
    * composition of the operations above computes, in one fused operation,
    * with the same values and gradients. A missing entry, or one that returns

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { cem, dcem } from './cem.js';
 import { recorder, type Snapshot } from './iteration-recorder.test-utils.js';
 import type { CemOptions } from './options.js';
-import { createCem, createDcem } from './solver.js';
+import { createCem, createDcem, disposeCemResult } from './solver.js';
 import { createFloat64Backend, type Float64Tensor } from './testing/index.js';
 
 const b = createFloat64Backend();
@@ -368,7 +368,8 @@ describe('bounds and project', () => {
       seen++;
       return quad.f(x);
     };
-    const r = dcem(b, f, { ...base, project });
+    // Early stopping on: the loop stops where the solve converges, so f ran r.iterations times.
+    const r = dcem(b, f, { ...base, project, earlyStopping: true });
     expect(seen).toBe(r.iterations);
     const sol = read(r.solution);
     expect(sol[0]).toBe(sol[1]);
@@ -574,11 +575,16 @@ describe('argument validation', () => {
     );
   });
 
-  it('rejects lowerBound ≥ upperBound in one dimension of tensor bounds', () => {
+  it('rejects lowerBound ≥ upperBound in one dimension of tensor bounds (debug mode: a read)', () => {
     const lowerBound = b.tensor([0, 1], [2]);
     const upperBound = b.tensor([1, 1], [2]);
-    expect(() => dcem(b, f, { ...ok, lowerBound, upperBound })).toThrow(RangeError);
-    expect(() => dcem(b, f, { ...ok, lowerBound, upperBound })).toThrow(/lowerBound must be < upperBound/);
+    const debug = true;
+    expect(() => dcem(b, f, { ...ok, lowerBound, upperBound, debug })).toThrow(RangeError);
+    expect(() => dcem(b, f, { ...ok, lowerBound, upperBound, debug })).toThrow(
+      /lowerBound must be < upperBound/,
+    );
+    // Without debug the tensors are not read, so the check cannot run.
+    expect(() => disposeCemResult(b, dcem(b, f, { ...ok, lowerBound, upperBound }))).not.toThrow();
   });
 
   it('rejects initStd ≤ 0 given as a number', () => {
@@ -586,10 +592,11 @@ describe('argument validation', () => {
     expect(() => dcem(b, f, { ...ok, initStd: -1 })).toThrow(/initStd must be > 0.*received -1/);
   });
 
-  it('rejects initStd ≤ 0 in one entry of a tensor', () => {
+  it('rejects initStd ≤ 0 in one entry of a tensor (debug mode: a read)', () => {
     const initStd = b.tensor([1, 1, 0, 1], [2, 2]);
-    expect(() => dcem(b, f, { ...ok, initStd })).toThrow(RangeError);
-    expect(() => dcem(b, f, { ...ok, initStd })).toThrow(/initStd must be > 0.*received 0/);
+    expect(() => dcem(b, f, { ...ok, initStd, debug: true })).toThrow(RangeError);
+    expect(() => dcem(b, f, { ...ok, initStd, debug: true })).toThrow(/initStd must be > 0.*received 0/);
+    expect(() => dcem(b, f, { ...ok, initStd, debug: 1 as never })).toThrow(/debug must be a boolean/);
   });
 
   it('rejects an initMean tensor of the wrong shape, naming both shapes', () => {

@@ -8,7 +8,8 @@ import {
 import type { Backend } from './backend.js';
 
 /** Above this length a line is filtered with a zero-padded radix-2 FFT instead of directly. */
-const DIRECT_MAX_LENGTH = 256;
+/** The largest product [rows, n, n, inner] the device filter makes at once (2²² entries). */
+const CHUNK_ENTRIES = 2 ** 22;
 
 /**
  * The real, even circulant kernel c of the filter for length n and exponent
@@ -172,10 +173,11 @@ function checkArguments(shape: unknown, axis: unknown, exponent: unknown, seed: 
  * zero-frequency bin taking the gain of f = 1/n. The gains are scaled so
  * that (1/n) Σ gain² = 1, which makes every entry exactly N(0, 1) (a linear
  * combination of independent standard normals with unit squared norm), and
- * the expected periodogram along `axis` is ∝ f^(−β). The filter is applied
- * on the host in float64 (its kernel is computed by a plain DFT; a line of
- * length n costs n² multiply-adds, or a zero-padded radix-2 FFT above 256)
- * and the result is uploaded with `backend.tensor`. For β = 0 the white
+ * the expected periodogram along `axis` is ∝ f^(−β). The kernel is
+ * computed on the host in float64 (a plain DFT; it depends on n and β only)
+ * and the filter runs on the device, as a product with the circulant matrix
+ * [n, n] (n² multiply-adds per line, in chunks of at most 2²² entries), so
+ * nothing is read back to the host. For β = 0 the white
  * draws are returned unchanged. The noise is random, so it has no gradient.
  *
  * Deterministic: the same `seed` (and backend) gives the same values;
@@ -203,28 +205,44 @@ export function colouredNoise<T>(
   seed?: number,
 ): T {
   const ax = checkArguments(shape, axis, exponent, seed);
-  const white = backend.randomNormal(shape, seed);
   const n = shape[ax] as number;
-  if (exponent === 0 || n <= 1 || shape.includes(0)) return white;
-  const values = Float64Array.from(backend.readSync(white));
-  backend.dispose(white);
-  const kernel = circulantKernel(n, exponent);
-  const filter = n <= DIRECT_MAX_LENGTH ? directFilter(kernel) : fftFilter(kernel);
-  let inner = 1;
-  for (let d = ax + 1; d < shape.length; d++) inner *= shape[d] as number;
-  let outer = 1;
-  for (let d = 0; d < ax; d++) outer *= shape[d] as number;
-  const line = new Float64Array(n);
-  const filtered = new Float64Array(n);
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const base = o * n * inner + i;
-      for (let t = 0; t < n; t++) line[t] = values[base + t * inner] as number;
-      filter.apply(line, filtered);
-      for (let t = 0; t < n; t++) values[base + t * inner] = filtered[t] as number;
+  if (exponent === 0 || n <= 1 || shape.includes(0)) return backend.randomNormal(shape, seed);
+  return backend.tidy(() => {
+    const white = backend.randomNormal(shape, seed);
+    const kernel = circulantKernel(n, exponent);
+    let inner = 1;
+    for (let d = ax + 1; d < shape.length; d++) inner *= shape[d] as number;
+    let outer = 1;
+    for (let d = 0; d < ax; d++) outer *= shape[d] as number;
+    // The circulant matrix C[t, j] = c_((t − j) mod n), as [1, n, n, 1]; the
+    // noise as [outer, 1, n, inner]; y = Σ_j C[t, j] x[j] along the axis.
+    const circulant = new Float64Array(n * n);
+    for (let t = 0; t < n; t++) {
+      for (let j = 0; j < n; j++) circulant[t * n + j] = kernel[(t - j + n) % n] as number;
     }
-  }
-  return backend.tensor(values, shape);
+    const c = backend.tensor(circulant, [1, n, n, 1]);
+    const filter = (x: T, rows: number) =>
+      backend.sum(backend.mul(c, backend.reshape(x, [rows, 1, n, inner])), 2, false);
+    // Chunks of the outer axis keep each product under CHUNK_ENTRIES entries.
+    const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ENTRIES / (n * n * inner)));
+    let out: T;
+    if (rowsPerChunk >= outer) {
+      out = filter(white, outer);
+    } else {
+      const flat = backend.reshape(white, [1, outer, n * inner]);
+      const parts: T[] = [];
+      for (let begin = 0; begin < outer; begin += rowsPerChunk) {
+        const rows = Math.min(rowsPerChunk, outer - begin);
+        const picks = backend.tensor(
+          Array.from({ length: rows }, (_, i) => begin + i),
+          [1, rows],
+        );
+        parts.push(filter(backend.batchGather(flat, picks), rows));
+      }
+      out = parts.length === 1 ? (parts[0] as T) : backend.concat(parts, 0);
+    }
+    return backend.reshape(out, shape);
+  });
 }
 
 /** @internal The kernel and filters, for the tests. */

@@ -37,7 +37,7 @@ const x = () => direct.tensor(X, [3, 4]);
 const y = () => direct.tensor(Y, [3, 4]);
 
 /** Each derived method applied to the test inputs, with a gradient where it has one. */
-const uses: Record<DerivedMethod, (b: Backend<Float64Tensor>) => Float64Tensor> = {
+const uses: Record<Exclude<DerivedMethod, 'read'>, (b: Backend<Float64Tensor>) => Float64Tensor> = {
   scalar: (b) => b.scalar(-2.5),
   fill: (b) => b.fill([2, 3], nan),
   square: (b) => b.square(x()),
@@ -73,6 +73,7 @@ const G = [1, -2, 0, 3, 3, 0.5];
 
 describe('derived methods equal the float64 backend’s direct ones', () => {
   for (const name of DERIVED_METHODS) {
+    if (name === 'read') continue; // asynchronous: its own case below
     it(`${name}: values (ties, ±0, NaN, ±∞)`, () => {
       const a = uses[name](derived);
       const e = uses[name](direct);
@@ -94,8 +95,25 @@ describe('derived methods equal the float64 backend’s direct ones', () => {
     }
   }
 
+  it('read: resolves with the entries readSync gives (ties, ±0, NaN, ±∞)', async () => {
+    const t = x();
+    let syncReads = 0;
+    const counted = completeBackend({
+      ...primitivesOf(direct),
+      readSync: (u: Float64Tensor) => {
+        syncReads++;
+        return direct.readSync(u);
+      },
+    });
+    const pending = counted.read(t);
+    expect(syncReads).toBe(0); // not before the caller awaits
+    expect(Array.from(await pending).map((v) => v + 0)).toEqual(read(t).map((v) => v + 0));
+    expect(syncReads).toBe(1); // the derived read is readSync, one microtask later
+    expect(Array.from(await direct.read(t))).toEqual(read(t));
+  });
+
   it('the list of derived methods is the documented one', () => {
-    expect(DERIVED_METHODS).toHaveLength(16);
+    expect(DERIVED_METHODS).toHaveLength(17);
     expect(Object.isFrozen(DERIVED_METHODS)).toBe(true);
   });
 });

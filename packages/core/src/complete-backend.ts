@@ -23,6 +23,7 @@ export const DERIVED_METHODS = Object.freeze([
   'topkMask',
   'sliceColumns',
   'stopGradient',
+  'read',
 ] as const);
 
 /** The name of a method {@link completeBackend} derives; see {@link DERIVED_METHODS}. */
@@ -150,6 +151,8 @@ function derivations<T>(b: Backend<T>): Pick<Backend<T>, DerivedMethod> {
       const indices = b.tensor(tileRows(range(begin, size), rows), [rows, size]);
       return b.reshape(b.batchGather(b.reshape(x, [rows, cols, 1]), indices), [rows, size]);
     },
+    // A synchronous read in disguise: backends with an asynchronous read supply their own.
+    read: (x) => Promise.resolve().then(() => b.readSync(x)),
     stopGradient(x) {
       stop ??= b.customGrad((input) => ({
         value: b.mul(input, b.scalar(1)),

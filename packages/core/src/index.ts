@@ -19,7 +19,7 @@ export {
   sparseTopK,
 } from '@dcem/lml';
 export type { Backend, BackendFusedOps } from './backend.js';
-export { cem, dcem, type Objective } from './cem.js';
+export { type AsyncObjective, cem, cemAsync, dcem, dcemAsync, type Objective } from './cem.js';
 export { colouredNoise } from './coloured-noise.js';
 export {
   type BackendPrimitives,

@@ -113,8 +113,41 @@ export interface CemOptions<T> {
   initMean?: number | T;
   /** Initial standard deviation σ₀ > 0 (scalar, [dim] or [batch, dim]), default 1. */
   initStd?: number | T;
-  /** Stop when ‖μ' − μ‖ over the whole batch (Frobenius) is below this; 0 disables (no host reads). Default 1e-4. */
+  /**
+   * The solve has converged when ‖μ' − μ‖ over the whole batch (Frobenius;
+   * per row with `convergence: 'row'`) is below this; 0 disables the test.
+   * Default 1e-4. The test runs on the device: from the iteration that meets
+   * it, the state is frozen there (μ' kept, σ left as it was, the best
+   * sample and the elites of that iteration kept), so the result is the same
+   * whether the loop stops then or runs on. Whether it stops is
+   * `earlyStopping`.
+   */
   tolerance?: number;
+  /**
+   * When the loop stops once the solve has converged (see `tolerance`); the
+   * only reason a solve reads the device while it runs. `false` (default):
+   * never read; all `numIterations` iterations run, those after convergence
+   * frozen (they still evaluate the objective but change nothing), and the
+   * result is the same as with early stopping. `true`: read the convergence
+   * flag (one value per row, or one) after every iteration and stop at the
+   * first that converges, as the reference does. An integer n ≥ 1: read it
+   * after every n-th iteration only (iterations n, 2n, …), so a solve that
+   * converges at iteration t stops at the next multiple of n: up to n − 1
+   * frozen iterations more, n times fewer reads. With `onIteration` (which is
+   * not called for frozen iterations) the flag is read after every iteration
+   * whatever this says. The async solves (`cemAsync`, `dcemAsync`) await
+   * these reads instead.
+   */
+  earlyStopping?: boolean | number;
+  /**
+   * Check what only a read of the device can check (default false): tensor
+   * `initStd` and `start.std` > 0 and finite, tensor bounds without NaN and
+   * with lowerBound < upperBound, and the weights a selector function
+   * returns (finite, ≥ 0, rows summing to k). Each check is a synchronous
+   * read. Without it, number options are still checked on the host, and
+   * shapes always are.
+   */
+  debug?: boolean;
   /**
    * Floor of σ: σ' = √max(Σᵢ Iᵢ(Xᵢ − μ')²/k, minStd²). It keeps a collapsed
    * distribution (all elites equal) finite and differentiable where the
@@ -147,6 +180,8 @@ export const CEM_DEFAULTS = Object.freeze({
   initMean: 0,
   initStd: 1,
   tolerance: 1e-4,
+  earlyStopping: false as boolean | number,
+  debug: false,
   minStd: 1e-6,
   lmlIterations: 16,
   momentum: 0,
@@ -174,6 +209,8 @@ const OPTION_KEYS: Record<keyof CemOptions<unknown>, true> = {
   initMean: true,
   initStd: true,
   tolerance: true,
+  earlyStopping: true,
+  debug: true,
   minStd: true,
   maxStd: true,
   momentum: true,
@@ -210,6 +247,13 @@ export interface ResolvedCemOptions<T> {
   selector: SelectorName | SelectorFunction<T>;
   normalize: boolean;
   tolerance: number;
+  /**
+   * Read the convergence flag after every `earlyStopping`-th iteration; 0:
+   * never (`earlyStopping: false`, or `tolerance` 0).
+   */
+  earlyStopping: number;
+  /** Whether the checks that need device reads run (`debug`). */
+  debug: boolean;
   minStd: number;
   /** Ceiling of σ, or undefined for none. */
   maxStd: number | undefined;
@@ -278,6 +322,17 @@ function readAll<T>(backend: Backend<T>, x: T): number[] {
   return Array.from(backend.readSync(x));
 }
 
+/**
+ * Reads `x` (a debug-mode check: one synchronous read) and throws a
+ * `RangeError` naming `name` unless every entry is > 0 and finite.
+ */
+export function assertPositiveEverywhere<T>(backend: Backend<T>, name: string, x: T): void {
+  const bad = readAll(backend, x).find((v) => !(v > 0) || !Number.isFinite(v));
+  if (bad !== undefined) {
+    throw new RangeError(`${name} must be > 0 and finite everywhere, received ${describeValue(bad)}`);
+  }
+}
+
 /** Reads a mask built by `make` and tells whether any entry is false. */
 function anyFalse<T>(backend: Backend<T>, make: () => T): boolean {
   const mask = backend.tidy(() => backend.maskToFloat(make()));
@@ -304,7 +359,8 @@ export const DCEM_FLAVOUR: SolverFlavour = Object.freeze({ defaultTemperature: 1
 /**
  * Validates user options and fills in the defaults. Every problem throws a
  * `TypeError` or `RangeError` that names the option and the value.
- * Tensor bounds and σ₀ are read once to check them (one host read each).
+ * Tensor bounds and σ₀ are read to check them only with `debug: true`
+ * (otherwise nothing is read).
  */
 export function resolveCemOptions<T>(
   backend: Backend<T>,
@@ -361,6 +417,20 @@ export function resolveCemOptions<T>(
   }
   const tolerance = options.tolerance ?? CEM_DEFAULTS.tolerance;
   assertNonNegative('tolerance', tolerance);
+  const earlyStoppingOption = options.earlyStopping ?? CEM_DEFAULTS.earlyStopping;
+  if (typeof earlyStoppingOption !== 'boolean') assertInteger('earlyStopping', earlyStoppingOption, 1);
+  const earlyStopping =
+    tolerance === 0
+      ? 0
+      : earlyStoppingOption === true
+        ? 1
+        : earlyStoppingOption === false
+          ? 0
+          : earlyStoppingOption;
+  const debug = options.debug ?? CEM_DEFAULTS.debug;
+  if (typeof debug !== 'boolean') {
+    throw new TypeError(`debug must be a boolean, received ${describeValue(debug)}`);
+  }
   const minStd = options.minStd ?? CEM_DEFAULTS.minStd;
   assertPositive('minStd', minStd);
   const lmlIterations = options.lmlIterations ?? CEM_DEFAULTS.lmlIterations;
@@ -439,10 +509,11 @@ export function resolveCemOptions<T>(
   backend.tidy(() => {
     toRowTensor(backend, 'initMean', initMean, batchSize, dim);
     const s = toRowTensor(backend, 'initStd', initStd, batchSize, dim);
-    const bad = readAll(backend, s).find((v) => !(v > 0) || !Number.isFinite(v));
-    if (bad !== undefined) {
-      throw new RangeError(`initStd must be > 0 and finite everywhere, received ${describeValue(bad)}`);
-    }
+    if (isNumber(initStd)) {
+      if (!(initStd > 0)) {
+        throw new RangeError(`initStd must be > 0 and finite everywhere, received ${describeValue(initStd)}`);
+      }
+    } else if (debug) assertPositiveEverywhere(backend, 'initStd', s);
     return undefined;
   });
 
@@ -460,8 +531,14 @@ export function resolveCemOptions<T>(
     if (lowerBound !== undefined) backend.dispose(lowerBound);
     throw error;
   }
-  if (lowerBound !== undefined && upperBound !== undefined) {
-    const bad = anyFalse(backend, () => backend.less(lowerBound, upperBound));
+  const onHost = (x: unknown) => x === undefined || isNumber(x);
+  // Number bounds were checked as numbers; tensors only in debug mode (a read each).
+  const checkTensors = debug || (onHost(options.lowerBound) && onHost(options.upperBound));
+  if (checkTensors && lowerBound !== undefined && upperBound !== undefined) {
+    const bad =
+      onHost(options.lowerBound) && onHost(options.upperBound)
+        ? !((options.lowerBound as number) < (options.upperBound as number))
+        : anyFalse(backend, () => backend.less(lowerBound, upperBound));
     if (bad) {
       const lo = isNumber(options.lowerBound) ? options.lowerBound : 'tensor';
       const hi = isNumber(options.upperBound) ? options.upperBound : 'tensor';
@@ -476,7 +553,8 @@ export function resolveCemOptions<T>(
     ['lowerBound', lowerBound],
     ['upperBound', upperBound],
   ] as const) {
-    if (t === undefined) continue;
+    // A number bound is finite (toRowTensor checked it); a tensor one is read in debug mode only.
+    if (t === undefined || !debug || isNumber(options[name])) continue;
     const nan = anyFalse(backend, () => backend.equal(t, t));
     if (nan) {
       if (lowerBound !== undefined) backend.dispose(lowerBound);
@@ -495,6 +573,8 @@ export function resolveCemOptions<T>(
     selector,
     normalize,
     tolerance,
+    earlyStopping,
+    debug,
     minStd,
     maxStd,
     lmlIterations,

@@ -711,7 +711,7 @@ describe('createPlanner', () => {
     const r: PlanResult<T> = plan(b, trackingCost(target), { horizon: H, actionDim: m, seed: 0 });
     disposePlanResult(tracking, r);
     expect(new Set(disposed)).toEqual(
-      new Set([r.action, r.controls, r.best.controls, r.best.cost, r.mean, r.std]),
+      new Set([r.action, r.controls, r.best.controls, r.best.cost, r.mean, r.std, r.status]),
     );
   });
 });

@@ -8,7 +8,8 @@ import {
 } from './planner-options.js';
 import { shiftControls } from './planner-shift.js';
 import { deriveSeed, SEED_STREAMS } from './seed.js';
-import { type CemSolver, type CemState, createCem, disposeCemResult } from './solver.js';
+import { type CemResult, type CemSolver, type CemState, createCem, disposeCemResult } from './solver.js';
+import { attachStatus } from './status.js';
 
 /**
  * The cost of candidate control sequences: controls [batch, numSamples, H, m]
@@ -47,9 +48,19 @@ export type PlanResult<T> = {
   mean: T;
   /** The final standard deviation σ, [batch, H, m]. */
   std: T;
-  /** Solver iterations run. */
+  /**
+   * `[iterations, converged (1 or 0), nonFiniteValues]` as a tensor [3] (the
+   * solve's `status`): the three numbers below, on the device.
+   */
+  status: T;
+  /**
+   * Solver iterations until convergence (see the solver's `tolerance`). From
+   * {@link Planner.plan}, this and the next two are read from `status` on
+   * first access (one synchronous read; non-enumerable getters); from
+   * {@link Planner.planAsync}, plain values read asynchronously.
+   */
   iterations: number;
-  /** Whether the solver's tolerance stopped it early. */
+  /** Whether the solver's tolerance was met before its iterations ran out. */
   converged: boolean;
   /** How many sampled costs were NaN or ±∞ in this step. */
   nonFiniteValues: number;
@@ -74,6 +85,7 @@ export function disposePlanResult<T>(backend: Backend<T>, result: PlanResult<T>)
     backend.dispose(t);
   }
   backend.dispose(result.std);
+  backend.dispose(result.status);
 }
 
 /**
@@ -98,7 +110,11 @@ export interface Planner<T> {
   /**
    * {@link Planner.plan} with a cost that may return a Promise (a simulator).
    * A rejected Promise rejects this call with the same error; the planner
-   * keeps its previous warm start and no tensor leaks.
+   * keeps its previous warm start and no tensor leaks. It makes no
+   * synchronous read: the solver's convergence flag (where its
+   * `earlyStopping` asks), the result's numbers and, for the `'elite'`
+   * action, the elite weights are read with an awaited `backend.read`, so
+   * it runs on WebGPU in a browser.
    *
    * @param cost controls [batch, numSamples, H, m] ↦ [batch, numSamples] or a Promise of it.
    */
@@ -284,15 +300,23 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     solve.state = next;
   };
 
+  /** `tell` awaiting its read of the convergence flag, if it makes one. */
+  const tellAsync = async (solve: Solve<T>, samples: T, values: T): Promise<void> => {
+    const next = await solve.solver.tellAsync(solve.state, samples, values);
+    solve.solver.release(solve.state);
+    solve.state = next;
+  };
+
   const abort = (solve: Solve<T>) => {
     solve.solver.release(solve.state);
     solve.solver.dispose();
   };
 
-  /** Draws one elite per row with probability equal to its weight: indices [B, 1] for `batchGather`. */
-  const drawElite = (weights: T): T => {
-    const [, k = 0] = backend.shape(weights);
-    const w = backend.readSync(weights);
+  /**
+   * Draws one elite per row with probability equal to its weight: indices
+   * [B, 1] for `batchGather`, from the weights [B, k] read back (`w`).
+   */
+  const drawElite = (w: ArrayLike<number>, k: number): T => {
     const seed = deriveSeed(o.seed ?? 0, SEED_STREAMS.plannerElite, step);
     const picks = new Float64Array(B);
     for (let b = 0; b < B; b++) {
@@ -317,8 +341,13 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     return backend.tensor(picks, [B, 1]);
   };
 
-  const finish = (solve: Solve<T>): PlanResult<T> => {
-    const r = solve.solver.result(solve.state);
+  /** The step's result from the solve's `r`; `w`: the elite weights read back (action `'elite'`). */
+  const finish = (
+    solve: Solve<T>,
+    r: CemResult<T>,
+    w: ArrayLike<number> | undefined,
+    known: boolean,
+  ): PlanResult<T> => {
     try {
       const out = backend.tidy(() => {
         const plans = (x: T) => backend.reshape(x, [B, H, m]);
@@ -326,7 +355,11 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
         let action: T;
         if (o.action === 'best') action = firstStep(r.best.sample);
         else if (o.action === 'elite') {
-          const drawn = backend.batchGather(r.elites.samples, drawElite(r.elites.weights));
+          const k = backend.shape(r.elites.weights)[1] ?? 0;
+          const drawn = backend.batchGather(
+            r.elites.samples,
+            drawElite(w ?? backend.readSync(r.elites.weights), k),
+          );
           action = firstStep(backend.reshape(drawn, [B, D]));
         } else action = firstStep(r.solution);
         const tensors: Record<string, T> = {
@@ -336,6 +369,7 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
           bestCost: backend.reshape(r.best.value, [B]),
           mean: plans(r.mean),
           std: plans(r.std),
+          status: backend.add(r.status, backend.scalar(0)),
           nextMean: backend.reshape(shiftControls(backend, plans(r.mean), tailFill), [B, D]),
         };
         if (keptElites > 0) {
@@ -352,17 +386,22 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
       if (out.nextElites !== undefined) warmElites = backend.keep(out.nextElites);
       const index = step;
       step += 1;
-      return {
+      const result = {
         action: out.action as T,
         controls: out.controls as T,
         best: { controls: out.bestControls as T, cost: out.bestCost as T },
         mean: out.mean as T,
         std: out.std as T,
-        iterations: r.iterations,
-        converged: r.converged,
-        nonFiniteValues: r.nonFiniteValues,
+        status: out.status as T,
         step: index,
       };
+      // planAsync read the numbers already; plan reads them lazily, when asked.
+      return attachStatus(
+        backend,
+        result,
+        result.status,
+        known ? [r.iterations, r.converged ? 1 : 0, r.nonFiniteValues] : undefined,
+      );
     } finally {
       disposeCemResult(backend, r);
       solve.solver.dispose();
@@ -394,10 +433,35 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
     busy = false;
     throw error;
   };
-  /** Ends a finished solve: the step's result. */
+  /** Ends a finished solve: the step's result (reads the elite weights for action `'elite'`). */
   const close = (solve: Solve<T>): PlanResult<T> => {
     try {
-      return finish(solve);
+      return finish(solve, solve.solver.result(solve.state), undefined, false);
+    } finally {
+      busy = false;
+    }
+  };
+  /** `close` without synchronous reads: the numbers and the elite weights are awaited. */
+  const closeAsync = async (solve: Solve<T>): Promise<PlanResult<T>> => {
+    try {
+      let r: CemResult<T>;
+      try {
+        r = await solve.solver.resultAsync(solve.state);
+      } catch (error) {
+        solve.solver.dispose();
+        throw error;
+      }
+      let w: ArrayLike<number> | undefined;
+      if (o.action === 'elite') {
+        try {
+          w = await backend.read(r.elites.weights);
+        } catch (error) {
+          disposeCemResult(backend, r);
+          solve.solver.dispose();
+          throw error;
+        }
+      }
+      return finish(solve, r, w, true);
     } finally {
       busy = false;
     }
@@ -442,7 +506,7 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
           let values: T | undefined;
           try {
             values = checkValues(await cost(plans), n);
-            tell(solve, samples, values);
+            await tellAsync(solve, samples, values);
           } finally {
             release(samples, plans, values);
           }
@@ -450,7 +514,7 @@ export function createPlanner<T>(backend: Backend<T>, options: PlannerOptions<T>
       } catch (error) {
         return fail(solve, error);
       }
-      return close(solve);
+      return closeAsync(solve);
     },
     reset(rows) {
       enter('reset');

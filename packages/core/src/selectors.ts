@@ -209,8 +209,9 @@ export function sparseWeights<T>(backend: Backend<T>, scores: T, k: number, temp
 }
 
 /**
- * Checks the output of a user selector: shape [batch, n], finite, ≥ 0,
- * rows summing to k (relative tolerance 1e-3). One host read.
+ * Checks the output of a user selector: shape [batch, n] always; with
+ * `debug`, also finite, ≥ 0 and rows summing to k (relative tolerance
+ * 1e-3), which takes one synchronous host read.
  */
 function checkSelectorWeights<T>(
   backend: Backend<T>,
@@ -219,6 +220,7 @@ function checkSelectorWeights<T>(
   batch: number,
   n: number,
   k: number,
+  debug: boolean,
 ): T {
   if (weights === null || typeof weights !== 'object') {
     throw new TypeError(
@@ -232,6 +234,7 @@ function checkSelectorWeights<T>(
       `${name} must return weights of shape ${formatShape([batch, n])}, received ${formatShape(shape)}`,
     );
   }
+  if (!debug) return w;
   const values = backend.readSync(w);
   for (let r = 0; r < batch; r++) {
     let sum = 0;
@@ -263,6 +266,9 @@ function checkSelectorWeights<T>(
  * @param temperature τ (a number for every soft selector; may be null for
  *   `'hard'` and user functions).
  * @param lmlIterations Root-finder iterations of the LML projection.
+ * @param debug Check the values a selector function returns (finite, ≥ 0,
+ *   rows summing to k: one synchronous read); default false, which checks
+ *   their shape only (the solver passes its `debug` option).
  * @returns I, [batch, numSamples], rows summing to k.
  * @example
  * ```ts
@@ -276,11 +282,12 @@ export function selectWeights<T>(
   selector: SelectorName | SelectorFunction<T>,
   temperature: number | null,
   lmlIterations?: number,
+  debug = false,
 ): T {
   if (typeof selector === 'function') {
     const [batch = 0, n = 0] = backend.shape(scores);
     const name = `selector function ${selector.name === '' ? '(anonymous)' : JSON.stringify(selector.name)}`;
-    return checkSelectorWeights(backend, name, selector(scores, k, temperature), batch, n, k);
+    return checkSelectorWeights(backend, name, selector(scores, k, temperature), batch, n, k, debug);
   }
   if (selector === 'hard') return hardTopK(backend, scores, k);
   if (temperature === null) {

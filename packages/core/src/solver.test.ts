@@ -287,7 +287,11 @@ describe('warm start: init(start)', () => {
     const solver = createCem(b, base);
     expect(() => solver.init({ elites: b.fill([2, 3], 0) })).toThrow(RangeError);
     expect(() => solver.init({ elites: b.fill([2, 3], 0) })).toThrow(/start\.elites/);
-    expect(() => solver.init({ std: b.fill([2, 3], 0) })).toThrow(/start\.std must be > 0/);
+    expect(() => createCem(b, { ...base, debug: true }).init({ std: b.fill([2, 3], 0) })).toThrow(
+      /start\.std must be > 0/,
+    );
+    // Without debug σ₀ is not read: a zero σ₀ is the caller's to avoid.
+    expect(() => solver.release(solver.init({ std: b.fill([2, 3], 0) }))).not.toThrow();
     expect(() => solver.init({ mean: b.fill([3, 3], 0) })).toThrow(/start\.mean/);
     expect(() => solver.init({ means: b.fill([2, 3], 0) } as never)).toThrow(TypeError);
     expect(() => solver.init({ means: b.fill([2, 3], 0) } as never)).toThrow(/"means".*"mean"/);
@@ -498,7 +502,7 @@ describe('createCem and createDcem', () => {
     expect(createCem(b, { ...base, selector: 'elite-softmax' }).options.temperature).toBe(1);
   });
 
-  it('disposeCemResult releases all eight tensors', () => {
+  it('disposeCemResult releases all nine tensors', () => {
     const disposed: T[] = [];
     const recording = { ...b, dispose: (x: T) => void disposed.push(x) };
     const r = cem(recording, f, base);
@@ -507,6 +511,7 @@ describe('createCem and createDcem', () => {
     expect(new Set(disposed)).toEqual(
       new Set([
         r.solution,
+        r.status,
         r.mean,
         r.std,
         r.best.sample,
@@ -598,7 +603,7 @@ describe('bad input', () => {
   });
 
   it('a selector function returning the wrong shape or non-finite weights is a RangeError naming it', () => {
-    const run = (selector: (s: T, k: number) => T) => () => cem(b, f, { ...base, selector });
+    const run = (selector: (s: T, k: number) => T) => () => cem(b, f, { ...base, selector, debug: true });
     const wrongShape = (s: T) => b.sliceColumns(s, 0, 5);
     expect(run(wrongShape)).toThrow(RangeError);
     expect(run(wrongShape)).toThrow(
@@ -612,6 +617,9 @@ describe('bad input', () => {
     expect(run(sumsToOne)).toThrow(/must return rows that sum to k = 6, row 0 sums to (1|0\.9999)/);
     const notTensor = () => 3 as unknown as T;
     expect(run(notTensor)).toThrow(TypeError);
+    // Without debug only the shape is checked (no read).
+    expect(() => cem(b, f, { ...base, selector: wrongShape })).toThrow(/must return weights of shape/);
+    expect(() => disposeCemResult(b, cem(b, f, { ...base, selector: sumsToOne }))).not.toThrow();
   });
 
   it('a selector function gets (scores, k, τ) and its weights drive the refit', () => {

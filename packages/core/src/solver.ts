@@ -4,6 +4,7 @@ import { colouredNoise } from './coloured-noise.js';
 import { fitMean, fitStd, sampleDiagonalGaussian } from './gaussian.js';
 import { clamp } from './ops.js';
 import {
+  assertPositiveEverywhere,
   CEM_FLAVOUR,
   type CemOptions,
   DCEM_FLAVOUR,
@@ -14,6 +15,7 @@ import {
 } from './options.js';
 import { deriveSeed, SEED_STREAMS } from './seed.js';
 import { selectWeights, valuesToScores } from './selectors.js';
+import { attachStatus } from './status.js';
 
 /** The best sample evaluated so far, per row. */
 export interface CemBest<T> {
@@ -60,12 +62,30 @@ export interface CemState<T> {
   readonly std: T;
   /** Iterations completed so far. */
   readonly iteration: number;
-  /** True once the solve converged (every row, with `convergence: 'row'`). */
+  /**
+   * True once the solve is known to have converged (every row, with
+   * `convergence: 'row'`): as last read from the device (see
+   * `earlyStopping`); a solve that never reads keeps false here, and its
+   * result says whether it converged.
+   */
   readonly converged: boolean;
-  /** Per row, whether it has stopped (`convergence: 'row'`; with `'batch'` always false: see `converged`). */
+  /** Per row, whether it is known to have stopped (`convergence: 'row'`; with `'batch'` always false: see `converged`). */
   readonly rowConverged: readonly boolean[];
-  /** Running count of non-finite objective values, a rank-0 tensor. */
+  /** Running count of non-finite objective values, a rank-0 tensor (frozen once the solve has converged). */
   readonly nonFinite: T;
+  /**
+   * Per row, 1 once the row has converged on the device and 0 before,
+   * [batch] (with `convergence: 'batch'` every entry is the same);
+   * undefined when `tolerance` is 0. `converged` and `rowConverged` are
+   * what was last read of it.
+   */
+  readonly stopped: T | undefined;
+  /**
+   * The iterations run until the solve converged (the one that met the
+   * tolerance included), a rank-0 tensor counted on the device; undefined
+   * when `tolerance` is 0 (then it is `iteration`).
+   */
+  readonly ran: T | undefined;
   /** The best sample so far; undefined before the first `tell`. */
   readonly best: CemBest<T> | undefined;
   /**
@@ -89,15 +109,29 @@ export interface CemState<T> {
 export type CemResult<T> = {
   /** The mean clamped to the bounds, [batch, dim]: the argmin estimate x̂. */
   solution: T;
+  /**
+   * `[iterations, converged (1 or 0), nonFiniteValues]`, a tensor [3]: the
+   * three numbers below, on the device. Read it asynchronously to learn them
+   * without a synchronous read (the async solves do).
+   */
+  status: T;
   /** The final mean μ before clamping, [batch, dim]. */
   mean: T;
   /** The final standard deviation σ, [batch, dim]. */
   std: T;
-  /** Iterations run (including the one that met the tolerance). */
+  /**
+   * Iterations until the solve converged (including the one that met the
+   * tolerance), or `numIterations`. Iterations run after convergence (frozen,
+   * without early stopping) do not count. From the results of the
+   * synchronous solves, this and the next two are read from `status` on
+   * first access (one synchronous read for the three; they are
+   * non-enumerable getters, so spreading the result drops them); the async
+   * solves resolve them before they return.
+   */
   iterations: number;
-  /** Whether the tolerance stopped the solve before `numIterations` (every row, with `convergence: 'row'`). */
+  /** Whether the tolerance was met before `numIterations` ran out (every row, with `convergence: 'row'`). */
   converged: boolean;
-  /** How many objective values over the whole solve were NaN or ±∞ (they never count as elites). */
+  /** How many objective values until convergence were NaN or ±∞ (they never count as elites). */
   nonFiniteValues: number;
   /** The best sample ever evaluated and its value (before any iteration: the solution, value +∞). */
   best: { sample: T; value: T };
@@ -111,8 +145,8 @@ export type CemResult<T> = {
 };
 
 /**
- * Frees every tensor of a {@link CemResult}: `solution`, `mean`, `std`,
- * `best.sample`, `best.value`, `elites.samples`, `elites.values` and
+ * Frees every tensor of a {@link CemResult}: `solution`, `status`, `mean`,
+ * `std`, `best.sample`, `best.value`, `elites.samples`, `elites.values` and
  * `elites.weights`.
  *
  * @param backend The backend that made the result.
@@ -127,6 +161,7 @@ export type CemResult<T> = {
 export function disposeCemResult<T>(backend: Backend<T>, result: CemResult<T>): void {
   for (const t of [
     result.solution,
+    result.status,
     result.mean,
     result.std,
     result.best.sample,
@@ -170,14 +205,20 @@ export interface CemSolver<T> {
   /**
    * Refits the distribution to evaluated samples: returns the next state and
    * calls `onIteration`. Does not release `state`, `samples` or `values`.
-   * Reads back to the host when `tolerance` > 0 (the new and the previous
-   * mean, to compute the change there; a backend that keeps what it read
-   * pays for the new one only) and for a selector function.
+   * The convergence test runs on the device; the only synchronous read is
+   * of the convergence flag, [batch] values, after the iterations where
+   * `earlyStopping` asks for it or `onIteration` needs it (with `tolerance`
+   * > 0), and those of `debug` checks.
    *
    * @param samples What `ask` returned, [batch, Pᵢ, dim].
    * @param values f(samples), [batch, Pᵢ].
    */
   tell(state: CemState<T>, samples: T, values: T): CemState<T>;
+  /**
+   * {@link CemSolver.tell} that awaits the read of the convergence flag
+   * (`backend.read`) instead of reading it synchronously.
+   */
+  tellAsync(state: CemState<T>, samples: T, values: T): Promise<CemState<T>>;
   /**
    * The result of a finished (or interrupted) solve. The state's mean, std,
    * best and elites become the result's (the caller owns them); its other
@@ -185,6 +226,12 @@ export interface CemSolver<T> {
    * once per state.
    */
   result(state: CemState<T>): CemResult<T>;
+  /**
+   * {@link CemSolver.result} whose `iterations`, `converged` and
+   * `nonFiniteValues` are plain values, read from `status` with an awaited
+   * `backend.read` (no synchronous read).
+   */
+  resultAsync(state: CemState<T>): Promise<CemResult<T>>;
   /** Releases the tensors of `state`. */
   release(state: CemState<T>): void;
   /** Releases what the solver holds (its bound tensors). */
@@ -357,7 +404,15 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
   };
 
   const release = (state: CemState<T>) => {
-    for (const t of [state.mean, state.std, state.nonFinite, state.carried, state.carriedValues]) {
+    for (const t of [
+      state.mean,
+      state.std,
+      state.nonFinite,
+      state.stopped,
+      state.ran,
+      state.carried,
+      state.carriedValues,
+    ]) {
       if (t !== undefined) backend.dispose(t);
     }
     if (state.best !== undefined) {
@@ -369,6 +424,303 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
       backend.dispose(state.elites.values);
       backend.dispose(state.elites.weights);
     }
+  };
+
+  /** Whether the solver tracks convergence on the device (`tolerance` > 0). */
+  const track = o.tolerance > 0;
+  /** Whether the convergence flag is read after iteration t. */
+  const readsAfter = (t: number) =>
+    track &&
+    (o.onIteration !== undefined ||
+      (o.earlyStopping > 0 && (t + 1) % o.earlyStopping === 0 && t + 1 < o.numIterations));
+
+  /** One refit, before the convergence flag is read: see `settle`. */
+  interface Step {
+    readonly state: CemState<T>;
+    readonly next: CemState<T>;
+    /** The convergence flags [batch] to read, kept; undefined when nothing is read. */
+    readonly flag: T | undefined;
+    /** The callback's arguments, when there is a callback; `owned` are the solver's, to release. */
+    readonly info: { samples: T; values: T; weights: T; owned: T[] } | undefined;
+  }
+
+  const advance = (state: CemState<T>, samples: T, values: T): Step => {
+    const count = askCount(state);
+    checkShape(backend, 'samples', samples, [batch, count, dim]);
+    checkShape(backend, 'objective(samples)', values, [batch, count]);
+    const row = o.convergence === 'row';
+    const reads = readsAfter(state.iteration);
+    const next = backend.tidy(() => {
+      let xs = samples;
+      let vs = values;
+      let reusedNonFinite: T | undefined;
+      if (state.carried !== undefined && state.carriedValues !== undefined) {
+        xs = backend.concat([samples, state.carried], 1);
+        vs = backend.concat([values, state.carriedValues], 1);
+        reusedNonFinite = backend.sum(
+          backend.sum(
+            backend.sub(backend.scalar(1), backend.maskToFloat(backend.isFinite(state.carriedValues))),
+            1,
+            false,
+          ),
+          0,
+          false,
+        );
+      }
+      const population = backend.shape(vs)[1] ?? 0;
+      const { scores, nonFinite } = valuesToScores(backend, vs, {
+        normalize: o.normalize,
+        temperature: o.temperature,
+      });
+      const weights = selectWeights(backend, scores, k, o.selector, o.temperature, o.lmlIterations, o.debug);
+      const fit = backend.fused?.fit?.(xs, weights, k, o.minStd);
+      const fitted = fit?.mean ?? fitMean(backend, xs, weights, k);
+      const alpha = o.momentum;
+      const blend = (previous: T, current: T) =>
+        alpha === 0
+          ? current
+          : backend.add(
+              backend.mul(backend.scalar(alpha), previous),
+              backend.mul(backend.scalar(1 - alpha), current),
+            );
+      let mean = blend(state.mean, fitted);
+      let nonFiniteCount = backend.add(state.nonFinite, nonFinite);
+      if (reusedNonFinite !== undefined) nonFiniteCount = backend.sub(nonFiniteCount, reusedNonFinite);
+      let std = blend(state.std, fit?.std ?? fitStd(backend, xs, weights, fitted, k, o.minStd));
+      if (o.maxStd !== undefined) std = backend.minimum(std, backend.scalar(o.maxStd));
+
+      // NaN and ±∞ values as +∞ (for the elites' values).
+      const cleaned = () =>
+        backend.where(backend.isFinite(vs), vs, backend.fill([batch, population], Number.POSITIVE_INFINITY));
+      let { sample: bestSample, value: bestValue } = updateBest(backend, xs, scores, vs, state.best);
+      const out: Record<string, T> = {};
+
+      // The k best of this iteration, best first, are gathered only where
+      // they may be the result's: every iteration while convergence is
+      // tracked (the solve may end at any), else the last one; and the
+      // ⌊ξk⌋ best when elites are kept.
+      const final = track || state.iteration + 1 >= o.numIterations;
+      const ranked = final ? k : o.keptElites;
+      const order = ranked > 0 ? backend.topkIndices(backend.stopGradient(scores), ranked) : undefined;
+      const gathered = order === undefined ? undefined : backend.batchGather(xs, order);
+      const gatheredValues =
+        order === undefined
+          ? undefined
+          : backend.reshape(backend.batchGather(backend.reshape(cleaned(), [batch, population, 1]), order), [
+              batch,
+              ranked,
+            ]);
+      let elites: { samples: T; values: T; weights: T } | undefined;
+      if (final && order !== undefined && gathered !== undefined && gatheredValues !== undefined) {
+        const picked = backend.reshape(
+          backend.batchGather(backend.reshape(weights, [batch, population, 1]), order),
+          [batch, k],
+        );
+        const mass = backend.sum(picked, 1, true);
+        elites = {
+          samples: gathered,
+          values: gatheredValues,
+          weights: backend.where(
+            backend.greater(mass, backend.scalar(0)),
+            backend.div(picked, backend.maximum(mass, backend.scalar(Number.MIN_VALUE))),
+            backend.fill([batch, k], 1 / k),
+          ),
+        };
+      } else if (state.elites !== undefined) {
+        elites = {
+          samples: copy(state.elites.samples),
+          values: copy(state.elites.values),
+          weights: copy(state.elites.weights),
+        };
+      }
+
+      if (track && state.stopped !== undefined && state.ran !== undefined) {
+        // Convergence on the device: ‖μ' − μ‖ of each row ('row') or of the
+        // whole batch, against the tolerance. Rows stopped before this
+        // iteration keep their whole state; rows stopping now keep the new
+        // mean, the best and the elites of this iteration, and their σ.
+        const moved = backend.stopGradient(backend.sub(mean, state.mean));
+        const squares = backend.sum(backend.square(moved), 1, false);
+        const change = backend.sqrt(row ? squares : backend.sum(squares, 0, true));
+        const below = backend.maskToFloat(backend.less(change, backend.scalar(o.tolerance)));
+        const stopped = backend.maximum(state.stopped, below);
+        const was = backend.greater(state.stopped, backend.scalar(0.5));
+        const wasRows = backend.reshape(was, [batch, 1]);
+        const keepStd = backend.reshape(backend.greater(stopped, backend.scalar(0.5)), [batch, 1]);
+        const allWere = backend.greater(backend.min(state.stopped, 0, false), backend.scalar(0.5));
+        mean = backend.where(wasRows, state.mean, mean);
+        std = backend.where(keepStd, state.std, std);
+        if (state.best !== undefined) {
+          bestSample = backend.where(wasRows, state.best.sample, bestSample);
+          bestValue = backend.where(was, state.best.value, bestValue);
+        }
+        if (elites !== undefined && state.elites !== undefined) {
+          const was3 = backend.reshape(was, [batch, 1, 1]);
+          elites = {
+            samples: backend.where(was3, state.elites.samples, elites.samples),
+            values: backend.where(wasRows, state.elites.values, elites.values),
+            weights: backend.where(wasRows, state.elites.weights, elites.weights),
+          };
+        }
+        nonFiniteCount = backend.where(allWere, state.nonFinite, nonFiniteCount);
+        out.ran = backend.where(allWere, state.ran, backend.add(state.ran, backend.scalar(1)));
+        out.stopped = stopped;
+        if (reads) out.flag = copy(stopped);
+      }
+      Object.assign(out, { mean, std, nonFinite: nonFiniteCount, bestSample, bestValue });
+      if (elites !== undefined) {
+        out.eliteSamples = elites.samples;
+        out.eliteValues = elites.values;
+        out.eliteWeights = elites.weights;
+      }
+      if (o.keptElites > 0 && gathered !== undefined && gatheredValues !== undefined) {
+        const kept = o.keptElites;
+        const flat = backend.reshape(gathered, [batch, ranked * dim]);
+        out.carried = backend.reshape(backend.sliceColumns(flat, 0, kept * dim), [batch, kept, dim]);
+        if (o.reuseEliteValues) out.carriedValues = backend.sliceColumns(gatheredValues, 0, kept);
+      }
+      if (o.onIteration !== undefined) {
+        // Kept for the callback, which runs once the flag is read (see `settle`).
+        if (xs !== samples) out.infoSamples = xs;
+        if (vs !== values) out.infoValues = vs;
+        out.infoWeights = weights;
+      }
+      return out;
+    });
+    const info =
+      next.infoWeights === undefined
+        ? undefined
+        : {
+            samples: next.infoSamples ?? samples,
+            values: next.infoValues ?? values,
+            weights: next.infoWeights,
+            owned: [next.infoSamples, next.infoValues, next.infoWeights].filter(
+              (t): t is T => t !== undefined,
+            ),
+          };
+    return {
+      state,
+      flag: next.flag,
+      info,
+      next: {
+        mean: next.mean as T,
+        std: next.std as T,
+        nonFinite: next.nonFinite as T,
+        stopped: next.stopped,
+        ran: next.ran,
+        best: { sample: next.bestSample as T, value: next.bestValue as T },
+        elites:
+          next.eliteSamples === undefined
+            ? undefined
+            : {
+                samples: next.eliteSamples,
+                values: next.eliteValues as T,
+                weights: next.eliteWeights as T,
+              },
+        carried: next.carried,
+        carriedValues: next.carriedValues,
+        iteration: state.iteration + 1,
+        converged: state.converged,
+        rowConverged: state.rowConverged,
+      },
+    };
+  };
+
+  /**
+   * Completes a `Step` with the flags read (if any): the host's view of
+   * convergence, then `onIteration` unless the solve is known to have
+   * converged. Releases what the step kept for this.
+   */
+  const settle = (step: Step, flags: ArrayLike<number> | undefined): CemState<T> => {
+    let { next } = step;
+    try {
+      if (flags !== undefined) {
+        const rowConverged = Array.from({ length: batch }, (_, b) => (flags[b] ?? 0) > 0.5);
+        const converged = rowConverged.every((c) => c);
+        next = {
+          ...next,
+          converged,
+          rowConverged: o.convergence === 'row' ? rowConverged : rowConverged.map(() => false),
+        };
+      }
+      if (step.info !== undefined && !next.converged) {
+        const info = step.info;
+        backend.tidy(() => {
+          o.onIteration?.({
+            iteration: step.state.iteration,
+            samples: info.samples,
+            values: info.values,
+            weights: info.weights,
+            mean: next.mean,
+            std: next.std,
+          });
+          return undefined;
+        });
+      }
+      return next;
+    } catch (error) {
+      release(next);
+      throw error;
+    } finally {
+      if (step.flag !== undefined) backend.dispose(step.flag);
+      for (const t of step.info?.owned ?? []) backend.dispose(t);
+    }
+  };
+
+  /** `[iterations, converged, nonFiniteValues]` of a state, a new tensor [3]. */
+  const statusOf = (state: CemState<T>): T =>
+    backend.tidy(() => {
+      const one = (x: T) => backend.reshape(x, [1]);
+      const ran = state.ran ?? backend.scalar(state.iteration);
+      const converged =
+        state.stopped === undefined
+          ? backend.scalar(0)
+          : backend.maskToFloat(backend.greater(backend.min(state.stopped, 0, false), backend.scalar(0.5)));
+      return backend.concat(
+        [one(ran), one(converged), one(backend.add(state.nonFinite, backend.scalar(0)))],
+        0,
+      );
+    });
+
+  const finish = (
+    state: CemState<T>,
+    read: { status: T; values: ArrayLike<number> } | undefined,
+  ): CemResult<T> => {
+    const status = read?.status ?? statusOf(state);
+    const extra = backend.tidy(() => {
+      const solution = clamp(backend, state.mean, o.lowerBound, o.upperBound);
+      const out: Record<string, T> = { solution };
+      if (state.best === undefined) {
+        out.bestSample = copy(solution);
+        out.bestValue = backend.fill([batch], Number.POSITIVE_INFINITY);
+      }
+      if (state.elites === undefined) {
+        out.eliteSamples = backend.add(
+          backend.reshape(solution, [batch, 1, dim]),
+          backend.fill([batch, k, dim], 0),
+        );
+        out.eliteValues = backend.fill([batch, k], Number.POSITIVE_INFINITY);
+        out.eliteWeights = backend.fill([batch, k], 1 / k);
+      }
+      return out;
+    });
+    // The counts are in `status` now: release their tensors, and the carried samples.
+    for (const t of [state.nonFinite, state.stopped, state.ran, state.carried, state.carriedValues]) {
+      if (t !== undefined) backend.dispose(t);
+    }
+    const result = {
+      solution: extra.solution as T,
+      status,
+      mean: state.mean,
+      std: state.std,
+      best: state.best ?? { sample: extra.bestSample as T, value: extra.bestValue as T },
+      elites: state.elites ?? {
+        samples: extra.eliteSamples as T,
+        values: extra.eliteValues as T,
+        weights: extra.eliteWeights as T,
+      },
+    };
+    return attachStatus(backend, result, status, read?.values);
   };
 
   return {
@@ -391,15 +743,13 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
           zeros,
           toRowTensor(backend, 'start.std', start?.std ?? o.initStd, batch, dim),
         );
-        if (start?.std !== undefined) {
-          const bad = Array.from(backend.readSync(std)).find((v) => !(v > 0) || !Number.isFinite(v));
-          if (bad !== undefined) {
-            throw new RangeError(
-              `start.std must be > 0 and finite everywhere, received ${describeValue(bad)}`,
-            );
-          }
-        }
+        // A read: only in debug mode (see `debug`).
+        if (start?.std !== undefined && o.debug) assertPositiveEverywhere(backend, 'start.std', std);
         const out: Record<string, T> = { mean, std, nonFinite: backend.scalar(0) };
+        if (track) {
+          out.stopped = backend.fill([batch], 0);
+          out.ran = backend.scalar(0);
+        }
         if (start?.elites !== undefined) {
           const e = start.elites;
           if (e === null || typeof e !== 'object') {
@@ -422,6 +772,8 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
         mean: tensors.mean as T,
         std: tensors.std as T,
         nonFinite: tensors.nonFinite as T,
+        stopped: tensors.stopped,
+        ran: tensors.ran,
         carried: tensors.carried,
         carriedValues: undefined,
         best: undefined,
@@ -469,208 +821,27 @@ function createSolver<T>(backend: Backend<T>, options: CemOptions<T>, flavour: S
       });
     },
     tell(state, samples, values) {
-      const count = askCount(state);
-      checkShape(backend, 'samples', samples, [batch, count, dim]);
-      checkShape(backend, 'objective(samples)', values, [batch, count]);
-      const row = o.convergence === 'row';
-      const wasActive = state.rowConverged.map((c) => !c);
-      let rowConverged = state.rowConverged;
-      let converged = false;
-      const next = backend.tidy(() => {
-        let xs = samples;
-        let vs = values;
-        let reusedNonFinite: T | undefined;
-        if (state.carried !== undefined && state.carriedValues !== undefined) {
-          xs = backend.concat([samples, state.carried], 1);
-          vs = backend.concat([values, state.carriedValues], 1);
-          reusedNonFinite = backend.sum(
-            backend.sum(
-              backend.sub(backend.scalar(1), backend.maskToFloat(backend.isFinite(state.carriedValues))),
-              1,
-              false,
-            ),
-            0,
-            false,
-          );
-        }
-        const population = backend.shape(vs)[1] ?? 0;
-        const { scores, nonFinite } = valuesToScores(backend, vs, {
-          normalize: o.normalize,
-          temperature: o.temperature,
-        });
-        const weights = selectWeights(backend, scores, k, o.selector, o.temperature, o.lmlIterations);
-        // The fused refit computes σ' too; it is dropped if the tolerance stops the solve.
-        const fit = backend.fused?.fit?.(xs, weights, k, o.minStd);
-        const fitted = fit?.mean ?? fitMean(backend, xs, weights, k);
-        const alpha = o.momentum;
-        const blend = (previous: T, current: T) =>
-          alpha === 0
-            ? current
-            : backend.add(
-                backend.mul(backend.scalar(alpha), previous),
-                backend.mul(backend.scalar(1 - alpha), current),
-              );
-        let mean = blend(state.mean, fitted);
-        let count = backend.add(state.nonFinite, nonFinite);
-        if (reusedNonFinite !== undefined) count = backend.sub(count, reusedNonFinite);
-
-        // Convergence: the change of the mean on the host (whole batch, or per
-        // row), from one read of each mean; no tensor ops, so nothing is taped.
-        let stopping = new Array<boolean>(batch).fill(false);
-        if (o.tolerance > 0) {
-          const change = meanChange(backend.readSync(mean), backend.readSync(state.mean), batch, dim, row);
-          if (row) {
-            stopping = wasActive.map((active, b) => active && (change[b] ?? 0) < o.tolerance);
-            rowConverged = state.rowConverged.map((c, b) => c || (stopping[b] as boolean));
-            converged = rowConverged.every((c) => c);
-          } else {
-            converged = (change[0] ?? 0) < o.tolerance;
-          }
-        }
-        let std: T;
-        if (converged && !row) {
-          // As the reference: keep the new mean, leave σ, skip the callback.
-          std = copy(state.std);
-        } else {
-          std = blend(state.std, fit?.std ?? fitStd(backend, xs, weights, fitted, k, o.minStd));
-          if (o.maxStd !== undefined) std = backend.minimum(std, backend.scalar(o.maxStd));
-        }
-
-        // NaN and ±∞ values as +∞ (for the elites' values).
-        const cleaned = () =>
-          backend.where(
-            backend.isFinite(vs),
-            vs,
-            backend.fill([batch, population], Number.POSITIVE_INFINITY),
-          );
-        const { sample: bestSample, value: bestValue } = updateBest(backend, xs, scores, vs, state.best);
-        const out: Record<string, T> = { mean, std, nonFinite: count, bestSample, bestValue };
-
-        // The k best of this iteration, best first, are gathered only where
-        // they are needed: when the solve (or a row) ends here, and the
-        // ⌊ξk⌋ best when elites are kept.
-        const final = converged || state.iteration + 1 >= o.numIterations || stopping.some((x) => x);
-        const ranked = final ? k : o.keptElites;
-        const order = ranked > 0 ? backend.topkIndices(backend.stopGradient(scores), ranked) : undefined;
-        const gathered = order === undefined ? undefined : backend.batchGather(xs, order);
-        const gatheredValues =
-          order === undefined
-            ? undefined
-            : backend.reshape(
-                backend.batchGather(backend.reshape(cleaned(), [batch, population, 1]), order),
-                [batch, ranked],
-              );
-        if (final && order !== undefined && gathered !== undefined && gatheredValues !== undefined) {
-          const picked = backend.reshape(
-            backend.batchGather(backend.reshape(weights, [batch, population, 1]), order),
-            [batch, k],
-          );
-          const mass = backend.sum(picked, 1, true);
-          out.eliteSamples = gathered;
-          out.eliteValues = gatheredValues;
-          out.eliteWeights = backend.where(
-            backend.greater(mass, backend.scalar(0)),
-            backend.div(picked, backend.maximum(mass, backend.scalar(Number.MIN_VALUE))),
-            backend.fill([batch, k], 1 / k),
-          );
-        } else if (state.elites !== undefined) {
-          out.eliteSamples = copy(state.elites.samples);
-          out.eliteValues = copy(state.elites.values);
-          out.eliteWeights = copy(state.elites.weights);
-        }
-        if (row && (wasActive.some((a) => !a) || stopping.some((x) => x))) {
-          // Stopped rows keep their whole state; rows stopping now keep σ.
-          const active2 = rowMask(wasActive, [batch, 1]);
-          const stdRows = rowMask(
-            wasActive.map((a, b) => a && !(stopping[b] as boolean)),
-            [batch, 1],
-          );
-          out.mean = backend.where(active2, mean, state.mean);
-          out.std = backend.where(stdRows, std, state.std);
-          if (state.best !== undefined) {
-            out.bestSample = backend.where(active2, bestSample, state.best.sample);
-            out.bestValue = backend.where(backend.reshape(active2, [batch]), bestValue, state.best.value);
-          }
-          if (final && state.elites !== undefined) {
-            out.eliteSamples = backend.where(
-              backend.reshape(active2, [batch, 1, 1]),
-              out.eliteSamples as T,
-              state.elites.samples,
-            );
-            out.eliteValues = backend.where(active2, out.eliteValues as T, state.elites.values);
-            out.eliteWeights = backend.where(active2, out.eliteWeights as T, state.elites.weights);
-          }
-          mean = out.mean;
-          std = out.std;
-        }
-        if (o.keptElites > 0 && gathered !== undefined && gatheredValues !== undefined) {
-          const kept = o.keptElites;
-          const flat = backend.reshape(gathered, [batch, ranked * dim]);
-          out.carried = backend.reshape(backend.sliceColumns(flat, 0, kept * dim), [batch, kept, dim]);
-          if (o.reuseEliteValues) out.carriedValues = backend.sliceColumns(gatheredValues, 0, kept);
-        }
-        if (!converged) {
-          o.onIteration?.({ iteration: state.iteration, samples: xs, values: vs, weights, mean, std });
-        }
-        return out;
-      });
-      return {
-        mean: next.mean as T,
-        std: next.std as T,
-        nonFinite: next.nonFinite as T,
-        best: { sample: next.bestSample as T, value: next.bestValue as T },
-        elites:
-          next.eliteSamples === undefined
-            ? undefined
-            : {
-                samples: next.eliteSamples,
-                values: next.eliteValues as T,
-                weights: next.eliteWeights as T,
-              },
-        carried: next.carried,
-        carriedValues: next.carriedValues,
-        iteration: state.iteration + 1,
-        converged,
-        rowConverged,
-      };
+      const step = advance(state, samples, values);
+      return settle(step, step.flag === undefined ? undefined : backend.readSync(step.flag));
+    },
+    async tellAsync(state, samples, values) {
+      const step = advance(state, samples, values);
+      return settle(step, step.flag === undefined ? undefined : await backend.read(step.flag));
     },
     result(state) {
-      const extra = backend.tidy(() => {
-        const solution = clamp(backend, state.mean, o.lowerBound, o.upperBound);
-        const out: Record<string, T> = { solution };
-        if (state.best === undefined) {
-          out.bestSample = copy(solution);
-          out.bestValue = backend.fill([batch], Number.POSITIVE_INFINITY);
-        }
-        if (state.elites === undefined) {
-          out.eliteSamples = backend.add(
-            backend.reshape(solution, [batch, 1, dim]),
-            backend.fill([batch, k, dim], 0),
-          );
-          out.eliteValues = backend.fill([batch, k], Number.POSITIVE_INFINITY);
-          out.eliteWeights = backend.fill([batch, k], 1 / k);
-        }
-        return out;
-      });
-      const nonFiniteValues = backend.readSync(state.nonFinite)[0] ?? 0;
-      // The count is handed out as a number: release its tensor, and the carried samples.
-      for (const t of [state.nonFinite, state.carried, state.carriedValues]) {
-        if (t !== undefined) backend.dispose(t);
+      return finish(state, undefined);
+    },
+    async resultAsync(state) {
+      const status = statusOf(state);
+      let values: ArrayLike<number>;
+      try {
+        values = await backend.read(status);
+      } catch (error) {
+        backend.dispose(status);
+        release(state);
+        throw error;
       }
-      return {
-        solution: extra.solution as T,
-        mean: state.mean,
-        std: state.std,
-        iterations: state.iteration,
-        converged: state.converged,
-        nonFiniteValues,
-        best: state.best ?? { sample: extra.bestSample as T, value: extra.bestValue as T },
-        elites: state.elites ?? {
-          samples: extra.eliteSamples as T,
-          values: extra.eliteValues as T,
-          weights: extra.eliteWeights as T,
-        },
-      };
+      return finish(state, { status, values });
     },
     release,
     dispose() {

@@ -1,11 +1,14 @@
 import {
+  type AsyncObjective,
   type CemOptions,
   type CemResult,
   type CemSolver,
   cem as coreCem,
+  cemAsync as coreCemAsync,
   createCem as coreCreateCem,
   createDcem as coreCreateDcem,
   dcem as coreDcem,
+  dcemAsync as coreDcemAsync,
   disposeCemResult as coreDisposeCemResult,
   lml as coreLml,
   lmlWithDiagnostics as coreLmlWithDiagnostics,
@@ -183,4 +186,47 @@ export function lmlWithDiagnostics(x: Tensor, k: number, options?: LmlOptions): 
  */
 export function sparseTopK(x: Tensor, k: number, options?: SparseTopKOptions): Tensor {
   return lmlSparseTopK(tfjsBackend, x, k, options);
+}
+
+/**
+ * {@link dcem} without synchronous reads: it resolves after awaited reads
+ * (`tensor.data()`), never `dataSync` or `readSync`, so it runs on WebGPU
+ * in a browser, where reads can only be asynchronous, and never blocks the
+ * thread on the GPU. Early stopping (`earlyStopping`), when asked for,
+ * awaits the convergence flag; the result's `iterations`, `converged` and
+ * `nonFiniteValues` are plain values read before it resolves. The
+ * objective may return a Promise of the values (a simulator).
+ *
+ * @param objective f: samples [batch, numSamples, dim] ↦ values [batch, numSamples], or a Promise of them.
+ * @param options See {@link DcemOptions}; `temperature` defaults to 1.
+ * @returns The result; the caller owns its tensors ({@link disposeCemResult}).
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { dcemAsync, disposeCemResult } from '@dcem/tfjs';
+ * const result = await dcemAsync((x) => tf.sum(tf.square(x), -1), { dim: 2, seed: 0 });
+ * console.log(await result.solution.data(), result.iterations);
+ * disposeCemResult(result);
+ * ```
+ */
+export function dcemAsync(objective: AsyncObjective<Tensor>, options: DcemOptions): Promise<DcemResult> {
+  return coreDcemAsync(tfjsBackend, objective, options);
+}
+
+/**
+ * {@link cem} without synchronous reads (see {@link dcemAsync}): vanilla
+ * CEM's defaults, awaited reads only.
+ *
+ * @param objective f: samples [batch, numSamples, dim] ↦ values [batch, numSamples], or a Promise of them.
+ * @param options See {@link DcemOptions}; `temperature` defaults to null (hard top-k).
+ * @returns The result; the caller owns its tensors ({@link disposeCemResult}).
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { cemAsync } from '@dcem/tfjs';
+ * const { solution } = await cemAsync((x) => tf.sum(tf.square(x), -1), { dim: 2, seed: 0 });
+ * ```
+ */
+export function cemAsync(objective: AsyncObjective<Tensor>, options: DcemOptions): Promise<DcemResult> {
+  return coreCemAsync(tfjsBackend, objective, options);
 }

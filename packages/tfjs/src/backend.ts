@@ -231,6 +231,7 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     keep: (x) => tf.keep(x),
     dispose: (x) => tf.dispose(x),
     readSync: (x) => x.dataSync() as ArrayLike<number>,
+    read: async (x) => (await x.data()) as ArrayLike<number>,
     // The kernels' entry points are closures (no `this`), so the group takes them as they are.
     fused:
       fused === undefined

@@ -8,6 +8,7 @@
  */
 
 export type {
+  AsyncObjective,
   AsyncPlanCost,
   Backend,
   CemBest,
@@ -37,11 +38,13 @@ export { deriveSeed, presets, SEED_STREAMS, type SeedStream } from '@dcem/core';
 export type { SparseTopKOptions } from '@dcem/lml';
 export {
   cem,
+  cemAsync,
   createCem,
   createDcem,
   type DcemOptions,
   type DcemResult,
   dcem,
+  dcemAsync,
   disposeCemResult,
   lml,
   lmlWithDiagnostics,

@@ -162,12 +162,12 @@ for (const backendName of ['cpu', 'wasm'] as const) {
       const leaks = {
         numElites: leakOfThrow(run({ numElites: 10 }), /numElites must be < numSamples/),
         temperature: leakOfThrow(run({ temperature: -1 }), /temperature must be > 0/),
-        initStd: leakOfThrow(run({ initStd: zeroStd }), /initStd must be > 0/),
+        initStd: leakOfThrow(run({ initStd: zeroStd, debug: true }), /initStd must be > 0/),
         initMeanShape: leakOfThrow(run({ initMean: tallMean }), /initMean must have shape/),
-        boundsOrder: leakOfThrow(run({ lowerBound: upper, upperBound: lower }), /lowerBound must be </),
-        nanBound: leakOfThrow(run({ lowerBound: nanBound }), /lowerBound must not contain NaN/),
+        boundsOrder: leakOfThrow(run({ lowerBound: upper, upperBound: lower, debug: true }), /lowerBound must be </),
+        nanBound: leakOfThrow(run({ lowerBound: nanBound, debug: true }), /lowerBound must not contain NaN/),
         nanUpperBound: leakOfThrow(
-          run({ lowerBound: lower, upperBound: nanBound }),
+          run({ lowerBound: lower, upperBound: nanBound, debug: true }),
           /NaN|lowerBound must be </,
         ),
         lowerBoundShape: leakOfThrow(run({ lowerBound: longBound }), /lowerBound must have shape/),
@@ -288,12 +288,12 @@ for (const backendName of ['cpu', 'wasm'] as const) {
       const options = { dim: DIM, batchSize: BATCH, numSamples: 16, numElites: 4, numIterations: 3, seed: 7 };
       expect(leakOf(() => tf.dispose(dcem(objective, options)), 10)).toBe(0);
       expect(leakOf(() => tf.dispose(cem(objective, options)), 10)).toBe(0);
-      // Freeing only solution, mean and std leaves best (2 tensors) and elites (3) behind.
+      // Freeing only solution, mean and std leaves status, best (2 tensors) and elites (3) behind.
       const partial = leakOf(() => {
         const r = dcem(objective, options);
         tf.dispose([r.solution, r.mean, r.std]);
       }, 10);
-      expect(partial).toBe(10 * 5);
+      expect(partial).toBe(10 * 6);
       const cost = (u: tf.Tensor) => tf.sum(tf.square(tf.sub(u, 0.25)), [-2, -1]);
       const planner = createPlanner({
         horizon: 3,

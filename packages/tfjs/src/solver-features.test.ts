@@ -216,7 +216,7 @@ describe('no tensor leaks with the new options', () => {
       expect(elites.isDisposed || mean.isDisposed).toBe(false);
       tf.dispose([elites, mean]);
       const bad = (s: tf.Tensor) => tf.mul(s, Number.NaN);
-      expect(() => cem(f, { ...all, selector: bad })).toThrow(/selector function "bad"/);
+      expect(() => cem(f, { ...all, selector: bad, debug: true })).toThrow(/selector function "bad"/);
     }
     expect(tf.memory().numTensors - before).toBe(0);
   });

@@ -18,20 +18,34 @@ function cases(kind: ConformanceCase['kind'], prefix: string): ConformanceCase[]
   return found;
 }
 
-/** The names of the cases `backend` fails. */
-function failures(backend: Backend<Float64Tensor>): string[] {
-  return backendConformanceCases
-    .filter((c) => {
-      try {
-        c.run(backend, context);
-        return false;
-      } catch (error) {
-        expect(error).toBeInstanceOf(ConformanceError);
-        return true;
-      }
-    })
-    .map((c) => `${c.kind}: ${c.name}`);
+/** The names of the cases `backend` fails (the asynchronous ones awaited). */
+async function failures(backend: Backend<Float64Tensor>): Promise<string[]> {
+  const failed: string[] = [];
+  for (const c of backendConformanceCases) {
+    try {
+      await c.run(backend, context);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConformanceError);
+      failed.push(`${c.kind}: ${c.name}`);
+    }
+  }
+  return failed;
 }
+
+/** An asynchronous read that resolves with the entries in column-major order. */
+const transposedRead: Backend<Float64Tensor> = {
+  ...good,
+  read: async (x) => {
+    const [rows = 1, cols = x.data.length] = x.shape.length === 2 ? x.shape : [1, x.data.length];
+    return Float64Array.from(
+      { length: x.data.length },
+      (_, i) => x.data[(i % rows) * cols + Math.floor(i / rows)] as number,
+    );
+  },
+};
+
+/** A read that returns the entries themselves, not a Promise of them. */
+const syncRead = { ...good, read: (x: Float64Tensor) => x.data } as unknown as Backend<Float64Tensor>;
 
 /** `exp` whose values are right but whose gradient is 1.001 e^x. */
 const wrongExpGradient: Backend<Float64Tensor> = {
@@ -84,25 +98,32 @@ const primitives = (() => {
 })();
 
 describe('the conformance cases catch broken backends', () => {
-  it('the good backends pass every case', () => {
-    expect(failures(good)).toEqual([]);
-    expect(failures(fitGeneric)).toEqual([]);
-    expect(failures(completeBackend(primitives))).toEqual([]);
+  it('the good backends pass every case', async () => {
+    expect(await failures(good)).toEqual([]);
+    expect(await failures(fitGeneric)).toEqual([]);
+    expect(await failures(completeBackend(primitives))).toEqual([]);
   });
 
-  it('a wrong gradient of exp: the exp gradient case fails, the exp value case passes', () => {
+  it('an asynchronous read in the wrong order, or one that is not asynchronous, fails the read case only', async () => {
+    const read =
+      'value: read resolves with the entries of readSync, in row-major order (NaN and ±∞ included)';
+    expect(await failures(transposedRead)).toEqual([read]);
+    expect(await failures(syncRead)).toEqual([read]);
+  });
+
+  it('a wrong gradient of exp: the exp gradient case fails, the exp value case passes', async () => {
     for (const c of cases('gradient', 'exp ')) {
       expect(() => c.run(wrongExpGradient, context)).toThrow(ConformanceError);
     }
     for (const c of cases('value', 'exp ')) c.run(wrongExpGradient, context);
-    expect(failures(wrongExpGradient)).toContain('gradient: exp gradient is element-wise');
+    expect(await failures(wrongExpGradient)).toContain('gradient: exp gradient is element-wise');
   });
 
-  it('a fused fit that differs from the generic refit fails the fit parity case', () => {
+  it('a fused fit that differs from the generic refit fails the fit parity case', async () => {
     const [fit] = cases('parity', 'fused.fit ');
     expect(() => fit?.run(fitBySumOfWeights, context)).toThrow(ConformanceError);
     expect(() => fit?.run(fitBySumOfWeights, context)).toThrow(/refit with minStd .*: mean/);
-    expect(failures(fitBySumOfWeights)).toEqual([`parity: ${fit?.name}`]);
+    expect(await failures(fitBySumOfWeights)).toEqual([`parity: ${fit?.name}`]);
   });
 
   it('a fused fit with the right values but a missing gradient fails the fit parity case on its gradient', () => {
@@ -125,9 +146,9 @@ describe('the conformance cases catch broken backends', () => {
     }
   });
 
-  it('a derived method overridden wrongly fails: minimum that returns the maximum', () => {
+  it('a derived method overridden wrongly fails: minimum that returns the maximum', async () => {
     const broken = completeBackend({ ...primitives, minimum: good.maximum });
-    const found = failures(broken);
+    const found = await failures(broken);
     expect(found).toContain('value: minimum broadcasts like NumPy');
     expect(found).toContain('gradient: minimum gradient sums over broadcast axes');
   });

@@ -13,12 +13,13 @@
  * @example
  * ```ts
  * for (const c of backendConformanceCases) {
- *   it(c.name, () => c.run(backend, { tolerance: 1e-5, grad: (f, x) => tf.grad(f)(x) }));
+ *   it(c.name, async () => c.run(backend, { tolerance: 1e-5, grad: (f, x) => tf.grad(f)(x) }));
  * }
  * ```
  *
  * @module
  */
+import { describeValue } from '@dcem/errors';
 import { lml } from '@dcem/lml';
 import type { Backend } from '../backend.js';
 import { fitDiagonalGaussian, sampleDiagonalGaussian } from '../gaussian.js';
@@ -60,8 +61,12 @@ export interface ConformanceCase {
   name: string;
   /** What it checks. */
   kind: ConformanceKind;
-  /** Runs the check against `backend`; throws a {@link ConformanceError} on failure. */
-  run<T>(backend: Backend<T>, context: ConformanceContext<T>): void;
+  /**
+   * Runs the check against `backend`; throws a {@link ConformanceError} on
+   * failure. The cases of `read` (asynchronous) return a Promise that
+   * rejects instead: await what `run` returns.
+   */
+  run<T>(backend: Backend<T>, context: ConformanceContext<T>): void | Promise<void>;
 }
 
 /** Thrown by a conformance case whose backend computed the wrong thing. */
@@ -152,7 +157,7 @@ function expectMask<T>(
 /** Defines a case; the helper only gives `run` its generic signature. */
 function conformanceCase(
   name: string,
-  run: <T>(backend: Backend<T>, context: ConformanceContext<T>) => void,
+  run: <T>(backend: Backend<T>, context: ConformanceContext<T>) => void | Promise<void>,
   kind: ConformanceKind = 'value',
 ): ConformanceCase {
   return { name, kind, run };
@@ -308,6 +313,23 @@ const valueCases: readonly ConformanceCase[] = [
     expectTensor(b, b.fill([3], -0.25), [3], [-0.25, -0.25, -0.25], tolerance, 'fill([3], -0.25)');
     expectTensor(b, b.fill([2, 1], Number.NaN), [2, 1], [Number.NaN, Number.NaN], tolerance, 'fill with NaN');
   }),
+
+  conformanceCase(
+    'read resolves with the entries of readSync, in row-major order (NaN and ±∞ included)',
+    async (b, { tolerance }) => {
+      const values = [1, -2.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0];
+      const x = b.tensor(values, [2, 3]);
+      const pending = b.read(x);
+      if (typeof (pending as { then?: unknown })?.then !== 'function') {
+        throw new ConformanceError(`read: expected a Promise, received ${describeValue(pending)}`);
+      }
+      expectClose(await pending, values, tolerance, 'read of [2,3]');
+      // A computed tensor (on a device, a result still being computed) and a scalar.
+      const y = b.mul(b.add(b.tensor([1, 2, 3, 4], [2, 2]), b.scalar(1)), b.scalar(2));
+      expectClose(await b.read(y), [4, 6, 8, 10], tolerance, 'read of 2(x + 1)');
+      expectClose(await b.read(b.scalar(-7)), [-7], tolerance, 'read of scalar(-7)');
+    },
+  ),
 
   conformanceCase('readSync returns entries in row-major order', (b, { tolerance }) => {
     const x = b.tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);

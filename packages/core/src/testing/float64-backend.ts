@@ -678,6 +678,8 @@ export function createFloat64Backend(options?: { seed?: number }): Float64Backen
     keep: (x) => x,
     dispose: () => undefined,
     readSync: (x) => x.data,
+    // Its own asynchronous read (a copy, one microtask later), not the derived one over readSync.
+    read: async (x) => x.data.slice(),
     grad(f, x) {
       if (tape !== undefined) throw new Error('grad: nested calls are not supported');
       const entries: TapeEntry[] = [];

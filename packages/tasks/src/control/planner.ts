@@ -274,7 +274,8 @@ export function planTrajectory(options: TrajectoryPlanOptions): TrajectoryPlan {
       disposePlanResult(step);
       throw error;
     }
-    return { ...step, cost: planCost };
+    // Object.assign keeps the step's lazily read numbers (non-enumerable getters), which a spread drops.
+    return Object.assign(step, { cost: planCost });
   } finally {
     planner.dispose();
   }
