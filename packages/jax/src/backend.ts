@@ -48,6 +48,14 @@ export interface JaxBackend extends Backend<Tensor> {
    * are disposed: the leak check of this backend's tests.
    */
   liveArrays(): number;
+  /**
+   * `tidy` for an asynchronous function (one that awaits `read`, say): the
+   * arrays it makes, before and after its `await`s, are released when its
+   * promise settles, except those it resolves with (an array, a list or a
+   * record of arrays). Its scope stays the innermost until then: do not run
+   * other work of the backend concurrently.
+   */
+  tidyAsync<R>(fn: () => Promise<R>): Promise<R>;
 }
 
 /** 32 well-mixed bits of `x` (the finaliser of MurmurHash3). */
@@ -97,8 +105,10 @@ function seedBits(seed: number): number {
  * jax-js's `jit` into a few fused kernels.
  *
  * **Reads.** `readSync` copies an array to the host (`dataSync`, which
- * waits for the device); under `grad` it reads the primal value of a
- * tracer, as JAX does outside `jit`. Under `jit` nothing can be read.
+ * waits for the device) and `read` resolves with the same entries without
+ * blocking (`data()`, what WebGPU in a browser needs); under `grad` both
+ * read the primal value of a tracer, as JAX does outside `jit`. Under `jit`
+ * nothing can be read.
  *
  * Seeds: `randomNormal(shape, seed)` draws with jax-js's threefry
  * (`random.normal(random.key(h))`, h a 32-bit hash of the seed's float64
@@ -108,7 +118,8 @@ function seedBits(seed: number): number {
  *
  * @param options See {@link JaxBackendOptions}.
  * @returns The backend, with {@link JaxBackend.grad},
- *   {@link JaxBackend.wrap} and {@link JaxBackend.liveArrays}.
+ *   {@link JaxBackend.wrap}, {@link JaxBackend.liveArrays} and
+ *   {@link JaxBackend.tidyAsync}.
  * @throws TypeError for an unknown option or a wrong kind of value.
  * @example
  * ```ts
@@ -237,6 +248,16 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
         return backend.add(sg(out.value), transposed(out.gradient, saved, out.value.shape)(u));
       });
     },
+    // The asynchronous read: `data()` of the concrete value (it consumes the `.ref`).
+    read: (x) => {
+      const value = concreteOf(x);
+      if (value === undefined) {
+        return Promise.reject(
+          new TypeError(`read: ${String(x)} is abstract (inside jit or vmap): it has no value to read`),
+        );
+      }
+      return f32(value.ref).data() as Promise<ArrayLike<number>>;
+    },
     tidy: (fn) => owner.tidy(fn),
     keep: (x) => owner.keep(x),
     dispose: (x) => owner.dispose(x),
@@ -278,6 +299,10 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
       enumerable: true,
     },
     liveArrays: { value: () => owner.count(), enumerable: true },
+    tidyAsync: {
+      value: <R>(fn: () => Promise<R>): Promise<R> => owner.tidyAsync(fn),
+      enumerable: true,
+    },
   });
   return complete;
 }

@@ -87,6 +87,34 @@ export class Ownership {
     return result;
   }
 
+  /**
+   * `tidy` for an asynchronous `fn`: its scope stays open until the promise
+   * settles, so arrays made after an `await` inside `fn` are recorded in it
+   * too, provided nothing else opens scopes meanwhile (scopes nest; awaited
+   * work of other callers would record into this one).
+   */
+  async tidyAsync<R>(fn: () => Promise<R>): Promise<R> {
+    const scope: Scope = new Map();
+    this.#stack.push(scope);
+    const close = () => {
+      const at = this.#stack.lastIndexOf(scope);
+      if (at > 0) this.#stack.splice(at, 1);
+    };
+    let result: R;
+    try {
+      result = await fn();
+    } catch (error) {
+      close();
+      this.#release(scope);
+      throw error;
+    }
+    close();
+    const parent = this.#stack[this.#stack.length - 1] as Scope;
+    for (const x of arraysOf(result, this.#isArray)) if (take(scope, x)) add(parent, x);
+    this.#release(scope);
+    return result;
+  }
+
   /** Moves one reference to `x` out of the innermost scope that holds it. */
   keep(x: JaxArray): JaxArray {
     for (let i = this.#stack.length - 1; i >= 0; i--) {
