@@ -33,15 +33,15 @@ async function load(fused) {
 }
 
 /** A tfjs tensor's values as a jax-js array of the backend. */
-const copy = (b, tf, t) => b.tensor(t.dataSync(), t.shape);
+const copy = (b, t) => b.tensor(t.dataSync(), t.shape);
 
 function build(name, tf, b, core) {
   if (name === 'lml_small' || name === 'lml_large' || name === 'sparse_top_k') {
     const [shape, k] = name === 'lml_small' ? [[64, 100], 10] : [[256, 1000], 100];
     const x = tf.randomNormal(shape, 0, 1, 'float32', 11);
     const w = tf.randomNormal(shape, 0, 1, 'float32', 12);
-    const params = b.keep(copy(b, tf, x));
-    const weights = b.keep(copy(b, tf, w));
+    const params = b.keep(copy(b, x));
+    const weights = b.keep(copy(b, w));
     tf.dispose([x, w]);
     const op = name === 'sparse_top_k' ? (t) => core.sparseTopK(b, t, k) : (t) => core.lml(b, t, k);
     return {
@@ -57,9 +57,9 @@ function build(name, tf, b, core) {
     const q = tf.add(tf.randomUniform([B, nx], 0, 1, 'float32', 11), 0.5);
     const p = tf.randomNormal([B, nx], 0, 1, 'float32', 1);
     const w = tf.randomNormal([B, nx], 0, 1, 'float32', 2);
-    const q3 = b.keep(b.reshape(copy(b, tf, q), [B, 1, nx]));
-    const params = b.keep(copy(b, tf, p));
-    const weights = b.keep(copy(b, tf, w));
+    const q3 = b.keep(b.reshape(copy(b, q), [B, 1, nx]));
+    const params = b.keep(copy(b, p));
+    const weights = b.keep(copy(b, w));
     tf.dispose([q, p, w]);
     const half = b.keep(b.scalar(0.5));
     const loss = (pp) => {
@@ -77,9 +77,17 @@ function build(name, tf, b, core) {
         tolerance: 1e-4,
         seed: 0,
       });
-      return { loss: b.sum(b.reshape(b.mul(weights, r.solution), [B * nx]), 0, false), iterations: r.iterations };
+      return {
+        loss: b.sum(b.reshape(b.mul(weights, r.solution), [B * nx]), 0, false),
+        iterations: r.iterations,
+      };
     };
-    return { params, loss, owned: [q3, params, weights, half], info: { n_batch: B, nx, n_sample: 100, n_elite: 10 } };
+    return {
+      params,
+      loss,
+      owned: [q3, params, weights, half],
+      info: { n_batch: B, nx, n_sample: 100, n_elite: 10 },
+    };
   }
   throw new RangeError(`${name} has no jax port (ported: ${JAX_CONFIGS.join(', ')})`);
 }

@@ -21,8 +21,8 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES, WITHOUT_TORCH } from './configs.mjs';
-import { currentMalloc, MALLOC_MODES, mallocEnv, runUnderMalloc } from './malloc.mjs';
 import { benchJaxConfig, JAX_CONFIGS } from './jax.mjs';
+import { currentMalloc, MALLOC_MODES, mallocEnv, runUnderMalloc } from './malloc.mjs';
 import { benchMujocoRollout } from './mujoco.mjs';
 import { makeRunners, median, timed } from './timing.mjs';
 
@@ -529,7 +529,8 @@ async function main() {
       }
       for (const backend of opts.backends) {
         if (backend === 'jax' && !JAX_CONFIGS.includes(name)) continue;
-        const r = backend === 'jax' ? await benchJaxConfig(opts, name, tf) : await benchConfig(opts, name, backend);
+        const r =
+          backend === 'jax' ? await benchJaxConfig(opts, name, tf) : await benchConfig(opts, name, backend);
         const key = `${name}/${backend}`;
         const e = ours.get(key) ?? {
           fwd: [],

@@ -1,6 +1,14 @@
 import { type Backend, completeBackend } from '@dcem/core';
 import { assertKnownOptions, assertObject, describeValue } from '@dcem/errors';
-import { defaultDevice, grad as jaxGrad, type Array as JaxArray, jit, lax, numpy as np, random } from '@jax-js/jax';
+import {
+  defaultDevice,
+  type Array as JaxArray,
+  grad as jaxGrad,
+  jit,
+  lax,
+  numpy as np,
+  random,
+} from '@jax-js/jax';
 import { concreteOf, isConcrete } from './concrete.js';
 import { createFused } from './fused.js';
 import { Ownership } from './ownership.js';
@@ -136,7 +144,9 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
   assertObject('createJaxBackend: options', options);
   assertKnownOptions('createJaxBackend options', options, OPTION_NAMES);
   if (options.fused !== undefined && typeof options.fused !== 'boolean') {
-    throw new TypeError(`createJaxBackend: options.fused must be a boolean, received ${describeValue(options.fused)}`);
+    throw new TypeError(
+      `createJaxBackend: options.fused must be a boolean, received ${describeValue(options.fused)}`,
+    );
   }
   const isArray = (x: unknown): x is Tensor =>
     typeof x === 'object' && x !== null && typeof (x as Tensor).dispose === 'function' && 'shape' in x;

@@ -46,7 +46,8 @@ export async function startCounting(): Promise<void> {
       return false;
     }
   });
-  if (getBackend === undefined) throw new Error('cannot find jax-js getBackend: @jax-js/jax changed its internals');
+  if (getBackend === undefined)
+    throw new Error('cannot find jax-js getBackend: @jax-js/jax changed its internals');
   const device = getBackend(defaultDevice());
   const { malloc, incRef, decRef } = device;
   device.malloc = (size, initialData) => {

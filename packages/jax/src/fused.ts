@@ -4,7 +4,13 @@
 // and records the graph once per shape), plus LML's implicit gradient as a
 // linear map. Nothing here re-derives an algorithm: each entry calls the
 // library function it replaces on the backend without its fast paths.
-import { type Backend, type BackendFusedOps, fitDiagonalGaussian, sampleDiagonalGaussian, valuesToScores } from '@dcem/core';
+import {
+  type Backend,
+  type BackendFusedOps,
+  fitDiagonalGaussian,
+  sampleDiagonalGaussian,
+  valuesToScores,
+} from '@dcem/core';
 import { type LmlOps, lml } from '@dcem/lml';
 import { type Array as JaxArray, jit } from '@jax-js/jax';
 import { concreteOf, isConcrete } from './concrete.js';
@@ -35,7 +41,11 @@ function compiler(owner: Ownership) {
           for (const x of xs) owner.own(x);
           const result = fn(...xs);
           // One more reference for jit to own; the scope releases the backend's.
-          out = (isTensor(result) ? result.ref : Object.fromEntries(Object.entries(result).map(([k, v]) => [k, v.ref]))) as R;
+          out = (
+            isTensor(result)
+              ? result.ref
+              : Object.fromEntries(Object.entries(result).map(([k, v]) => [k, v.ref]))
+          ) as R;
         });
         return out as R;
       }) as unknown as (...xs: Tensor[]) => unknown;

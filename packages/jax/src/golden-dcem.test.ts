@@ -58,7 +58,9 @@ describe(`dcem reproduces golden/dcem.json on ${b.name} (noise from the file, te
         const cfg = c.config;
         const params: Params = {};
         for (const [key, value] of Object.entries(c.obj_params)) {
-          const shape = Array.isArray(value[0]) ? [value.length, (value[0] as number[]).length] : [value.length];
+          const shape = Array.isArray(value[0])
+            ? [value.length, (value[0] as number[]).length]
+            : [value.length];
           params[key] = b.tensor(flat(value), shape);
         }
         const eps = c.eps.map((e) => b.tensor(flat(e), [cfg.n_batch, cfg.n_sample, cfg.nx]));
@@ -100,7 +102,9 @@ describe(`dcem reproduces golden/dcem.json on ${b.name} (noise from the file, te
         });
         const last = c.n_iter_run - 1;
         expect(maxDiff(b.readSync(result.mean), flat(c.mu_per_iter[last]))).toBeLessThanOrEqual(TOL_ITERATE);
-        expect(maxDiff(b.readSync(result.std), flat(c.sigma_per_iter[last]))).toBeLessThanOrEqual(TOL_ITERATE);
+        expect(maxDiff(b.readSync(result.std), flat(c.sigma_per_iter[last]))).toBeLessThanOrEqual(
+          TOL_ITERATE,
+        );
         expect(maxDiff(b.readSync(result.solution), flat(c.output))).toBeLessThanOrEqual(TOL_ITERATE);
         disposeCemResult(b, result);
 

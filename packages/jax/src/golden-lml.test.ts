@@ -30,11 +30,21 @@ function tolerances(c: GoldenLmlCase): { y: number; dx: number } {
 // The generic path (customGrad by transposition, eager operations) costs
 // about a second per case here, so it runs on a spread of them: ties, huge
 // and tiny inputs, temperatures, n = 2 and n = 1000.
-const GENERIC = ['n5_k3_ties_b2', 'n10_k3_huge_spread', 'n10_k5_b5_tau0.1', 'n2_k1_b4_tau0.1', 'n1000_k50_tiny_spread'];
+const GENERIC = [
+  'n5_k3_ties_b2',
+  'n10_k3_huge_spread',
+  'n10_k5_b5_tau0.1',
+  'n2_k1_b4_tau0.1',
+  'n1000_k50_tiny_spread',
+];
 
 for (const [label, ops, subset] of [
   ['fused (jit, linear-map gradient)', b, cases],
-  ['generic (customGrad by transposition)', { ...b, fused: undefined }, cases.filter((c) => GENERIC.includes(c.name))],
+  [
+    'generic (customGrad by transposition)',
+    { ...b, fused: undefined },
+    cases.filter((c) => GENERIC.includes(c.name)),
+  ],
 ] as const) {
   describe(`lml reproduces golden/lml.json on ${b.name}, ${label}`, () => {
     it('has cases', () => {

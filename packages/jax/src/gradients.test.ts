@@ -9,13 +9,18 @@
 import { type Backend, dcem, lml } from '@dcem/core';
 import { createFloat64Backend, type Float64Tensor } from '@dcem/core/testing';
 import { describe, expect, it } from 'vitest';
-import { createJaxBackend, type Tensor } from './backend.js';
+import { createJaxBackend } from './backend.js';
 
 const jax = createJaxBackend();
 const f64 = createFloat64Backend();
 
 /** Central differences of sum(w ⊙ f(x)) on the float64 backend, entry by entry. */
-function finiteDifferences(f: (x: Float64Tensor) => Float64Tensor, x: number[], shape: number[], w: number[]): number[] {
+function finiteDifferences(
+  f: (x: Float64Tensor) => Float64Tensor,
+  x: number[],
+  shape: number[],
+  w: number[],
+): number[] {
   const h = 1e-5;
   const loss = (v: number[]) => {
     const y = f64.readSync(f(f64.tensor(v, shape)));
@@ -45,11 +50,19 @@ describe('jax-js gradients against finite differences', () => {
     ['generic', { ...jax, fused: undefined }],
   ] as const) {
     it(`lml (k = 2, τ = 0.7), ${label}`, () => {
-      const fd = finiteDifferences((t) => lml(f64, t, 2, { temperature: 0.7, maxIterations: 40 }), x, [2, 5], w);
+      const fd = finiteDifferences(
+        (t) => lml(f64, t, 2, { temperature: 0.7, maxIterations: 40 }),
+        x,
+        [2, 5],
+        w,
+      );
       const g = jax.tidy(() => {
         const weights = jax.tensor(w, [2, 5]);
         return jax.keep(
-          jax.grad((t) => jax.mul(weights, lml(ops, t, 2, { temperature: 0.7, maxIterations: 40 })), jax.tensor(x, [2, 5])),
+          jax.grad(
+            (t) => jax.mul(weights, lml(ops, t, 2, { temperature: 0.7, maxIterations: 40 })),
+            jax.tensor(x, [2, 5]),
+          ),
         );
       });
       expectClose(jax.readSync(g), fd, `lml ${label}`);

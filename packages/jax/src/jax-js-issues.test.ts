@@ -31,22 +31,36 @@ describe('jax-js 0.1.25 issues (docs/jax-js-issues.md)', () => {
   });
 
   it('a plain gradient frees its buffers (the counting works under grad)', () => {
-    const x = np.array([[1, 2, 3], [4, 5, 6]]);
+    const x = np.array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(leakOf(() => grad((t: np.Array) => np.sum(np.exp(np.multiply(t, 2))))(x.ref).dispose())).toBe(0);
     x.dispose();
   });
 
   it.fails('1 (blocking): grad(t ↦ Σ stopGradient(t)·c) frees its buffers', () => {
-    const x = np.array([[1, 2, 3], [4, 5, 6]]);
-    const c = np.array([[1, 2, 3], [4, 5, 6]]);
-    const leak = leakOf(() => grad((t: np.Array) => np.sum(np.multiply(lax.stopGradient(t), c.ref)))(x.ref).dispose());
+    const x = np.array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const c = np.array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    const leak = leakOf(() =>
+      grad((t: np.Array) => np.sum(np.multiply(lax.stopGradient(t), c.ref)))(x.ref).dispose(),
+    );
     x.dispose();
     c.dispose();
     expect(leak).toBe(0);
   });
 
   it.fails('2: grad(t ↦ Σ 1/exp(t)) frees its buffers (reciprocal’s JVP)', () => {
-    const x = np.array([[1, 2, 3], [4, 5, 6]]);
+    const x = np.array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const leak = leakOf(() => grad((t: np.Array) => np.sum(np.reciprocal(np.exp(t))))(x.ref).dispose());
     x.dispose();
     expect(leak).toBe(0);

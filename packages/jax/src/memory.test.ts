@@ -33,7 +33,15 @@ function expectNoLeak(work: () => void): void {
 }
 
 const objective = (target: Tensor) => (x: Tensor) => b.sum(b.square(b.sub(x, target)), -1, false);
-const options = { dim: 3, batchSize: 2, numSamples: 20, numElites: 4, numIterations: 3, seed: 1, tolerance: 0 };
+const options = {
+  dim: 3,
+  batchSize: 2,
+  numSamples: 20,
+  numElites: 4,
+  numIterations: 3,
+  seed: 1,
+  tolerance: 0,
+};
 
 describe('memory of the jax-js backend', () => {
   it('the counters see a leak', () => {

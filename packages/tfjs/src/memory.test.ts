@@ -164,7 +164,10 @@ for (const backendName of ['cpu', 'wasm'] as const) {
         temperature: leakOfThrow(run({ temperature: -1 }), /temperature must be > 0/),
         initStd: leakOfThrow(run({ initStd: zeroStd, debug: true }), /initStd must be > 0/),
         initMeanShape: leakOfThrow(run({ initMean: tallMean }), /initMean must have shape/),
-        boundsOrder: leakOfThrow(run({ lowerBound: upper, upperBound: lower, debug: true }), /lowerBound must be </),
+        boundsOrder: leakOfThrow(
+          run({ lowerBound: upper, upperBound: lower, debug: true }),
+          /lowerBound must be </,
+        ),
         nanBound: leakOfThrow(run({ lowerBound: nanBound, debug: true }), /lowerBound must not contain NaN/),
         nanUpperBound: leakOfThrow(
           run({ lowerBound: lower, upperBound: nanBound, debug: true }),

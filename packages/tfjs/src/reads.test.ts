@@ -17,7 +17,11 @@ function spyOnReads(): { count: () => number; restore: () => void } {
   let reads = 0;
   const proto = tf.Tensor.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
   const engine = tf.engine() as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const patched: [Record<string, (...args: unknown[]) => unknown>, string, (...args: unknown[]) => unknown][] = [];
+  const patched: [
+    Record<string, (...args: unknown[]) => unknown>,
+    string,
+    (...args: unknown[]) => unknown,
+  ][] = [];
   const wrap = (owner: Record<string, (...args: unknown[]) => unknown>, name: string) => {
     const original = owner[name];
     if (typeof original !== 'function') throw new Error(`no ${name} to spy on`);
@@ -39,7 +43,15 @@ function spyOnReads(): { count: () => number; restore: () => void } {
 }
 
 const centre = () => tf.tensor3d([0.5, -1, 2, -0.3, 0.8, 0.1], [2, 1, 3]);
-const options = { dim: 3, batchSize: 2, numSamples: 30, numElites: 6, numIterations: 12, seed: 5, tolerance: 0.2 };
+const options = {
+  dim: 3,
+  batchSize: 2,
+  numSamples: 30,
+  numElites: 6,
+  numIterations: 12,
+  seed: 5,
+  tolerance: 0.2,
+};
 
 for (const name of TEST_BACKENDS) {
   describe(`synchronous reads on ${name}`, () => {
@@ -103,10 +115,13 @@ for (const name of TEST_BACKENDS) {
           spy.restore();
           // Plain values, and the result of the synchronous solve.
           expect(Object.keys(r)).toContain('iterations');
-          const s = (earlyStopping ? solve === dcemAsync ? dcem : cem : solve === dcemAsync ? dcem : cem)(f, {
-            ...options,
-            earlyStopping,
-          });
+          const s = (earlyStopping ? (solve === dcemAsync ? dcem : cem) : solve === dcemAsync ? dcem : cem)(
+            f,
+            {
+              ...options,
+              earlyStopping,
+            },
+          );
           expect([r.iterations, r.converged, r.nonFiniteValues]).toEqual([s.iterations, s.converged, 0]);
           expect(calls).toBe(r.converged ? r.iterations - 1 : r.iterations);
           expect(Array.from(r.solution.dataSync())).toEqual(Array.from(s.solution.dataSync()));
@@ -126,7 +141,14 @@ for (const name of TEST_BACKENDS) {
         upperBound: 1,
         seed: 2,
         action: 'elite',
-        solver: { numSamples: 20, numElites: 4, numIterations: 3, keepElites: 0.5, noiseExponent: 1, temperature: 1 },
+        solver: {
+          numSamples: 20,
+          numElites: 4,
+          numIterations: 3,
+          keepElites: 0.5,
+          noiseExponent: 1,
+          temperature: 1,
+        },
       });
       for (let t = 0; t < 2; t++) {
         const step = await planner.planAsync(async (u) => tf.tidy(() => tf.sum(tf.square(u), [2, 3])));
