@@ -66,6 +66,8 @@ for (const [label, ops, subset] of [
           if (ops === b) {
             const diag = lmlWithDiagnostics(ops, x, c.k, { temperature: c.tau });
             expect(diag.converged.every(Boolean)).toBe(true);
+            b.dispose(diag.value);
+            b.dispose(diag.nu); // kept by lmlWithDiagnostics: the caller owns it
           }
         });
         expect(b.liveArrays()).toBe(arrays);
