@@ -80,6 +80,9 @@ describe(`dcem reproduces golden/dcem.json on ${b.name} (noise from the file, te
             initMean: b.tensor(flat(cfg.init_mu), [cfg.n_batch, cfg.nx]),
             initStd: b.tensor(flat(cfg.init_sigma), [cfg.n_batch, cfg.nx]),
             tolerance: cfg.iter_eps,
+            // Stop at convergence as the reference does (a read of the flag per
+            // iteration); without it the solve runs its frozen iterations too.
+            earlyStopping: true,
             lmlIterations: 30,
             noise: (t) => eps[t] as Tensor,
             ...(record
