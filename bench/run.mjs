@@ -5,7 +5,7 @@
 // side with PyTorch (bench/torch_compare.py, or another script given with
 // --torch-script) in the same invocation.
 //
-//   node bench/run.mjs [--backends cpu,wasm|webgpu|…] [--configs a,b] [--repeats 9]
+//   node bench/run.mjs [--backends cpu,wasm|webgpu|jax|…] [--configs a,b] [--repeats 9]
 //                      [--warmup 2] [--rounds 1] [--budget-s 120]
 //                      [--objectives library|plain] [--fused on|off]
 //                      [--tfjs-dist DIR] [--label L] [--torch]
@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES, WITHOUT_TORCH } from './configs.mjs';
+import { benchJaxConfig, JAX_CONFIGS } from './jax.mjs';
 import { currentMalloc, MALLOC_MODES, mallocEnv, runUnderMalloc } from './malloc.mjs';
 import { benchMujocoRollout } from './mujoco.mjs';
 import { makeRunners, median, timed } from './timing.mjs';
@@ -305,9 +306,10 @@ function check(cfg) {
 /**
  * cpu and wasm are registered with tfjs; webgpu (a software adapter is fine
  * here: it is asked for by name), tensorflow and tensorflow-gpu are set up
- * by @dcem/tfjs's useBackend (see docs/gpu.md).
+ * by @dcem/tfjs's useBackend (see docs/gpu.md). `jax` is not a tfjs backend:
+ * it times @dcem/jax (bench/jax.mjs) on the configurations it has a port of.
  */
-const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu'];
+const BENCH_BACKENDS = ['cpu', 'wasm', 'webgpu', 'tensorflow', 'tensorflow-gpu', 'jax'];
 
 async function setBackend(name) {
   if (name === 'cpu' || name === 'wasm') {
@@ -555,7 +557,9 @@ async function main() {
         torch.set(name, e);
       }
       for (const backend of opts.backends) {
-        const r = await benchConfig(opts, name, backend);
+        if (backend === 'jax' && !JAX_CONFIGS.includes(name)) continue;
+        const r =
+          backend === 'jax' ? await benchJaxConfig(opts, name, tf) : await benchConfig(opts, name, backend);
         const key = `${name}/${backend}`;
         const e = ours.get(key) ?? {
           fwd: [],
@@ -599,6 +603,10 @@ async function main() {
     }
     for (const backend of opts.backends) {
       const e = ours.get(`${name}/${backend}`);
+      if (e === undefined) {
+        console.error(`bench: ${name} has no port to ${backend} (bench/jax.mjs: ${JAX_CONFIGS.join(', ')})`);
+        continue;
+      }
       const row = {
         config: name,
         backend,
@@ -626,11 +634,14 @@ async function main() {
     }
   }
   if (opts.configs.includes('lml_large') && otherBuild === undefined) {
-    for (const backend of opts.backends) console.log(JSON.stringify(await lmlIterations(opts, backend)));
+    for (const backend of opts.backends) {
+      if (backend !== 'jax') console.log(JSON.stringify(await lmlIterations(opts, backend)));
+    }
   }
   if (opts.profile) {
     for (const name of opts.configs) {
       for (const backend of opts.backends) {
+        if (backend === 'jax') continue; // tf.profile sees tfjs kernels only
         for (const line of await profileConfig(opts, name, backend)) console.log(JSON.stringify(line));
       }
     }

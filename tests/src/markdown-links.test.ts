@@ -191,7 +191,7 @@ describe('the repository field, the hosted docs and the npm pages', () => {
   });
 
   it('the public packages point npm at the hosted docs and the issue tracker', () => {
-    expect(PUBLIC.length).toBe(6);
+    expect(PUBLIC.length).toBe(7);
     for (const m of PUBLIC) {
       expect(m.homepage, m.name).toBe(DOCS_URL);
       expect(m.bugs?.url, m.name).toBe(`${REPO_URL}/issues`);

@@ -62,6 +62,7 @@ describe('packages as users get them', () => {
     expect(Object.keys(tarballs).sort()).toEqual([
       '@dcem/core',
       '@dcem/errors',
+      '@dcem/jax',
       '@dcem/lml',
       '@dcem/mujoco',
       '@dcem/tasks',
@@ -115,6 +116,24 @@ describe('packages as users get them', () => {
     expect(result.solution[0]).toBeCloseTo(1, 2);
     expect(result.solution[1]).toBeCloseTo(-2, 2);
     expect(result.rowSum).toBeCloseTo(2, 4);
+  });
+
+  it('a program outside the workspace solves with @dcem/jax over jax-js', () => {
+    writeFileSync(
+      join(app, 'jax.js'),
+      [
+        "import { dcem } from '@dcem/core';",
+        "import { createJaxBackend } from '@dcem/jax';",
+        'const b = createJaxBackend();',
+        'const target = b.tensor([1, -2], [1, 1, 2]);',
+        'const f = (x) => b.sum(b.square(b.sub(x, target)), -1, false);',
+        'const r = dcem(b, f, { dim: 2, numSamples: 100, numElites: 10, numIterations: 30, seed: 0 });',
+        'console.log(JSON.stringify({ solution: Array.from(b.readSync(r.solution)) }));',
+      ].join('\n'),
+    );
+    const result = JSON.parse(run(process.execPath, ['jax.js'], app).trim().split('\n').at(-1) as string);
+    expect(result.solution[0]).toBeCloseTo(1, 2);
+    expect(result.solution[1]).toBeCloseTo(-2, 2);
   });
 
   // @dcem/mujoco is an optional peer dependency of @dcem/tasks, which npm does

@@ -1,40 +1,14 @@
 import { fitMean, fitStd, lmlWeights, sampleDiagonalGaussian, valuesToScores } from '@dcem/core';
+import type { GoldenDcemCase } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dcem, disposeCemResult, tfjsBackend } from './api.js';
 import { flat, loadGolden, maxDiff } from './golden.test-utils.js';
 import { activateBackend, TEST_BACKEND } from './test-backend.test-utils.js';
 
-interface DcemCase {
-  name: string;
-  kinds: string[];
-  objective: 'quadratic' | 'bumps';
-  obj_params: Record<string, number[] | number[][]>;
-  config: {
-    n_batch: number;
-    nx: number;
-    n_sample: number;
-    n_elite: number;
-    n_iter: number;
-    temp: number | null;
-    normalize: boolean;
-    lb: number | null;
-    ub: number | null;
-    init_mu: number[][];
-    init_sigma: number[][];
-    iter_eps: number;
-  };
-  eps: number[][][][];
-  n_iter_run: number;
-  early_exit: boolean;
-  mu_per_iter: number[][][];
-  sigma_per_iter: number[][][];
-  output: number[][];
-  w: number[][];
-  grad: Record<string, number[] | number[][]> | null;
-}
+type DcemCase = GoldenDcemCase;
 
-const { cases } = loadGolden<DcemCase>('dcem.json');
+const { cases } = await loadGolden<DcemCase>('dcem.json');
 
 beforeAll(async () => {
   await activateBackend(TEST_BACKEND);

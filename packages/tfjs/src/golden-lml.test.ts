@@ -1,23 +1,13 @@
+import type { GoldenLmlCase } from '@dcem/core/testing';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lml, lmlWithDiagnostics } from './api.js';
 import { EPS32, flat, loadGolden, maxAbs, maxDiff } from './golden.test-utils.js';
 import { activateBackend, TEST_BACKEND } from './test-backend.test-utils.js';
 
-interface LmlCase {
-  name: string;
-  kinds: string[];
-  n: number;
-  batch: number;
-  k: number;
-  tau: number;
-  x: number[][];
-  upstream: number[][];
-  y: number[][];
-  dx: number[][];
-}
+type LmlCase = GoldenLmlCase;
 
-const { cases } = loadGolden<LmlCase>('lml.json');
+const { cases } = await loadGolden<LmlCase>('lml.json');
 
 beforeAll(async () => {
   await activateBackend(TEST_BACKEND);

@@ -3,7 +3,8 @@
  * cases every `Backend` must pass (values, gradients, fused-against-generic
  * parity) and a float64 reference backend over plain typed arrays with its
  * own reverse-mode `grad` (CEM without tfjs, and a float64 oracle for values
- * and gradients).
+ * and gradients); and the repository's golden data with its comparison
+ * helpers, for the golden tests of every backend.
  *
  * @packageDocumentation
  */
@@ -22,3 +23,13 @@ export {
   type ConformanceKind,
 } from './conformance.js';
 export { createFloat64Backend, type Float64Backend, Float64Tensor } from './float64-backend.js';
+export {
+  EPS32,
+  flat,
+  type GoldenDcemCase,
+  type GoldenFile,
+  type GoldenLmlCase,
+  loadGolden,
+  maxAbs,
+  maxDiff,
+} from './golden.js';
