@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { makeEnv, renderSvg, type TaskName } from '@dcem/mujoco';
 import {
+  type PlanetCheckpoint,
   type PlanetEpisodeRecord,
   type PlanetRunResult,
   type PlanetSettings,
@@ -93,6 +94,63 @@ async function renderEpisode(
   }
 }
 
+interface PlanetOutputs {
+  time: { environment: number; planning: number; updates: number };
+  lastReturn: number;
+  files: string[];
+}
+
+/** Writes the episodes (CSV, JSON), the learning curve and, when `gifFrames` > 0, the GIF of the latest evaluation episode. */
+async function writePlanetOutputs(
+  ctx: RunContext,
+  state: Pick<PlanetCheckpoint, 'settings' | 'counters' | 'history'>,
+  gifFrames: number,
+): Promise<PlanetOutputs> {
+  const { settings: s, counters, history } = state;
+  const files: string[] = [ctx.outPath('latest-checkpoint.json')];
+  const csvPath = ctx.outPath('planet-episodes.csv');
+  writeFileSync(csvPath, episodesCsv(history));
+  files.push(csvPath);
+  const sum = (f: (r: PlanetEpisodeRecord) => number) => history.reduce((a, r) => a + f(r), 0);
+  const time = {
+    environment: sum((r) => r.environmentSeconds),
+    planning: sum((r) => r.planningSeconds),
+    updates: sum((r) => r.updateSeconds),
+  };
+  const evals = history.filter((r) => r.kind === 'eval');
+  const trains = history.filter((r) => r.kind !== 'eval');
+  const lastReturn = (evals.at(-1) ?? trains.at(-1))?.return ?? Number.NaN;
+  files.push(
+    ...(await writePlot(
+      ctx.outPath('planet-learning-curve'),
+      learningCurveSpec(
+        `PlaNet on ${s.env}, ${s.plan.planner}: ${counters.environmentSteps} environment steps`,
+        history,
+      ),
+    )),
+  );
+  const latestEval = evals.at(-1);
+  if (latestEval !== undefined && gifFrames > 0) {
+    const rendered = await renderEpisode(s.env, s.actionRepeat, latestEval, gifFrames);
+    if (rendered.return !== latestEval.return) {
+      ctx.log(
+        `note: replaying evaluation episode ${latestEval.index} gave return ${rendered.return}, the run recorded ${latestEval.return}`,
+      );
+    }
+    files.push(writeGif(ctx.outPath('planet-eval.gif'), rendered.frames, rendered.frameMs));
+  }
+  files.push(
+    ctx.writeJson('planet-episodes.json', {
+      settings: s,
+      backend: ctx.backend,
+      counters,
+      time,
+      episodes: history,
+    }),
+  );
+  return { time, lastReturn, files };
+}
+
 /**
  * `dcem planet`: PlaNet's online loop (`runPlanet` of `@dcem/tasks/planet`)
  * with progress bars, resumable from its output folder (a checkpoint after
@@ -115,6 +173,20 @@ export async function runPlanetCli(
     current = key;
     bar = startProgress(key, total, ctx.interactive, fields);
     return bar;
+  };
+  // The files are rewritten after every checkpoint (a run of hundreds of episodes shows its curve as it goes).
+  // Writes run one after another; a failed write fails the command at the end.
+  let writing: Promise<PlanetOutputs> | undefined;
+  let lastGif = -1;
+  const write = (state: Pick<PlanetCheckpoint, 'settings' | 'counters' | 'history'>) => {
+    writing = (writing ?? Promise.resolve(undefined as unknown as PlanetOutputs)).then(async () => {
+      const evals = state.history.filter((r) => r.kind === 'eval');
+      const gif = evals.length > 0 && evals.length - 1 !== lastGif;
+      const outputs = await writePlanetOutputs(ctx, state, gif ? maxFrames : 0);
+      if (gif) lastGif = evals.length - 1;
+      return outputs;
+    });
+    writing.catch(() => {}); // handled: the await after the run rethrows it
   };
   let run: PlanetRunResult;
   try {
@@ -139,54 +211,15 @@ export async function runPlanetCli(
             return: info.return.toFixed(1),
           });
         },
+        onCheckpoint: (checkpoint) => write(checkpoint),
       },
       { out },
     );
   } finally {
     bar?.stop();
   }
-  const s = run.settings;
-  const files: string[] = [ctx.outPath('latest-checkpoint.json')];
-  const csvPath = ctx.outPath('planet-episodes.csv');
-  writeFileSync(csvPath, episodesCsv(run.history));
-  files.push(csvPath);
-  const sum = (f: (r: PlanetEpisodeRecord) => number) => run.history.reduce((a, r) => a + f(r), 0);
-  const time = {
-    environment: sum((r) => r.environmentSeconds),
-    planning: sum((r) => r.planningSeconds),
-    updates: sum((r) => r.updateSeconds),
-  };
-  const evals = run.history.filter((r) => r.kind === 'eval');
-  const trains = run.history.filter((r) => r.kind !== 'eval');
-  const lastReturn = (evals.at(-1) ?? trains.at(-1))?.return ?? Number.NaN;
-  files.push(
-    ...(await writePlot(
-      ctx.outPath('planet-learning-curve'),
-      learningCurveSpec(
-        `PlaNet on ${s.env}, ${s.plan.planner}: ${run.counters.environmentSteps} environment steps`,
-        run.history,
-      ),
-    )),
-  );
-  const latestEval = evals.at(-1);
-  if (latestEval !== undefined) {
-    const rendered = await renderEpisode(s.env, s.actionRepeat, latestEval, maxFrames);
-    if (rendered.return !== latestEval.return) {
-      ctx.log(
-        `note: replaying evaluation episode ${latestEval.index} gave return ${rendered.return}, the run recorded ${latestEval.return}`,
-      );
-    }
-    files.push(writeGif(ctx.outPath('planet-eval.gif'), rendered.frames, rendered.frameMs));
-  }
-  files.push(
-    ctx.writeJson('planet-episodes.json', {
-      settings: s,
-      backend: ctx.backend,
-      counters: run.counters,
-      time,
-      episodes: run.history,
-    }),
-  );
+  write(run.checkpoint);
+  const { time, lastReturn, files } = (await writing) as PlanetOutputs;
   ctx.log(
     `${run.counters.episodes} episodes (${run.counters.environmentSteps} environment steps, ${run.counters.updates} updates, ` +
       `${run.counters.evaluations} evaluations); latest return ${lastReturn.toFixed(1)}; ` +
