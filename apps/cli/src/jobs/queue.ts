@@ -75,19 +75,21 @@ export async function runOnQueue(
   const started = Date.now();
   // Jobs that were already in the queue: finished ones give their result now; failed ones run again.
   const sweepOne = async (id: string, retryOld = false) => {
-    const job = await Job.fromId(queue, id);
-    if (job === undefined) {
+    // The state first, then the job: a job read first may finish before its state is asked, and would then
+    // look completed with the return value it had before (none).
+    const state = await queue.getJobState(id);
+    if (state === 'unknown') {
       // Removed (finished more than a week ago, or by hand): add it again.
       const spec = pending.get(id);
       if (spec !== undefined) await queue.add(spec.kind, spec, { ...JOB_OPTIONS, jobId: id });
       return;
     }
-    const state = await job.getState();
+    if (state !== 'completed' && state !== 'failed') return;
+    const job = await Job.fromId(queue, id);
+    if (job === undefined) return; // removed in between: the next sweep adds it again
     if (state === 'completed') finishOk(id, job.returnvalue);
-    else if (state === 'failed') {
-      if (retryOld && (job.finishedOn ?? 0) < started) await job.retry('failed');
-      else finishFailed(id, job.failedReason);
-    }
+    else if (retryOld && (job.finishedOn ?? 0) < started) await job.retry('failed');
+    else finishFailed(id, job.failedReason);
   };
   try {
     await events.waitUntilReady();

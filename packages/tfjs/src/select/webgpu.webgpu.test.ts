@@ -85,7 +85,7 @@ describe('dcem on webgpu', () => {
     x.dispose();
   });
 
-  it('reads from the GPU only where documented: the initStd check, one per tolerance check (and the initial mean), the result', () => {
+  it('reads from the GPU only where documented: nothing inside a solve without early stopping, one flag per iteration with it, one status read', () => {
     const backend = tf.backend() as unknown as {
       readSync: (dataId: object) => unknown;
       tensorMap: { get(dataId: object): { values: unknown } };
@@ -99,22 +99,27 @@ describe('dcem on webgpu', () => {
       return original(dataId);
     };
     try {
-      const run = (tolerance: number) => {
+      const run = (options: { tolerance: number; earlyStopping?: boolean }) => {
         reads = 0;
-        const r = dcem(objective, { ...solveOptions, tolerance });
-        const counted = reads;
-        const iterations = r.iterations;
+        const r = dcem(objective, { ...solveOptions, ...options });
+        const solve = reads;
+        const iterations = r.iterations; // the status tensor, read once
+        const converged = r.converged; // the same read, kept
+        const total = reads;
         disposeCemResult(r);
-        return { counted, iterations };
+        return { solve, total, iterations, converged };
       };
-      // tolerance 0: the check of initStd (> 0, finite) before the first
-      // iteration and the non-finite count after the last.
-      expect(run(0)).toEqual({ counted: 2, iterations: 6 });
-      // A tolerance that never stops the solve: one more read per iteration
-      // (the new mean: tfjs keeps the values it read, so the previous mean,
-      // read by the iteration before, costs nothing), and the initial mean's
-      // in the first.
-      expect(run(1e-12)).toEqual({ counted: 9, iterations: 6 });
+      // Early stopping off (the default): the solve reads nothing, at any tolerance.
+      expect(run({ tolerance: 0 })).toEqual({ solve: 0, total: 1, iterations: 6, converged: false });
+      expect(run({ tolerance: 1e-12 })).toEqual({ solve: 0, total: 1, iterations: 6, converged: false });
+      // Early stopping on, with a tolerance that never stops the solve: one flag after each
+      // iteration but the last (after the last there is nothing left to stop).
+      expect(run({ tolerance: 1e-12, earlyStopping: true })).toEqual({
+        solve: 5,
+        total: 6,
+        iterations: 6,
+        converged: false,
+      });
     } finally {
       backend.readSync = original;
     }
