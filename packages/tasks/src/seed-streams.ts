@@ -36,7 +36,7 @@
  * | `planetPlanner` | the planner's seed in episode `index` |
  * | `planetFilter` | the posterior samples while filtering episode `index` |
  * | `planetBatch` | the replay sequences of model update `index` |
- * | `planetLatentNoise` | the ELBO's latent samples of model update `index` |
+ * | `planetLatentNoise` | the ELBO's latent samples of model update `index`; with the planner's seed as base, the imagined latent samples of its cost call `index` |
  * | `planetEvaluation` | world-model evaluation episode `index` (its reset, planner and filter seeds derive from it) |
  *
  * @example
