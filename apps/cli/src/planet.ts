@@ -174,19 +174,15 @@ export async function runPlanetCli(
     bar = startProgress(key, total, ctx.interactive, fields);
     return bar;
   };
-  // The files are rewritten after every checkpoint (a run of hundreds of episodes shows its curve as it goes).
-  // Writes run one after another; a failed write fails the command at the end.
-  let writing: Promise<PlanetOutputs> | undefined;
+  // The files are rewritten after every checkpoint (a run of hundreds of episodes shows its curve as it
+  // goes); the run waits for them (runPlanet awaits onCheckpoint's Promise).
   let lastGif = -1;
-  const write = (state: Pick<PlanetCheckpoint, 'settings' | 'counters' | 'history'>) => {
-    writing = (writing ?? Promise.resolve(undefined as unknown as PlanetOutputs)).then(async () => {
-      const evals = state.history.filter((r) => r.kind === 'eval');
-      const gif = evals.length > 0 && evals.length - 1 !== lastGif;
-      const outputs = await writePlanetOutputs(ctx, state, gif ? maxFrames : 0);
-      if (gif) lastGif = evals.length - 1;
-      return outputs;
-    });
-    writing.catch(() => {}); // handled: the await after the run rethrows it
+  const write = async (state: Pick<PlanetCheckpoint, 'settings' | 'counters' | 'history'>) => {
+    const evals = state.history.filter((r) => r.kind === 'eval');
+    const gif = evals.length > 0 && evals.length - 1 !== lastGif;
+    const outputs = await writePlanetOutputs(ctx, state, gif ? maxFrames : 0);
+    if (gif) lastGif = evals.length - 1;
+    return outputs;
   };
   let run: PlanetRunResult;
   try {
@@ -211,15 +207,16 @@ export async function runPlanetCli(
             return: info.return.toFixed(1),
           });
         },
-        onCheckpoint: (checkpoint) => write(checkpoint),
+        onCheckpoint: async (checkpoint) => {
+          await write(checkpoint);
+        },
       },
       { out },
     );
   } finally {
     bar?.stop();
   }
-  write(run.checkpoint);
-  const { time, lastReturn, files } = (await writing) as PlanetOutputs;
+  const { time, lastReturn, files } = await write(run.checkpoint);
   ctx.log(
     `${run.counters.episodes} episodes (${run.counters.environmentSteps} environment steps, ${run.counters.updates} updates, ` +
       `${run.counters.evaluations} evaluations); latest return ${lastReturn.toFixed(1)}; ` +

@@ -96,6 +96,26 @@ describe('runPlanet', () => {
     expect(r.checkpoint.replay.rewards[9]).toBe(0);
   });
 
+  it('waits for a Promise returned by onCheckpoint (a timer, which synchronous work would starve) before going on', async () => {
+    const events: string[] = [];
+    await runPlanet(TINY, {
+      onEpisode: (record) => events.push(`episode ${record.index}`),
+      onCheckpoint: async (checkpoint) => {
+        events.push(`checkpoint ${checkpoint.counters.episodes}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        events.push(`written ${checkpoint.counters.episodes}`);
+      },
+    });
+    expect(events).toEqual(['episode 0', 'checkpoint 1', 'written 1', 'episode 1', 'checkpoint 2', 'written 2']);
+    await expect(
+      runPlanet(TINY, {
+        onCheckpoint: async () => {
+          throw new Error('disk full');
+        },
+      }),
+    ).rejects.toThrow('disk full');
+  });
+
   it('resumed from its folder after an interruption, continues bit for bit; checkpoints round-trip', async () => {
     const settings = { ...TINY, episodes: 4, evaluateEvery: 2 };
     const whole = await runPlanet(settings);

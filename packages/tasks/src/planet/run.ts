@@ -71,8 +71,13 @@ export interface PlanetCallbacks {
   onStep?: (info: PlanetStepInfo) => void;
   /** After each episode (seed, training or evaluation), with its record. */
   onEpisode?: (record: PlanetEpisodeRecord) => void;
-  /** After each collected episode (and its evaluation episode, if one is due): the run's complete state. */
-  onCheckpoint?: (checkpoint: PlanetCheckpoint) => void;
+  /**
+   * After each collected episode (and its evaluation episode, if one is due):
+   * the run's complete state. A returned Promise is awaited before the run
+   * goes on (for example to write files with asynchronous steps, which the
+   * run's synchronous work would otherwise starve); a rejection ends the run.
+   */
+  onCheckpoint?: (checkpoint: PlanetCheckpoint) => void | Promise<void>;
 }
 
 /** Options of {@link runPlanet} besides the settings. */
@@ -493,7 +498,7 @@ export async function runPlanet(
       }
       last = snapshot(machine);
       if (options.out !== undefined) savePlanetCheckpoint(options.out, last);
-      callbacks.onCheckpoint?.(last);
+      await callbacks.onCheckpoint?.(last);
     }
     last ??= snapshot(machine);
     return {
