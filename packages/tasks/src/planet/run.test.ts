@@ -106,7 +106,14 @@ describe('runPlanet', () => {
         events.push(`written ${checkpoint.counters.episodes}`);
       },
     });
-    expect(events).toEqual(['episode 0', 'checkpoint 1', 'written 1', 'episode 1', 'checkpoint 2', 'written 2']);
+    expect(events).toEqual([
+      'episode 0',
+      'checkpoint 1',
+      'written 1',
+      'episode 1',
+      'checkpoint 2',
+      'written 2',
+    ]);
     await expect(
       runPlanet(TINY, {
         onCheckpoint: async () => {
