@@ -130,7 +130,11 @@ describe('runPlanet', () => {
     const saved: PlanetCheckpoint[] = [];
     const first = await runPlanet(
       { ...settings, episodes: 2 },
-      { onCheckpoint: (c) => saved.push(c) },
+      {
+        onCheckpoint: (c) => {
+          saved.push(c);
+        },
+      },
       { out: dir },
     );
     expect(saved).toHaveLength(2);
