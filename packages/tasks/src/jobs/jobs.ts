@@ -29,6 +29,14 @@ export interface JobContext {
   log?: (line: string) => void;
   /** Threads the job may start for itself (MuJoCo rollouts), chosen by the machine that runs it. */
   workers?: number;
+  /**
+   * A folder of this job's own (named by its id), where a long job keeps its
+   * checkpoints so that a retry resumes instead of starting again: on the
+   * same machine, or on another one where the folder is on a shared volume.
+   * Absent: the job keeps no state, and a retry starts from the beginning.
+   * A job must give the same result whether or not it resumed.
+   */
+  stateDir?: string;
 }
 
 /**

@@ -26,6 +26,8 @@ export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
 export { elbo, PLANET_FREE_NATS } from './elbo.js';
 export type { DiagGaussian } from './gaussian.js';
 export { imagineReturns } from './imagine.js';
+export type { PlanetJobEpisode, PlanetRunJobResult, PlanetStudyGrid } from './job.js';
+export { PLANET_RUN_JOB, planetStudyJobs } from './job.js';
 export type { PlanetAgent, PlanetAgentOptions } from './plan-in-model.js';
 export { createPlanetAgent } from './plan-in-model.js';
 export type { PlanetEpisodeData, ReplayState, SequenceBatchData } from './replay.js';
