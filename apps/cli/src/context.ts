@@ -40,6 +40,25 @@ export function integerFlag(flag: string, min = Number.NEGATIVE_INFINITY) {
   };
 }
 
+/** Splits a comma list and checks every entry against `valid`. */
+export function listFlag<T extends string>(flag: string, valid: readonly T[]) {
+  return (value: string): T[] => {
+    const items = value.split(',').map((v) => v.trim());
+    for (const item of items) {
+      if (!(valid as readonly string[]).includes(item)) {
+        throw new InvalidArgumentError(`${flag}: "${item}" is not one of ${valid.join(', ')}`);
+      }
+    }
+    return items as T[];
+  };
+}
+
+/** Parses a comma list of integers (`--seeds 0,1,2`), with a one-line error naming the flag and the entry. */
+export function integerListFlag(flag: string, min = Number.NEGATIVE_INFINITY) {
+  const one = integerFlag(flag, min);
+  return (value: string): number[] => value.split(',').map((v) => one(v.trim()));
+}
+
 /** Parses a number flag, with a one-line error naming the flag. */
 export function numberFlag(flag: string) {
   return (value: string): number => {

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createContext } from './context.js';
 import { runPlanetCli } from './planet.js';
+import { runPlanetStudyCli } from './planet-study.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-cli-planet-'));
@@ -84,5 +85,47 @@ describe('dcem planet', () => {
     });
     expect(size.status).toBe(1);
     expect(size.stderr).toMatch(/--batch-size must be ≥ 1/);
+  });
+});
+
+describe('dcem planet --seeds/--planners (a study of runs as jobs, here)', () => {
+  it('runs one job per planner × seed, writes the table and curves, and a second call finds every run done', async () => {
+    const out = tmp();
+    const ctx = await createContext({ backend: 'cpu', seed: 0, out, quiet: true, json: false });
+    const settings = { ...TINY, episodes: 2 };
+    const first = await runPlanetStudyCli(ctx, settings, { seeds: [1, 2], planners: ['cem', 'icem'] });
+    expect(first.runs.map((r) => `${r.planner}/${r.seed}`)).toEqual(['cem/1', 'cem/2', 'icem/1', 'icem/2']);
+    for (const r of first.runs) {
+      expect(r.result.episodes.map((e) => e.kind)).toEqual(['seed', 'train', 'eval']);
+      expect(existsSync(join(out, 'runs', r.id, 'latest-checkpoint.json'))).toBe(true);
+    }
+    expect(first.rows.map((r) => [r.planner, r.runs])).toEqual([
+      ['cem', 2],
+      ['icem', 2],
+    ]);
+    const evals = first.runs.slice(0, 2).map((r) => r.result.episodes[2]?.return as number);
+    expect(first.rows[0]?.lastEval.mean).toBeCloseTo((evals[0] as number) / 2 + (evals[1] as number) / 2, 12);
+    const md = readFileSync(join(out, 'planet-study.md'), 'utf8');
+    expect(md).toMatch(/^\| planner \| seeds \|/);
+    expect(md.split('\n').filter((l) => l.startsWith('| cem') || l.startsWith('| icem'))).toHaveLength(2);
+    expect(readFileSync(join(out, 'planet-study.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 4 * 3);
+    expect(readFileSync(join(out, 'planet-study-curves.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(first.ran).toBe(4);
+    const again = await runPlanetStudyCli(ctx, settings, { seeds: [1, 2], planners: ['cem', 'icem'] });
+    expect(again.ran).toBe(0);
+    expect(again.runs).toEqual(first.runs);
+  });
+
+  it('rejects a bad --seeds or --planners list with a message naming the flag', () => {
+    const seeds = spawnSync('node', [MAIN, 'planet', '--env', 'cheetah-run', '--seeds', '0,x'], {
+      encoding: 'utf8',
+    });
+    expect(seeds.status).toBe(1);
+    expect(seeds.stderr).toMatch(/--seeds must be an integer, received "x"/);
+    const planners = spawnSync('node', [MAIN, 'planet', '--env', 'cheetah-run', '--planners', 'cem,pets'], {
+      encoding: 'utf8',
+    });
+    expect(planners.status).toBe(1);
+    expect(planners.stderr).toMatch(/--planners: "pets" is not one of/);
   });
 });

@@ -2,12 +2,13 @@
 // it): each test starts its own server on a free port, with no persistence,
 // and `dcem worker` processes from the built CLI (dist/main.js).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type JobSpec, jobId, parseJobRecords } from '@dcem/tasks';
+import { planetStudyJobs } from '@dcem/tasks/planet';
 import { Job, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import { runOnQueue } from './jobs/queue.js';
 import { connectRedis, JOB_OPTIONS, QUEUE_NAME } from './jobs/redis.js';
 import { JOBS } from './jobs/registry.js';
 import { executeStudy } from './jobs/study.js';
+import { runPlanetStudyCli } from './planet-study.js';
 import { runPlanners } from './planners.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
@@ -308,4 +310,68 @@ describe('studies on a queue (BullMQ, real redis-server)', () => {
     expect(impatient.output()).toContain(`returned ${jobId(spec)} to the queue`);
     expect(await queuedJob(url, jobId(spec))).toMatchObject({ state: 'waiting' });
   });
+});
+
+describe('PlaNet runs as jobs (real redis-server)', () => {
+  it('a worker killed mid-run: the run resumes from the shared state folder on another worker, and equals a local run', async () => {
+    const url = await startRedis();
+    const state = tmp();
+    const victim = startWorker(url, ['--state', state]);
+    await victim.waitFor(/worker ready/);
+    const settings = {
+      env: 'cartpole-swingup' as const,
+      episodes: 8,
+      seedEpisodes: 1,
+      steps: 6,
+      updatesPerEpisode: 2,
+      batchSize: 2,
+      sequenceLength: 4,
+      horizon: 3,
+      samples: 10,
+      elites: 2,
+      iterations: 2,
+      evaluateEvery: 2,
+      model: { deterministic: 8, stochastic: 3, hidden: 8 },
+    };
+    const out = tmp();
+    const ctx = await createContext({ backend: 'cpu', seed: 0, out, quiet: true, json: false });
+    const study = runPlanetStudyCli(ctx, settings, { seeds: [7] }, url);
+    // Killed as soon as its run has saved a checkpoint after its second episode (polling the state folder).
+    const [id] = planetStudyJobs(settings, { seeds: [7] }, 'cpu').map((s) => jobId(s));
+    const latest = join(state, id as string, 'latest-checkpoint.json');
+    const saved = () => {
+      try {
+        const { folder } = JSON.parse(readFileSync(latest, 'utf8')) as { folder: string };
+        return Number(folder.split('-')[1]); // checkpoint-<episodes>-<evaluations>
+      } catch {
+        return 0;
+      }
+    };
+    for (const start = Date.now(); saved() < 2; ) {
+      if (Date.now() - start > 60_000)
+        throw new Error(
+          `no checkpoint in ${latest}: ${JSON.stringify(readdirSync(state, { recursive: true }))}`,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    victim.child.kill('SIGKILL');
+    const done = saved();
+    expect(done).toBeLessThan(settings.episodes);
+    const survivor = startWorker(url, ['--state', state]);
+    const { runs } = await study;
+    const resumed = survivor.output().match(new RegExp(`${id}: resuming after (\\d+) episodes`));
+    expect(resumed, survivor.output()).not.toBeNull();
+    expect(Number(resumed?.[1])).toBeGreaterThanOrEqual(done);
+    const local = await JOBS.run(planetStudyJobs(settings, { seeds: [7] }, 'cpu')[0] as JobSpec);
+    expect(runs[0]?.result).toEqual(local);
+    expect(runs[0]?.result.counters.episodes).toBe(8);
+    for (const name of [
+      'planet-study.md',
+      'planet-study.csv',
+      'planet-study.json',
+      'planet-study-curves.png',
+    ]) {
+      expect(existsSync(join(out, name)), name).toBe(true);
+    }
+  }, 120_000);
 });

@@ -1,10 +1,11 @@
 import { TASK_NAMES } from '@dcem/mujoco';
 import { MUJOCO_PLANNERS } from '@dcem/tasks/mujoco';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   type CommonOptions,
   createContext,
   integerFlag,
+  listFlag,
   numberFlag,
   reportResult,
   withCommonOptions,
@@ -34,19 +35,6 @@ interface MujocoStudyFlags extends CommonOptions {
   budget: number;
   workers?: number;
   queue?: string;
-}
-
-/** Splits a comma list and checks every entry against `valid`. */
-function listFlag<T extends string>(flag: string, valid: readonly T[]) {
-  return (value: string): T[] => {
-    const items = value.split(',').map((v) => v.trim());
-    for (const item of items) {
-      if (!(valid as readonly string[]).includes(item)) {
-        throw new InvalidArgumentError(`${flag}: "${item}" is not one of ${valid.join(', ')}`);
-      }
-    }
-    return items as T[];
-  };
 }
 
 /** `dcem mujoco` and `dcem mujoco-study`: MPC with the true simulator on MuJoCo tasks. */

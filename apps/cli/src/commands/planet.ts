@@ -5,11 +5,15 @@ import {
   type CommonOptions,
   createContext,
   integerFlag,
+  integerListFlag,
+  listFlag,
   numberFlag,
   reportResult,
   withCommonOptions,
+  withQueueOption,
 } from '../context.js';
 import { runPlanetCli } from '../planet.js';
+import { runPlanetStudyCli } from '../planet-study.js';
 
 interface PlanetFlags extends CommonOptions {
   env: PlanetSettings['env'];
@@ -34,11 +38,14 @@ interface PlanetFlags extends CommonOptions {
   imagination?: 'sample' | 'mean';
   evalEvery: number;
   frames: number;
+  seeds?: number[];
+  planners?: NonNullable<PlanetSettings['planner']>[];
+  queue?: string;
 }
 
 /** `dcem planet`: PlaNet's world model trained online on a MuJoCo task, planning in the model. */
 export function registerPlanet(program: Command): void {
-  withCommonOptions(
+  const command = withCommonOptions(
     program
       .command('planet')
       .description(
@@ -134,13 +141,27 @@ export function registerPlanet(program: Command): void {
       10,
     )
     .option('--frames <n>', 'frames at most in the GIF', integerFlag('--frames', 1), 100)
+    .option(
+      '--seeds <list>',
+      'a study: one run per seed (comma-separated), each a job with its checkpoints in --out/runs/<job id>',
+      integerListFlag('--seeds'),
+    )
+    .option(
+      '--planners <list>',
+      'a study: one run per planner preset (comma-separated) and seed',
+      listFlag('--planners', PLANET_PLANNERS),
+    );
+  withQueueOption(command)
     .addHelpText(
       'after',
       "\nExamples:\n  $ pnpm dcem planet --env cartpole-swingup --out out/planet-cartpole      # PlaNet's settings, 100 episodes\n" +
         '  $ pnpm dcem planet --env cheetah-run --planner icem --samples 100 --out out/planet-cheetah\n' +
         '  $ pnpm dcem planet --env cartpole-swingup --episodes 3 --seed-episodes 2 --steps 20 --updates 5 \\\n' +
         '      --batch-size 4 --sequence-length 10 --samples 50 --elites 5 --iterations 2 --eval-every 1 --out out/planet-tiny\n' +
-        'Rerunning a command continues its run from the checkpoint in --out (a larger --episodes extends it).',
+        '  $ pnpm dcem planet --env cheetah-run --planners cem,icem --seeds 0,1,2 --queue redis://localhost:6379 --out out/planet-study\n' +
+        'Rerunning a command continues its run from the checkpoint in --out (a larger --episodes extends it).\n' +
+        'With --seeds, --planners or --queue it is a study: every planner × seed is a job (see docs/scaling.md), and it\n' +
+        'writes a table over the seeds (planet-study.md, .csv), the runs (planet-study.json) and their learning curves.',
     )
     .action(async (opts: PlanetFlags) => {
       const ctx = await createContext(opts);
@@ -175,6 +196,19 @@ export function registerPlanet(program: Command): void {
       if (opts.stochastic !== undefined) model.stochastic = opts.stochastic;
       if (opts.hidden !== undefined) model.hidden = opts.hidden;
       if (Object.keys(model).length > 0) settings.model = model;
+      if (opts.seeds !== undefined || opts.planners !== undefined || opts.queue !== undefined) {
+        const study = await runPlanetStudyCli(
+          ctx,
+          settings,
+          {
+            ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}),
+            ...(opts.planners !== undefined ? { planners: opts.planners } : {}),
+          },
+          opts.queue,
+        );
+        reportResult(ctx, study.files, { rows: study.rows, seconds: study.seconds });
+        return;
+      }
       const result = await runPlanetCli(ctx, settings, { maxFrames: opts.frames });
       const { history, ...shown } = result;
       reportResult(ctx, result.files, {

@@ -8,6 +8,7 @@ interface WorkerFlags {
   queue: string;
   concurrency: number;
   workers?: number;
+  state?: string;
   grace?: number;
   lockDuration: number;
   stalledInterval: number;
@@ -20,7 +21,7 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description(
-      'run the jobs of studies started with --queue (planners, cartpole-embed, mujoco-study), on this machine, ' +
+      'run the jobs of studies started with --queue (planners, cartpole-embed, mujoco-study, planet), on this machine, ' +
         'until stopped; SIGTERM or Ctrl-C finishes the running jobs first (see docs/scaling.md)',
     )
     .requiredOption('--queue <url>', 'the Redis URL the studies use (redis://host:port)')
@@ -34,6 +35,11 @@ export function registerWorker(program: Command): void {
       '--workers <n>',
       'rollout threads per MuJoCo job (default: cores / concurrency)',
       integerFlag('--workers', 1),
+    )
+    .option(
+      '--state <dir>',
+      'a folder for the checkpoints of long jobs (PlaNet runs), one subfolder per job; on a volume shared by all ' +
+        'workers, a job retried on another machine resumes where it stopped (default: none, a retry starts again)',
     )
     .option(
       '--grace <seconds>',
@@ -61,7 +67,7 @@ export function registerWorker(program: Command): void {
     .option('--quiet', 'print nothing but errors', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  $ pnpm dcem worker --queue redis://localhost:6379\n  $ pnpm dcem worker --queue redis://redis.example:6379 --concurrency 4 --workers 2',
+      '\nExamples:\n  $ pnpm dcem worker --queue redis://localhost:6379\n  $ pnpm dcem worker --queue redis://redis.example:6379 --concurrency 4 --workers 2\n  $ pnpm dcem worker --queue redis://redis.example:6379 --state /mnt/shared/dcem-state   # PlaNet runs resume anywhere',
     )
     .action(async (opts: WorkerFlags) => {
       const log = (line: string) => {
@@ -71,6 +77,8 @@ export function registerWorker(program: Command): void {
       const worker = await startWorker(opts.queue, {
         concurrency: opts.concurrency,
         workers,
+        ...(opts.state !== undefined ? { state: opts.state } : {}),
+        jobLogs: !opts.quiet,
         lockDuration: opts.lockDuration,
         stalledInterval: opts.stalledInterval,
         maxStalledCount: opts.maxStalledCount,

@@ -1,6 +1,7 @@
 // BullMQ's sandboxed processor: each `dcem worker` runs its jobs in worker
 // threads that load this file, so a CPU-heavy job never blocks the worker's
 // main thread, which renews the job's lock and talks to Redis.
+import { join } from 'node:path';
 import { BACKEND_ORDER, type BackendName, useBackend } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
 import { type SandboxedJob, UnrecoverableError } from 'bullmq';
@@ -28,9 +29,13 @@ export default async function processJob(job: SandboxedJob): Promise<unknown> {
     if (tf.getBackend() !== backend) await useBackend(backend as BackendName);
   }
   const workers = process.env.DCEM_JOB_WORKERS;
+  const state = process.env.DCEM_JOB_STATE;
+  const logs = process.env.DCEM_JOB_LOGS === '1';
   let last = 0;
   return JOBS.run(parsed.spec, {
     ...(workers !== undefined ? { workers: Number(workers) } : {}),
+    ...(state !== undefined && job.id !== undefined ? { stateDir: join(state, job.id) } : {}),
+    ...(logs ? { log: (line: string) => console.log(`${new Date().toISOString()} ${job.id}: ${line}`) } : {}),
     onProgress: (fraction) => {
       const now = Date.now();
       if (now - last < 500 && fraction < 1) return;

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Job, Worker } from 'bullmq';
 import { connectRedis, QUEUE_NAME } from './redis.js';
@@ -9,6 +10,14 @@ export interface WorkerSettings {
   concurrency: number;
   /** Rollout threads each MuJoCo job may start (default: cores / concurrency). */
   workers?: number;
+  /**
+   * A folder where long jobs (PlaNet runs) keep their checkpoints, one
+   * subfolder per job id; on a volume shared by the workers, a job retried on
+   * another machine resumes there. Default: none (a retry starts again).
+   */
+  state?: string;
+  /** Whether jobs print their own lines (a PlaNet run's episodes), prefixed with the job id. Default false. */
+  jobLogs?: boolean;
   /** How long a job's lock lasts without renewal (ms); the worker renews it every half of it. Default 30 000. */
   lockDuration?: number;
   /** How often this worker looks for jobs whose lock expired (a dead worker's) and returns them to the queue (ms). Default 30 000. */
@@ -40,6 +49,8 @@ export interface RunningWorker {
 export async function startWorker(url: string, settings: WorkerSettings): Promise<RunningWorker> {
   const connection = await connectRedis(url);
   if (settings.workers !== undefined) process.env.DCEM_JOB_WORKERS = String(settings.workers);
+  if (settings.state !== undefined) process.env.DCEM_JOB_STATE = resolve(settings.state);
+  if (settings.jobLogs === true) process.env.DCEM_JOB_LOGS = '1';
   const processor = fileURLToPath(new URL('./processor.js', import.meta.url));
   const worker = new Worker(QUEUE_NAME, processor, {
     connection,
