@@ -17,10 +17,12 @@ import { type TaskName, taskDefinition } from './tasks/index.js';
 export interface WebWorkerLike {
   /** Posts a message, transferring the listed buffers. */
   postMessage(message: unknown, transfer: ArrayBuffer[]): void;
-  /** Called with each message event. */
-  onmessage: ((event: { data: unknown }) => void) | null;
-  /** Called when the worker's script throws or fails to load. */
-  onerror: ((event: { message?: string; preventDefault?(): void }) => void) | null;
+  /** Called with each message event (a `MessageEvent`; its `data` is read). */
+  // biome-ignore lint/suspicious/noExplicitAny: the DOM's MessageEvent, which this package's types do not include.
+  onmessage: ((event: any) => void) | null;
+  /** Called when the worker's script throws or fails to load (an `ErrorEvent`; its `message` is read). */
+  // biome-ignore lint/suspicious/noExplicitAny: the DOM's ErrorEvent, as above.
+  onerror: ((event: any) => void) | null;
   /** Stops the worker at once. */
   terminate(): void;
 }
@@ -50,8 +52,8 @@ function webHost(createWorker: () => WebWorkerLike): WorkerHost {
   return (init, events) => {
     const worker = createWorker();
     let stopped = false;
-    worker.onmessage = (event) => events.message(event.data as FromWorker);
-    worker.onerror = (event) => {
+    worker.onmessage = (event: { data: unknown }) => events.message(event.data as FromWorker);
+    worker.onerror = (event: { message?: string; preventDefault?(): void }) => {
       event.preventDefault?.();
       if (stopped) return;
       stopped = true;
