@@ -30,6 +30,8 @@ interface PageState {
   /** The tracked body's x at the reset and now (m). */
   trackStartX: number;
   trackX: number;
+  /** The tracked body's x after each planning step (m). */
+  trackXs: number[];
   /** Animation frames drawn since the page loaded. */
   frames: number;
   /** Simulated seconds per wall second over the last steps. */
@@ -50,6 +52,7 @@ const page: PageState = {
   rewards: [],
   trackStartX: 0,
   trackX: 0,
+  trackXs: [],
   frames: 0,
   realTimeFactor: 0,
   crossOriginIsolated: globalThis.crossOriginIsolated === true,
@@ -79,7 +82,7 @@ function setStatus(state: string, text: string): void {
 // ---- three.js ---------------------------------------------------------------
 
 const host = $<HTMLDivElement>('scene');
-const renderer = new THREE.WebGLRenderer({ antialias: true, preserveDrawingBuffer: true });
+const renderer = new THREE.WebGLRenderer({ antialias: true });
 renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
 renderer.setSize(host.clientWidth, host.clientHeight);
 host.appendChild(renderer.domElement);
@@ -254,6 +257,8 @@ let episodeLength = 1000;
 /** Wall time and simulated steps of recent steps, for the real-time factor. */
 let recent: { ms: number; controlSteps: number }[] = [];
 let configured: Settings | undefined;
+/** The episode the page shows (messages of earlier ones are ignored). */
+let episodeId = 0;
 
 function readSettings(): Settings | string {
   const data = new FormData(form);
@@ -290,6 +295,7 @@ function resetNumbers(): void {
   page.return = 0;
   page.rewards = [];
   page.actions = [];
+  page.trackXs = [];
   recent = [];
   page.realTimeFactor = 0;
   showNumbers();
@@ -297,7 +303,8 @@ function resetNumbers(): void {
 }
 
 function showNumbers(): void {
-  $('control-step').textContent = String(page.step);
+  $('control-step').textContent = String(page.controlSteps);
+  $('agent-step').textContent = String(page.step);
   $('episode-return').textContent = page.return.toFixed(1);
   $('distance').textContent = `${(page.trackX - page.trackStartX).toFixed(2)} m`;
   $('rtf').textContent = page.realTimeFactor > 0 ? `${page.realTimeFactor.toFixed(2)}×` : '–';
@@ -313,7 +320,8 @@ function configure(): Settings | undefined {
   configured = settings;
   setStatus('configuring', `loading ${settings.task}…`);
   resetNumbers();
-  send({ type: 'configure', settings });
+  episodeId++;
+  send({ type: 'configure', settings, id: episodeId });
   return settings;
 }
 
@@ -346,6 +354,7 @@ taskSelect.addEventListener('change', () => {
 
 worker.onmessage = (event: MessageEvent<FromPlanner>) => {
   const m = event.data;
+  if ('id' in m && m.id !== episodeId) return;
   switch (m.type) {
     case 'ready':
       setStatus('ready', 'press Start');
@@ -391,6 +400,7 @@ worker.onmessage = (event: MessageEvent<FromPlanner>) => {
       page.rewards.push(m.reward);
       page.actions.push(m.action);
       page.trackX = m.track[0];
+      page.trackXs.push(m.track[0]);
       if (page.task === 'cheetah-run' || page.task === 'walker-walk') {
         trackTarget.set(m.track[0], 0, Math.max(0.5, m.track[2]));
       }

@@ -37,6 +37,7 @@ const scope = self as unknown as {
 const post = (message: FromPlanner, transfer: Transferable[] = []) => scope.postMessage(message, transfer);
 
 interface Run {
+  id: number;
   settings: Settings;
   env: MujocoEnv;
   /** A second environment of the task, for the predicted paths (the episode's is never disturbed). */
@@ -87,7 +88,7 @@ function solverFor(s: Settings): {
   return { solver, initStd: config.initStd, warmStart: config.warmStart, rolloutsPerStep: config.rolloutsPerStep };
 }
 
-async function configure(s: Settings): Promise<void> {
+async function configure(s: Settings, id: number): Promise<void> {
   running = false;
   await looping;
   await release();
@@ -114,7 +115,7 @@ async function configure(s: Settings): Promise<void> {
       solver: solver as never,
       seed: deriveSeed(s.seed, TASK_SEED_STREAMS.mujocoPlanner, 0),
     });
-    run = { settings: s, env, recorder, pool, planner, warmStart, horizon: s.horizon, step: 0, total: 0 };
+    run = { id, settings: s, env, recorder, pool, planner, warmStart, horizon: s.horizon, step: 0, total: 0 };
   } catch (error) {
     env.dispose();
     recorder.dispose();
@@ -125,6 +126,7 @@ async function configure(s: Settings): Promise<void> {
   post(
     {
       type: 'scene',
+      id,
       settings: s,
       geoms: describeGeoms(env),
       position,
@@ -203,6 +205,7 @@ async function stepOnce(r: Run): Promise<void> {
   post(
     {
       type: 'step',
+      id: r.id,
       step: r.step,
       controlSteps: r.step * env.actionRepeat,
       reward,
@@ -223,12 +226,12 @@ async function loop(): Promise<void> {
     const r = run;
     if (r.step >= r.env.episodeLength || r.step >= until) {
       running = false;
-      post({ type: r.step >= r.env.episodeLength ? 'done' : 'paused', step: r.step });
+      post({ type: r.step >= r.env.episodeLength ? 'done' : 'paused', id: r.id, step: r.step });
       return;
     }
     await stepOnce(r);
   }
-  if (run !== undefined) post({ type: 'paused', step: run.step });
+  if (run !== undefined) post({ type: 'paused', id: run.id, step: run.step });
 }
 
 function fail(error: unknown): void {
@@ -250,7 +253,7 @@ scope.onmessage = (event) => {
         await compileMujocoFrom(new URL(message.wasmUrl, self.location.href));
         post({ type: 'ready' });
       } else if (message.type === 'configure') {
-        await configure(message.settings);
+        await configure(message.settings, message.id);
       } else if (message.type === 'run') {
         until = message.until ?? Number.POSITIVE_INFINITY;
         // The loop runs outside the chain, so that 'pause' and 'configure' are heard between steps.

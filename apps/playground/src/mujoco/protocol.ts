@@ -32,13 +32,15 @@ export type Path = number[][];
 /** Messages to the planner worker. */
 export type ToPlanner =
   | { type: 'init'; wasmUrl: string }
-  | { type: 'configure'; settings: Settings }
+  | { type: 'configure'; settings: Settings; id: number }
   | { type: 'run'; until?: number }
   | { type: 'pause' };
 
 /** One agent step, as the page draws it. */
 export interface StepMessage {
   type: 'step';
+  /** The episode's id, as `configure` gave it (a step of an earlier episode may arrive late). */
+  id: number;
   /** Agent steps done (planned actions applied). */
   step: number;
   /** Control steps of the suite done (step × action repeat). */
@@ -62,6 +64,7 @@ export type FromPlanner =
   | { type: 'ready' }
   | {
       type: 'scene';
+      id: number;
       settings: Settings;
       geoms: GeomDescription[];
       position: Float64Array;
@@ -75,6 +78,6 @@ export type FromPlanner =
       rolloutsPerStep: number;
     }
   | StepMessage
-  | { type: 'paused'; step: number }
-  | { type: 'done'; step: number }
+  | { type: 'paused'; id: number; step: number }
+  | { type: 'done'; id: number; step: number }
   | { type: 'error'; message: string };
