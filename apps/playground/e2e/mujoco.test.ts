@@ -124,7 +124,15 @@ describe('MuJoCo page', () => {
     const distance = (s.trackXs[24] as number) - s.trackStartX;
     const frames = s.frames - framesBefore;
     Object.assign(measured, {
-      cheetah: { controlSteps: 100, planningSteps: 25, return: ret, distance, seconds, frames, fps: frames / seconds },
+      cheetah: {
+        controlSteps: 100,
+        planningSteps: 25,
+        return: ret,
+        distance,
+        seconds,
+        frames,
+        fps: frames / seconds,
+      },
       realTimeFactor: s.realTimeFactor,
     });
     expect(distance).toBeGreaterThanOrEqual(1);

@@ -375,7 +375,6 @@ export class Pool implements RolloutPool {
   }
 }
 
-
 /**
  * Starts a pool of `workers` workers made by `host` (internal), each loading
  * `wasm` for task `name`; resolves once every worker is ready.

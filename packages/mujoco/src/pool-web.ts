@@ -63,7 +63,8 @@ function webHost(createWorker: () => WebWorkerLike): WorkerHost {
     const first: ToWorker = { type: 'init', ...init };
     worker.postMessage(first, []);
     return {
-      postMessage: (message: ToWorker, transfer?: ArrayBuffer[]) => worker.postMessage(message, transfer ?? []),
+      postMessage: (message: ToWorker, transfer?: ArrayBuffer[]) =>
+        worker.postMessage(message, transfer ?? []),
       idle: () => {},
       busy: () => {},
       terminate: async () => {
@@ -168,17 +169,20 @@ export function serveRollouts(scope: WorkerScopeLike): void {
  * @param url - Where the page's host serves `mujoco.wasm`.
  * @returns The compiled module (post it to other workers, which pass it to {@link useCompiledMujoco}).
  */
-export async function compileMujocoFrom(url: string | URL): Promise<WasmModule> {
-  if (typeof url !== 'string' && !(url instanceof URL)) {
-    throw new TypeError(`url must be a string or URL, received ${describeValue(url)}`);
+export async function compileMujocoFrom(url: string): Promise<WasmModule> {
+  if (typeof url !== 'string') {
+    throw new TypeError(`url must be a string, received ${describeValue(url)}`);
   }
   const api = (globalThis as unknown as { WebAssembly: { compile(bytes: ArrayBuffer): Promise<WasmModule> } })
     .WebAssembly;
-  const fetchFn = (globalThis as unknown as {
-    fetch(url: string | URL): Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
-  }).fetch;
+  const fetchFn = (
+    globalThis as unknown as {
+      fetch(url: string): Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+    }
+  ).fetch;
   const response = await fetchFn(url);
-  if (!response.ok) throw new Error(`could not fetch MuJoCo’s WebAssembly from ${String(url)}: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new Error(`could not fetch MuJoCo’s WebAssembly from ${url}: HTTP ${response.status}`);
   const wasm = await api.compile(await response.arrayBuffer());
   useCompiledMujoco(wasm);
   return wasm;

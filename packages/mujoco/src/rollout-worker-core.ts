@@ -39,7 +39,11 @@ export async function startRolloutWorker(
         [returns.buffer as ArrayBuffer],
       );
     } catch (error) {
-      send({ type: 'error', id: request.id, message: error instanceof Error ? error.message : String(error) });
+      send({
+        type: 'error',
+        id: request.id,
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
   };
   send({ type: 'ready', stateSize: sim.stateSize, actionDim: sim.nu });

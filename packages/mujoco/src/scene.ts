@@ -11,7 +11,16 @@ import { type MujocoEnv, simulationOf } from './env.js';
 /** MuJoCo's geom types (`mjtGeom`) that {@link describeGeoms} names. */
 export type GeomShape = 'plane' | 'hfield' | 'sphere' | 'capsule' | 'ellipsoid' | 'cylinder' | 'box' | 'mesh';
 
-const SHAPES: readonly GeomShape[] = ['plane', 'hfield', 'sphere', 'capsule', 'ellipsoid', 'cylinder', 'box', 'mesh'];
+const SHAPES: readonly GeomShape[] = [
+  'plane',
+  'hfield',
+  'sphere',
+  'capsule',
+  'ellipsoid',
+  'cylinder',
+  'box',
+  'mesh',
+];
 
 /** One geom of a model, in its own frame. */
 export interface GeomDescription {

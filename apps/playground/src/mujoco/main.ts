@@ -7,8 +7,8 @@ import wasmUrl from '@mujoco/mujoco/mujoco.wasm?url';
 import * as THREE from 'three';
 import {
   type FromPlanner,
-  PLANNERS,
   type Path,
+  PLANNERS,
   type PlannerName,
   SELECTORS,
   type SelectorChoice,
@@ -70,7 +70,8 @@ const status = $<HTMLOutputElement>('status');
 const info = $<HTMLParagraphElement>('info');
 const rewardCanvas = $<HTMLCanvasElement>('rewards');
 
-for (const name of TASK_NAMES) taskSelect.add(new Option(name, name, name === 'cheetah-run', name === 'cheetah-run'));
+for (const name of TASK_NAMES)
+  taskSelect.add(new Option(name, name, name === 'cheetah-run', name === 'cheetah-run'));
 for (const name of PLANNERS) plannerSelect.add(new Option(name, name, name === 'icem', name === 'icem'));
 
 function setStatus(state: string, text: string): void {
@@ -199,12 +200,22 @@ function applyPoses(position: Float64Array, rotation: Float64Array): void {
 }
 
 function line(path: Path, color: number, width: number, opacity: number): THREE.Object3D {
-  const geometry = new THREE.BufferGeometry().setFromPoints(path.map(([x, y, z]) => new THREE.Vector3(x, y, z)));
-  const material = new THREE.LineBasicMaterial({ color, linewidth: width, transparent: opacity < 1, opacity });
+  const geometry = new THREE.BufferGeometry().setFromPoints(
+    path.map(([x, y, z]) => new THREE.Vector3(x, y, z)),
+  );
+  const material = new THREE.LineBasicMaterial({
+    color,
+    linewidth: width,
+    transparent: opacity < 1,
+    opacity,
+  });
   const group = new THREE.Group();
   group.add(new THREE.Line(geometry, material));
   // Dots at each predicted step, so the path reads even where lines are one pixel wide.
-  const dots = new THREE.Points(geometry, new THREE.PointsMaterial({ color, size: width * 3, sizeAttenuation: false }));
+  const dots = new THREE.Points(
+    geometry,
+    new THREE.PointsMaterial({ color, size: width * 3, sizeAttenuation: false }),
+  );
   group.add(dots);
   return group;
 }
@@ -275,11 +286,13 @@ function readSettings(): Settings | string {
     seed: num('seed'),
     workers: Math.max(1, navigator.hardwareConcurrency || 4),
   };
-  if (!(SELECTORS as readonly string[]).includes(settings.selector)) return `unknown selector ${settings.selector}`;
+  if (!(SELECTORS as readonly string[]).includes(settings.selector))
+    return `unknown selector ${settings.selector}`;
   for (const key of ['samples', 'elites', 'iterations', 'horizon', 'seed'] as const) {
     const v = settings[key];
     const min = key === 'samples' ? 2 : key === 'seed' ? 0 : 1;
-    if (!Number.isInteger(v) || v < min) return `${key} must be an integer ≥ ${min}, received ${data.get(key)}`;
+    if (!Number.isInteger(v) || v < min)
+      return `${key} must be an integer ≥ ${min}, received ${data.get(key)}`;
   }
   if (settings.elites >= settings.samples) {
     return `elites must be < samples (${settings.samples}), received ${settings.elites}`;
@@ -287,7 +300,8 @@ function readSettings(): Settings | string {
   return settings;
 }
 
-const same = (a: Settings | undefined, b: Settings) => a !== undefined && JSON.stringify(a) === JSON.stringify(b);
+const same = (a: Settings | undefined, b: Settings) =>
+  a !== undefined && JSON.stringify(a) === JSON.stringify(b);
 
 function resetNumbers(): void {
   page.step = 0;
@@ -344,12 +358,12 @@ $('pause').addEventListener('click', () => {
 $('reset').addEventListener('click', () => {
   if (page.state === 'loading') return;
   send({ type: 'pause' });
-  if (configure() !== undefined) setStatus('ready', 'reset: press Start');
+  configure();
 });
 taskSelect.addEventListener('change', () => {
   if (page.state === 'loading') return;
   send({ type: 'pause' });
-  if (configure() !== undefined) setStatus('ready', `${taskSelect.value}: press Start`);
+  configure();
 });
 
 worker.onmessage = (event: MessageEvent<FromPlanner>) => {
@@ -357,8 +371,7 @@ worker.onmessage = (event: MessageEvent<FromPlanner>) => {
   if ('id' in m && m.id !== episodeId) return;
   switch (m.type) {
     case 'ready':
-      setStatus('ready', 'press Start');
-      if (configure() !== undefined) setStatus('ready', 'press Start');
+      configure();
       break;
     case 'scene': {
       actionRepeat = m.actionRepeat;
@@ -390,7 +403,8 @@ worker.onmessage = (event: MessageEvent<FromPlanner>) => {
         `${m.controlTimestep * 1000} ms), ${m.rolloutsPerStep} rollouts per step on ${m.workers} Web Workers; ` +
         `${page.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated'}, single-thread MuJoCo build.`;
       drawRewards();
-      if (page.state === 'configuring') setStatus('ready', 'press Start');
+      if (page.state === 'configuring')
+        setStatus('ready', `${m.settings.task} with ${m.settings.planner}: press Start`);
       break;
     }
     case 'step': {

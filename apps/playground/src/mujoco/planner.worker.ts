@@ -85,7 +85,12 @@ function solverFor(s: Settings): {
     if (!(s.temperature > 0)) throw new RangeError(`temperature must be > 0, received ${s.temperature}`);
     Object.assign(solver, { selector: s.selector, temperature: s.temperature });
   }
-  return { solver, initStd: config.initStd, warmStart: config.warmStart, rolloutsPerStep: config.rolloutsPerStep };
+  return {
+    solver,
+    initStd: config.initStd,
+    warmStart: config.warmStart,
+    rolloutsPerStep: config.rolloutsPerStep,
+  };
 }
 
 async function configure(s: Settings, id: number): Promise<void> {
@@ -95,7 +100,10 @@ async function configure(s: Settings, id: number): Promise<void> {
   const { solver, initStd, warmStart, rolloutsPerStep } = solverFor(s);
   const actionRepeat = PLANET_ACTION_REPEAT[s.task];
   // Episode 0 of `dcem mujoco --seed s`: the same seeds.
-  const env = await makeEnv(s.task, { seed: deriveSeed(s.seed, TASK_SEED_STREAMS.mujocoInitialState, 0), actionRepeat });
+  const env = await makeEnv(s.task, {
+    seed: deriveSeed(s.seed, TASK_SEED_STREAMS.mujocoInitialState, 0),
+    actionRepeat,
+  });
   const recorder = await makeEnv(s.task, { actionRepeat });
   let pool: RolloutPool | undefined;
   try {
@@ -250,7 +258,7 @@ scope.onmessage = (event) => {
       if (message.type === 'init') {
         await tf.setBackend('cpu');
         await tf.ready();
-        await compileMujocoFrom(new URL(message.wasmUrl, self.location.href));
+        await compileMujocoFrom(new URL(message.wasmUrl, self.location.href).href);
         post({ type: 'ready' });
       } else if (message.type === 'configure') {
         await configure(message.settings, message.id);
