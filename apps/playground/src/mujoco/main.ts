@@ -388,7 +388,7 @@ worker.onmessage = (event: MessageEvent<FromPlanner>) => {
       cameraOffset = flat
         ? new THREE.Vector3(0, -0.55, 0.9)
         : m.settings.task === 'cheetah-run' || m.settings.task === 'walker-walk'
-          ? new THREE.Vector3(0.6, -3.4, 0.5)
+          ? new THREE.Vector3(0.9, -4.2, 0.7)
           : m.settings.task === 'cartpole-swingup'
             ? new THREE.Vector3(0, -4.5, 0.6)
             : new THREE.Vector3(0, -1.3, 0.2);
