@@ -206,3 +206,63 @@ describe('MuJoCo page', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+// Any static host: the built files served without the COOP/COEP headers
+// (vite preview without the playground's config). The page is not
+// cross-origin isolated there and plans all the same (plain Web Workers).
+describe('MuJoCo page on a static host without COOP/COEP headers', () => {
+  let plain: PreviewServer;
+  let p: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    plain = await preview({
+      root: ROOT,
+      configFile: false,
+      base: './',
+      preview: { port: 0, host: '127.0.0.1' },
+      logLevel: 'silent',
+    });
+    p = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    p.on('pageerror', (error) => errors.push(error.message));
+    p.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    const address = plain.httpServer.address() as AddressInfo;
+    await p.goto(`http://127.0.0.1:${address.port}/mujoco.html`, { timeout: 120_000 });
+  }, 180_000);
+
+  afterAll(async () => {
+    await p?.close();
+    if (plain !== undefined) await new Promise<void>((resolve) => plain.httpServer.close(() => resolve()));
+  });
+
+  it('is not isolated, and plans cheetah-run', async () => {
+    const read = () => p.evaluate(() => (window as unknown as { mujocoPage: PageState }).mujocoPage);
+    await p.waitForFunction(
+      () => (window as unknown as { mujocoPage: PageState }).mujocoPage.state === 'ready',
+      null,
+      {
+        timeout: 120_000,
+        polling: 100,
+      },
+    );
+    expect((await read()).crossOriginIsolated).toBe(false);
+    await p.click('[data-testid="start"]');
+    await p.waitForFunction(
+      () => {
+        const s = (window as unknown as { mujocoPage: PageState }).mujocoPage;
+        return s.step >= 2 || s.state === 'error';
+      },
+      null,
+      { timeout: 120_000, polling: 100 },
+    );
+    await p.click('#pause');
+    const s = await read();
+    expect(s.error).toBe('');
+    expect(s.step).toBeGreaterThanOrEqual(2);
+    // The same first rewards as on the isolated page (and in Node).
+    expect(s.rewards.slice(0, 2)).toEqual(NODE_RUN.rewards.slice(0, 2));
+    expect(errors).toEqual([]);
+  }, 240_000);
+});
