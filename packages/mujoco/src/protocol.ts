@@ -25,8 +25,13 @@ export interface FailRequest {
   readonly how: 'throw' | 'exit';
 }
 
+/** A Web Worker's first message (Node's workers get {@link WorkerInit} as `workerData`). */
+export interface InitRequest extends WorkerInit {
+  readonly type: 'init';
+}
+
 /** Messages to a worker. */
-export type ToWorker = RolloutRequest | FailRequest;
+export type ToWorker = RolloutRequest | FailRequest | InitRequest;
 
 /** Messages from a worker. */
 export type FromWorker =

@@ -1,12 +1,13 @@
 /**
  * Loading MuJoCo's WebAssembly build (`@mujoco/mujoco`): the module is
  * compiled once per process and instantiated once per thread, with its
- * console output captured (a library prints nothing).
+ * console output captured (a library prints nothing). In Node the module is
+ * read from the package's file; in a browser the page compiles it (a bundler
+ * knows its URL) and hands it over with {@link useCompiledMujoco}, so this
+ * file imports nothing from Node at load time.
  *
  * @module
  */
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import type { MainModule } from '@mujoco/mujoco';
 
 /** A compiled WebAssembly module (opaque here; it can be posted to worker threads). */
@@ -46,9 +47,24 @@ const INSTALL_HINT =
 let compiled: Promise<WasmModule> | undefined;
 let runtime: Promise<Runtime> | undefined;
 
-/** Compiles `@mujoco/mujoco/mujoco.wasm` once per thread. */
+// Node's modules, named through variables so that a browser bundler leaves them alone.
+const NODE_FS = 'node:fs/promises';
+const NODE_MODULE = 'node:module';
+
+/**
+ * Compiles `@mujoco/mujoco/mujoco.wasm` once per thread (Node), or returns the
+ * module given to {@link useCompiledMujoco} (browsers).
+ */
 export function compileMujoco(): Promise<WasmModule> {
   compiled ??= (async () => {
+    const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+    if (!isNode) {
+      throw new Error(
+        'MuJoCo’s WebAssembly module was not given: in a browser, compile @mujoco/mujoco/mujoco.wasm and pass it to useCompiledMujoco() of @dcem/mujoco/web first',
+      );
+    }
+    const { readFile } = (await import(/* @vite-ignore */ NODE_FS)) as typeof import('node:fs/promises');
+    const { createRequire } = (await import(/* @vite-ignore */ NODE_MODULE)) as typeof import('node:module');
     let path: string;
     try {
       path = createRequire(import.meta.url).resolve('@mujoco/mujoco/mujoco.wasm');
@@ -58,6 +74,15 @@ export function compileMujoco(): Promise<WasmModule> {
     return WebAssembly.compile(await readFile(path));
   })();
   return compiled;
+}
+
+/**
+ * Makes `wasm` (a compiled `@mujoco/mujoco/mujoco.wasm`) the module this
+ * thread instantiates, in place of reading the package's file (internal; the
+ * browser entry's way in). Has no effect once a module was compiled.
+ */
+export function useCompiledMujoco(wasm: WasmModule): void {
+  compiled ??= Promise.resolve(wasm);
 }
 
 /**
