@@ -10,6 +10,9 @@
  *
  * @module
  */
+
+export type { ActionDecoder } from '../control/latent-decoder.js';
+export type { ControlCost } from '../control/planner.js';
 export type { Adam, AdamOptions, AdamState } from './adam.js';
 export { createAdam, PLANET_ADAM } from './adam.js';
 export type {
