@@ -32,6 +32,9 @@ describe('TASK_SEED_STREAMS', () => {
       planetBatch: 116,
       planetLatentNoise: 117,
       planetEvaluation: 118,
+      planetDecoderWeights: 119,
+      planetDecoderStep: 120,
+      planetLatentPlan: 121,
     });
     expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
   });

@@ -96,7 +96,8 @@ export interface PlanetStudyGrid {
  * each with `settings` otherwise. Ids are stable (`jobId`), so a study run
  * again finds the runs already done.
  *
- * @param settings The settings every run shares (`seed` and `planner` are replaced by the grid's).
+ * @param settings The settings every run shares (`seed` and `planner` are replaced by the grid's;
+ *   `latent` goes to the `latent` planner's runs only).
  * @param grid The seeds and planners.
  * @param backend The tfjs backend the runs use (part of each id).
  * @returns The specifications, planners outermost.
@@ -127,7 +128,12 @@ export function planetStudyJobs(
   const specs: JobSpec<PlanetSettings>[] = [];
   for (const planner of planners) {
     for (const seed of seeds) {
-      const params = { ...settings, seed, planner };
+      // The latent planner's settings go to its runs only (another planner refuses them).
+      const { latent, ...shared } = settings;
+      const params =
+        planner === 'latent' && latent !== undefined
+          ? { ...shared, seed, planner, latent }
+          : { ...shared, seed, planner };
       PLANET_RUN_JOB.check(params);
       specs.push({ kind: PLANET_RUN_JOB.kind, version: PLANET_RUN_JOB.version, backend, params });
     }
