@@ -100,6 +100,10 @@ describe('planetStudyJobs', () => {
       planetStudyJobs(TINY, { seeds: [0, 1], planners: ['cem', 'icem'] }, 'cpu').map((s) => jobId(s)),
     ).toEqual(ids);
     expect(jobId(planetStudyJobs(TINY, { seeds: [0] }, 'wasm')[0] as never)).not.toBe(ids[0]);
+    // The latent planner's settings go to its runs only (another planner refuses them).
+    const mixed = planetStudyJobs({ ...TINY, latent: { dim: 3 } }, { planners: ['cem', 'latent'] }, 'cpu');
+    expect(mixed.map((s) => s.params.latent)).toEqual([undefined, { dim: 3 }]);
+    expect(() => PLANET_RUN_JOB.check({ ...TINY, latent: { dim: 3 } })).toThrow(/latent/);
     // Defaults: the settings' own seed and planner.
     expect(planetStudyJobs(TINY, {}, 'cpu').map((s) => [s.params.seed, s.params.planner])).toEqual([
       [4, 'cem'],
