@@ -37,7 +37,8 @@ export function matMulGeometry(op: string, a: readonly number[], b: readonly num
   for (let d = 0; d < rank; d++) {
     const x = batchA[d - (rank - batchA.length)] ?? 1;
     const y = batchB[d - (rank - batchB.length)] ?? 1;
-    if (x !== y && x !== 1 && y !== 1) fail(`the batch axes ${formatShape(batchA)} and ${formatShape(batchB)} do not broadcast`);
+    if (x !== y && x !== 1 && y !== 1)
+      fail(`the batch axes ${formatShape(batchA)} and ${formatShape(batchB)} do not broadcast`);
     batch.push(x === 1 ? y : x);
   }
   return { batch, m, k, n };

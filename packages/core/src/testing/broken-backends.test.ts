@@ -154,7 +154,8 @@ describe('the conformance cases catch broken backends', () => {
   });
 
   it('a matMul off by 0.1% fails its cases; one that passes no gradient to a fails the gradient case only', async () => {
-    const valueCase = 'value: matMul multiplies the last two axes, broadcasting the batch axes; NaN stays in its row';
+    const valueCase =
+      'value: matMul multiplies the last two axes, broadcasting the batch axes; NaN stays in its row';
     const gradientCase = 'gradient: matMul gradients are dy·bᵀ and aᵀ·dy, summed over broadcast batch axes';
     const scaled = completeBackend({
       ...primitives,

@@ -302,7 +302,13 @@ function halves(size: number, shift: number): number[] {
 
 /** An operand of shape `shape` with entries {@link halves}. */
 function matOperand(shape: number[], shift: number): MatOperand {
-  return { values: halves(shape.reduce((p, e) => p * e, 1), shift), shape };
+  return {
+    values: halves(
+      shape.reduce((p, e) => p * e, 1),
+      shift,
+    ),
+    shape,
+  };
 }
 
 /**
@@ -310,7 +316,10 @@ function matOperand(shape: number[], shift: number): MatOperand {
  * the gradients of sum(w ⊙ a·b), w the {@link weight}s of the result's
  * entries: the oracle of the `matMul` cases.
  */
-function hostMatMul(a: MatOperand, b: MatOperand): { shape: number[]; values: number[]; ga: number[]; gb: number[] } {
+function hostMatMul(
+  a: MatOperand,
+  b: MatOperand,
+): { shape: number[]; values: number[]; ga: number[]; gb: number[] } {
   const m = a.shape[a.shape.length - 2] as number;
   const k = a.shape[a.shape.length - 1] as number;
   const n = b.shape[b.shape.length - 1] as number;

@@ -522,7 +522,8 @@ export function createFloat64Backend(options?: { seed?: number }): Float64Backen
       const { batch, m, k, n } = matMulGeometry('matMul', a.shape, b.shape);
       // The first entry of each batch entry's matrix of a and of b (0 along broadcast axes).
       const starts = (x: Float64Tensor) =>
-        broadcastIndex(batch, x.shape.slice(0, -2)) ?? Int32Array.from({ length: sizeOf(batch) }, (_, i) => i);
+        broadcastIndex(batch, x.shape.slice(0, -2)) ??
+        Int32Array.from({ length: sizeOf(batch) }, (_, i) => i);
       const ia = starts(a);
       const ib = starts(b);
       const count = sizeOf(batch);
@@ -533,7 +534,8 @@ export function createFloat64Backend(options?: { seed?: number }): Float64Backen
         for (let i = 0; i < m; i++) {
           for (let j = 0; j < n; j++) {
             let acc = 0;
-            for (let l = 0; l < k; l++) acc += (a.data[oa + i * k + l] as number) * (b.data[ob + l * n + j] as number);
+            for (let l = 0; l < k; l++)
+              acc += (a.data[oa + i * k + l] as number) * (b.data[ob + l * n + j] as number);
             out[(p * m + i) * n + j] = acc;
           }
         }
