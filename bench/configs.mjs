@@ -88,28 +88,44 @@ function denseFor(tf, api, objectives) {
   };
 }
 
+/**
+ * dcem_quadratic's problem, shared by its tfjs and jax (bench/jax.mjs)
+ * versions: the DCEM settings (B = 64 rows of nx = 32, N = 100, K = 10) and
+ * the seeded tfjs draws of its inputs, q ~ U(0.5, 1.5), p and the loss
+ * weights w ~ N(0, 1), each [B, nx].
+ */
+export const QUADRATIC_DCEM_OPTIONS = Object.freeze({
+  dim: 32,
+  batchSize: 64,
+  numSamples: 100,
+  numElites: 10,
+  numIterations: DCEM_ITERATIONS,
+  temperature: 1,
+  normalize: true,
+  initStd: 1,
+  tolerance: 1e-4,
+  seed: 0,
+});
+
+/** The inputs of dcem_quadratic (see {@link QUADRATIC_DCEM_OPTIONS}) and the `info` of its rows. */
+export function quadraticInputs(tf) {
+  const { batchSize: B, dim: nx, numSamples, numElites } = QUADRATIC_DCEM_OPTIONS;
+  return {
+    q: tf.add(tf.randomUniform([B, nx], 0, 1, 'float32', 11), 0.5),
+    p: tf.randomNormal([B, nx], 0, 1, 'float32', 1),
+    w: tf.randomNormal([B, nx], 0, 1, 'float32', 2),
+    info: { n_batch: B, nx, n_sample: numSamples, n_elite: numElites },
+  };
+}
+
 function buildQuadratic(tf, api) {
-  const B = 64;
-  const nx = 32;
-  const q = tf.add(tf.randomUniform([B, nx], 0, 1, 'float32', 11), 0.5);
-  const p = tf.randomNormal([B, nx], 0, 1, 'float32', 1);
-  const w = tf.randomNormal([B, nx], 0, 1, 'float32', 2);
+  const { batchSize: B, dim: nx } = QUADRATIC_DCEM_OPTIONS;
+  const { q, p, w, info } = quadraticInputs(tf);
   const q3 = tf.reshape(q, [B, 1, nx]);
   const loss = ([pp]) => {
     const p3 = tf.reshape(pp, [B, 1, nx]);
     const f = (x) => tf.sum(tf.add(tf.mul(tf.mul(q3, 0.5), tf.square(x)), tf.mul(p3, x)), -1);
-    const r = api.dcem(f, {
-      dim: nx,
-      batchSize: B,
-      numSamples: 100,
-      numElites: 10,
-      numIterations: DCEM_ITERATIONS,
-      temperature: 1,
-      normalize: true,
-      initStd: 1,
-      tolerance: 1e-4,
-      seed: 0,
-    });
+    const r = api.dcem(f, QUADRATIC_DCEM_OPTIONS);
     return {
       loss: tf.sum(tf.mul(w, r.solution)),
       get iterations() {
@@ -118,7 +134,7 @@ function buildQuadratic(tf, api) {
       },
     };
   };
-  return { params: [p], loss, owned: [q, p, w, q3], info: { n_batch: B, nx, n_sample: 100, n_elite: 10 } };
+  return { params: [p], loss, owned: [q, p, w, q3], info };
 }
 
 function buildRegression(tf, api, objectives) {

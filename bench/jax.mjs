@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DCEM_ITERATIONS } from './configs.mjs';
+import { DCEM_ITERATIONS, QUADRATIC_DCEM_OPTIONS, quadraticInputs } from './configs.mjs';
 import { timed } from './timing.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,11 +52,8 @@ function build(name, tf, b, core) {
     };
   }
   if (name === 'dcem_quadratic') {
-    const B = 64;
-    const nx = 32;
-    const q = tf.add(tf.randomUniform([B, nx], 0, 1, 'float32', 11), 0.5);
-    const p = tf.randomNormal([B, nx], 0, 1, 'float32', 1);
-    const w = tf.randomNormal([B, nx], 0, 1, 'float32', 2);
+    const { batchSize: B, dim: nx } = QUADRATIC_DCEM_OPTIONS;
+    const { q, p, w, info } = quadraticInputs(tf);
     const q3 = b.keep(b.reshape(copy(b, q), [B, 1, nx]));
     const params = b.keep(copy(b, p));
     const weights = b.keep(copy(b, w));
@@ -65,29 +62,13 @@ function build(name, tf, b, core) {
     const loss = (pp) => {
       const p3 = b.reshape(pp, [B, 1, nx]);
       const f = (x) => b.sum(b.add(b.mul(b.mul(q3, half), b.square(x)), b.mul(p3, x)), -1, false);
-      const r = core.dcem(b, f, {
-        dim: nx,
-        batchSize: B,
-        numSamples: 100,
-        numElites: 10,
-        numIterations: DCEM_ITERATIONS,
-        temperature: 1,
-        normalize: true,
-        initStd: 1,
-        tolerance: 1e-4,
-        seed: 0,
-      });
+      const r = core.dcem(b, f, QUADRATIC_DCEM_OPTIONS);
       return {
         loss: b.sum(b.reshape(b.mul(weights, r.solution), [B * nx]), 0, false),
         iterations: r.iterations,
       };
     };
-    return {
-      params,
-      loss,
-      owned: [q3, params, weights, half],
-      info: { n_batch: B, nx, n_sample: 100, n_elite: 10 },
-    };
+    return { params, loss, owned: [q3, params, weights, half], info };
   }
   throw new RangeError(`${name} has no jax port (ported: ${JAX_CONFIGS.join(', ')})`);
 }

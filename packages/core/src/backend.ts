@@ -39,6 +39,22 @@ export interface Backend<T> extends LmlOps<T> {
   /** Minimum over `axis`. */
   min(x: T, axis: number, keepDims: boolean): T;
   /**
+   * Batched matrix product: for `a` [..., m, k] and `b` [..., k, n] (rank
+   * ≥ 2 each), y[..., i, j] = Σ_l a[..., i, l] · b[..., l, j], shape
+   * [...batch, m, n]. The batch axes (all but the last two) broadcast like
+   * NumPy's, so a rank-2 operand is one matrix shared by the whole batch;
+   * the result is a float tensor, and NaN and ±∞ propagate as in the sum of
+   * products. The gradient is dy·bᵀ for `a` and aᵀ·dy for `b`, each summed
+   * over the batch axes its operand was broadcast along. A shape that does
+   * not fit (a rank below 2, k ≠ rows of `b`, batch axes that do not
+   * broadcast) is a `RangeError` (or the tensor library's own error).
+   *
+   * `completeBackend` derives it as Σ over k of a [..., m, k, 1] ⊙
+   * b [..., 1, k, n] (exact, but m·k·n entries per batch entry in memory);
+   * a backend whose library has a matrix product supplies its own.
+   */
+  matMul(a: T, b: T): T;
+  /**
    * For a 2-D `x`, 1 at the `k` largest entries of each row and 0 elsewhere
    * (ties broken by position, lowest index first), as a float tensor with no
    * gradient.

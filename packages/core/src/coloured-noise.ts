@@ -175,9 +175,10 @@ function checkArguments(shape: unknown, axis: unknown, exponent: unknown, seed: 
  * combination of independent standard normals with unit squared norm), and
  * the expected periodogram along `axis` is ∝ f^(−β). The kernel is
  * computed on the host in float64 (a plain DFT; it depends on n and β only)
- * and the filter runs on the device, as a product with the circulant matrix
- * [n, n] (n² multiply-adds per line, in chunks of at most 2²² entries), so
- * nothing is read back to the host. For β = 0 the white
+ * and the filter runs on the device, as one `backend.matMul` with the
+ * circulant matrix [n, n] (n² multiply-adds per line; in chunks of at most
+ * 2²² products, for backends whose `matMul` is the derived, broadcasting
+ * one), so nothing is read back to the host. For β = 0 the white
  * draws are returned unchanged. The noise is random, so it has no gradient.
  *
  * Deterministic: the same `seed` (and backend) gives the same values;
@@ -214,16 +215,17 @@ export function colouredNoise<T>(
     for (let d = ax + 1; d < shape.length; d++) inner *= shape[d] as number;
     let outer = 1;
     for (let d = 0; d < ax; d++) outer *= shape[d] as number;
-    // The circulant matrix C[t, j] = c_((t − j) mod n), as [1, n, n, 1]; the
-    // noise as [outer, 1, n, inner]; y = Σ_j C[t, j] x[j] along the axis.
+    // The circulant matrix C[t, j] = c_((t − j) mod n), [n, n], times the
+    // noise as [outer, n, inner]: y = Σ_j C[t, j] x[j] along the axis, one
+    // matrix product with C shared by the batch.
     const circulant = new Float64Array(n * n);
     for (let t = 0; t < n; t++) {
       for (let j = 0; j < n; j++) circulant[t * n + j] = kernel[(t - j + n) % n] as number;
     }
-    const c = backend.tensor(circulant, [1, n, n, 1]);
-    const filter = (x: T, rows: number) =>
-      backend.sum(backend.mul(c, backend.reshape(x, [rows, 1, n, inner])), 2, false);
-    // Chunks of the outer axis keep each product under CHUNK_ENTRIES entries.
+    const c = backend.tensor(circulant, [n, n]);
+    const filter = (x: T, rows: number) => backend.matMul(c, backend.reshape(x, [rows, n, inner]));
+    // Chunks of the outer axis keep each product under CHUNK_ENTRIES entries
+    // where matMul is `completeBackend`'s derivation (n² · inner per row).
     const rowsPerChunk = Math.max(1, Math.floor(CHUNK_ENTRIES / (n * n * inner)));
     let out: T;
     if (rowsPerChunk >= outer) {

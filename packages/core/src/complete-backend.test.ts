@@ -45,6 +45,7 @@ const uses: Record<Exclude<DerivedMethod, 'read'>, (b: Backend<Float64Tensor>) =
   maximum: (b) => b.maximum(x(), y()),
   minimum: (b) => b.minimum(x(), y()),
   min: (b) => b.min(x(), 1, true),
+  matMul: (b) => b.matMul(x(), b.reshape(y(), [4, 3])),
   greater: (b) => b.greater(x(), y()),
   isFinite: (b) => b.isFinite(x()),
   logicalAnd: (b) => b.logicalAnd(b.greater(x(), b.scalar(0)), b.isFinite(y())),
@@ -65,6 +66,7 @@ const differentiable: Partial<
   maximum: (b, t) => b.maximum(t, b.tensor([1, 2, -1, 0, 3, 2.5], [2, 3])),
   minimum: (b, t) => b.minimum(b.tensor([1, 2, -1, 0, 3, 2.5], [2, 3]), t),
   min: (b, t) => b.min(t, 0, false),
+  matMul: (b, t) => b.matMul(b.tensor([1, -2, 0.5, 3, 2, -1], [2, 1, 3]), b.reshape(t, [3, 2])),
   topkValues: (b, t) => b.topkValues(t, 2),
   sliceColumns: (b, t) => b.sliceColumns(t, 1, 2),
   stopGradient: (b, t) => b.mul(b.stopGradient(t), t),
@@ -113,7 +115,7 @@ describe('derived methods equal the float64 backend’s direct ones', () => {
   });
 
   it('the list of derived methods is the documented one', () => {
-    expect(DERIVED_METHODS).toHaveLength(17);
+    expect(DERIVED_METHODS).toHaveLength(18);
     expect(Object.isFrozen(DERIVED_METHODS)).toBe(true);
   });
 });
@@ -171,5 +173,6 @@ describe('completeBackend', () => {
   it('sliceColumns and fill validate their arguments', () => {
     expect(() => derived.sliceColumns(x(), 3, 2)).toThrow(RangeError);
     expect(() => derived.fill([2, -1], 0)).toThrow(RangeError);
+    expect(() => derived.matMul(x(), x())).toThrow(/matMul: cannot multiply a \[3, 4\] by b \[3, 4\]/);
   });
 });

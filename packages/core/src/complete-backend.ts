@@ -1,5 +1,6 @@
 import { assertFunction, assertInteger, assertObject, describeValue, formatShape } from '@dcem/errors';
 import type { Backend } from './backend.js';
+import { matMulGeometry } from './mat-mul.js';
 
 /**
  * The methods of {@link Backend} that {@link completeBackend} derives from
@@ -14,6 +15,7 @@ export const DERIVED_METHODS = Object.freeze([
   'maximum',
   'minimum',
   'min',
+  'matMul',
   'greater',
   'isFinite',
   'logicalAnd',
@@ -116,6 +118,16 @@ function derivations<T>(b: Backend<T>): Pick<Backend<T>, DerivedMethod> {
     // −max(−x): negation is exact; every tied minimum gets the gradient, as
     // every tied maximum does.
     min: (x, axis, keepDims) => b.mul(b.max(b.mul(x, minusOne()), axis, keepDims), minusOne()),
+    // Σ over k of a [..., m, k, 1] ⊙ b [..., 1, k, n]: mul broadcasts the
+    // batch axes and sends the gradients back summed over them.
+    matMul(x, y) {
+      const xs = b.shape(x);
+      const ys = b.shape(y);
+      const { m, k, n } = matMulGeometry('matMul', xs, ys);
+      const left = b.reshape(x, [...xs.slice(0, -2), m, k, 1]);
+      const right = b.reshape(y, [...ys.slice(0, -2), 1, k, n]);
+      return b.sum(b.mul(left, right), -2, false);
+    },
     greater: (x, y) => b.less(y, x),
     // |x| < ∞ is false for NaN and ±∞ only.
     isFinite: (x) => b.less(b.abs(x), b.scalar(Number.POSITIVE_INFINITY)),
@@ -174,7 +186,8 @@ function derivations<T>(b: Backend<T>): Pick<Backend<T>, DerivedMethod> {
  * The derivations are exact: each gives the values and gradients of a
  * direct implementation (the conformance cases of `@dcem/core/testing`
  * check both), at the cost of a few more operations; `topkMask` needs
- * rows·k·n entries.
+ * rows·k·n entries and `matMul` batch·m·k·n (a backend with a matrix
+ * product supplies its own).
  *
  * @param primitives The methods of {@link BackendPrimitives}: 25 methods and
  *   `name`, plus any derived ones the backend supplies itself.

@@ -7,11 +7,11 @@ import type { Backend } from './backend.js';
  * c = u_{H−1} when `fill` is `'last'`, else c = `fill` (a number, or [m]
  * numbers, one per control dimension).
  *
- * The shift is written as y_t = Σ_s S_{s,t} u_s + o_t with a constant 0/1
- * matrix S [H, H] and offset o [H, m], from the backend's element-wise ops
- * only: it is exact for finite controls, works on any backend, and is
- * differentiable with respect to `controls` (the gradient of the dropped
- * first step is 0). It costs H² · m multiply-adds per sequence.
+ * The shift is written as y = S·u + o with a constant 0/1 matrix S [H, H]
+ * (S_{t,s} = 1 where y_t takes u_s) and offset o [H, m], one
+ * `backend.matMul`: it is exact for finite controls, works on any backend,
+ * and is differentiable with respect to `controls` (the gradient of the
+ * dropped first step is 0). It costs H² · m multiply-adds per sequence.
  *
  * @param backend Tensor operations.
  * @param controls u, [..., H, m] (rank ≥ 2: for example [batch, H, m] or
@@ -50,14 +50,14 @@ export function shiftControls<T>(
     }
   }
   const rows = shape.slice(0, -2).reduce((a, b) => a * b, 1);
-  // S[s, t] = 1 where y_t takes u_s: s = t + 1, and s = t = H − 1 for 'last'.
+  // S[t, s] = 1 where y_t takes u_s: s = t + 1, and s = t = H − 1 for 'last'.
   const selection = new Float64Array(horizon * horizon);
-  for (let t = 0; t < horizon - 1; t++) selection[(t + 1) * horizon + t] = 1;
+  for (let t = 0; t < horizon - 1; t++) selection[t * horizon + t + 1] = 1;
   if (tail === undefined) selection[horizon * horizon - 1] = 1;
   return backend.tidy(() => {
-    const u = backend.reshape(controls, [rows, horizon, 1, m]);
-    const s = backend.tensor(selection, [1, horizon, horizon, 1]);
-    let y = backend.sum(backend.mul(u, s), 1, false); // [rows, H, m]
+    const u = backend.reshape(controls, [rows, horizon, m]);
+    const s = backend.tensor(selection, [horizon, horizon]);
+    let y = backend.matMul(s, u); // [rows, H, m]
     if (tail !== undefined) {
       const offset = new Float64Array(horizon * m);
       offset.set(tail, (horizon - 1) * m);

@@ -218,6 +218,15 @@ export function createJaxBackend(options: JaxBackendOptions = {}): JaxBackend {
     square: (x) => own(np.square(r(x))),
     sum: (x, axis, keepDims) => own(np.sum(r(x), axis, { keepdims: keepDims })),
     max: (x, axis, keepDims) => own(np.max(r(x), axis, { keepdims: keepDims })),
+    // jax-js 0.1.25's matmul treats operands of different ranks unlike
+    // NumPy ([n, n] × [B, n, p] gives [n, B, p]); with the ranks made equal
+    // (leading axes of 1) it broadcasts the batch axes, gradients included.
+    matMul: (a, b) => {
+      const rank = Math.max(a.ndim, b.ndim);
+      const lift = (x: Tensor) =>
+        x.ndim === rank ? r(x) : np.reshape(r(x), [...new Array<number>(rank - x.ndim).fill(1), ...x.shape]);
+      return own(np.matmul(lift(a), lift(b)));
+    },
     less: (a, b) => own(np.less(r(a), r(b))),
     greater: (a, b) => own(np.greater(r(a), r(b))),
     equal: (a, b) => own(np.equal(r(a), r(b))),

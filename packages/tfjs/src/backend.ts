@@ -100,6 +100,26 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     return op(tf.broadcastTo(a, shape), tf.broadcastTo(b, shape));
   };
+  // tfjs 4.22's BatchMatMul broadcasts the batch axes only where one
+  // operand has a single batch entry (it flattens them), and its gradient
+  // does not sum over them (tf.grad throws on a shape mismatch). Equal batch
+  // axes, or off the tape one operand with one batch entry (the coloured-noise
+  // filter's shared matrix), go as they are; otherwise the batch axes of both
+  // operands are broadcast first (BroadcastTo's gradient sums).
+  const matMul = (a: Tensor, b: Tensor): Tensor => {
+    const batchA = a.shape.slice(0, -2);
+    const batchB = b.shape.slice(0, -2);
+    const single = (batch: number[]) => batch.every((e) => e === 1);
+    const same = batchA.length === batchB.length && batchA.every((e, d) => e === batchB[d]);
+    if (same || (!taping() && (single(batchA) || single(batchB)))) return tf.matMul(a, b);
+    return tf.tidy(() => {
+      const batch = tf.backend_util.assertAndGetBroadcastShape(batchA, batchB);
+      return tf.matMul(
+        tf.broadcastTo(a, [...batch, ...a.shape.slice(-2)]),
+        tf.broadcastTo(b, [...batch, ...b.shape.slice(-2)]),
+      );
+    });
+  };
   const topkMaskPlain = (x: Tensor, k: number): Tensor =>
     tf.tidy(() => {
       const n = x.shape[x.shape.length - 1] ?? 0;
@@ -194,6 +214,7 @@ export function createTfjsBackend(tf: Tf = tfjs, options: TfjsBackendOptions = {
     sum: (x, axis, keepDims) => tf.sum(x, axis, keepDims),
     max: (x, axis, keepDims) => tf.max(x, axis, keepDims),
     min: (x, axis, keepDims) => tf.min(x, axis, keepDims),
+    matMul,
     topkValues: (x, k) => {
       if (taping()) return topkValuesTaped(x, k);
       const { values, indices } = tf.topk(x, k, true);

@@ -153,6 +153,24 @@ describe('the conformance cases catch broken backends', () => {
     expect(found).toContain('gradient: minimum gradient sums over broadcast axes');
   });
 
+  it('a matMul off by 0.1% fails its cases; one that passes no gradient to a fails the gradient case only', async () => {
+    const valueCase =
+      'value: matMul multiplies the last two axes, broadcasting the batch axes; NaN stays in its row';
+    const gradientCase = 'gradient: matMul gradients are dy·bᵀ and aᵀ·dy, summed over broadcast batch axes';
+    const scaled = completeBackend({
+      ...primitives,
+      matMul: (a, x) => good.mul(good.matMul(a, x), good.scalar(1.001)),
+    });
+    expect(await failures(scaled)).toEqual(expect.arrayContaining([valueCase, gradientCase]));
+    const noGradientToA = completeBackend({
+      ...primitives,
+      matMul: (a, x) => good.matMul(good.stopGradient(a), x),
+    });
+    const found = await failures(noGradientToA);
+    expect(found).not.toContain(valueCase);
+    expect(found).toContain(gradientCase);
+  });
+
   it('gradient cases without a grad throw a ConformanceError saying what they need', () => {
     const [c] = cases('gradient', 'exp ');
     expect(() => c?.run(good, { tolerance: 1e-9 })).toThrow(/needs context\.grad/);

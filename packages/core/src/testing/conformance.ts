@@ -289,6 +289,112 @@ function tidyCase<T>(b: Backend<T>, { tolerance }: ConformanceContext<T>): void 
   b.dispose(b.scalar(9));
 }
 
+/** An operand of the `matMul` cases: row-major entries and a shape. */
+interface MatOperand {
+  values: number[];
+  shape: number[];
+}
+
+/** `size` entries in halves from −2.5 to 3.5, exact in float32 (their products and sums too). */
+function halves(size: number, shift: number): number[] {
+  return Array.from({ length: size }, (_, i) => (((i + shift) * 5) % 13) / 2 - 2.5);
+}
+
+/** An operand of shape `shape` with entries {@link halves}. */
+function matOperand(shape: number[], shift: number): MatOperand {
+  return {
+    values: halves(
+      shape.reduce((p, e) => p * e, 1),
+      shift,
+    ),
+    shape,
+  };
+}
+
+/**
+ * The batched product a·b on the host (batch axes broadcast like NumPy) and
+ * the gradients of sum(w ⊙ a·b), w the {@link weight}s of the result's
+ * entries: the oracle of the `matMul` cases.
+ */
+function hostMatMul(
+  a: MatOperand,
+  b: MatOperand,
+): { shape: number[]; values: number[]; ga: number[]; gb: number[] } {
+  const m = a.shape[a.shape.length - 2] as number;
+  const k = a.shape[a.shape.length - 1] as number;
+  const n = b.shape[b.shape.length - 1] as number;
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const rank = Math.max(batchA.length, batchB.length);
+  const padded = (batch: number[]) => [...new Array<number>(rank - batch.length).fill(1), ...batch];
+  const pa = padded(batchA);
+  const pb = padded(batchB);
+  const batch = pa.map((e, d) => Math.max(e, pb[d] as number));
+  const count = batch.reduce((p, e) => p * e, 1);
+  // The batch entry of an operand that batch entry `p` of the result reads.
+  const source = (shape: number[], p: number) => {
+    let index = 0;
+    let rest = p;
+    let stride = 1;
+    for (let d = rank - 1; d >= 0; d--) {
+      const extent = batch[d] as number;
+      const at = rest % extent;
+      rest = Math.floor(rest / extent);
+      if (shape[d] !== 1) index += at * stride;
+      stride *= shape[d] as number;
+    }
+    return index;
+  };
+  const values = new Array<number>(count * m * n).fill(0);
+  const ga = a.values.map(() => 0);
+  const gb = b.values.map(() => 0);
+  for (let p = 0; p < count; p++) {
+    const oa = source(pa, p) * m * k;
+    const ob = source(pb, p) * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const out = (p * m + i) * n + j;
+        for (let l = 0; l < k; l++) {
+          const x = a.values[oa + i * k + l] as number;
+          const y = b.values[ob + l * n + j] as number;
+          values[out] = (values[out] as number) + x * y;
+          ga[oa + i * k + l] = (ga[oa + i * k + l] as number) + weight(out) * y;
+          gb[ob + l * n + j] = (gb[ob + l * n + j] as number) + weight(out) * x;
+        }
+      }
+    }
+  }
+  return { shape: [...batch, m, n], values, ga, gb };
+}
+
+/**
+ * The shapes of the `matMul` cases: two matrices, a batch times a shared
+ * matrix on either side (the coloured-noise filter's [n, n] × [rows, n,
+ * inner]), batch axes that broadcast both ways, and k = 1.
+ */
+const MATMUL_SHAPES: readonly [number[], number[]][] = [
+  [
+    [2, 3],
+    [3, 4],
+  ],
+  [
+    [2, 2, 3],
+    [3, 2],
+  ],
+  [
+    [3, 3],
+    [2, 3, 2],
+  ],
+  [
+    [2, 1, 2, 3],
+    [3, 3, 2],
+  ],
+  [
+    [1, 3, 1],
+    [2, 1, 2],
+  ],
+];
+
 /** The cases of kind `'value'`. */
 const valueCases: readonly ConformanceCase[] = [
   conformanceCase('name is a non-empty string', (b) => {
@@ -415,6 +521,21 @@ const valueCases: readonly ConformanceCase[] = [
       'mul [1] and [2,3]',
     );
   }),
+
+  conformanceCase(
+    'matMul multiplies the last two axes, broadcasting the batch axes; NaN stays in its row',
+    (b, { tolerance }) => {
+      MATMUL_SHAPES.forEach(([sa, sb], c) => {
+        const a = matOperand(sa, c);
+        const bm = matOperand(sb, c + 3);
+        const { shape, values } = hostMatMul(a, bm);
+        const y = b.matMul(b.tensor(a.values, a.shape), b.tensor(bm.values, bm.shape));
+        expectTensor(b, y, shape, values, tolerance, `matMul [${sa.join(',')}] × [${sb.join(',')}]`);
+      });
+      const nan = b.matMul(b.tensor([Number.NaN, 1, 2, 3], [2, 2]), b.tensor([1, 0, 0, 1], [2, 2]));
+      expectTensor(b, nan, [2, 2], [Number.NaN, Number.NaN, 2, 3], tolerance, 'matMul with a NaN in row 0');
+    },
+  ),
 
   unaryCase(
     'sigmoid',
@@ -1159,6 +1280,23 @@ const gradientCases: readonly ConformanceCase[] = [
           what,
         );
       }
+    },
+    'gradient',
+  ),
+
+  conformanceCase(
+    'matMul gradients are dy·bᵀ and aᵀ·dy, summed over broadcast batch axes',
+    (b, context) => {
+      MATMUL_SHAPES.forEach(([sa, sb], c) => {
+        const a = matOperand(sa, c);
+        const bm = matOperand(sb, c + 3);
+        const { ga, gb } = hostMatMul(a, bm);
+        const ta = b.tensor(a.values, a.shape);
+        const tb = b.tensor(bm.values, bm.shape);
+        const what = `matMul([${sa.join(',')}], [${sb.join(',')}])`;
+        expectGradient(b, context, (x) => b.matMul(x, tb), ta, ga, `${what} in its first argument`);
+        expectGradient(b, context, (x) => b.matMul(ta, x), tb, gb, `${what} in its second argument`);
+      });
     },
     'gradient',
   ),

@@ -110,6 +110,18 @@ describe('float64 backend', () => {
     expect(() => b.fill([2, 1.5], 0)).toThrow(RangeError);
   });
 
+  it('names both shapes when matMul gets operands that do not fit', () => {
+    expect(() => b.matMul(b.fill([2, 3], 0), b.fill([2, 3], 0))).toThrow(
+      new RangeError(
+        'matMul: cannot multiply a [2, 3] by b [2, 3]: the columns of a (3) must equal the rows of b (2)',
+      ),
+    );
+    expect(() => b.matMul(b.fill([3], 0), b.fill([3, 1], 0))).toThrow(/rank ≥ 2/);
+    expect(() => b.matMul(b.fill([2, 1, 3], 0), b.fill([3, 3, 1], 0))).toThrow(
+      /the batch axes \[2\] and \[3\] do not broadcast/,
+    );
+  });
+
   it('copies on tensor, reshape and maskToFloat', () => {
     const values = [1, 2, 3, 4];
     const x = b.tensor(values, [4]);

@@ -10,6 +10,7 @@
  */
 import { assertFiniteNumber, assertInteger, formatShape } from '@dcem/errors';
 import type { Backend } from '../backend.js';
+import { matMulGeometry } from '../mat-mul.js';
 
 /** A dense row-major tensor of float64 entries; masks hold 0 and 1. */
 export class Float64Tensor {
@@ -517,6 +518,48 @@ export function createFloat64Backend(options?: { seed?: number }): Float64Backen
     },
     max: extremum('max', -Infinity, Math.max),
     min: extremum('min', Infinity, Math.min),
+    matMul(a, b) {
+      const { batch, m, k, n } = matMulGeometry('matMul', a.shape, b.shape);
+      // The first entry of each batch entry's matrix of a and of b (0 along broadcast axes).
+      const starts = (x: Float64Tensor) =>
+        broadcastIndex(batch, x.shape.slice(0, -2)) ??
+        Int32Array.from({ length: sizeOf(batch) }, (_, i) => i);
+      const ia = starts(a);
+      const ib = starts(b);
+      const count = sizeOf(batch);
+      const out = new Float64Array(count * m * n);
+      for (let p = 0; p < count; p++) {
+        const oa = (ia[p] as number) * m * k;
+        const ob = (ib[p] as number) * k * n;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let acc = 0;
+            for (let l = 0; l < k; l++)
+              acc += (a.data[oa + i * k + l] as number) * (b.data[ob + l * n + j] as number);
+            out[(p * m + i) * n + j] = acc;
+          }
+        }
+      }
+      return record(new Float64Tensor([...batch, m, n], out), [a, b], (dy) => {
+        // dA = dy·bᵀ and dB = aᵀ·dy, added up where a batch entry was shared.
+        const ga = new Float64Array(a.size);
+        const gb = new Float64Array(b.size);
+        for (let p = 0; p < count; p++) {
+          const oa = (ia[p] as number) * m * k;
+          const ob = (ib[p] as number) * k * n;
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              const g = dy[(p * m + i) * n + j] as number;
+              for (let l = 0; l < k; l++) {
+                ga[oa + i * k + l] = (ga[oa + i * k + l] as number) + g * (b.data[ob + l * n + j] as number);
+                gb[ob + l * n + j] = (gb[ob + l * n + j] as number) + g * (a.data[oa + i * k + l] as number);
+              }
+            }
+          }
+        }
+        return [ga, gb];
+      });
+    },
     topkValues(x, k) {
       const [rows, cols] = matrixShape('topkValues', x);
       checkK('topkValues', k, cols);

@@ -33,3 +33,9 @@ export {
   maxAbs,
   maxDiff,
 } from './golden.js';
+export {
+  checkGoldenDcemCase,
+  GOLDEN_DCEM_TOL_GRAD_REL,
+  GOLDEN_DCEM_TOL_ITERATE,
+  type GoldenDcemContext,
+} from './golden-dcem.js';
