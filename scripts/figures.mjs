@@ -3,7 +3,8 @@
 // the project's own `dcem` commands, then writes docs/images/README.md (each
 // image, its size, the command that made it and the pages that show it).
 //
-//   pnpm figures                          every figure (after `pnpm build`; ~5 min on 2 idle cores)
+//   pnpm figures                          every figure (after `pnpm build`; minutes: the planner
+//                                         study alone takes 134 s on 2 idle cores)
 //   pnpm figures --only demo,mujoco       some of them (names: --list)
 //   pnpm figures --planet-run DIR         also the PlaNet learning curve, from the output
 //                                         folder of a `pnpm dcem planet` run (read only)
@@ -15,7 +16,15 @@
 // palette PNGs (scripts/palette-png.mjs), a fraction of the size; GIFs are
 // copied as they are.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodePalettePng } from './palette-png.mjs';
@@ -94,7 +103,8 @@ const FIGURES = [
     name: 'planet',
     // A long run (hours): not run here. `--planet-run DIR` takes its curve from
     // the output folder of the command below.
-    external: 'pnpm dcem planet --env cartpole-swingup --planner icem --samples 100 --iterations 10 --episodes 100 --eval-every 10 --out DIR',
+    external:
+      'pnpm dcem planet --env cartpole-swingup --planner icem --samples 100 --iterations 10 --episodes 100 --eval-every 10 --out DIR',
     files: { 'planet-learning-curve.svg': 'planet-cartpole-learning-curve.png' },
   },
 ];

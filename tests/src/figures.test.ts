@@ -27,7 +27,8 @@ const PAGES = [
 
 /** The image format of a file, from its first bytes. */
 function formatOf(bytes: Buffer): string | undefined {
-  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return 'png';
+  if (bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return 'png';
   if (bytes.subarray(0, 6).toString('latin1') === 'GIF89a') return 'gif';
   if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'jpeg';
   if (/^\s*(<\?xml[^>]*>\s*)?<svg\b/.test(bytes.subarray(0, 200).toString('utf8'))) return 'svg';
@@ -46,7 +47,9 @@ function readPalettePng(png: Buffer): { width: number; height: number; rgba: Uin
     const length = png.readUInt32BE(at);
     const type = png.toString('latin1', at + 4, at + 8);
     const data = png.subarray(at + 8, at + 8 + length);
-    expect(png.readUInt32BE(at + 8 + length), `CRC of ${type}`).toBe(crc32(png.subarray(at + 4, at + 8 + length)));
+    expect(png.readUInt32BE(at + 8 + length), `CRC of ${type}`).toBe(
+      crc32(png.subarray(at + 4, at + 8 + length)),
+    );
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
