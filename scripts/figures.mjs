@@ -9,6 +9,7 @@
 //   pnpm figures --planet-run DIR         also the PlaNet learning curve, from the output
 //                                         folder of a `pnpm dcem planet` run (read only)
 //   pnpm figures --list                   the figures and their commands
+//   pnpm figures --index                  only rewrite docs/images/README.md
 //
 // Each command writes its plots (SVG, PNG) and animations (GIF) into
 // out/figures/<name>/; the plots are rasterised again from their SVG with the
@@ -115,7 +116,7 @@ function commandOf(figure) {
 }
 
 function parseArgs(argv) {
-  const options = { only: undefined, planetRun: undefined, list: false };
+  const options = { only: undefined, planetRun: undefined, list: false, index: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -126,7 +127,8 @@ function parseArgs(argv) {
     if (arg === '--only') options.only = value().split(',');
     else if (arg === '--planet-run') options.planetRun = resolve(value());
     else if (arg === '--list') options.list = true;
-    else throw new Error(`unknown argument ${arg} (known: --only, --planet-run, --list)`);
+    else if (arg === '--index') options.index = true;
+    else throw new Error(`unknown argument ${arg} (known: --only, --planet-run, --list, --index)`);
   }
   const names = FIGURES.map((f) => f.name);
   for (const name of options.only ?? []) {
@@ -175,7 +177,8 @@ function writeIndex() {
     '# Figures of the README and the guides',
     '',
     'Made by the commands below (seed 0) and regenerated with `pnpm figures`',
-    '(`node scripts/figures.mjs`; `--only NAME,…` for some of them, `--list` for the names).',
+    '(`node scripts/figures.mjs`; `--only NAME,…` for some of them, `--list` for the names,',
+    '`--index` to rewrite only this page).',
     'The PlaNet learning curve comes from a run of hours: `pnpm figures --planet-run DIR` takes it',
     "from that run's output folder. Plots are rasterised from the commands' SVG and stored as",
     'palette PNGs; `tests/src/figures.test.ts` checks that every image the pages show exists.',
@@ -197,6 +200,10 @@ async function main() {
     for (const figure of FIGURES) {
       console.log(`${figure.name}: ${commandOf(figure)}\n  → ${Object.values(figure.files).join(', ')}`);
     }
+    return;
+  }
+  if (options.index) {
+    console.log(`docs/images: ${(writeIndex() / 1024).toFixed(0)} KiB in all; index in docs/images/README.md`);
     return;
   }
   if (!existsSync(CLI)) throw new Error(`${relative(ROOT, CLI)} is missing: run \`pnpm build\` first`);

@@ -120,6 +120,10 @@ describe('figures of the README and the guides', () => {
       expect(row, `docs/images/README.md lists ${name}`).toBeDefined();
       expect(row).toMatch(/`pnpm dcem [^`]+`/);
       expect(row).toContain(`| ${(statSync(path).size / 1024).toFixed(0)} KiB |`);
+      for (const ref of references.filter((r) => r.path === path)) {
+        const page = ref.where.split(':')[0] as string;
+        expect(row, `the row of ${name} names ${page} (pnpm figures --index)`).toContain(`[${page}](`);
+      }
     }
     expect(total).toBeLessThan(MAX_TOTAL_BYTES);
   });
