@@ -203,7 +203,9 @@ async function main() {
     return;
   }
   if (options.index) {
-    console.log(`docs/images: ${(writeIndex() / 1024).toFixed(0)} KiB in all; index in docs/images/README.md`);
+    console.log(
+      `docs/images: ${(writeIndex() / 1024).toFixed(0)} KiB in all; index in docs/images/README.md`,
+    );
     return;
   }
   if (!existsSync(CLI)) throw new Error(`${relative(ROOT, CLI)} is missing: run \`pnpm build\` first`);

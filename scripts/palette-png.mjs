@@ -67,7 +67,7 @@ export function encodePalettePng({ width, height, rgba }, maxColors = 256) {
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),
-    chunk('PLTE', Buffer.from(palette.flatMap(([r, g, b]) => [r, g, b]))),
+    chunk('PLTE', Buffer.from(palette.flat())), // rgb565 palettes: [r, g, b] entries
     chunk('IDAT', deflateSync(raw, { level: 9, memLevel: 9 })),
     chunk('IEND', Buffer.alloc(0)),
   ]);
