@@ -1,13 +1,24 @@
 // The documentation site builds with zero warnings (typedoc's warnings are
-// errors) and every link inside it resolves.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// errors), every link inside it resolves, and it shows every image of the
+// README and the guides (scripts/check-site-images.mjs, which `pnpm run docs`
+// runs on site/ too).
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './repo.test-utils.js';
 
 let site: string;
+const CHECK_IMAGES = join(ROOT, 'scripts', 'check-site-images.mjs');
 
 function htmlFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -78,5 +89,25 @@ describe('documentation site', () => {
     }
     expect(checked).toBeGreaterThan(100);
     expect(broken).toEqual([]);
+  });
+
+  it('shows every image of the README and the guides, and no <img> points to a missing file', () => {
+    const r = spawnSync(process.execPath, [CHECK_IMAGES, site], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const m = /(\d+) local images on \d+ pages, all present; the (\d+) images of the README/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m?.[2])).toBeGreaterThanOrEqual(10);
+  });
+
+  it('the image check fails a site with a broken <img>', () => {
+    const broken = mkdtempSync(join(tmpdir(), 'dcem-site-broken-'));
+    mkdirSync(join(broken, 'documents'));
+    writeFileSync(join(broken, 'documents', 'page.html'), '<p><img src="../media/gone.png" alt="x"></p>');
+    const r = spawnSync(process.execPath, [CHECK_IMAGES, broken], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('documents/page.html: <img> ../media/gone.png (no such file)');
+    // …and says which images of the guides the site lacks.
+    expect(r.stderr).toContain('images/cem-iterates.png is on no page of the site');
   });
 });
