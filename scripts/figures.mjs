@@ -8,6 +8,8 @@
 //   pnpm figures --only demo,mujoco       some of them (names: --list)
 //   pnpm figures --planet-run DIR         also the PlaNet learning curve, from the output
 //                                         folder of a `pnpm dcem planet` run (read only)
+//   pnpm figures --playground DIR         also the MuJoCo page's screenshot, from the folder
+//                                         its e2e test writes (apps/playground/reports)
 //   pnpm figures --list                   the figures and their commands
 //   pnpm figures --index                  only rewrite docs/images/README.md
 //
@@ -108,6 +110,15 @@ const FIGURES = [
       'pnpm dcem planet --env cartpole-swingup --planner icem --samples 100 --iterations 10 --episodes 100 --eval-every 10 --out DIR',
     files: { 'planet-learning-curve.svg': 'planet-cartpole-learning-curve.png' },
   },
+  {
+    name: 'playground',
+    // A screenshot of the MuJoCo page in headless chromium, saved by its
+    // end-to-end test; `--playground DIR` takes it from that folder.
+    external:
+      'pnpm --filter @dcem/playground test (e2e/mujoco.test.ts saves apps/playground/reports/mujoco.png)',
+    option: 'playground',
+    files: { 'mujoco.png': 'playground-mujoco.png' },
+  },
 ];
 
 /** The command line a figure's files come from, as a reader would type it. */
@@ -116,7 +127,7 @@ function commandOf(figure) {
 }
 
 function parseArgs(argv) {
-  const options = { only: undefined, planetRun: undefined, list: false, index: false };
+  const options = { only: undefined, planetRun: undefined, playground: undefined, list: false, index: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -126,9 +137,11 @@ function parseArgs(argv) {
     };
     if (arg === '--only') options.only = value().split(',');
     else if (arg === '--planet-run') options.planetRun = resolve(value());
+    else if (arg === '--playground') options.playground = resolve(value());
     else if (arg === '--list') options.list = true;
     else if (arg === '--index') options.index = true;
-    else throw new Error(`unknown argument ${arg} (known: --only, --planet-run, --list, --index)`);
+    else
+      throw new Error(`unknown argument ${arg} (known: --only, --planet-run, --playground, --list, --index)`);
   }
   const names = FIGURES.map((f) => f.name);
   for (const name of options.only ?? []) {
@@ -139,7 +152,7 @@ function parseArgs(argv) {
 
 /** Rasterises an SVG plot with the CLI's renderer and writes it as a palette PNG. */
 async function writeImage(source, target) {
-  if (target.endsWith('.png')) {
+  if (target.endsWith('.png') && source.endsWith('.svg')) {
     const { svgToRgba } = await import(join(ROOT, 'apps', 'cli', 'dist', 'plot.js'));
     writeFileSync(target, encodePalettePng(svgToRgba(readFileSync(source, 'utf8'))));
   } else {
@@ -180,8 +193,10 @@ function writeIndex() {
     '(`node scripts/figures.mjs`; `--only NAME,…` for some of them, `--list` for the names,',
     '`--index` to rewrite only this page).',
     'The PlaNet learning curve comes from a run of hours: `pnpm figures --planet-run DIR` takes it',
-    "from that run's output folder. Plots are rasterised from the commands' SVG and stored as",
-    'palette PNGs; `tests/src/figures.test.ts` checks that every image the pages show exists.',
+    "from that run's output folder; the MuJoCo page's screenshot comes from the playground's",
+    'end-to-end test: `pnpm figures --playground apps/playground/reports` takes it.',
+    "Plots are rasterised from the commands' SVG and stored as palette PNGs;",
+    '`tests/src/figures.test.ts` checks that every image the pages show exists.',
     '',
     '| image | size | command | shown in |',
     '| --- | ---: | --- | --- |',
@@ -214,11 +229,12 @@ async function main() {
     if (options.only !== undefined && !options.only.includes(figure.name)) continue;
     let folder;
     if (figure.external !== undefined) {
-      if (options.planetRun === undefined) {
-        console.log(`${figure.name}: kept (a long run; --planet-run DIR takes it from ${figure.external})`);
+      const flag = figure.option ?? 'planet-run';
+      folder = figure.option === 'playground' ? options.playground : options.planetRun;
+      if (folder === undefined) {
+        console.log(`${figure.name}: kept (--${flag} DIR takes it from ${figure.external})`);
         continue;
       }
-      folder = options.planetRun;
     } else {
       folder = join(ROOT, 'out', 'figures', figure.name);
       const started = Date.now();
