@@ -59,7 +59,7 @@ export {
   gruCell,
   gruCellSteps,
 } from './matmul/gru.js';
-export { type DenseOptions, dense, matMul, type Tensor2D } from './matmul/matmul.js';
+export { type DenseOptions, dense, type MatMulOptions, matMul, type Tensor2D } from './matmul/matmul.js';
 export { stack, unstack } from './matmul/unstack.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {

@@ -29,7 +29,7 @@ const relu = { activation: 'relu' } as const;
 
 /** aᵀ·g for [rows, p] a and [rows, q] g: one product over all rows. */
 function productTN(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D {
-  return matMul(tf.transpose(a), g);
+  return matMul(a, g, { transposeA: true });
 }
 
 /**
