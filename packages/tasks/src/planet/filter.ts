@@ -112,7 +112,8 @@ export function filterSequence(
       h = step.h;
       s = sNext;
     }
-    // The rows of every step (t-major) for the weights' gradients, then the per-step tensors.
+    // Every step's rows (t-major): the inputs of the weights' gradients,
+    // and (unstacked again in the backward pass) the per-step tensors.
     const rowsOf = (xs: tf.Tensor2D[]) => tf.concat(xs, 0);
     save([
       rowsOf(us),
@@ -120,17 +121,14 @@ export function filterSequence(
       rowsOf(hPrevs),
       rowsOf(vs),
       rowsOf(ps),
+      rowsOf(gatesAll),
+      rowsOf(rhos),
       noise ?? tf.zeros([0]),
       tW,
       wx,
       wh,
       p0W,
       p1W,
-      ...xs,
-      ...hPrevs,
-      ...gatesAll,
-      ...ps,
-      ...rhos,
     ]);
     return {
       value: stack(outs),
@@ -140,7 +138,9 @@ export function filterSequence(
   });
 
   const backward = (dy: tf.Tensor3D, saved: tf.Tensor[], withNoise: boolean): tf.Tensor[] => {
-    const [uR, xR, hPrevR, vR, pR, noiseS, tW, wx, wh, p0W, p1W] = saved as [
+    const [uR, xR, hPrevR, vR, pR, gatesR, rhoR, noiseS, tW, wx, wh, p0W, p1W] = saved as [
+      tf.Tensor2D,
+      tf.Tensor2D,
       tf.Tensor2D,
       tf.Tensor2D,
       tf.Tensor2D,
@@ -153,8 +153,14 @@ export function filterSequence(
       tf.Tensor2D,
       tf.Tensor2D,
     ];
-    const perStep = (k: number) => saved.slice(11 + k * l, 11 + (k + 1) * l) as tf.Tensor2D[];
-    const [xs, hPrevs, gatesAll, ps, rhos] = [perStep(0), perStep(1), perStep(2), perStep(3), perStep(4)];
+    const perStep = (r: tf.Tensor2D) => unstack(tf.reshape(r, [l, b, r.shape[1]])) as tf.Tensor2D[];
+    const [xs, hPrevs, gatesAll, ps, rhos] = [xR, hPrevR, gatesR, pR, rhoR].map(perStep) as [
+      tf.Tensor2D[],
+      tf.Tensor2D[],
+      tf.Tensor2D[],
+      tf.Tensor2D[],
+      tf.Tensor2D[],
+    ];
     const dys = unstack(dy) as tf.Tensor2D[];
     const eps = withNoise ? (unstack(noiseS) as tf.Tensor2D[]) : null;
     const tWT = tf.transpose(tW);
