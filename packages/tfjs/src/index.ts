@@ -52,8 +52,14 @@ export {
   tfjsBackend,
 } from './api.js';
 export { createTfjsBackend, type Tensor, type Tf, type TfjsBackendOptions } from './backend.js';
-export { gruCell } from './matmul/gru.js';
-export { type DenseOptions, dense, matMul, type Tensor2D } from './matmul/matmul.js';
+export {
+  type GruCellStep,
+  type GruCellStepGrads,
+  type GruCellSteps,
+  gruCell,
+  gruCellSteps,
+} from './matmul/gru.js';
+export { type DenseOptions, dense, type MatMulOptions, matMul, type Tensor2D } from './matmul/matmul.js';
 export { stack, unstack } from './matmul/unstack.js';
 export { createPlanner, disposePlanResult, plan } from './planner.js';
 export {

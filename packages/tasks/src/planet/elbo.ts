@@ -11,8 +11,8 @@ import {
   assertOptions,
   assertTensorShape,
 } from '@dcem/errors';
-import { stack, unstack } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import { filterSequence } from './filter.js';
 import { freeNatsClip, klDiagGaussian } from './gaussian.js';
 import { type Rssm, rssmParts } from './rssm.js';
 import { tidyObject } from './tidy.js';
@@ -113,33 +113,19 @@ export function elbo(
     const rows = b * l;
     const observations = tf.reshape(batch.observations, [rows, O]) as tf.Tensor2D;
     const embedded = tf.reshape(parts.encode(observations), [b, l, H]);
-    const embeddings = unstack(tf.transpose(embedded, [1, 0, 2])) as tf.Tensor2D[];
-    const actions = unstack(tf.transpose(batch.actions, [1, 0, 2])) as tf.Tensor2D[];
-    const noises = noise === null ? null : (unstack(noise) as tf.Tensor2D[]);
-    let h = tf.zeros([b, D]) as tf.Tensor2D;
-    let s = tf.zeros([b, S]) as tf.Tensor2D;
-    const hs: tf.Tensor2D[] = [];
-    const ss: tf.Tensor2D[] = [];
-    const means: tf.Tensor2D[] = [];
-    const stds: tf.Tensor2D[] = [];
-    for (let t = 0; t < l; t++) {
-      h = parts.transition(h, s, actions[t] as tf.Tensor2D);
-      const q = parts.posterior(h, embeddings[t] as tf.Tensor2D);
-      const eps = noises?.[t];
-      s = eps === undefined ? q.mean : (tf.add(q.mean, tf.mul(q.std, eps)) as tf.Tensor2D);
-      hs.push(h);
-      ss.push(s);
-      means.push(q.mean);
-      stds.push(q.std);
-    }
+    // The recurrence, step-major ([L, B, ·]); see filter.ts.
+    const filtered = filterSequence(
+      parts,
+      tf.transpose(batch.actions, [1, 0, 2]) as tf.Tensor3D,
+      tf.transpose(embedded, [1, 0, 2]) as tf.Tensor3D,
+      noise,
+    );
     // Rows ordered (b, t), as the targets.
-    // stack (axis 0) then transpose = tf.stack(xs, 1), with a gradient that
-    // avoids tfjs-wasm's Unpack (one copy of the whole gradient per step).
-    const flat = (xs: tf.Tensor2D[], size: number) =>
-      tf.reshape(tf.transpose(stack(xs), [1, 0, 2]), [rows, size]) as tf.Tensor2D;
-    const hAll = flat(hs, D);
-    const sAll = flat(ss, S);
-    const posterior = { mean: flat(means, S), std: flat(stds, S) };
+    const flat = (x: tf.Tensor3D, size: number) =>
+      tf.reshape(tf.transpose(x, [1, 0, 2]), [rows, size]) as tf.Tensor2D;
+    const hAll = flat(filtered.h, D);
+    const sAll = flat(filtered.s, S);
+    const posterior = { mean: flat(filtered.mean, S), std: flat(filtered.std, S) };
     const prior = parts.prior(hAll);
     const kl = klDiagGaussian(posterior, prior);
     const klLoss = tf.mean(freeNatsClip(kl, freeNats));

@@ -164,6 +164,28 @@ export interface RssmParts {
   observation(h: tf.Tensor2D, s: tf.Tensor2D): tf.Tensor2D;
   /** r̂(h, s): [N]. */
   reward(h: tf.Tensor2D, s: tf.Tensor2D): tf.Tensor1D;
+  /** The weights of the filter's recurrent step (transition, GRU, posterior), for the whole-sequence backward pass. */
+  readonly recurrent: RecurrentWeights;
+}
+
+/**
+ * The weights of one filtering step: x = relu([s, a]·transW + transB),
+ * h' = GRU(x, h), [μ, ρ] = relu([h', e]·post0W + post0B)·post1W + post1B.
+ * Internal.
+ *
+ * @internal
+ */
+export interface RecurrentWeights {
+  readonly transW: tf.Variable;
+  readonly transB: tf.Variable;
+  readonly wx: tf.Variable;
+  readonly wh: tf.Variable;
+  readonly bx: tf.Variable;
+  readonly bh: tf.Variable;
+  readonly post0W: tf.Variable;
+  readonly post0B: tf.Variable;
+  readonly post1W: tf.Variable;
+  readonly post1B: tf.Variable;
 }
 
 const PARTS = new WeakMap<Rssm, RssmParts>();
@@ -274,6 +296,18 @@ export function createRssm(
   });
   const parts: RssmParts = {
     sizes: full,
+    recurrent: {
+      transW: trans.w,
+      transB: trans.b,
+      wx: gru.wx,
+      wh: gru.wh,
+      bx: gru.bx,
+      bh: gru.bh,
+      post0W: post0.w,
+      post0B: post0.b,
+      post1W: post1.w,
+      post1B: post1.b,
+    },
     encode: (o) => tf.tidy(() => dense(dense(o, enc0.w, enc0.b, relu), enc1.w, enc1.b, relu)),
     transition: (h, s, a) =>
       tf.tidy(() => {

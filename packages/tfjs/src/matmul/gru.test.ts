@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maxDiff } from '../golden.test-utils.js';
 import { closeThreads, setThreads } from '../threads/controls.js';
-import { GRU_KERNELS, gruCell, gruCellComposed } from './gru.js';
+import { GRU_KERNELS, gruCell, gruCellComposed, gruCellSteps } from './gru.js';
 
 /** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */
 function relDiff(a: tf.Tensor, b: tf.Tensor): number {
@@ -125,6 +125,66 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           wh.assign(tf.tidy(() => tf.add(wh, 0.25)));
         }
         tf.dispose([x, h, wx0, wh0, bx, bh, wx, wh, w]);
+      });
+
+      it('gruCellSteps: the forward step is gruCell bit for bit; the backward step gives the gradients of the composition (the weights through xᵀ·dgx, hᵀ·dgh and column sums)', () => {
+        for (const [m, inputs, d] of [
+          [5, 3, 4],
+          [70, 17, 13],
+        ] as Array<[number, number, number]>) {
+          const before = tf.memory().numTensors;
+          tf.tidy(() => {
+            const steps = gruCellSteps(m, inputs, d);
+            expect(steps).toBeDefined();
+            if (steps === undefined) return;
+            const a = args(m, inputs, d, 7 * m + d);
+            const [x, h, wx, wh, bx, bh] = a as [
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+              tf.Tensor,
+            ];
+            const dy = tf.randomNormal([m, d], 0, 1, 'float32', 5);
+            const step = steps.forward(x, h, wx, wh, bx, bh);
+            expect(step.gates.shape).toEqual([m, 4 * d]);
+            expect(Array.from(step.h.dataSync())).toEqual(
+              Array.from(gruCell(x, h, wx, wh, bx, bh).dataSync()),
+            );
+            const g = steps.backward(x, h, wx, wh, step.gates, dy);
+            expect(g.dgx.shape).toEqual([m, 3 * d]);
+            expect(g.dgh.shape).toEqual([m, 3 * d]);
+            // The reference: the composition's vector-Jacobian product with dy.
+            const vjp = tf.grads((...v: tf.Tensor[]) =>
+              tf.sum(
+                tf.mul(
+                  gruCellComposed(
+                    v[0] as tf.Tensor,
+                    v[1] as tf.Tensor,
+                    v[2] as tf.Tensor,
+                    v[3] as tf.Tensor,
+                    v[4] as tf.Tensor,
+                    v[5] as tf.Tensor,
+                  ),
+                  dy,
+                ),
+              ),
+            )(a);
+            const mine = [
+              g.dx,
+              g.dh,
+              tf.matMul(x, g.dgx, true, false),
+              tf.matMul(h, g.dgh, true, false),
+              tf.sum(g.dgx, 0),
+              tf.sum(g.dgh, 0),
+            ];
+            for (let i = 0; i < 6; i++) {
+              expect(relDiff(mine[i] as tf.Tensor, vjp[i] as tf.Tensor), ARG_NAMES[i]).toBeLessThan(5e-6);
+            }
+          });
+          expect(tf.memory().numTensors).toBe(before);
+        }
       });
 
       it('leaks no tensors over repeated forward and backward calls', () => {

@@ -18,6 +18,8 @@ export const GRU_KERNELS = Object.freeze({
   forward: 'DcemGruCell',
   /** dx, dh, dWx, dWh, dbx, dbh from x, h, wx, wh, the gates and dy. */
   backward: 'DcemGruCellGrad',
+  /** dx, dh and the gates' pre-activation gradients dgx, dgh ([m, 3D] each) from x, h, wx, wh, the gates and dy. */
+  gateGrads: 'DcemGruCellGateGrad',
 });
 
 /** Attributes of `DcemGruCell`. */
@@ -107,7 +109,44 @@ const backwardKernel = fusedKernel<Record<string, never>>(GRU_KERNELS.backward, 
   return infos;
 });
 
-const KERNELS: readonly KernelEntry[] = [forwardKernel, backwardKernel];
+const gateGradsKernel = fusedKernel<Record<string, never>>(GRU_KERNELS.gateGrads, {}, (io) => {
+  const x = io.input('x');
+  const wh = io.input('wh');
+  const [m = 0, inputs = 0] = x.shape;
+  const d = wh.shape[0] ?? 0;
+  const { infos, views } = io.allocate([
+    [m, inputs],
+    [m, d],
+    [m, 3 * d],
+    [m, 3 * d],
+  ]);
+  const [dx, dh, dgx, dgh] = views;
+  const wx = io.input('wx');
+  const none = new Float32Array(0);
+  const ok = gruBackward({
+    x: io.read(x),
+    h: io.read('h'),
+    wxT: transposedOf(wx, io.read(wx), inputs, 3 * d),
+    whT: transposedOf(wh, io.read(wh), d, 3 * d),
+    gates: io.read('gates'),
+    dy: io.read('dy'),
+    m,
+    d,
+    inputs,
+    dx,
+    dh,
+    dwx: none,
+    dwh: none,
+    dbx: none,
+    dbh: none,
+    gateGrads: { dgx, dgh },
+    threads: layerThreads(m, 3 * d, Math.max(inputs, d)),
+  });
+  if (!ok) throw new Error(SHARED_MEMORY_ERROR);
+  return infos;
+});
+
+const KERNELS: readonly KernelEntry[] = [forwardKernel, backwardKernel, gateGradsKernel];
 const registered = new Set<string>();
 
 /** Whether the GRU kernels run here (Node.js threads, the cpu or wasm backend); registers them on first use. */
@@ -264,4 +303,91 @@ export function gruCell(x: Tensor, h: Tensor, wx: Tensor, wh: Tensor, bx: Tensor
       { x, h, wx, wh, bx, bh },
       attrMap<GruAttrs>({ withGates: false }),
     ) as Tensor2D;
+}
+
+/** The forward pass of {@link gruCellSteps}: h' and the gates its backward pass needs. */
+export interface GruCellStep {
+  /** h', [batch, D]. */
+  h: Tensor2D;
+  /** The gates of the step, [batch, 4D] (r, z, n and h·Wh_n + bh_n), for {@link GruCellSteps.backward}. */
+  gates: Tensor2D;
+}
+
+/** What {@link GruCellSteps.backward} returns. */
+export interface GruCellStepGrads {
+  /** ∂L/∂x, [batch, in]. */
+  dx: Tensor2D;
+  /** ∂L/∂h (of the step's input state), [batch, D]. */
+  dh: Tensor2D;
+  /** ∂L/∂(x·Wx + bx), [batch, 3D]: the weights' gradients are dWx = xᵀ·dgx, dbx = Σ rows of dgx. */
+  dgx: Tensor2D;
+  /** ∂L/∂(h·Wh + bh), [batch, 3D]: dWh = hᵀ·dgh, dbh = Σ rows of dgh. */
+  dgh: Tensor2D;
+}
+
+/**
+ * The GRU cell's kernels for a hand-written backward pass through time
+ * (see {@link gruCellSteps}).
+ */
+export interface GruCellSteps {
+  /**
+   * One step, h' = GRU(x, h) as {@link gruCell} computes it, with the gates
+   * kept for {@link GruCellSteps.backward}. Records no gradient.
+   */
+  forward(x: Tensor, h: Tensor, wx: Tensor, wh: Tensor, bx: Tensor, bh: Tensor): GruCellStep;
+  /**
+   * The backward pass of one step without the weights' gradients: from the
+   * step's x, h, weights and gates and the upstream gradient dy of h', the
+   * gradients of x and h and of the gates' pre-activations, from which the
+   * weights' gradients of many steps can be formed as one product each.
+   */
+  backward(x: Tensor, h: Tensor, wx: Tensor, wh: Tensor, gates: Tensor, dy: Tensor): GruCellStepGrads;
+}
+
+const STEPS: GruCellSteps = {
+  forward(x, h, wx, wh, bx, bh) {
+    const [out, gates] = tfjs
+      .engine()
+      .runKernel(
+        GRU_KERNELS.forward,
+        { x, h, wx, wh, bx, bh },
+        attrMap<GruAttrs>({ withGates: true }),
+      ) as Tensor2D[];
+    return { h: out as Tensor2D, gates: gates as Tensor2D };
+  },
+  backward(x, h, wx, wh, gates, dy) {
+    const [dx, dh, dgx, dgh] = tfjs
+      .engine()
+      .runKernel(GRU_KERNELS.gateGrads, { x, h, wx, wh, gates, dy }) as Tensor2D[];
+    return { dx: dx as Tensor2D, dh: dh as Tensor2D, dgx: dgx as Tensor2D, dgh: dgh as Tensor2D };
+  },
+};
+
+/**
+ * The GRU cell's forward and backward kernels as separate steps, for a
+ * caller that writes back-propagation through time itself (e.g. a
+ * recurrent model whose weights' gradients are formed once over all steps
+ * instead of once per step), or undefined where the kernels do not run
+ * (see {@link gruCell}: Node.js threads, the tfjs `cpu` and `wasm`
+ * backends). The arguments are not checked: they must be float32 tensors
+ * of {@link gruCell}'s shapes (x [batch, in], h [batch, D], wx [in, 3D],
+ * wh [D, 3D], bx and bh [3D], with batch, in, D ≥ 1). The values are those
+ * of {@link gruCell} and its gradient, bit for bit.
+ *
+ * @param batch The rows of the steps to run.
+ * @param inputs The input size.
+ * @param d The state size D.
+ * @returns The kernels, or undefined.
+ * @example
+ * ```ts
+ * const steps = gruCellSteps(50, 200, 200);
+ * if (steps !== undefined) {
+ *   const { h: h1, gates } = steps.forward(x, h0, wx, wh, bx, bh);
+ *   const { dx, dh, dgx, dgh } = steps.backward(x, h0, wx, wh, gates, dh1);
+ * }
+ * ```
+ */
+export function gruCellSteps(batch: number, inputs: number, d: number): GruCellSteps | undefined {
+  if (batch < 1 || inputs < 1 || d < 1 || !fusedGruAvailable(batch, d, inputs)) return undefined;
+  return STEPS;
 }

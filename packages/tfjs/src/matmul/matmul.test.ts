@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { maxDiff } from '../golden.test-utils.js';
+import { closeThreads, setThreads } from '../threads/controls.js';
 import { dense, matMul } from './matmul.js';
 
 /** Largest |a − b| relative to the largest |b| (1 when b is all zeros). */
@@ -76,6 +77,53 @@ for (const backendName of ['cpu', 'wasm'] as const) {
       });
     });
 
+    it('with transposeA is aᵀ·b (threaded partial sums over many rows, and small), with its gradients', () => {
+      for (const [rows, k, n] of [
+        [600, 80, 100],
+        [7, 3, 5],
+        [1, 4, 2],
+      ] as Array<[number, number, number]>) {
+        const before = tf.memory().numTensors;
+        tf.tidy(() => {
+          const a = tf.randomNormal([rows, k], 0, 1, 'float32', rows);
+          const b = tf.randomNormal([rows, n], 0, 1, 'float32', rows + 1);
+          const want = tf.matMul(tf.transpose(a), b);
+          const got = matMul(a, b, { transposeA: true });
+          expect(got.shape).toEqual([k, n]);
+          expect(relDiff(got, want)).toBeLessThan(1e-5);
+          const w = tf.randomNormal([k, n], 0, 1, 'float32', 5);
+          const loss = (f: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor) => (x: tf.Tensor, y: tf.Tensor) =>
+            tf.sum(tf.mul(f(x, y), w));
+          const ours = tf.grads(loss((x, y) => matMul(x, y, { transposeA: true })))([a, b]);
+          const theirs = tf.grads(loss((x, y) => tf.matMul(tf.transpose(x), y)))([a, b]);
+          for (let i = 0; i < 2; i++)
+            expect(relDiff(ours[i] as tf.Tensor, theirs[i] as tf.Tensor)).toBeLessThan(1e-5);
+        });
+        expect(tf.memory().numTensors).toBe(before);
+      }
+    });
+
+    it('with transposeA runs the threaded Aᵀ·B kernel on a large product (two threads)', async () => {
+      await setThreads(2);
+      try {
+        const a = tf.randomNormal([600, 80]);
+        const b = tf.randomNormal([600, 100]);
+        let got: tf.Tensor | undefined;
+        const profile = await tf.profile(() => {
+          got = matMul(a, b, { transposeA: true });
+        });
+        const names = profile.kernels.map((k) => k.name);
+        expect(names).toContain('DcemMatMulTN');
+        expect(names).not.toContain('Transpose');
+        const want = tf.matMul(tf.transpose(a), b);
+        expect(relDiff(got as tf.Tensor, want)).toBeLessThan(1e-5);
+        tf.dispose([a, b, got as tf.Tensor, want]);
+      } finally {
+        await setThreads(undefined);
+        await closeThreads();
+      }
+    });
+
     it('works with tf.variableGrads on variables', () => {
       const w = tf.variable(tf.randomNormal([4, 2], 0, 1, 'float32', 7));
       const x = tf.randomNormal([3, 4], 0, 1, 'float32', 8);
@@ -122,6 +170,11 @@ describe('matMul and dense reject bad input', () => {
       /bias must be a tensor of shape \[4\], received a tensor of shape \[3\]/,
     );
     expect(() => dense(a, b, tf.zeros([1, 4]))).toThrow(RangeError);
+    expect(() => matMul(a, b, { transposeA: true })).toThrow(
+      /with transposeA, the rows of a must match the rows of b.*\[2, 3\].*\[3, 4\]/,
+    );
+    expect(() => matMul(a, tf.zeros([2, 4]), { transposeA: 1 as unknown as boolean })).toThrow(TypeError);
+    expect(() => matMul(a, b, { transpose: true } as never)).toThrow(/transposeA/);
   });
 });
 

@@ -60,6 +60,14 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
   };
 }) as (a: Tensor, b: Tensor) => Tensor2D;
 
+/** Options of {@link matMul}. */
+export interface MatMulOptions {
+  /** Multiply by the transpose of `a` (default false). */
+  transposeA?: boolean;
+}
+
+const MATMUL_OPTIONS = ['transposeA'];
+
 /**
  * The matrix product a·b of two float32 matrices, differentiable with
  * `tf.grad` like `tf.matMul`, with a backward pass that transposes
@@ -69,11 +77,17 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
  * which wasm runs without XNNPACK). Outside a gradient tape it is
  * `tf.matMul` itself.
  *
- * @param a [m, n], float32.
+ * With `{ transposeA: true }` it is aᵀ·b for a [n, m] and b [n, p]
+ * without forming aᵀ where the threaded kernels run (one pass of partial
+ * sums over the rows: the weight gradient of a layer over many rows); the
+ * same values as `tf.matMul(tf.transpose(a), b)` to float32 rounding.
+ *
+ * @param a [m, n] (with `transposeA`: [n, m]), float32.
  * @param b [n, p], float32.
- * @returns a·b, [m, p].
- * @throws TypeError when an argument is not a float32 tensor; RangeError
- *   when it is not a matrix or the inner dimensions differ.
+ * @param options `transposeA`: multiply by aᵀ (default false).
+ * @returns a·b (or aᵀ·b), [m, p].
+ * @throws TypeError when an argument is not a float32 tensor or an option
+ *   is unknown; RangeError when it is not a matrix or the inner dimensions differ.
  * @example
  * ```ts
  * import * as tf from '@tensorflow/tfjs';
@@ -83,7 +97,24 @@ const matMulTaped = tfjs.customGrad((a, b, save) => {
  * const g = tf.grad((v: tf.Tensor) => tf.sum(matMul(x, v)))(w); // [3, 2]
  * ```
  */
-export function matMul(a: Tensor, b: Tensor): Tensor2D {
+export function matMul(a: Tensor, b: Tensor, options: MatMulOptions = {}): Tensor2D {
+  assertOptions('matMul options', options, MATMUL_OPTIONS);
+  if (options.transposeA !== undefined && typeof options.transposeA !== 'boolean') {
+    throw new TypeError(
+      `matMul: transposeA must be a boolean, received ${describeValue(options.transposeA)}`,
+    );
+  }
+  if (options.transposeA === true) {
+    checkMatrix('a', a);
+    checkMatrix('b', b);
+    if (a.shape[0] !== b.shape[0]) {
+      throw new RangeError(
+        `matMul: with transposeA, the rows of a must match the rows of b, received a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`,
+      );
+    }
+    if (tfjs.engine().isTapeOn()) return tfjs.tidy(() => matMulTaped(transpose2d(a), b));
+    return productTN(a, b) ?? tfjs.tidy(() => productNN(transpose2d(a), b));
+  }
   checkProduct(a, b);
   return tfjs.engine().isTapeOn() ? matMulTaped(a, b) : productNN(a, b as Tensor2D);
 }

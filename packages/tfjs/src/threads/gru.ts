@@ -155,6 +155,13 @@ export interface GruBackwardJob {
   dwh: Float32Array;
   dbx: Float32Array;
   dbh: Float32Array;
+  /**
+   * Where set, the weights' gradients are not computed (dwx … dbh are not
+   * written); instead the gates' pre-activation gradients go here: dgx
+   * [m, 3d] (of x·Wx + bx) and dgh [m, 3d] (of h·Wh + bh), so that a caller
+   * can form the weights' gradients of many steps as one product.
+   */
+  gateGrads?: { dgx: Float32Array; dgh: Float32Array };
   /** Threads to run on. */
   threads: number;
 }
@@ -245,6 +252,11 @@ export function gruBackward(job: GruBackwardJob): boolean {
   const dhm = p.f32(pdhm, m * d);
   const dhd = p.f32(pdhd, m * d);
   for (let i = 0; i < m * d; i++) dh[i] = (dhd[i] as number) + (dhm[i] as number);
+  if (job.gateGrads !== undefined) {
+    job.gateGrads.dgx.set(p.f32(pdgx, m * g3));
+    job.gateGrads.dgh.set(p.f32(pdgh, m * g3));
+    return true;
+  }
   p.f32(px, m * inputs).set(x.subarray(0, m * inputs));
   tnJobs(p, { pa: px, pb: pdgx, pp, pc: pcx, m, n: g3, k: inputs, colSums: true });
   job.dwx.set(p.f32(pcx, inputs * g3));
