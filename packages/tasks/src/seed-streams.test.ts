@@ -32,6 +32,12 @@ describe('TASK_SEED_STREAMS', () => {
       planetBatch: 116,
       planetLatentNoise: 117,
       planetEvaluation: 118,
+      ppoAction: 140,
+      ppoMinibatch: 141,
+      ppoInitialState: 142,
+      ppoPlanner: 143,
+      ppoFilter: 144,
+      ppoValueWeights: 145,
     });
     expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
   });

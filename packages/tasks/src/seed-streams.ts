@@ -38,6 +38,12 @@
  * | `planetBatch` | the replay sequences of model update `index` |
  * | `planetLatentNoise` | the ELBO's latent samples of model update `index`; with the planner's seed as base, the imagined latent samples of its cost call `index` |
  * | `planetEvaluation` | world-model evaluation episode `index` (its reset, planner and filter seeds derive from it) |
+ * | `ppoAction` | PPO's Gaussian action noise in episode `index` |
+ * | `ppoMinibatch` | the minibatch order of PPO update `index` |
+ * | `ppoInitialState` | the environment's reset of PPO episode `index` |
+ * | `ppoPlanner` | the policy's planner seed in PPO episode `index` |
+ * | `ppoFilter` | the posterior samples while filtering PPO episode `index` |
+ * | `ppoValueWeights` | the initial weights of PPO's value head (`index`: the layer) |
  *
  * @example
  * ```ts
@@ -73,6 +79,12 @@ export const TASK_SEED_STREAMS = Object.freeze({
   planetBatch: 116,
   planetLatentNoise: 117,
   planetEvaluation: 118,
+  ppoAction: 140,
+  ppoMinibatch: 141,
+  ppoInitialState: 142,
+  ppoPlanner: 143,
+  ppoFilter: 144,
+  ppoValueWeights: 145,
 } as const);
 
 /** A name of {@link TASK_SEED_STREAMS}. */
