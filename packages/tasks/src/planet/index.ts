@@ -50,3 +50,29 @@ export type {
 export { PLANET_DEFAULTS, PLANET_PLANNERS, planetPlannerConfig, resolvePlanetSettings } from './settings.js';
 export type { TrainStepOptions, TrainStepResult } from './train-step.js';
 export { PLANET_CLIP_NORM, trainStep } from './train-step.js';
+export type {
+  GaeEpisode,
+  GaeOptions,
+  GaeResult,
+  PpoBatch,
+  PpoForward,
+  PpoLearner,
+  PpoLearnerOptions,
+  PpoLossInputs,
+  PpoLossOptions,
+  PpoLossTerms,
+  PpoOptions,
+  PpoSample,
+  PpoState,
+  PpoUpdateStats,
+  ResolvedPpoOptions,
+} from './ppo.js';
+export {
+  computeGae,
+  createPpoLearner,
+  gaussianEntropy,
+  gaussianLogProb,
+  PPO_DEFAULTS,
+  ppoLoss,
+  resolvePpoOptions,
+} from './ppo.js';
