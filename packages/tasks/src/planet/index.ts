@@ -28,28 +28,6 @@ export type { DiagGaussian } from './gaussian.js';
 export { imagineReturns } from './imagine.js';
 export type { PlanetAgent, PlanetAgentOptions } from './plan-in-model.js';
 export { createPlanetAgent } from './plan-in-model.js';
-export type { PlanetEpisodeData, ReplayState, SequenceBatchData } from './replay.js';
-export { ReplayBuffer, sequenceBatchTensors } from './replay.js';
-export type { Rssm, RssmImagineResult, RssmObserveResult, RssmSizes, RssmState } from './rssm.js';
-export { createRssm, PLANET_RSSM_SIZES } from './rssm.js';
-export type {
-  PlanetCallbacks,
-  PlanetRunOptions,
-  PlanetRunResult,
-  PlanetStepInfo,
-  PlanetUpdateInfo,
-} from './run.js';
-export { runPlanet } from './run.js';
-export type {
-  LatentMode,
-  PlanetModelSizes,
-  PlanetPlannerConfig,
-  PlanetSettings,
-  ResolvedPlanetSettings,
-} from './settings.js';
-export { PLANET_DEFAULTS, PLANET_PLANNERS, planetPlannerConfig, resolvePlanetSettings } from './settings.js';
-export type { TrainStepOptions, TrainStepResult } from './train-step.js';
-export { PLANET_CLIP_NORM, trainStep } from './train-step.js';
 export type {
   GaeEpisode,
   GaeOptions,
@@ -76,3 +54,25 @@ export {
   ppoLoss,
   resolvePpoOptions,
 } from './ppo.js';
+export type { PlanetEpisodeData, ReplayState, SequenceBatchData } from './replay.js';
+export { ReplayBuffer, sequenceBatchTensors } from './replay.js';
+export type { Rssm, RssmImagineResult, RssmObserveResult, RssmSizes, RssmState } from './rssm.js';
+export { createRssm, PLANET_RSSM_SIZES } from './rssm.js';
+export type {
+  PlanetCallbacks,
+  PlanetRunOptions,
+  PlanetRunResult,
+  PlanetStepInfo,
+  PlanetUpdateInfo,
+} from './run.js';
+export { runPlanet } from './run.js';
+export type {
+  LatentMode,
+  PlanetModelSizes,
+  PlanetPlannerConfig,
+  PlanetSettings,
+  ResolvedPlanetSettings,
+} from './settings.js';
+export { PLANET_DEFAULTS, PLANET_PLANNERS, planetPlannerConfig, resolvePlanetSettings } from './settings.js';
+export type { TrainStepOptions, TrainStepResult } from './train-step.js';
+export { PLANET_CLIP_NORM, trainStep } from './train-step.js';

@@ -50,7 +50,9 @@ export const CARTPOLE_TOY: CartpolePpoToy = {
 };
 
 function rewardOf(toy: CartpolePpoToy, x: tf.Tensor, u: tf.Tensor): tf.Tensor {
-  return toy.reward === 'full' ? cartpoleReward(x, u) : tf.tidy(() => tf.reshape(tf.slice(x, [0, 2], [-1, 1]), [-1]));
+  return toy.reward === 'full'
+    ? cartpoleReward(x, u)
+    : tf.tidy(() => tf.reshape(tf.slice(x, [0, 2], [-1, 1]), [-1]));
 }
 
 const cartpole = createCartpole();
@@ -82,13 +84,18 @@ function createNets(seed: number, hidden: number): { policy: tf.Variable[]; valu
 }
 
 function policyMean(policy: tf.Variable[], x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.add(tf.matMul(x, policy[0] as tf.Variable), policy[1] as tf.Variable) as tf.Tensor2D);
+  return tf.tidy(
+    () => tf.add(tf.matMul(x, policy[0] as tf.Variable), policy[1] as tf.Variable) as tf.Tensor2D,
+  );
 }
 
-function valueOf(value: tf.Variable[], x: tf.Tensor2D): tf.Tensor1D {
+function stateValue(value: tf.Variable[], x: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const h = tf.tanh(tf.add(tf.matMul(x, value[0] as tf.Variable), value[1] as tf.Variable));
-    return tf.reshape(tf.add(tf.matMul(h, value[2] as tf.Variable), value[3] as tf.Variable), [-1]) as tf.Tensor1D;
+    return tf.reshape(
+      tf.add(tf.matMul(h, value[2] as tf.Variable), value[3] as tf.Variable),
+      [-1],
+    ) as tf.Tensor1D;
   });
 }
 
@@ -146,7 +153,7 @@ export function trainCartpolePpo(
         rows.set(observations.subarray(5 * r, 5 * r + 5), 5 * i);
       });
       const x = tf.tensor2d(rows, [indices.length, 5]);
-      return { mean: policyMean(nets.policy, x), value: valueOf(nets.value, x) };
+      return { mean: policyMean(nets.policy, x), value: stateValue(nets.value, x) };
     },
   });
   try {
@@ -173,7 +180,7 @@ export function trainCartpolePpo(
         const obs = observations.subarray(t * E * 5, (t + 1) * E * 5);
         const x = tf.tensor2d(obs, [E, 5]);
         try {
-          const v = valueOf(nets.value, x);
+          const v = stateValue(nets.value, x);
           values.set(v.dataSync(), t * E);
           v.dispose();
           if (t === T) break;

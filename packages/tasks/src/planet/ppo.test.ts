@@ -5,7 +5,6 @@
 // resumed from its state equals an uninterrupted one bit for bit.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CARTPOLE_TOY, trainCartpolePpo } from './ppo-cartpole.test-utils.js';
 import {
   computeGae,
   createPpoLearner,
@@ -15,6 +14,7 @@ import {
   ppoLoss,
   resolvePpoOptions,
 } from './ppo.js';
+import { CARTPOLE_TOY, trainCartpolePpo } from './ppo-cartpole.test-utils.js';
 import { tidyObject } from './tidy.js';
 
 beforeAll(async () => {
@@ -78,8 +78,7 @@ describe('ppoLoss', () => {
     // ρ = (e^0.2, 1, e^−0.5); ε = 0.2:
     // n = 0: min(1.2214·1, 1.2·1) = 1.2 (clipped);  n = 1: −2;  n = 2: min(0.6065·0.5, 0.8·0.5) = 0.3033 (unclipped)
     const rho = lpNew.map((l, i) => Math.exp(l - (lpOld[i] as number)));
-    const surrogate = [1.2, -2, (rho[2] as number) * 0.5];
-    const policy = -(surrogate[0]! + surrogate[1]! + surrogate[2]!) / 3;
+    const policy = -(1.2 - 2 + (rho[2] as number) * 0.5) / 3;
     const value = (0.8 ** 2 + 0.1 ** 2 + 1) / 3;
     const loss = policy + 0.5 * value - 0.01 * 1.3;
     const logProbs = tf.tensor1d(lpNew);
@@ -151,19 +150,20 @@ describe('the diagonal Gaussian', () => {
     ]);
     const sigma = [0.3, 2];
     const logStd = tf.tensor1d(sigma.map(Math.log));
+    const logDensity = (x: number, m: number, sd: number) =>
+      -0.5 * ((x - m) / sd) ** 2 - Math.log(sd) - 0.5 * Math.log(2 * Math.PI);
     const want = [
-      [0.5, -1, 0, -0.5],
-      [0, 0, 0.1, 0.2],
-    ].map(([a0, a1, m0, m1]) =>
-      [
-        [a0!, m0!, sigma[0]!],
-        [a1!, m1!, sigma[1]!],
-      ].reduce((s, [x, m, sd]) => s - 0.5 * ((x! - m!) / sd!) ** 2 - Math.log(sd!) - 0.5 * Math.log(2 * Math.PI), 0),
-    );
+      logDensity(0.5, 0, 0.3) + logDensity(-1, -0.5, 2),
+      logDensity(0, 0.1, 0.3) + logDensity(0, 0.2, 2),
+    ];
     const lp = gaussianLogProb(a, mu, logStd);
     close(lp.dataSync(), want, 1e-5);
     const h = gaussianEntropy(logStd);
-    close(h.dataSync(), [sigma.reduce((s, sd) => s + Math.log(sd) + 0.5 * Math.log(2 * Math.PI * Math.E), 0)], 1e-5);
+    close(
+      h.dataSync(),
+      [sigma.reduce((s, sd) => s + Math.log(sd) + 0.5 * Math.log(2 * Math.PI * Math.E), 0)],
+      1e-5,
+    );
     tf.dispose([a, mu, logStd, lp, h]);
   });
 });
@@ -213,7 +213,11 @@ describe('createPpoLearner', () => {
     // log π(a) = −½((a − μ)/σ)² − log σ − ½ log 2π
     drawn.actions.forEach((a, i) => {
       const z = (a - (mu[i] as number)) / sigma;
-      expect(Math.abs((drawn.logProbs[i] as number) - (-0.5 * z * z - Math.log(sigma) - 0.5 * Math.log(2 * Math.PI)))).toBeLessThan(1e-5);
+      expect(
+        Math.abs(
+          (drawn.logProbs[i] as number) - (-0.5 * z * z - Math.log(sigma) - 0.5 * Math.log(2 * Math.PI)),
+        ),
+      ).toBeLessThan(1e-5);
     });
     const advantages = [1, -0.5, 2, 0.25];
     const returns = [0.3, -0.2, 1, 0.5];
@@ -222,20 +226,23 @@ describe('createPpoLearner', () => {
     expect(stats.approxKl).toBe(0); // the first minibatch recomputes exactly the log-probabilities it acted with
     expect(stats.clipFraction).toBe(0);
     // At ρ = 1: ∂L/∂w = −(1/N) Σ Âₙ (aₙ − μₙ)/σ² xₙ,  ∂L/∂c = c_v (2/N) Σ (Vₙ − Rₙ) xₙ.
-    const w0 = [0.4, -0.2];
-    const c0 = [0.1, 0.3];
+    const w0 = [0.4, -0.2] as const;
+    const c0 = [0.1, 0.3] as const;
     const gw = [0, 0];
     const gc = [0, 0];
-    x.forEach((xn, n) => {
-      const m = (xn[0] as number) * w0[0]! + (xn[1] as number) * w0[1]!;
-      const v = (xn[0] as number) * c0[0]! + (xn[1] as number) * c0[1]!;
-      for (let j = 0; j < 2; j++) {
-        gw[j]! -= ((advantages[n] as number) * ((drawn.actions[n] as number) - m) * (xn[j] as number)) / sigma ** 2 / 4;
-        gc[j]! += (0.5 * 2 * (v - (returns[n] as number)) * (xn[j] as number)) / 4;
+    x.forEach(([x0, x1], n) => {
+      const xn = [x0 as number, x1 as number] as const;
+      const m = xn[0] * w0[0] + xn[1] * w0[1];
+      const v = xn[0] * c0[0] + xn[1] * c0[1];
+      const a = drawn.actions[n] as number;
+      for (const j of [0, 1] as const) {
+        gw[j] = (gw[j] as number) - ((advantages[n] as number) * (a - m) * xn[j]) / sigma ** 2 / 4;
+        gc[j] = (gc[j] as number) + (0.5 * 2 * (v - (returns[n] as number)) * xn[j]) / 4;
       }
     });
     // Adam's first step: m̂ = g, v̂ = g², so θ ← θ − α g / (|g| + ε).
-    const step = (theta: number[], g: number[]) => theta.map((t, j) => t - (alpha * g[j]!) / (Math.abs(g[j]!) + 1e-8));
+    const step = (theta: readonly number[], g: number[]) =>
+      theta.map((t, j) => t - (alpha * (g[j] as number)) / (Math.abs(g[j] as number) + 1e-8));
     close(w.dataSync(), step(w0, gw), 1e-6);
     close(c.dataSync(), step(c0, gc), 1e-6);
     expect(ppo.updates).toBe(1);
@@ -246,7 +253,14 @@ describe('createPpoLearner', () => {
   it('learns log σ when asked, and releases every tensor it makes', () => {
     const { w, c, forward } = linearProblem();
     const before = tf.memory().numTensors;
-    const ppo = createPpoLearner({ variables: [w, c], actionSize: 1, forward, learnStd: true, std: 0.3, minibatchSize: 3 });
+    const ppo = createPpoLearner({
+      variables: [w, c],
+      actionSize: 1,
+      forward,
+      learnStd: true,
+      std: 0.3,
+      minibatchSize: 3,
+    });
     expect(ppo.variables).toHaveLength(3);
     const mean = tf.tidy(() => forward(Int32Array.from([0, 1, 2, 3])).mean);
     const drawn = ppo.sample(mean, 1);
@@ -273,7 +287,10 @@ describe('createPpoLearner', () => {
     const ppo = createPpoLearner({
       variables: [w, c],
       actionSize: 1,
-      forward: (idx) => ({ mean: tf.zeros([idx.length, 2]) as tf.Tensor2D, value: tf.zeros([idx.length]) as tf.Tensor1D }),
+      forward: (idx) => ({
+        mean: tf.zeros([idx.length, 2]) as tf.Tensor2D,
+        value: tf.zeros([idx.length]) as tf.Tensor1D,
+      }),
     });
     const batch = { actions: [0, 0], logProbs: [0, 0], advantages: [1, 0], returns: [0, 0] };
     expect(() => ppo.update(batch, 0)).toThrow(/forward\(indices\).mean/);
@@ -301,7 +318,14 @@ describe('PPO on the analytic cart-pole (a toy task)', () => {
   });
 
   it('resumes from the learner state bit for bit', () => {
-    const toy = { ...CARTPOLE_TOY, episodes: 4, steps: 12, iterations: 4, testStates: 4, ppo: { ...CARTPOLE_TOY.ppo, minibatchSize: 16 } };
+    const toy = {
+      ...CARTPOLE_TOY,
+      episodes: 4,
+      steps: 12,
+      iterations: 4,
+      testStates: 4,
+      ppo: { ...CARTPOLE_TOY.ppo, minibatchSize: 16 },
+    };
     const whole = trainCartpolePpo(5, toy);
     const half = trainCartpolePpo(5, toy, 2);
     const resumed = trainCartpolePpo(5, toy, toy.iterations, { at: 2, state: half.state });

@@ -112,7 +112,8 @@ export interface GaeResult {
 
 function checkUnitInterval(name: string, value: unknown): number {
   assertFiniteNumber(name, value);
-  if (value < 0 || value > 1) throw new RangeError(`${name} must be in [0, 1], received ${describeValue(value)}`);
+  if (value < 0 || value > 1)
+    throw new RangeError(`${name} must be in [0, 1], received ${describeValue(value)}`);
   return value;
 }
 
@@ -583,7 +584,9 @@ export function createPpoLearner(options: PpoLearnerOptions): PpoLearner {
   const { variables, actionSize, forward, ...rest } = options;
   const settings = resolvePpoOptions(rest);
   if (!Array.isArray(variables)) {
-    throw new TypeError(`options.variables must be an array of tf.Variable, received ${describeValue(variables)}`);
+    throw new TypeError(
+      `options.variables must be an array of tf.Variable, received ${describeValue(variables)}`,
+    );
   }
   variables.forEach((v, i) => {
     if (!(v instanceof tf.Variable)) {
@@ -702,8 +705,8 @@ export function createPpoLearner(options: PpoLearnerOptions): PpoLearner {
                   },
                   lossOptions,
                 );
-                kept = [terms.policy, terms.value, terms.entropy, terms.clipFraction, terms.approxKl].map((t) =>
-                  tf.keep(t),
+                kept = [terms.policy, terms.value, terms.entropy, terms.clipFraction, terms.approxKl].map(
+                  (t) => tf.keep(t),
                 );
                 return terms.loss;
               }, trained as tf.Variable[]);
@@ -774,7 +777,9 @@ export function createPpoLearner(options: PpoLearnerOptions): PpoLearner {
       });
       adam.setState(state.adam);
       trained.forEach((v, i) => {
-        tf.tidy(() => v.assign(tf.tensor(Float32Array.from(state.weights[i] as Float32Array), v.shape, 'float32')));
+        tf.tidy(() =>
+          v.assign(tf.tensor(Float32Array.from(state.weights[i] as Float32Array), v.shape, 'float32')),
+        );
       });
       updates = state.updates;
     },
