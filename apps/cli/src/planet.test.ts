@@ -70,6 +70,21 @@ describe('dcem planet', () => {
     expect(Object.keys(json.time)).toEqual(['environment', 'planning', 'updates']);
   });
 
+  it('plans with the latent planner and trains its decoder online; the CSV has its planned cost', async () => {
+    const out = tmp();
+    const ctx = await createContext({ backend: 'cpu', seed: 0, out, quiet: true, json: false });
+    const r = await runPlanetCli(
+      ctx,
+      { ...TINY, episodes: 2, planner: 'latent', latent: { dim: 2, hiddenSizes: [8], batchSize: 2 } },
+      { maxFrames: 2 },
+    );
+    expect(r.history.map((e) => e.kind)).toEqual(['seed', 'train', 'eval']);
+    const csv = readFileSync(join(out, 'planet-episodes.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(/,decoder_cost$/);
+    expect(Number.isFinite(Number(csv[2]?.split(',').at(-1)))).toBe(true);
+    expect(csv[1]?.split(',').at(-1)).toBe('');
+  });
+
   it('rejects an unknown task or planner with a message naming the flag', () => {
     const env = spawnSync('node', [MAIN, 'planet', '--env', 'cheetah-walk'], { encoding: 'utf8' });
     expect(env.status).toBe(1);
@@ -84,5 +99,17 @@ describe('dcem planet', () => {
     });
     expect(size.status).toBe(1);
     expect(size.stderr).toMatch(/--batch-size must be ≥ 1/);
+    const latent = spawnSync('node', [MAIN, 'planet', '--env', 'cheetah-run', '--latent-dim', '3'], {
+      encoding: 'utf8',
+    });
+    expect(latent.status).toBe(1);
+    expect(latent.stderr).toMatch(/taken only with --planner latent/);
+    const widths = spawnSync(
+      'node',
+      [MAIN, 'planet', '--env', 'cheetah-run', '--planner', 'latent', '--decoder-hidden', '64,0'],
+      { encoding: 'utf8' },
+    );
+    expect(widths.status).toBe(1);
+    expect(widths.stderr).toMatch(/--decoder-hidden takes comma-separated integers ≥ 1, received "64,0"/);
   });
 });

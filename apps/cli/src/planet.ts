@@ -61,11 +61,11 @@ export function learningCurveSpec(title: string, history: PlanetEpisodeRecord[])
 /** CSV of the episodes, one line each. */
 export function episodesCsv(history: PlanetEpisodeRecord[]): string {
   const header =
-    'kind,index,return,steps,environment_steps,updates,loss,environment_seconds,planning_seconds,update_seconds';
+    'kind,index,return,steps,environment_steps,updates,loss,environment_seconds,planning_seconds,update_seconds,decoder_cost';
   const lines = history.map(
     (r) =>
       `${r.kind},${r.index},${r.return},${r.steps},${r.environmentSteps},${r.updates},${r.loss},` +
-      `${r.environmentSeconds},${r.planningSeconds},${r.updateSeconds}`,
+      `${r.environmentSeconds},${r.planningSeconds},${r.updateSeconds},${r.decoderCost ?? ''}`,
   );
   return `${header}\n${lines.join('\n')}\n`;
 }
@@ -197,8 +197,9 @@ export async function runPlanetCli(
           ctx.log(line);
         },
         onUpdate: (info) => {
+          const decoder = info.decoderCost === undefined ? '' : ` decoder ${info.decoderCost.toFixed(2)}`;
           phase(`updates before episode ${info.episode}`, info.of, ['loss']).update(info.done, {
-            loss: info.loss.toFixed(2),
+            loss: `${info.loss.toFixed(2)}${decoder}`,
           });
         },
         onStep: (info) => {

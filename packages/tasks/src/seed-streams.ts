@@ -38,6 +38,9 @@
  * | `planetBatch` | the replay sequences of model update `index` |
  * | `planetLatentNoise` | the ELBO's latent samples of model update `index`; with the planner's seed as base, the imagined latent samples of its cost call `index` |
  * | `planetEvaluation` | world-model evaluation episode `index` (its reset, planner and filter seeds derive from it) |
+ * | `planetDecoderWeights` | the initial weights of the latent action decoder of a world-model run |
+ * | `planetDecoderStep` | the online decoder step after model update `index` (its replay batch, filter, planner and imagined-noise seeds derive from it) |
+ * | `planetLatentPlan` | with the planner's seed as base, the latent planner's DCEM noise at decision `index` |
  * | `ppoAction` | PPO's Gaussian action noise in episode `index` |
  * | `ppoMinibatch` | the minibatch order of PPO update `index` |
  * | `ppoInitialState` | the environment's reset of PPO episode `index` |
@@ -79,6 +82,9 @@ export const TASK_SEED_STREAMS = Object.freeze({
   planetBatch: 116,
   planetLatentNoise: 117,
   planetEvaluation: 118,
+  planetDecoderWeights: 119,
+  planetDecoderStep: 120,
+  planetLatentPlan: 121,
   ppoAction: 140,
   ppoMinibatch: 141,
   ppoInitialState: 142,

@@ -1,6 +1,6 @@
 import { TASK_NAMES } from '@dcem/mujoco';
 import { PLANET_PLANNERS, type PlanetSettings } from '@dcem/tasks/planet';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import {
   type CommonOptions,
   createContext,
@@ -34,6 +34,24 @@ interface PlanetFlags extends CommonOptions {
   imagination?: 'sample' | 'mean';
   evalEvery: number;
   frames: number;
+  latentDim?: number;
+  decoderHidden?: number[];
+  decoderLr?: number;
+  decoderBatch?: number;
+  decoderClip?: number;
+  decoderTraining: boolean;
+}
+
+/** Parses a comma-separated list of layer widths (integers ≥ 1, repeats kept). */
+function widthsFlag(flag: string) {
+  return (value: string): number[] => {
+    const items = value.split(',').map((v) => v.trim());
+    const widths = items.map(Number);
+    if (items.some((v, i) => v === '' || !Number.isInteger(widths[i]) || (widths[i] as number) < 1)) {
+      throw new InvalidArgumentError(`${flag} takes comma-separated integers ≥ 1, received "${value}"`);
+    }
+    return widths;
+  };
 }
 
 /** `dcem planet`: PlaNet's world model trained online on a MuJoCo task, planning in the model. */
@@ -53,7 +71,10 @@ export function registerPlanet(program: Command): void {
       new Option('--env <task>', 'DeepMind Control task').choices([...TASK_NAMES]).makeOptionMandatory(),
     )
     .addOption(
-      new Option('--planner <name>', "planner preset (cem: PlaNet's CEM)")
+      new Option(
+        '--planner <name>',
+        "planner preset (cem: PlaNet's CEM; latent: DCEM over a learned latent action space, its decoder trained online)",
+      )
         .choices([...PLANET_PLANNERS])
         .default('cem'),
     )
@@ -78,17 +99,17 @@ export function registerPlanet(program: Command): void {
     .option('--horizon <n>', 'planned actions per decision (default 12)', integerFlag('--horizon', 1))
     .option(
       '--samples <n>',
-      'candidates per iteration (default: 1000 for cem and dcem, the preset otherwise)',
+      'candidates per iteration (default: 1000 for cem and dcem, 100 for latent, the preset otherwise)',
       integerFlag('--samples', 2),
     )
     .option(
       '--elites <n>',
-      'elites per iteration (default: 100 for cem and dcem)',
+      'elites per iteration (default: 100 for cem and dcem, 10 for latent)',
       integerFlag('--elites', 1),
     )
     .option(
       '--iterations <n>',
-      'solver iterations per decision (default: 10 for cem and dcem)',
+      'solver iterations per decision (default: 10 for cem, dcem and latent)',
       integerFlag('--iterations', 1),
     )
     .option(
@@ -134,13 +155,44 @@ export function registerPlanet(program: Command): void {
       10,
     )
     .option('--frames <n>', 'frames at most in the GIF', integerFlag('--frames', 1), 100)
+    .option(
+      '--latent-dim <n>',
+      'latent planner: d, the latent size (default 2)',
+      integerFlag('--latent-dim', 1),
+    )
+    .option(
+      '--decoder-hidden <list>',
+      "latent planner: the decoder's hidden widths, comma-separated (default 256,256,256)",
+      widthsFlag('--decoder-hidden'),
+    )
+    .option(
+      '--decoder-lr <x>',
+      "latent planner: the decoder's Adam learning rate (default 1e-4)",
+      numberFlag('--decoder-lr'),
+    )
+    .option(
+      '--decoder-batch <n>',
+      'latent planner: replay posterior states per decoder step (default 8)',
+      integerFlag('--decoder-batch', 1),
+    )
+    .option(
+      '--decoder-clip <x>',
+      "latent planner: the decoder gradient's norm clip (default 1)",
+      numberFlag('--decoder-clip'),
+    )
+    .option(
+      '--no-decoder-training',
+      'latent planner: keep the decoder fixed (no decoder step after each model update)',
+    )
     .addHelpText(
       'after',
       "\nExamples:\n  $ pnpm dcem planet --env cartpole-swingup --out out/planet-cartpole      # PlaNet's settings, 100 episodes\n" +
         '  $ pnpm dcem planet --env cheetah-run --planner icem --samples 100 --out out/planet-cheetah\n' +
+        '  $ pnpm dcem planet --env cheetah-run --planner latent --latent-dim 4 --out out/planet-cheetah-latent\n' +
         '  $ pnpm dcem planet --env cartpole-swingup --episodes 3 --seed-episodes 2 --steps 20 --updates 5 \\\n' +
         '      --batch-size 4 --sequence-length 10 --samples 50 --elites 5 --iterations 2 --eval-every 1 --out out/planet-tiny\n' +
-        'Rerunning a command continues its run from the checkpoint in --out (a larger --episodes extends it).',
+        'Rerunning a command continues its run from the checkpoint in --out (a larger --episodes extends it);\n' +
+        'the planner may change between runs of one --out (e.g. --planner cem first, then --planner latent).',
     )
     .action(async (opts: PlanetFlags) => {
       const ctx = await createContext(opts);
@@ -175,6 +227,21 @@ export function registerPlanet(program: Command): void {
       if (opts.stochastic !== undefined) model.stochastic = opts.stochastic;
       if (opts.hidden !== undefined) model.hidden = opts.hidden;
       if (Object.keys(model).length > 0) settings.model = model;
+      const latent: NonNullable<PlanetSettings['latent']> = {};
+      if (opts.latentDim !== undefined) latent.dim = opts.latentDim;
+      if (opts.decoderHidden !== undefined) latent.hiddenSizes = opts.decoderHidden;
+      if (opts.decoderLr !== undefined) latent.learningRate = opts.decoderLr;
+      if (opts.decoderBatch !== undefined) latent.batchSize = opts.decoderBatch;
+      if (opts.decoderClip !== undefined) latent.clipNorm = opts.decoderClip;
+      if (!opts.decoderTraining) latent.train = false;
+      if (Object.keys(latent).length > 0) {
+        if (opts.planner !== 'latent') {
+          throw new InvalidArgumentError(
+            `--latent-dim and the --decoder-* flags are taken only with --planner latent (received --planner ${opts.planner})`,
+          );
+        }
+        settings.latent = latent;
+      }
       const result = await runPlanetCli(ctx, settings, { maxFrames: opts.frames });
       const { history, ...shown } = result;
       reportResult(ctx, result.files, {

@@ -22,10 +22,12 @@ export {
   planLatent,
 } from './latent-planner.js';
 export {
+  type LatentPlanGradients,
   type LatentTrainingOptions,
   type LatentTrainingResult,
   type LatentTrainingStep,
   type LatentValidation,
+  latentPlanGradients,
   trainLatentEmbedding,
 } from './latent-trainer.js';
 export { disposeMpcResult, type MpcOptions, type MpcResult, type MpcStepInfo, runMpc } from './mpc.js';

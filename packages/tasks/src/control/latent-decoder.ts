@@ -57,10 +57,12 @@ export interface ActionDecoder {
 }
 
 /**
- * Creates the latent action decoder of the DCEM paper's cart-pole study:
+ * Creates a latent action decoder for any control problem (sizes and bounds
+ * given): by default that of the DCEM paper's cart-pole study,
  * d → 256 → 256 → 256 → H·m with ELU, output lb + (ub − lb)·σ(·), weights
  * drawn from N(0, (2/√(fan_in + fan_out))²) and zero biases, as the
- * reference initialises it.
+ * reference initialises it. The world model's latent planner
+ * (`@dcem/tasks/planet`, `createPlanetDecoder`) uses it with actions in [−1, 1].
  *
  * @param options See {@link ActionDecoderOptions}.
  * @returns An {@link ActionDecoder}; call `dispose()` when done.

@@ -132,6 +132,77 @@ class Adam {
   }
 }
 
+/** What {@link latentPlanGradients} returns; the caller owns `grads`. */
+export interface LatentPlanGradients {
+  /** The mean planned cost over the batch, mean_b C_b(decode(ẑ_b)). */
+  cost: number;
+  /** Its gradient with respect to each of `decoder.variables`, in their order. */
+  grads: tf.Tensor[];
+  /** The gradient's global norm √(Σ‖gᵢ‖²). */
+  gradientNorm: number;
+}
+
+/**
+ * The decoder's gradient through the latent planner, the inner step of
+ * Algorithm 2 of the DCEM paper, for any plan cost: ẑ_b = DCEM_z C_b(decode_θ(z))
+ * for each of the `batchSize` problems (see {@link planLatent}), and
+ * ∇_θ mean_b C_b(decode_θ(ẑ_b(θ))), the gradient flowing through the
+ * decoder and through the DCEM iterations. With `temperature: null`
+ * (vanilla CEM) ẑ is found without the tape and the gradient goes through
+ * the decoder at ẑ only (the paper's ablation). Shared by the cart-pole
+ * embedding ({@link trainLatentEmbedding}) and the world model's online
+ * decoder training (`@dcem/tasks/planet`); the caller clips and steps.
+ *
+ * @param decoder The decoder (its variables are read, not changed).
+ * @param cost C: controls [batch, N, H, m] ↦ [batch, N] (any N), differentiable in the controls.
+ * @param batchSize Problems planned at once.
+ * @param options The solver's settings, as for {@link planLatent} (`solver.seed` seeds its noise).
+ * @returns The mean cost, the gradients (the caller disposes them) and their norm.
+ * @example
+ * ```ts
+ * const { cost, grads, gradientNorm } = latentPlanGradients(decoder, costFor(x0), 4, { solver: { seed: 0 } });
+ * tf.dispose(grads);
+ * ```
+ */
+export function latentPlanGradients(
+  decoder: ActionDecoder,
+  cost: ControlCost,
+  batchSize: number,
+  options: LatentPlannerOptions = {},
+): LatentPlanGradients {
+  if (decoder === null || typeof decoder !== 'object' || !Array.isArray(decoder.variables)) {
+    throw new TypeError(`decoder must be an ActionDecoder, received ${describeValue(decoder)}`);
+  }
+  assertFunction('cost', cost);
+  assertInteger('batchSize', batchSize, 1);
+  const solver = resolveLatentSolver(options, 'solver');
+  let fixedLatent: tf.Tensor | undefined;
+  if (solver.temperature === null) {
+    const r = planLatent(decoder, cost, batchSize, options);
+    fixedLatent = r.latent;
+    tf.dispose([r.controls, r.cost]); // ẑ is kept for the gradient step
+  }
+  let value: tf.Scalar;
+  let grads: tf.NamedTensorMap;
+  try {
+    ({ value, grads } = tf.variableGrads(() => {
+      if (fixedLatent !== undefined) {
+        const u = decoder.decode(fixedLatent);
+        return tf.mean(cost(tf.expandDims(u, 1))) as tf.Scalar;
+      }
+      const r = planLatent(decoder, cost, batchSize, options);
+      return tf.mean(r.cost) as tf.Scalar;
+    }, decoder.variables));
+  } finally {
+    fixedLatent?.dispose();
+  }
+  const list = decoder.variables.map((v) => grads[v.name] as tf.Tensor);
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number);
+  const loss = value.dataSync()[0] as number;
+  value.dispose();
+  return { cost: loss, grads: list, gradientNorm: norm };
+}
+
 /**
  * Learns a latent action space with DCEM: Algorithm 2 of the DCEM paper
  * (Amos & Yarats 2020, §5.2). Each update samples initial states x₀,
@@ -200,7 +271,6 @@ export function trainLatentEmbedding(
       );
     }
   }
-  const vanilla = solver.temperature === null;
   const withSeed = (seed: number): LatentPlannerOptions => ({ solver: { ...solver, seed } });
   const numValidation = validationStates.shape[0] as number;
   const validationSeed = deriveSeed(seed, TASK_SEED_STREAMS.validation, 0);
@@ -245,28 +315,11 @@ export function trainLatentEmbedding(
       assertTensorShape('sampleInitialStates(count, seed)', x0, [batchSize, null]);
       const planSeed = deriveSeed(seed, TASK_SEED_STREAMS.trainingPlan, it);
       try {
-        const c = cost(x0);
-        let fixedLatent: tf.Tensor | undefined;
-        if (vanilla) {
-          const r = planLatent(decoder, c, batchSize, withSeed(planSeed));
-          fixedLatent = r.latent;
-          tf.dispose([r.controls, r.cost]); // ẑ is kept for the gradient step
-        }
-        const { value, grads } = tf.variableGrads(() => {
-          if (fixedLatent !== undefined) {
-            const u = decoder.decode(fixedLatent);
-            return tf.mean(c(tf.expandDims(u, 1))) as tf.Scalar;
-          }
-          const r = planLatent(decoder, c, batchSize, withSeed(planSeed));
-          return tf.mean(r.cost) as tf.Scalar;
-        }, decoder.variables);
-        if (fixedLatent !== undefined) fixedLatent.dispose();
-        const list = decoder.variables.map((v) => grads[v.name] as tf.Tensor);
-        const norm = tf.tidy(
-          () => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))).dataSync()[0] as number,
-        );
-        const loss = value.dataSync()[0] as number;
-        value.dispose();
+        const {
+          cost: loss,
+          grads: list,
+          gradientNorm: norm,
+        } = latentPlanGradients(decoder, cost(x0), batchSize, { solver: { ...solver, seed: planSeed } });
         const scale = Number.isFinite(norm) ? Math.min(1, clipNorm / (norm + 1e-6)) : 0;
         if (scale > 0) adam.step(list, learningRate, scale);
         tf.dispose(list);

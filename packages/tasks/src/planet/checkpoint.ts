@@ -2,7 +2,7 @@
 /**
  * Checkpoints of the online loop: everything a run needs to continue bit for
  * bit (settings, counters, the episode history, the model's weights, Adam's
- * state and the replay buffer), as plain data, saved to and loaded from a
+ * state, the replay buffer and the latent decoder when there is one), as plain data, saved to and loaded from a
  * folder of JSON and binary files.
  *
  * @module
@@ -59,6 +59,8 @@ export interface PlanetEpisodeRecord {
   updateSeconds: number;
   /** Mean ELBO loss of the updates before this episode (NaN when none). */
   loss: number;
+  /** With the latent planner's online training: the mean planned cost of the decoder steps before this episode. */
+  decoderCost?: number;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface PlanetCheckpoint {
   adam: AdamState;
   /** The replay buffer. */
   replay: ReplayState;
+  /** The latent planner's decoder (weights in the order of its variables) and its Adam's state, when the run has one. */
+  decoder?: { weights: Float32Array[]; adam: AdamState };
 }
 
 interface Manifest {
@@ -91,6 +95,7 @@ interface Manifest {
   weights: { names: string[]; lengths: number[] };
   adam: { step: number; lengths: number[] };
   replay: { observationSize: number; actionSize: number; rows: number[] };
+  decoder?: { lengths: number[]; adam: { step: number } };
 }
 
 function checkEndianness(): void {
@@ -165,7 +170,8 @@ function folderName(c: PlanetCounters): string {
  * any point leaves the previous checkpoint loadable. Files: `checkpoint.json`
  * (settings, counters, history, sizes) and little-endian float32 files
  * `weights.bin`, `adam-m.bin`, `adam-v.bin`, `replay-observations.bin`,
- * `replay-actions.bin`, `replay-rewards.bin`.
+ * `replay-actions.bin`, `replay-rewards.bin`, and with a latent decoder
+ * `decoder.bin`, `decoder-adam-m.bin`, `decoder-adam-v.bin`.
  *
  * @param dir The run's folder.
  * @param checkpoint What `runPlanet` handed to `onCheckpoint`.
@@ -198,6 +204,16 @@ export function savePlanetCheckpoint(dir: string, checkpoint: PlanetCheckpoint):
       rows: [...checkpoint.replay.rows],
     },
   };
+  const decoder = checkpoint.decoder;
+  if (decoder !== undefined) {
+    manifest.decoder = {
+      lengths: decoder.weights.map((w) => w.length),
+      adam: { step: decoder.adam.step },
+    };
+    writeFloats(join(tmp, 'decoder.bin'), concat(decoder.weights));
+    writeFloats(join(tmp, 'decoder-adam-m.bin'), concat(decoder.adam.m));
+    writeFloats(join(tmp, 'decoder-adam-v.bin'), concat(decoder.adam.v));
+  }
   writeFloats(join(tmp, 'weights.bin'), concat(checkpoint.weights.values));
   writeFloats(join(tmp, 'adam-m.bin'), concat(checkpoint.adam.m));
   writeFloats(join(tmp, 'adam-v.bin'), concat(checkpoint.adam.v));
@@ -264,5 +280,25 @@ export function loadPlanetCheckpoint(dir: string): PlanetCheckpoint | undefined 
       actions: readFloats(join(folder, 'replay-actions.bin')),
       rewards: readFloats(join(folder, 'replay-rewards.bin')),
     },
+    ...(manifest.decoder === undefined
+      ? {}
+      : {
+          decoder: {
+            weights: split(readFloats(join(folder, 'decoder.bin')), manifest.decoder.lengths, 'decoder.bin'),
+            adam: {
+              step: manifest.decoder.adam.step,
+              m: split(
+                readFloats(join(folder, 'decoder-adam-m.bin')),
+                manifest.decoder.lengths,
+                'decoder-adam-m.bin',
+              ),
+              v: split(
+                readFloats(join(folder, 'decoder-adam-v.bin')),
+                manifest.decoder.lengths,
+                'decoder-adam-v.bin',
+              ),
+            },
+          },
+        }),
   };
 }

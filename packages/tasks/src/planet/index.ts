@@ -2,13 +2,17 @@
  * `@dcem/tasks/planet`: PlaNet's recurrent state-space model (RSSM) on the
  * observation vectors of the MuJoCo tasks of `@dcem/mujoco`, trained online
  * with planning inside it (Hafner et al. 2019; the DCEM paper's §5.2.2,
- * step 1): the model, its ELBO and Adam, a replay buffer of episodes,
- * planning in the model with the core planner, the online loop
+ * steps 1 and 2): the model, its ELBO and Adam, a replay buffer of episodes,
+ * planning in the model with the core planner or DCEM over a learned latent
+ * action space (with the decoder trained online), the online loop
  * (`runPlanet`) and its checkpoints. A separate entry point, so users of the
  * rest of `@dcem/tasks` never load MuJoCo or the model.
  *
  * @module
  */
+
+export type { ActionDecoder } from '../control/latent-decoder.js';
+export type { ControlCost } from '../control/planner.js';
 export type { Adam, AdamOptions, AdamState } from './adam.js';
 export { createAdam, PLANET_ADAM } from './adam.js';
 export type {
@@ -26,6 +30,13 @@ export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
 export { elbo, PLANET_FREE_NATS } from './elbo.js';
 export type { DiagGaussian } from './gaussian.js';
 export { imagineReturns } from './imagine.js';
+export type { PlanetDecoderStepOptions, PlanetDecoderStepResult } from './latent.js';
+export {
+  createPlanetDecoder,
+  planetDecoderStep,
+  planetLatentCost,
+  replayPosteriorStates,
+} from './latent.js';
 export type { PlanetAgent, PlanetAgentOptions } from './plan-in-model.js';
 export { createPlanetAgent } from './plan-in-model.js';
 export type {
@@ -68,11 +79,19 @@ export type {
 export { runPlanet } from './run.js';
 export type {
   LatentMode,
+  PlanetLatentSettings,
   PlanetModelSizes,
   PlanetPlannerConfig,
+  PlanetPlannerName,
   PlanetSettings,
   ResolvedPlanetSettings,
 } from './settings.js';
-export { PLANET_DEFAULTS, PLANET_PLANNERS, planetPlannerConfig, resolvePlanetSettings } from './settings.js';
+export {
+  PLANET_DEFAULTS,
+  PLANET_LATENT_DEFAULTS,
+  PLANET_PLANNERS,
+  planetPlannerConfig,
+  resolvePlanetSettings,
+} from './settings.js';
 export type { TrainStepOptions, TrainStepResult } from './train-step.js';
 export { PLANET_CLIP_NORM, trainStep } from './train-step.js';

@@ -7,8 +7,11 @@
 import { assertInteger, assertObject, assertOptions, describeValue } from '@dcem/errors';
 import { createPlanner, deriveSeed, disposePlanResult } from '@dcem/tfjs';
 import * as tf from '@tensorflow/tfjs';
+import type { ActionDecoder } from '../control/latent-decoder.js';
+import { disposeLatentPlanResult, planLatent } from '../control/latent-planner.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { imagineReturns } from './imagine.js';
+import { checkDecoder } from './latent.js';
 import { PlanetRandom } from './random.js';
 import type { Rssm, RssmState } from './rssm.js';
 import type { LatentMode, PlanetPlannerConfig } from './settings.js';
@@ -25,6 +28,11 @@ export interface PlanetAgentOptions {
   imagination?: LatentMode;
   /** The filtered posterior: sampled (`sample`, PlaNet, the default) or its mean. */
   filter?: LatentMode;
+  /**
+   * The latent planner's decoder (`createPlanetDecoder`): required with
+   * `plan.planner` `latent`, refused otherwise. Not disposed by the agent.
+   */
+  decoder?: ActionDecoder;
 }
 
 /**
@@ -93,7 +101,14 @@ export interface PlanetAgent {
  */
 export function createPlanetAgent(model: Rssm, options: PlanetAgentOptions): PlanetAgent {
   assertObject('model', model);
-  assertOptions('agent options', options, ['plan', 'plannerSeed', 'filterSeed', 'imagination', 'filter']);
+  assertOptions('agent options', options, [
+    'plan',
+    'plannerSeed',
+    'filterSeed',
+    'imagination',
+    'filter',
+    'decoder',
+  ]);
   assertObject('options', options);
   assertObject('options.plan', options.plan);
   assertInteger('options.plannerSeed', options.plannerSeed, Number.MIN_SAFE_INTEGER);
@@ -111,17 +126,31 @@ export function createPlanetAgent(model: Rssm, options: PlanetAgentOptions): Pla
   const { observationSize: O, actionSize: A, stochastic: S } = model.sizes;
   const config = options.plan;
   const H = config.horizon;
+  const latent = config.planner === 'latent';
+  const decoder = options.decoder;
+  if (latent) {
+    if (decoder === undefined) {
+      throw new TypeError('options.decoder is required with the latent planner (createPlanetDecoder)');
+    }
+    checkDecoder('options.decoder', decoder, model, H);
+  } else if (decoder !== undefined) {
+    throw new TypeError(
+      `options.decoder is taken only by the latent planner, received it with planner ${JSON.stringify(config.planner)}`,
+    );
+  }
   const random = new PlanetRandom(options.filterSeed);
-  const planner = createPlanner({
-    horizon: H,
-    actionDim: A,
-    lowerBound: -1,
-    upperBound: 1,
-    initMean: 0,
-    initStd: config.initStd,
-    solver: config.solver as never,
-    seed: options.plannerSeed,
-  });
+  const planner = latent
+    ? undefined
+    : createPlanner({
+        horizon: H,
+        actionDim: A,
+        lowerBound: -1,
+        upperBound: 1,
+        initMean: 0,
+        initStd: config.initStd,
+        solver: config.solver as never,
+        seed: options.plannerSeed,
+      });
   let state: RssmState = model.initialState(1);
   let decisions = 0;
   let costCalls = 0;
@@ -180,6 +209,20 @@ export function createPlanetAgent(model: Rssm, options: PlanetAgentOptions): Pla
           return tf.reshape(tf.neg(returns), [1, n]);
         });
       };
+      if (planner === undefined) {
+        const r = planLatent(decoder as ActionDecoder, cost, 1, {
+          solver: {
+            ...config.solver,
+            seed: deriveSeed(options.plannerSeed, TASK_SEED_STREAMS.planetLatentPlan, decisions),
+          },
+        });
+        decisions++;
+        try {
+          return Float32Array.from(r.controls.dataSync().subarray(0, A));
+        } finally {
+          disposeLatentPlanResult(r);
+        }
+      }
       if (!config.warmStart) planner.reset();
       const result = planner.plan(cost);
       decisions++;
@@ -192,7 +235,7 @@ export function createPlanetAgent(model: Rssm, options: PlanetAgentOptions): Pla
     dispose() {
       if (disposed) return;
       disposed = true;
-      planner.dispose();
+      planner?.dispose();
       tf.dispose([state.h, state.s]);
     },
   };

@@ -9,6 +9,8 @@
 import { assertObject, assertOptionalFunctions, assertOptions, describeValue } from '@dcem/errors';
 import type { MujocoEnv, TaskName } from '@dcem/mujoco';
 import { deriveSeed } from '@dcem/tfjs';
+import * as tf from '@tensorflow/tfjs';
+import type { ActionDecoder } from '../control/latent-decoder.js';
 import { makeEnv } from '../mujoco/mujoco-peer.js';
 import { TASK_SEED_STREAMS } from '../seed-streams.js';
 import { type Adam, createAdam } from './adam.js';
@@ -20,6 +22,7 @@ import {
   type PlanetEpisodeRecord,
   savePlanetCheckpoint,
 } from './checkpoint.js';
+import { createPlanetDecoder, planetDecoderStep, replayPosteriorStates } from './latent.js';
 import { createPlanetAgent, type PlanetAgent } from './plan-in-model.js';
 import { PlanetRandom } from './random.js';
 import { ReplayBuffer, sequenceBatchTensors } from './replay.js';
@@ -41,6 +44,10 @@ export interface PlanetUpdateInfo {
   loss: number;
   /** Its mean KL before the free-nats clip. */
   kl: number;
+  /** With the latent planner's online training: the decoder step's planned cost (−Σ r̂, before its step). */
+  decoderCost?: number;
+  /** With the latent planner's online training: the decoder gradient's norm before clipping. */
+  decoderGradientNorm?: number;
 }
 
 /** Progress of one agent step, given to {@link PlanetCallbacks.onStep}. */
@@ -106,8 +113,13 @@ export interface PlanetRunResult {
   seconds: number;
 }
 
-/** Settings that may differ between a checkpoint and the run resuming it (they do not change what is learned). */
-const RESUMABLE_CHANGES = new Set(['episodes', 'evaluateEvery']);
+/**
+ * Settings that may differ between a checkpoint and the run resuming it:
+ * `episodes` and `evaluateEvery` do not change what is learned; the planner
+ * (`plan`, `latent`) may change between phases (e.g. phase 1 with `cem`,
+ * then phase 2 with `latent`).
+ */
+const RESUMABLE_CHANGES = new Set(['episodes', 'evaluateEvery', 'plan', 'latent']);
 
 function sameSettings(a: ResolvedPlanetSettings, b: ResolvedPlanetSettings): string[] {
   const differ: string[] = [];
@@ -130,6 +142,10 @@ interface Machine {
   replay: ReplayBuffer;
   counters: PlanetCounters;
   history: PlanetEpisodeRecord[];
+  /** The latent planner's decoder and its Adam (with `planner: 'latent'`). */
+  decoder?: { decoder: ActionDecoder; adam: Adam };
+  /** A decoder of the resumed checkpoint that this run's planner does not use: saved again unchanged. */
+  keptDecoder?: PlanetCheckpoint['decoder'];
 }
 
 function now(): number {
@@ -224,10 +240,14 @@ async function runEpisode(
 }
 
 /** C updates: update u trains on `replay.sample(B, L, deriveSeed(seed, planetBatch, u))` with ELBO noise seed `deriveSeed(seed, planetLatentNoise, u)`. */
-function runUpdates(machine: Machine, callbacks: PlanetCallbacks): { seconds: number; loss: number } {
+function runUpdates(
+  machine: Machine,
+  callbacks: PlanetCallbacks,
+): { seconds: number; loss: number; decoderCost: number } {
   const s = machine.settings;
   const t0 = now();
   let lossSum = 0;
+  let decoderSum = 0;
   const C = s.updatesPerEpisode;
   for (let i = 0; i < C; i++) {
     const u = machine.counters.updates;
@@ -254,8 +274,10 @@ function runUpdates(machine: Machine, callbacks: PlanetCallbacks): { seconds: nu
       batch.actions.dispose();
       batch.rewards.dispose();
     }
+    const step = decoderStep(machine, u);
     machine.counters.updates = u + 1;
     lossSum += result.loss;
+    if (step !== undefined) decoderSum += step.cost;
     callbacks.onUpdate?.({
       episode: machine.counters.episodes,
       update: u,
@@ -263,9 +285,47 @@ function runUpdates(machine: Machine, callbacks: PlanetCallbacks): { seconds: nu
       of: C,
       loss: result.loss,
       kl: result.kl,
+      ...(step === undefined ? {} : { decoderCost: step.cost, decoderGradientNorm: step.gradientNorm }),
     });
   }
-  return { seconds: now() - t0, loss: C === 0 ? Number.NaN : lossSum / C };
+  const trained = machine.decoder !== undefined && machine.settings.latent?.train === true;
+  return {
+    seconds: now() - t0,
+    loss: C === 0 ? Number.NaN : lossSum / C,
+    decoderCost: C === 0 || !trained ? Number.NaN : decoderSum / C,
+  };
+}
+
+/**
+ * The online decoder step after model update u (phase 2 of the DCEM paper's
+ * Alg. 3), with base seed b = `deriveSeed(seed, planetDecoderStep, u)`:
+ * `latent.batchSize` replay posterior states (`replayPosteriorStates` over
+ * L rows, base b), then `planetDecoderStep` (base b). Nothing without a
+ * trained decoder.
+ */
+function decoderStep(machine: Machine, u: number): { cost: number; gradientNorm: number } | undefined {
+  const s = machine.settings;
+  const latent = s.latent;
+  if (machine.decoder === undefined || latent === undefined || !latent.train) return undefined;
+  const base = deriveSeed(s.seed, TASK_SEED_STREAMS.planetDecoderStep, u);
+  const start = replayPosteriorStates(
+    machine.model,
+    machine.replay,
+    latent.batchSize,
+    s.sequenceLength,
+    base,
+    s.filter,
+  );
+  try {
+    return planetDecoderStep(machine.model, machine.decoder.decoder, machine.decoder.adam, start, {
+      plan: s.plan,
+      seed: base,
+      imagination: s.imagination,
+      clipNorm: latent.clipNorm,
+    });
+  } finally {
+    tf.dispose([start.h, start.s]);
+  }
 }
 
 function clip(x: number): number {
@@ -281,6 +341,16 @@ function snapshot(machine: Machine): PlanetCheckpoint {
     weights: { names: [...machine.model.variableNames], values: machine.model.getWeights() },
     adam: machine.adam.getState(),
     replay: machine.replay.getState(),
+    ...(machine.decoder !== undefined
+      ? {
+          decoder: {
+            weights: machine.decoder.decoder.getWeights(),
+            adam: machine.decoder.adam.getState(),
+          },
+        }
+      : machine.keptDecoder !== undefined
+        ? { decoder: machine.keptDecoder }
+        : {}),
   };
 }
 
@@ -370,6 +440,7 @@ export async function runPlanet(
   probe.dispose();
   const model = createRssm({ observationSize: O, actionSize: A, ...s.model }, s.seed);
   let adam: Adam | undefined;
+  let machineDecoder: Machine['decoder'];
   try {
     adam = createAdam(model.variables, { learningRate: s.learningRate, epsilon: s.adamEpsilon });
     const machine: Machine = {
@@ -380,6 +451,20 @@ export async function runPlanet(
       counters: { episodes: 0, updates: 0, evaluations: 0, environmentSteps: 0 },
       history: [],
     };
+    if (s.latent !== undefined) {
+      const decoder = createPlanetDecoder(
+        model,
+        s.plan.horizon,
+        s.latent,
+        deriveSeed(s.seed, TASK_SEED_STREAMS.planetDecoderWeights, 0),
+      );
+      machineDecoder = { decoder, adam: undefined as unknown as Adam };
+      machineDecoder.adam = createAdam(decoder.variables, {
+        learningRate: s.latent.learningRate,
+        epsilon: s.latent.adamEpsilon,
+      });
+      machine.decoder = machineDecoder;
+    }
     if (resume !== undefined) {
       const names = resume.weights.names;
       if (names.length !== model.variableNames.length || names.some((n, i) => n !== model.variableNames[i])) {
@@ -389,6 +474,20 @@ export async function runPlanet(
       }
       model.setWeights(resume.weights.values);
       adam.setState(resume.adam);
+      if (resume.decoder !== undefined) {
+        if (machine.decoder === undefined) {
+          machine.keptDecoder = resume.decoder;
+        } else {
+          try {
+            machine.decoder.decoder.setWeights(resume.decoder.weights);
+            machine.decoder.adam.setState(resume.decoder.adam);
+          } catch (error) {
+            throw new Error(
+              `the checkpoint to resume holds a decoder of other sizes than settings.latent (${(error as Error).message})`,
+            );
+          }
+        }
+      }
       machine.replay = ReplayBuffer.fromState(resume.replay);
       machine.counters = { ...resume.counters };
       machine.history = resume.history.map((r) => ({ ...r }));
@@ -433,6 +532,7 @@ export async function runPlanet(
           filterSeed: deriveSeed(s.seed, TASK_SEED_STREAMS.planetFilter, e),
           imagination: s.imagination,
           filter: s.filter,
+          ...(machine.decoder === undefined ? {} : { decoder: machine.decoder.decoder }),
         });
         try {
           outcome = await runEpisode(
@@ -455,6 +555,7 @@ export async function runPlanet(
         } finally {
           agent.dispose();
         }
+        if (!Number.isNaN(updates.decoderCost)) outcome.record.decoderCost = updates.decoderCost;
       }
       machine.replay.addEpisode(outcome.rows);
       machine.counters.episodes = e + 1;
@@ -474,6 +575,7 @@ export async function runPlanet(
           filterSeed: deriveSeed(base, TASK_SEED_STREAMS.planetFilter, 0),
           imagination: s.imagination,
           filter: s.filter,
+          ...(machine.decoder === undefined ? {} : { decoder: machine.decoder.decoder }),
         });
         let evaluation: EpisodeOutcome;
         try {
@@ -510,6 +612,10 @@ export async function runPlanet(
     };
   } finally {
     adam?.dispose();
+    if (machineDecoder !== undefined) {
+      machineDecoder.adam?.dispose();
+      machineDecoder.decoder.dispose();
+    }
     model.dispose();
   }
 }

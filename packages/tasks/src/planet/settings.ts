@@ -16,6 +16,7 @@ import {
   describeValue,
 } from '@dcem/errors';
 import type { TaskName } from '@dcem/mujoco';
+import { LATENT_SOLVER_DEFAULTS } from '../control/latent-planner.js';
 import { mujocoPlannerConfig, PLANET_ACTION_REPEAT, PLANET_BUDGET } from '../mujoco/episodes.js';
 import { TASK_NAMES } from '../mujoco/mujoco-peer.js';
 import { PLANET_ADAM } from './adam.js';
@@ -26,8 +27,50 @@ import { PLANET_CLIP_NORM } from './train-step.js';
 /** How latent states are drawn: `sample` (s = μ + σ ⊙ ε, PlaNet) or `mean` (s = μ). */
 export type LatentMode = 'sample' | 'mean';
 
-/** The planners `runPlanet` can plan with: every preset of `@dcem/core` (`PRESET_NAMES`); `cem` is PlaNet's CEM. */
-export const PLANET_PLANNERS: readonly PresetName[] = PRESET_NAMES;
+/**
+ * A planner of `runPlanet`: a preset of `@dcem/core`, or `latent`: DCEM over
+ * a learned latent action space z ∈ [−1, 1]^d, decoded to the H-step plan
+ * (the DCEM paper's §5.2.2, step 2).
+ */
+export type PlanetPlannerName = PresetName | 'latent';
+
+/** The planners `runPlanet` can plan with: every preset of `@dcem/core` (`PRESET_NAMES`; `cem` is PlaNet's CEM), then `latent`. */
+export const PLANET_PLANNERS: readonly PlanetPlannerName[] = Object.freeze([
+  ...PRESET_NAMES,
+  'latent' as const,
+]);
+
+/**
+ * The latent planner's decoder and its online training (phase 2 of the
+ * DCEM paper's Alg. 3), as {@link PlanetSettings.latent} gives them.
+ */
+export interface PlanetLatentSettings {
+  /** d, the latent size (the paper does not state it for locomotion; its cart-pole used 2). Default 2. */
+  dim: number;
+  /** The decoder's hidden widths (ELU), default [256, 256, 256] (the paper's cart-pole decoder). */
+  hiddenSizes: readonly number[];
+  /** Train the decoder online, one step after each model update (default true); false keeps it fixed. */
+  train: boolean;
+  /** The decoder's Adam learning rate (the paper's ablation: 1e-4 or 1e-5). Default 1e-4. */
+  learningRate: number;
+  /** The decoder's Adam ε, default 1e-8. */
+  adamEpsilon: number;
+  /** The decoder gradient's global norm is clipped to this, default 1 (the cart-pole study's). */
+  clipNorm: number;
+  /** Replay posterior states per decoder step, each a latent problem DCEM solves (default 8: this package's choice). */
+  batchSize: number;
+}
+
+/** The defaults of {@link PlanetLatentSettings}. */
+export const PLANET_LATENT_DEFAULTS: Readonly<PlanetLatentSettings> = Object.freeze({
+  dim: 2,
+  hiddenSizes: Object.freeze([256, 256, 256]),
+  train: true,
+  learningRate: 1e-4,
+  adamEpsilon: 1e-8,
+  clipNorm: 1,
+  batchSize: 8,
+});
 
 /** The RSSM sizes a run may override (the observation and action sizes come from the task). */
 export interface PlanetModelSizes {
@@ -66,7 +109,7 @@ export const PLANET_DEFAULTS = Object.freeze({
   adamEpsilon: PLANET_ADAM.epsilon,
   clipNorm: PLANET_CLIP_NORM,
   explorationNoise: 0.3,
-  planner: 'cem' as PresetName,
+  planner: 'cem' as PlanetPlannerName,
   horizon: PLANET_BUDGET.horizon,
   imagination: 'sample' as LatentMode,
   filter: 'sample' as LatentMode,
@@ -104,15 +147,18 @@ export interface PlanetSettings {
   clipNorm?: number;
   /** σ of the Gaussian noise added to the planner's action in training episodes, then clipped to [−1, 1] (default 0.3). */
   explorationNoise?: number;
-  /** The planner: a preset of `@dcem/core` (default `cem`, PlaNet's CEM). */
-  planner?: PresetName;
+  /**
+   * The planner: a preset of `@dcem/core` (default `cem`, PlaNet's CEM), or
+   * `latent` (DCEM over a learned latent action space; see `latent`).
+   */
+  planner?: PlanetPlannerName;
   /** H, planned actions per decision (default 12). */
   horizon?: number;
-  /** Solver iterations per decision (default: 10 for `cem` and `dcem`, the preset's otherwise). */
+  /** Solver iterations per decision (default: 10 for `cem`, `dcem` and `latent`, the preset's otherwise). */
   iterations?: number;
-  /** N, candidates per iteration (default: 1000 for `cem` and `dcem`, the preset's otherwise). */
+  /** N, candidates per iteration (default: 1000 for `cem` and `dcem`, 100 for `latent`, the preset's otherwise). */
   samples?: number;
-  /** k, elites per iteration, 1 ≤ k < N (default: 100 for `cem` and `dcem`, the preset's otherwise). */
+  /** k, elites per iteration, 1 ≤ k < N (default: 100 for `cem` and `dcem`, 10 for `latent`, the preset's otherwise). */
   elites?: number;
   /** Control steps per agent step (default PlaNet's for the task, `PLANET_ACTION_REPEAT`). */
   actionRepeat?: number;
@@ -126,12 +172,14 @@ export interface PlanetSettings {
   filter?: LatentMode;
   /** An evaluation episode (planner without exploration noise) after every this many collected episodes; 0 (default): none. */
   evaluateEvery?: number;
+  /** The latent planner's decoder and its online training (only with `planner: 'latent'`); each field defaults to {@link PLANET_LATENT_DEFAULTS}. */
+  latent?: Partial<PlanetLatentSettings>;
 }
 
 /** The solver settings a run plans with (after defaults). */
 export interface PlanetPlannerConfig {
-  /** The preset. */
-  planner: PresetName;
+  /** The preset, or `latent`. */
+  planner: PlanetPlannerName;
   /** H. */
   horizon: number;
   /** N. */
@@ -146,7 +194,7 @@ export interface PlanetPlannerConfig {
   warmStart: boolean;
   /** Candidate sequences imagined per decision (every iteration; population decay and the mean included). */
   rolloutsPerStep: number;
-  /** The `solver` options given to `createPlanner`. */
+  /** The `solver` options given to `createPlanner` (for `latent`: to `planLatent`, over z). */
   solver: Readonly<Record<string, unknown>>;
 }
 
@@ -190,6 +238,8 @@ export interface ResolvedPlanetSettings {
   evaluateEvery: number;
   /** The planner. */
   plan: PlanetPlannerConfig;
+  /** The latent decoder and its training; present only when `plan.planner` is `latent`. */
+  latent?: PlanetLatentSettings;
 }
 
 const SETTINGS_KEYS = [
@@ -216,6 +266,17 @@ const SETTINGS_KEYS = [
   'imagination',
   'filter',
   'evaluateEvery',
+  'latent',
+] as const;
+
+const LATENT_KEYS = [
+  'dim',
+  'hiddenSizes',
+  'train',
+  'learningRate',
+  'adamEpsilon',
+  'clipNorm',
+  'batchSize',
 ] as const;
 
 function oneOf<T extends string>(name: string, value: unknown, valid: readonly T[]): T {
@@ -229,7 +290,10 @@ function oneOf<T extends string>(name: string, value: unknown, valid: readonly T
 }
 
 /**
- * The solver settings of a preset at the given sizes: `cem` is PlaNet's CEM
+ * The solver settings of a preset at the given sizes: `latent` is the DCEM
+ * paper's latent planner (DCEM over z ∈ [−1, 1]^d: 100 samples, 10 elites,
+ * 10 iterations, τ = 1, H = 12, σ₀ = 0.5, normalised costs, tolerance 1e-4,
+ * from μ₀ = 0 at every decision; `LATENT_SOLVER_DEFAULTS`), `cem` is PlaNet's CEM
  * (hard top-k, all iterations, 1000 candidates, 100 elites, 10 iterations,
  * σ₀ = 1, μ₀ = 0 at every decision), `dcem` the same budget with the `dcem`
  * preset's LML selector; the others their presets (σ₀: iCEM 0.5, MPPI 1,
@@ -246,12 +310,13 @@ function oneOf<T extends string>(name: string, value: unknown, valid: readonly T
  * ```
  */
 export function planetPlannerConfig(
-  planner: PresetName,
+  planner: PlanetPlannerName,
   sizes: { horizon?: number; samples?: number; elites?: number; iterations?: number } = {},
 ): PlanetPlannerConfig {
-  oneOf('planner', planner, PRESET_NAMES);
+  oneOf('planner', planner, PLANET_PLANNERS);
   assertOptions('sizes', sizes, ['horizon', 'samples', 'elites', 'iterations']);
   const defined = Object.fromEntries(Object.entries(sizes).filter(([, v]) => v !== undefined));
+  if (planner === 'latent') return latentPlannerConfig(defined);
   const { config, solver } = mujocoPlannerConfig(planner === 'dcem' ? 'cem' : planner, defined);
   const full: Record<string, unknown> =
     planner === 'dcem'
@@ -268,6 +333,73 @@ export function planetPlannerConfig(
     rolloutsPerStep: config.rolloutsPerStep,
     solver: Object.freeze(full),
   };
+}
+
+function latentPlannerConfig(sizes: {
+  horizon?: number;
+  samples?: number;
+  elites?: number;
+  iterations?: number;
+}): PlanetPlannerConfig {
+  const horizon = sizes.horizon ?? PLANET_BUDGET.horizon;
+  assertInteger('horizon', horizon, 1);
+  const samples = sizes.samples ?? (LATENT_SOLVER_DEFAULTS.numSamples as number);
+  assertInteger('samples', samples, 2);
+  const elites = sizes.elites ?? Math.min(LATENT_SOLVER_DEFAULTS.numElites as number, samples - 1);
+  assertInteger('elites', elites, 1);
+  if (elites >= samples) {
+    throw new RangeError(`elites must be < samples = ${samples}, received ${elites}`);
+  }
+  const iterations = sizes.iterations ?? (LATENT_SOLVER_DEFAULTS.numIterations as number);
+  assertInteger('iterations', iterations, 1);
+  const solver = {
+    ...LATENT_SOLVER_DEFAULTS,
+    numSamples: samples,
+    numElites: elites,
+    numIterations: iterations,
+  };
+  return {
+    planner: 'latent',
+    horizon,
+    samples,
+    elites,
+    iterations,
+    initStd: solver.initStd as number,
+    warmStart: false,
+    // The iterations' candidates, and the decoded plan's cost at the end.
+    rolloutsPerStep: samples * iterations + 1,
+    solver: Object.freeze(solver),
+  };
+}
+
+/**
+ * Validates `settings.latent` (only given with `planner: 'latent'`) and fills
+ * in {@link PLANET_LATENT_DEFAULTS}.
+ */
+function resolveLatent(value: unknown): PlanetLatentSettings {
+  if (value === undefined)
+    return { ...PLANET_LATENT_DEFAULTS, hiddenSizes: [...PLANET_LATENT_DEFAULTS.hiddenSizes] };
+  assertObject('settings.latent', value);
+  assertKnownOptions('settings.latent option', value, LATENT_KEYS);
+  const given = Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined));
+  const l = { ...PLANET_LATENT_DEFAULTS, ...given } as PlanetLatentSettings;
+  assertInteger('settings.latent.dim', l.dim, 1);
+  if (!Array.isArray(l.hiddenSizes)) {
+    throw new TypeError(
+      `settings.latent.hiddenSizes must be an array of integers ≥ 1, received ${describeValue(l.hiddenSizes)}`,
+    );
+  }
+  l.hiddenSizes.forEach((h, i) => {
+    assertInteger(`settings.latent.hiddenSizes[${i}]`, h, 1);
+  });
+  if (typeof l.train !== 'boolean') {
+    throw new TypeError(`settings.latent.train must be a boolean, received ${describeValue(l.train)}`);
+  }
+  assertPositive('settings.latent.learningRate', l.learningRate);
+  assertPositive('settings.latent.adamEpsilon', l.adamEpsilon);
+  assertPositive('settings.latent.clipNorm', l.clipNorm);
+  assertInteger('settings.latent.batchSize', l.batchSize, 1);
+  return { ...l, hiddenSizes: [...l.hiddenSizes] };
 }
 
 /**
@@ -330,7 +462,13 @@ export function resolvePlanetSettings(settings: PlanetSettings): ResolvedPlanetS
   const clipNorm = num('clipNorm', d.clipNorm, assertPositive);
   const explorationNoise = num('explorationNoise', d.explorationNoise, assertNonNegative);
   const evaluateEvery = int('evaluateEvery', d.evaluateEvery, 0);
-  const planner = oneOf('settings.planner', s.planner ?? d.planner, PRESET_NAMES);
+  const planner = oneOf('settings.planner', s.planner ?? d.planner, PLANET_PLANNERS);
+  if (planner !== 'latent' && s.latent !== undefined) {
+    throw new TypeError(
+      `settings.latent is taken only with planner "latent", received it with planner ${JSON.stringify(planner)}`,
+    );
+  }
+  const latent = planner === 'latent' ? resolveLatent(s.latent) : undefined;
   const sizes: { horizon?: number; samples?: number; elites?: number; iterations?: number } = {};
   for (const key of ['horizon', 'samples', 'elites', 'iterations'] as const) {
     if (s[key] !== undefined) sizes[key] = int(key, 0, key === 'samples' ? 2 : 1);
@@ -371,5 +509,6 @@ export function resolvePlanetSettings(settings: PlanetSettings): ResolvedPlanetS
     filter,
     evaluateEvery,
     plan,
+    ...(latent === undefined ? {} : { latent }),
   };
 }
