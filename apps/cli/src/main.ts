@@ -23,6 +23,7 @@ if (process.argv[2] !== 'worker') {
     import('./commands/learn.js').then((m) => m.registerLearn),
     import('./commands/mujoco.js').then((m) => m.registerMujoco),
     import('./commands/planet.js').then((m) => m.registerPlanet),
+    import('./commands/planet-ppo.js').then((m) => m.registerPlanetPpo),
   ]);
   for (const register of commands) register(program);
 }

@@ -35,6 +35,12 @@ describe('TASK_SEED_STREAMS', () => {
       planetDecoderWeights: 119,
       planetDecoderStep: 120,
       planetLatentPlan: 121,
+      ppoAction: 140,
+      ppoMinibatch: 141,
+      ppoInitialState: 142,
+      ppoPlanner: 143,
+      ppoFilter: 144,
+      ppoValueWeights: 145,
     });
     expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
   });

@@ -41,6 +41,12 @@
  * | `planetDecoderWeights` | the initial weights of the latent action decoder of a world-model run |
  * | `planetDecoderStep` | the online decoder step after model update `index` (its replay batch, filter, planner and imagined-noise seeds derive from it) |
  * | `planetLatentPlan` | with the planner's seed as base, the latent planner's DCEM noise at decision `index` |
+ * | `ppoAction` | PPO's Gaussian action noise in episode `index` |
+ * | `ppoMinibatch` | the minibatch order of PPO update `index` |
+ * | `ppoInitialState` | the environment's reset of PPO episode `index` |
+ * | `ppoPlanner` | the policy's planner seed in PPO episode `index` |
+ * | `ppoFilter` | the posterior samples while filtering PPO episode `index` |
+ * | `ppoValueWeights` | the initial weights of PPO's value head (`index`: the layer) |
  *
  * @example
  * ```ts
@@ -79,6 +85,12 @@ export const TASK_SEED_STREAMS = Object.freeze({
   planetDecoderWeights: 119,
   planetDecoderStep: 120,
   planetLatentPlan: 121,
+  ppoAction: 140,
+  ppoMinibatch: 141,
+  ppoInitialState: 142,
+  ppoPlanner: 143,
+  ppoFilter: 144,
+  ppoValueWeights: 145,
 } as const);
 
 /** A name of {@link TASK_SEED_STREAMS}. */

@@ -41,6 +41,52 @@ export {
 } from './latent.js';
 export type { PlanetAgent, PlanetAgentOptions } from './plan-in-model.js';
 export { createPlanetAgent } from './plan-in-model.js';
+export type {
+  GaeEpisode,
+  GaeOptions,
+  GaeResult,
+  PpoBatch,
+  PpoForward,
+  PpoLearner,
+  PpoLearnerOptions,
+  PpoLossInputs,
+  PpoLossOptions,
+  PpoLossTerms,
+  PpoOptions,
+  PpoSample,
+  PpoState,
+  PpoUpdateStats,
+  ResolvedPpoOptions,
+} from './ppo.js';
+export {
+  computeGae,
+  createPpoLearner,
+  gaussianEntropy,
+  gaussianLogProb,
+  PPO_DEFAULTS,
+  ppoLoss,
+  resolvePpoOptions,
+} from './ppo.js';
+export type {
+  PlanetPpoCallbacks,
+  PlanetPpoCheckpoint,
+  PlanetPpoCounters,
+  PlanetPpoRecord,
+  PlanetPpoRunOptions,
+  PlanetPpoRunResult,
+  PlanetPpoSettings,
+  PlanetPpoStepInfo,
+  ResolvedPlanetPpoSettings,
+} from './ppo-planet.js';
+export {
+  loadPlanetPpoCheckpoint,
+  PLANET_PPO_CHECKPOINT_VERSION,
+  PLANET_PPO_DEFAULTS,
+  PLANET_PPO_LATEST_FILE,
+  resolvePlanetPpoSettings,
+  runPlanetPpo,
+  savePlanetPpoCheckpoint,
+} from './ppo-planet.js';
 export type { PlanetEpisodeData, ReplayState, SequenceBatchData } from './replay.js';
 export { ReplayBuffer, sequenceBatchTensors } from './replay.js';
 export type { Rssm, RssmImagineResult, RssmObserveResult, RssmSizes, RssmState } from './rssm.js';
