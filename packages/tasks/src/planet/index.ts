@@ -5,7 +5,8 @@
  * steps 1 and 2): the model, its ELBO and Adam, a replay buffer of episodes,
  * planning in the model with the core planner or DCEM over a learned latent
  * action space (with the decoder trained online), the online loop
- * (`runPlanet`) and its checkpoints. A separate entry point, so users of the
+ * (`runPlanet`) and its checkpoints, PPO fine-tuning (`runPlanetPpo`) and the
+ * planners' comparison at one checkpoint (`runPlanetComparison`). A separate entry point, so users of the
  * rest of `@dcem/tasks` never load MuJoCo or the model.
  *
  * @module
@@ -15,6 +16,33 @@ export type { ActionDecoder } from '../control/latent-decoder.js';
 export type { ControlCost } from '../control/planner.js';
 export type { Adam, AdamOptions, AdamState } from './adam.js';
 export { createAdam, PLANET_ADAM } from './adam.js';
+export type {
+  BootstrapInterval,
+  BootstrapOptions,
+  PlanetCompareBudget,
+  PlanetComparePlanner,
+  PlanetComparisonCallbacks,
+  PlanetComparisonResult,
+  PlanetComparisonRow,
+  PlanetComparisonSettings,
+  PlanetComparisonSources,
+  PlanetEvalEpisodeParams,
+  PlanetEvalRecord,
+  ResolvedPlanetComparisonSettings,
+} from './compare.js';
+export {
+  assemblePlanetComparison,
+  bootstrapInterval,
+  median,
+  PLANET_COMPARE_BUDGETS,
+  PLANET_COMPARE_PLANNERS,
+  PLANET_EVAL_EPISODE_JOB,
+  planetComparisonJobs,
+  quantile,
+  resolvePlanetComparison,
+  runPlanetComparison,
+  runPlanetEvalEpisode,
+} from './compare.js';
 export type {
   PlanetCheckpoint,
   PlanetCounters,
