@@ -1,5 +1,6 @@
 import { CARTPOLE_EMBED_RUN_JOB, createJobRegistry, PLANNER_CELL_JOB } from '@dcem/tasks';
 import { MUJOCO_EPISODE_JOB } from '@dcem/tasks/mujoco';
+import { PLANET_EVAL_EPISODE_JOB } from '@dcem/tasks/planet';
 import { PROBE_JOB } from './probe.js';
 
 /**
@@ -12,5 +13,6 @@ export const JOBS = createJobRegistry([
   PLANNER_CELL_JOB,
   CARTPOLE_EMBED_RUN_JOB,
   MUJOCO_EPISODE_JOB,
+  PLANET_EVAL_EPISODE_JOB,
   PROBE_JOB,
 ]);
