@@ -71,7 +71,11 @@ describe('dcem planet-compare', () => {
     // The job kind is registered for `dcem worker`s.
     expect(JOBS.get('planet-eval-episode')).toBeDefined();
     await expect(
-      runPlanetCompareCli(ctx, { ...settings, planners: ['full-cem', 'pets' as never] }, { checkpoint: base }),
+      runPlanetCompareCli(
+        ctx,
+        { ...settings, planners: ['full-cem', 'pets' as never] },
+        { checkpoint: base },
+      ),
     ).rejects.toThrow(/settings\.planners\[1\] must be one of/);
     await expect(runPlanetCompareCli(ctx, settings, { checkpoint: tmp() })).rejects.toThrow(
       /holds no world-model checkpoint/,

@@ -1,8 +1,8 @@
 import {
   PLANET_COMPARE_BUDGETS,
   PLANET_COMPARE_PLANNERS,
-  type PlanetComparePlanner,
   type PlanetCompareBudget,
+  type PlanetComparePlanner,
   type PlanetComparisonSettings,
 } from '@dcem/tasks/planet';
 import { type Command, InvalidArgumentError } from 'commander';
@@ -39,7 +39,9 @@ function plannersFlag(value: string): PlanetComparePlanner[] {
   const items = value.split(',').map((v) => v.trim());
   for (const item of items) {
     if (!(PLANET_COMPARE_PLANNERS as readonly string[]).includes(item)) {
-      throw new InvalidArgumentError(`--planners: "${item}" is not one of ${PLANET_COMPARE_PLANNERS.join(', ')}`);
+      throw new InvalidArgumentError(
+        `--planners: "${item}" is not one of ${PLANET_COMPARE_PLANNERS.join(', ')}`,
+      );
     }
   }
   return items as PlanetComparePlanner[];
@@ -73,18 +75,41 @@ export function registerPlanetCompare(program: Command): void {
       'out/planet-compare',
     ),
   )
-    .requiredOption('--checkpoint <dir>', 'the --out folder of a `dcem planet` run (with --planner latent for the latent planners)')
-    .option('--ppo <dir>', 'the --out folder of a `dcem planet-ppo` run from that checkpoint (adds latent-ppo)')
+    .requiredOption(
+      '--checkpoint <dir>',
+      'the --out folder of a `dcem planet` run (with --planner latent for the latent planners)',
+    )
+    .option(
+      '--ppo <dir>',
+      'the --out folder of a `dcem planet-ppo` run from that checkpoint (adds latent-ppo)',
+    )
     .option(
       '--planners <list>',
       `comma-separated, of ${PLANET_COMPARE_PLANNERS.join(', ')} (default: all that the checkpoints allow)`,
       plannersFlag,
     )
-    .option('--episodes <n>', 'evaluation episodes per planner (the paper: 100)', integerFlag('--episodes', 1), 10)
+    .option(
+      '--episodes <n>',
+      'evaluation episodes per planner (the paper: 100)',
+      integerFlag('--episodes', 1),
+      10,
+    )
     .option('--steps <n>', "agent steps per episode (default the checkpoint's)", integerFlag('--steps', 1))
-    .option('--full-samples <n>', `full CEM's candidates (default ${full.samples})`, integerFlag('--full-samples', 2))
-    .option('--full-elites <n>', `full CEM's elites (default ${full.elites})`, integerFlag('--full-elites', 1))
-    .option('--full-iterations <n>', `full CEM's iterations (default ${full.iterations})`, integerFlag('--full-iterations', 1))
+    .option(
+      '--full-samples <n>',
+      `full CEM's candidates (default ${full.samples})`,
+      integerFlag('--full-samples', 2),
+    )
+    .option(
+      '--full-elites <n>',
+      `full CEM's elites (default ${full.elites})`,
+      integerFlag('--full-elites', 1),
+    )
+    .option(
+      '--full-iterations <n>',
+      `full CEM's iterations (default ${full.iterations})`,
+      integerFlag('--full-iterations', 1),
+    )
     .option(
       '--latent-samples <n>',
       `candidates of the latent planners and iCEM (default ${latent.samples})`,

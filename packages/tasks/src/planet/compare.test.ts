@@ -66,7 +66,9 @@ describe('bootstrapInterval', () => {
     expect(a.high).toBeGreaterThan(a.estimate);
     expect(bootstrapInterval(x.length, meanOf(x), { resamples: 500, seed: 7 })).toEqual(a);
     expect(bootstrapInterval(x.length, meanOf(x), { resamples: 500, seed: 8 })).not.toEqual(a);
-    const m = bootstrapInterval(x.length, (idx) => median(idx.map((i) => x[i] as number)), { resamples: 500 });
+    const m = bootstrapInterval(x.length, (idx) => median(idx.map((i) => x[i] as number)), {
+      resamples: 500,
+    });
     expect(m.estimate).toBe(6.5);
     expect(m.low).toBeLessThanOrEqual(6.5);
     expect(m.high).toBeGreaterThanOrEqual(6.5);
@@ -78,7 +80,11 @@ describe('bootstrapInterval', () => {
 
   it('gives a zero-width interval for a constant sample', () => {
     const x = [4.25, 4.25, 4.25, 4.25];
-    expect(bootstrapInterval(4, meanOf(x), { resamples: 200 })).toEqual({ estimate: 4.25, low: 4.25, high: 4.25 });
+    expect(bootstrapInterval(4, meanOf(x), { resamples: 200 })).toEqual({
+      estimate: 4.25,
+      low: 4.25,
+      high: 4.25,
+    });
   });
 
   it('rejects bad arguments with typed errors', () => {
@@ -166,13 +172,15 @@ describe('runPlanetComparison', () => {
       expect(r.steps).toBe(4);
       expect(Number.isFinite(r.return)).toBe(true);
     }
+    const fullMean = whole.rows[0]?.mean.estimate as number;
     for (const row of whole.rows) {
       expect(row.episodes).toBe(2);
-      expect(row.mean.estimate).toBeCloseTo((row.returns[0]! + row.returns[1]!) / 2, 12);
+      const [r0, r1] = row.returns as [number, number];
+      expect(row.mean.estimate).toBeCloseTo((r0 + r1) / 2, 12);
       expect(row.median.estimate).toBeCloseTo(row.mean.estimate, 12);
       expect(row.mean.low).toBeLessThanOrEqual(row.mean.estimate);
       expect(row.mean.high).toBeGreaterThanOrEqual(row.mean.estimate);
-      expect(row.ratioMean?.estimate).toBeCloseTo(row.mean.estimate / whole.rows[0]!.mean.estimate, 12);
+      expect(row.ratioMean?.estimate).toBeCloseTo(row.mean.estimate / fullMean, 12);
     }
     expect(whole.rows[0]?.ratioMean?.estimate).toBeCloseTo(1, 12);
     expect(whole.rows[0]?.budget).toEqual({ samples: 12, elites: 3, iterations: 2 });
@@ -202,8 +210,7 @@ describe('runPlanetComparison', () => {
     );
     expect(ran).toHaveLength(5);
     expect(resumed.records.map(timeless)).toEqual(whole.records.map(timeless));
-    const statistics = (rows: typeof whole.rows) =>
-      rows.map(({ seconds, ...rest }) => rest);
+    const statistics = (rows: typeof whole.rows) => rows.map(({ seconds, ...rest }) => rest);
     expect(statistics(resumed.rows)).toEqual(statistics(whole.rows));
   });
 
@@ -233,29 +240,38 @@ describe('runPlanetComparison', () => {
     expect(() => PLANET_EVAL_EPISODE_JOB.check({ ...specs[0]?.params, ppo: ppo })).toThrow(/latent-ppo/);
     expect(() => PLANET_EVAL_EPISODE_JOB.check({ ...specs[0]?.params, samples: 1.5 })).toThrow(TypeError);
     await expect(
-      PLANET_EVAL_EPISODE_JOB.run({ ...(specs[0]?.params as PlanetEvalEpisodeParams), checkpointEpisodes: 9 }, {}),
+      PLANET_EVAL_EPISODE_JOB.run(
+        { ...(specs[0]?.params as PlanetEvalEpisodeParams), checkpointEpisodes: 9 },
+        {},
+      ),
     ).rejects.toThrow(/after 2 episodes, not 9/);
   });
 
   it('gives typed errors for bad input', () => {
-    expect(() => resolvePlanetComparison({ ...COMPARE, planners: ['full-cem', 'mppi' as never] }, { checkpoint })).toThrow(
-      /settings\.planners\[1\] must be one of full-cem, latent, latent-ppo, icem/,
-    );
+    expect(() =>
+      resolvePlanetComparison({ ...COMPARE, planners: ['full-cem', 'mppi' as never] }, { checkpoint }),
+    ).toThrow(/settings\.planners\[1\] must be one of full-cem, latent, latent-ppo, icem/);
     expect(() => resolvePlanetComparison({ ...COMPARE, episodes: 0 }, { checkpoint })).toThrow(RangeError);
-    expect(() => resolvePlanetComparison({ ...COMPARE, episode: 2 } as never, { checkpoint })).toThrow(/episode/);
-    expect(() => resolvePlanetComparison({ ...COMPARE, full: { samples: 4, elites: 4 } }, { checkpoint })).toThrow(
-      /settings\.full\.elites must be < settings\.full\.samples = 4/,
+    expect(() => resolvePlanetComparison({ ...COMPARE, episode: 2 } as never, { checkpoint })).toThrow(
+      /episode/,
     );
-    expect(() => resolvePlanetComparison(COMPARE, { checkpoint: tmp() })).toThrow(/holds no world-model checkpoint/);
+    expect(() =>
+      resolvePlanetComparison({ ...COMPARE, full: { samples: 4, elites: 4 } }, { checkpoint }),
+    ).toThrow(/settings\.full\.elites must be < settings\.full\.samples = 4/);
+    expect(() => resolvePlanetComparison(COMPARE, { checkpoint: tmp() })).toThrow(
+      /holds no world-model checkpoint/,
+    );
     expect(() => resolvePlanetComparison({ ...COMPARE, planners: ['latent-ppo'] }, { checkpoint })).toThrow(
       /needs a PPO checkpoint/,
     );
-    expect(() => resolvePlanetComparison({ ...COMPARE, planners: ['latent'] }, { checkpoint: cemRun })).toThrow(
-      /needs a latent action decoder/,
-    );
+    expect(() =>
+      resolvePlanetComparison({ ...COMPARE, planners: ['latent'] }, { checkpoint: cemRun }),
+    ).toThrow(/needs a latent action decoder/);
     // Without a decoder or a PPO run, the default planners are those that can run.
     expect(resolvePlanetComparison(COMPARE, { checkpoint: cemRun }).planners).toEqual(['full-cem', 'icem']);
     expect(resolvePlanetComparison(COMPARE, { checkpoint }).planners).toEqual(['full-cem', 'latent', 'icem']);
-    expect(() => resolvePlanetComparison(COMPARE, { checkpoint: cemRun, ppo })).toThrow(/another world model/);
+    expect(() => resolvePlanetComparison(COMPARE, { checkpoint: cemRun, ppo })).toThrow(
+      /another world model/,
+    );
   });
 });

@@ -437,7 +437,10 @@ export async function runPlanetEvalEpisode(
   let t0 = now();
   const env = await makeEnv(s.env as TaskName, { seed: seeds.envSeed, actionRepeat: s.actionRepeat });
   environmentSeconds += now() - t0;
-  const model = createRssm({ observationSize: env.observationSize, actionSize: env.actionDim, ...s.model }, s.seed);
+  const model = createRssm(
+    { observationSize: env.observationSize, actionSize: env.actionDim, ...s.model },
+    s.seed,
+  );
   let decoder: ActionDecoder | undefined;
   let agent: ReturnType<typeof createPlanetAgent> | undefined;
   try {
@@ -470,7 +473,8 @@ export async function runPlanetEvalEpisode(
       t0 = now();
       const result = env.step(action);
       environmentSeconds += now() - t0;
-      if (result.diverged || !Number.isFinite(result.reward) || !result.observation.every(Number.isFinite)) break;
+      if (result.diverged || !Number.isFinite(result.reward) || !result.observation.every(Number.isFinite))
+        break;
       total += result.reward;
       steps++;
       if (t + 1 < p.steps) {
@@ -609,7 +613,9 @@ export function resolvePlanetComparison(
   assertObject('sources', sources);
   assertOptions('sources', sources, ['checkpoint', 'ppo']);
   if (typeof sources.checkpoint !== 'string' || sources.checkpoint === '') {
-    throw new TypeError(`sources.checkpoint must be a folder path, received ${describeValue(sources.checkpoint)}`);
+    throw new TypeError(
+      `sources.checkpoint must be a folder path, received ${describeValue(sources.checkpoint)}`,
+    );
   }
   if (sources.ppo !== undefined && (typeof sources.ppo !== 'string' || sources.ppo === '')) {
     throw new TypeError(`sources.ppo must be a folder path, received ${describeValue(sources.ppo)}`);
@@ -622,7 +628,9 @@ export function resolvePlanetComparison(
   let planners: PlanetComparePlanner[];
   if (settings.planners === undefined) {
     planners = PLANET_COMPARE_PLANNERS.filter(
-      (p) => (p !== 'latent-ppo' || sources.ppo !== undefined) && (hasDecoder || (p !== 'latent' && p !== 'latent-ppo')),
+      (p) =>
+        (p !== 'latent-ppo' || sources.ppo !== undefined) &&
+        (hasDecoder || (p !== 'latent' && p !== 'latent-ppo')),
     );
   } else {
     if (!Array.isArray(settings.planners) || settings.planners.length === 0) {
@@ -704,7 +712,9 @@ export function planetComparisonJobs(
         params: {
           checkpoint: sources.checkpoint,
           checkpointEpisodes: base.counters.episodes,
-          ...(planner === 'latent-ppo' ? { ppo: sources.ppo as string, ppoIterations: ppoIterations as number } : {}),
+          ...(planner === 'latent-ppo'
+            ? { ppo: sources.ppo as string, ppoIterations: ppoIterations as number }
+            : {}),
           planner,
           episode,
           seed: s.seed,
@@ -756,7 +766,11 @@ export interface PlanetComparisonResult {
   records: PlanetEvalRecord[];
 }
 
-const NAN_INTERVAL: BootstrapInterval = Object.freeze({ estimate: Number.NaN, low: Number.NaN, high: Number.NaN });
+const NAN_INTERVAL: BootstrapInterval = Object.freeze({
+  estimate: Number.NaN,
+  low: Number.NaN,
+  high: Number.NaN,
+});
 
 /**
  * The comparison's table from its episodes' records: per planner the
@@ -807,7 +821,8 @@ export function assemblePlanetComparison(
       episodes: n,
       returns,
       mean: n === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(n, (idx) => mean(at(idx)), options(2 * k)),
-      median: n === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(n, (idx) => median(at(idx)), options(2 * k + 1)),
+      median:
+        n === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(n, (idx) => median(at(idx)), options(2 * k + 1)),
       seconds: {
         planning: mine.reduce((a, r) => a + r.planningSeconds, 0),
         environment: mine.reduce((a, r) => a + r.environmentSeconds, 0),
@@ -822,7 +837,8 @@ export function assemblePlanetComparison(
         f(idx.map((i) => mineR[i] as number)) / f(idx.map((i) => fullR[i] as number));
       const seed = 2 * s.planners.length + 2 * k;
       row.ratioMean = m === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(m, ratio(mean), options(seed));
-      row.ratioMedian = m === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(m, ratio(median), options(seed + 1));
+      row.ratioMedian =
+        m === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(m, ratio(median), options(seed + 1));
     }
     return row;
   });
@@ -879,7 +895,9 @@ export async function runPlanetComparison(
   const specs = planetComparisonJobs(settings, sources);
   const completed = options.completed ?? [];
   if (!Array.isArray(completed)) {
-    throw new TypeError(`options.completed must be an array of episode records, received ${describeValue(completed)}`);
+    throw new TypeError(
+      `options.completed must be an array of episode records, received ${describeValue(completed)}`,
+    );
   }
   const done = new Map(completed.map((r) => [`${r.planner}#${r.episode}`, r]));
   const todo = specs.filter((j) => !done.has(`${j.params.planner}#${j.params.episode}`));

@@ -17,6 +17,17 @@ export type { ControlCost } from '../control/planner.js';
 export type { Adam, AdamOptions, AdamState } from './adam.js';
 export { createAdam, PLANET_ADAM } from './adam.js';
 export type {
+  PlanetCheckpoint,
+  PlanetCounters,
+  PlanetEpisodeRecord,
+} from './checkpoint.js';
+export {
+  loadPlanetCheckpoint,
+  PLANET_CHECKPOINT_VERSION,
+  PLANET_LATEST_FILE,
+  savePlanetCheckpoint,
+} from './checkpoint.js';
+export type {
   BootstrapInterval,
   BootstrapOptions,
   PlanetCompareBudget,
@@ -43,17 +54,6 @@ export {
   runPlanetComparison,
   runPlanetEvalEpisode,
 } from './compare.js';
-export type {
-  PlanetCheckpoint,
-  PlanetCounters,
-  PlanetEpisodeRecord,
-} from './checkpoint.js';
-export {
-  loadPlanetCheckpoint,
-  PLANET_CHECKPOINT_VERSION,
-  PLANET_LATEST_FILE,
-  savePlanetCheckpoint,
-} from './checkpoint.js';
 export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
 export { elbo, PLANET_FREE_NATS } from './elbo.js';
 export type { DiagGaussian } from './gaussian.js';
