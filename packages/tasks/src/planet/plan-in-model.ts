@@ -79,7 +79,11 @@ export interface PlanetAgent {
  * evaluation in the episode come from
  * `tf.randomNormal(…, deriveSeed(plannerSeed, TASK_SEED_STREAMS.planetLatentNoise, c))`.
  * PlaNet's CEM (`cem`) restarts from μ₀ = 0 at every decision; the other
- * presets warm-start from the previous plan.
+ * presets warm-start from the previous plan. The latent planner (`latent`,
+ * with `options.decoder`) instead runs `planLatent`: DCEM over
+ * z ∈ [−1, 1]^d from μ₀ = 0 on the cost of decode(z), its noise at
+ * decision k seeded by `deriveSeed(plannerSeed, TASK_SEED_STREAMS.planetLatentPlan, k)`,
+ * and acts with the first step of decode(ẑ).
  *
  * @param model The world model (not disposed by the agent).
  * @param options See {@link PlanetAgentOptions}.

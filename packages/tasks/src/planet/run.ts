@@ -370,6 +370,11 @@ function snapshot(machine: Machine): PlanetCheckpoint {
  *    exploration noise of σ = `explorationNoise` (from
  *    `deriveSeed(seed, planetExploration, e)`), clipped to [−1, 1]; the
  *    episode's rows join the buffer;
+ *    with the latent planner (`planner: 'latent'`) and `latent.train`, each
+ *    model update u is followed by one decoder step (phase 2 of the DCEM
+ *    paper's Alg. 3: `replayPosteriorStates` and `planetDecoderStep`, base
+ *    seed `deriveSeed(seed, planetDecoderStep, u)`); the decoder starts from
+ *    `deriveSeed(seed, planetDecoderWeights, 0)`;
  * 3. every `evaluateEvery` collected episodes (after the seed episodes), an
  *    evaluation episode with the planner and no noise (index k's seeds
  *    derive from `deriveSeed(seed, planetEvaluation, k)`); its data are not
@@ -390,8 +395,10 @@ function snapshot(machine: Machine): PlanetCheckpoint {
  * @param options A folder to resume from and save to, or a checkpoint to resume from.
  * @returns The history, the counters and the final checkpoint.
  * @throws TypeError / RangeError for bad settings; Error when the checkpoint to
- *   resume from was made with other settings (only `episodes` and
- *   `evaluateEvery` may change).
+ *   resume from was made with other settings (only `episodes`,
+ *   `evaluateEvery` and the planner, `plan` and `latent`, may change: a
+ *   phase switch, e.g. `cem` then `latent`, which starts a fresh decoder;
+ *   a decoder the new planner does not use is kept in later checkpoints).
  * @example
  * ```ts
  * import { runPlanet } from '@dcem/tasks/planet';
@@ -428,7 +435,7 @@ export async function runPlanet(
     if (differ.length > 0) {
       throw new Error(
         `the checkpoint to resume was made with other settings (${differ.join(', ')}); ` +
-          'only episodes and evaluateEvery may change when resuming (use another out folder for a new run)',
+          'only episodes, evaluateEvery and the planner may change when resuming (use another out folder for a new run)',
       );
     }
   }
