@@ -24,6 +24,7 @@ if (process.argv[2] !== 'worker') {
     import('./commands/mujoco.js').then((m) => m.registerMujoco),
     import('./commands/planet.js').then((m) => m.registerPlanet),
     import('./commands/planet-ppo.js').then((m) => m.registerPlanetPpo),
+    import('./commands/planet-compare.js').then((m) => m.registerPlanetCompare),
   ]);
   for (const register of commands) register(program);
 }

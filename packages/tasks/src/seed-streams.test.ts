@@ -41,6 +41,8 @@ describe('TASK_SEED_STREAMS', () => {
       ppoPlanner: 143,
       ppoFilter: 144,
       ppoValueWeights: 145,
+      planetCompare: 150,
+      planetCompareBootstrap: 151,
     });
     expect(Object.isFrozen(TASK_SEED_STREAMS)).toBe(true);
   });

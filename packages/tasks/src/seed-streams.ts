@@ -47,6 +47,8 @@
  * | `ppoPlanner` | the policy's planner seed in PPO episode `index` |
  * | `ppoFilter` | the posterior samples while filtering PPO episode `index` |
  * | `ppoValueWeights` | the initial weights of PPO's value head (`index`: the layer) |
+ * | `planetCompare` | episode `index` of a planner comparison (its reset, planner and filter seeds derive from it; shared by every planner) |
+ * | `planetCompareBootstrap` | the bootstrap resampling of statistic `index` of a planner comparison's table |
  *
  * @example
  * ```ts
@@ -91,6 +93,8 @@ export const TASK_SEED_STREAMS = Object.freeze({
   ppoPlanner: 143,
   ppoFilter: 144,
   ppoValueWeights: 145,
+  planetCompare: 150,
+  planetCompareBootstrap: 151,
 } as const);
 
 /** A name of {@link TASK_SEED_STREAMS}. */

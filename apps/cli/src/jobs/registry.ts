@@ -1,6 +1,6 @@
 import { CARTPOLE_EMBED_RUN_JOB, createJobRegistry, PLANNER_CELL_JOB } from '@dcem/tasks';
 import { MUJOCO_EPISODE_JOB } from '@dcem/tasks/mujoco';
-import { PLANET_RUN_JOB } from '@dcem/tasks/planet';
+import { PLANET_EVAL_EPISODE_JOB, PLANET_RUN_JOB } from '@dcem/tasks/planet';
 import { PROBE_JOB } from './probe.js';
 
 /**
@@ -14,5 +14,6 @@ export const JOBS = createJobRegistry([
   CARTPOLE_EMBED_RUN_JOB,
   MUJOCO_EPISODE_JOB,
   PLANET_RUN_JOB,
+  PLANET_EVAL_EPISODE_JOB,
   PROBE_JOB,
 ]);

@@ -5,7 +5,8 @@
  * steps 1 and 2): the model, its ELBO and Adam, a replay buffer of episodes,
  * planning in the model with the core planner or DCEM over a learned latent
  * action space (with the decoder trained online), the online loop
- * (`runPlanet`) and its checkpoints. A separate entry point, so users of the
+ * (`runPlanet`) and its checkpoints, PPO fine-tuning (`runPlanetPpo`) and the
+ * planners' comparison at one checkpoint (`runPlanetComparison`). A separate entry point, so users of the
  * rest of `@dcem/tasks` never load MuJoCo or the model.
  *
  * @module
@@ -26,6 +27,33 @@ export {
   PLANET_LATEST_FILE,
   savePlanetCheckpoint,
 } from './checkpoint.js';
+export type {
+  BootstrapInterval,
+  BootstrapOptions,
+  PlanetCompareBudget,
+  PlanetComparePlanner,
+  PlanetComparisonCallbacks,
+  PlanetComparisonResult,
+  PlanetComparisonRow,
+  PlanetComparisonSettings,
+  PlanetComparisonSources,
+  PlanetEvalEpisodeParams,
+  PlanetEvalRecord,
+  ResolvedPlanetComparisonSettings,
+} from './compare.js';
+export {
+  assemblePlanetComparison,
+  bootstrapInterval,
+  median,
+  PLANET_COMPARE_BUDGETS,
+  PLANET_COMPARE_PLANNERS,
+  PLANET_EVAL_EPISODE_JOB,
+  planetComparisonJobs,
+  quantile,
+  resolvePlanetComparison,
+  runPlanetComparison,
+  runPlanetEvalEpisode,
+} from './compare.js';
 export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
 export { elbo, PLANET_FREE_NATS } from './elbo.js';
 export type { DiagGaussian } from './gaussian.js';
