@@ -21,7 +21,7 @@ export function registerWorker(program: Command): void {
   program
     .command('worker')
     .description(
-      'run the jobs of studies started with --queue (planners, cartpole-embed, mujoco-study, planet), on this machine, ' +
+      'run the jobs of studies started with --queue (planners, cartpole-embed, mujoco-study, planet, planet-compare), on this machine, ' +
         'until stopped; SIGTERM or Ctrl-C finishes the running jobs first (see docs/scaling.md)',
     )
     .requiredOption('--queue <url>', 'the Redis URL the studies use (redis://host:port)')
