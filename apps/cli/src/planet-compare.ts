@@ -95,6 +95,13 @@ export function compareMarkdown(result: PlanetComparisonResult): string {
         `${interval(r.mean)} | ${interval(r.median)} | ${interval(r.ratioMean, 3)} | ${interval(r.ratioMedian, 3)} |`,
     );
   }
+  const gain = result.rows.find((r) => r.ppoGain !== undefined)?.ppoGain;
+  if (gain !== undefined) {
+    lines.push(
+      '',
+      `PPO's gain over latent DCEM (mean of the paired differences of return, ${pct} CI): ${interval(gain)}.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -102,13 +109,14 @@ export function compareMarkdown(result: PlanetComparisonResult): string {
 export function compareCsv(result: PlanetComparisonResult): string {
   const header =
     'planner,samples,elites,iterations,episodes,mean,mean_low,mean_high,median,median_low,median_high,' +
-    'ratio_mean,ratio_mean_low,ratio_mean_high,ratio_median,ratio_median_low,ratio_median_high,planning_seconds,environment_seconds';
+    'ratio_mean,ratio_mean_low,ratio_mean_high,ratio_median,ratio_median_low,ratio_median_high,planning_seconds,environment_seconds,' +
+    'ppo_gain,ppo_gain_low,ppo_gain_high';
   const ci = (c: BootstrapInterval | undefined) =>
     c === undefined ? ',,' : `${c.estimate},${c.low},${c.high}`;
   const lines = result.rows.map(
     (r) =>
       `${r.planner},${r.budget.samples},${r.budget.elites},${r.budget.iterations},${r.episodes},${ci(r.mean)},${ci(r.median)},` +
-      `${ci(r.ratioMean)},${ci(r.ratioMedian)},${r.seconds.planning},${r.seconds.environment}`,
+      `${ci(r.ratioMean)},${ci(r.ratioMedian)},${r.seconds.planning},${r.seconds.environment},${ci(r.ppoGain)}`,
   );
   return `${header}\n${lines.join('\n')}\n`;
 }

@@ -183,6 +183,18 @@ describe('runPlanetComparison', () => {
       expect(row.ratioMean?.estimate).toBeCloseTo(row.mean.estimate / fullMean, 12);
     }
     expect(whole.rows[0]?.ratioMean?.estimate).toBeCloseTo(1, 12);
+    // PPO's paired gain over latent DCEM, on the latent-ppo row only.
+    const byName = new Map(whole.rows.map((r) => [r.planner, r]));
+    const lat = byName.get('latent')?.returns as number[];
+    const tuned = byName.get('latent-ppo')?.returns as number[];
+    const gain = byName.get('latent-ppo')?.ppoGain;
+    expect(gain?.estimate).toBeCloseTo(
+      ((tuned[0] as number) - (lat[0] as number) + (tuned[1] as number) - (lat[1] as number)) / 2,
+      12,
+    );
+    expect(gain?.low).toBeLessThanOrEqual(gain?.estimate as number);
+    expect(gain?.high).toBeGreaterThanOrEqual(gain?.estimate as number);
+    for (const r of whole.rows) if (r.planner !== 'latent-ppo') expect(r.ppoGain).toBeUndefined();
     expect(whole.rows[0]?.budget).toEqual({ samples: 12, elites: 3, iterations: 2 });
     expect(whole.rows[3]?.budget).toEqual({ samples: 6, elites: 2, iterations: 2 });
 

@@ -752,6 +752,13 @@ export interface PlanetComparisonRow {
   ratioMean?: BootstrapInterval;
   /** The same for the medians. */
   ratioMedian?: BootstrapInterval;
+  /**
+   * On the `latent-ppo` row: the mean of the paired differences
+   * (latent DCEM + PPO − latent DCEM) over the episodes both ran, with a
+   * bootstrap interval of the episodes resampled in pairs: PPO improved the
+   * controller where the interval lies above 0. Absent without `latent`.
+   */
+  ppoGain?: BootstrapInterval;
   /** Σ wall seconds planning (filtering included) and stepping the environments. */
   seconds: { planning: number; environment: number };
 }
@@ -776,7 +783,8 @@ const NAN_INTERVAL: BootstrapInterval = Object.freeze({
  * The comparison's table from its episodes' records: per planner the
  * returns, the mean and the median with percentile bootstrap intervals
  * (each planner's resampling seeded from the comparison's seed and its
- * position, so the table is reproducible), and the paired ratio to full CEM.
+ * position, so the table is reproducible), the paired ratio to full CEM,
+ * and on the `latent-ppo` row the paired gain over `latent`.
  *
  * @param settings The resolved settings ({@link resolvePlanetComparison}).
  * @param records The episodes' records, in any order (missing ones leave their planner's row shorter).
@@ -839,6 +847,19 @@ export function assemblePlanetComparison(
       row.ratioMean = m === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(m, ratio(mean), options(seed));
       row.ratioMedian =
         m === 0 ? { ...NAN_INTERVAL } : bootstrapInterval(m, ratio(median), options(seed + 1));
+    }
+    const latent = byPlanner.get('latent');
+    if (planner === 'latent-ppo' && latent !== undefined) {
+      const paired = mine.filter((r) => latent.has(r.episode));
+      const gains = paired.map((r) => r.return - (latent.get(r.episode) as PlanetEvalRecord).return);
+      row.ppoGain =
+        gains.length === 0
+          ? { ...NAN_INTERVAL }
+          : bootstrapInterval(
+              gains.length,
+              (idx) => mean(idx.map((i) => gains[i] as number)),
+              options(4 * s.planners.length + k),
+            );
     }
     return row;
   });
