@@ -3,10 +3,12 @@
 // with iCEM makes the cheetah run, other tasks load and plan, bad settings
 // give a message, and the page keeps drawing while it plans. Every number is
 // read from the page's state (`window.mujocoPage`), not from pixels.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMujocoEpisodes } from '@dcem/tasks/mujoco';
+import * as tf from '@tensorflow/tfjs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,10 +17,26 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = join(ROOT, 'reports', 'mujoco.png');
 const MEASURED = join(ROOT, 'reports', 'mujoco-e2e.json');
-// `dcem mujoco --env cheetah-run --planner icem --steps 25 --seed 0 --backend cpu`: its rewards (see the fixture's command).
-const NODE_RUN = JSON.parse(
-  readFileSync(join(ROOT, 'e2e', 'fixtures', 'cheetah-run-icem-seed0-cpu.json'), 'utf8'),
-) as { command: string; rewards: number[] };
+// The run the page must repeat, computed here in Node at the start of the test (not stored, so that a change
+// of the planner's arithmetic changes both sides): `runMujocoEpisodes`, which `dcem mujoco` runs, with the
+// page's default settings on tfjs's cpu backend, the page's backend.
+const NODE_RUN = {
+  command: 'pnpm dcem mujoco --env cheetah-run --planner icem --steps 25 --seed 0 --workers 2 --backend cpu',
+  rewards: [] as number[],
+};
+
+async function runInNode(): Promise<number[]> {
+  await tf.setBackend('cpu');
+  const run = await runMujocoEpisodes({
+    env: 'cheetah-run',
+    planner: 'icem',
+    episodes: 1,
+    seed: 0,
+    steps: 25,
+    workers: 2,
+  });
+  return run.episodes[0]?.rewards ?? [];
+}
 
 /** The page's state, as `window.mujocoPage` exposes it. */
 interface PageState {
@@ -73,6 +91,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no browser at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium)`);
   }
+  NODE_RUN.rewards = await runInNode();
   server = await preview({ root: ROOT, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'silent' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -86,7 +105,7 @@ beforeAll(async () => {
   const address = server.httpServer.address() as AddressInfo;
   await page.goto(`http://127.0.0.1:${address.port}/mujoco.html`, { timeout: 120_000 });
   await waitForState(['ready']);
-}, 180_000);
+}, 240_000);
 
 afterAll(async () => {
   mkdirSync(dirname(MEASURED), { recursive: true });
@@ -156,6 +175,7 @@ describe('MuJoCo page', () => {
     const rewards = s.rewards.slice(0, NODE_RUN.rewards.length);
     const diff = Math.max(...rewards.map((r, i) => Math.abs(r - (NODE_RUN.rewards[i] as number))));
     measured.nodeComparison = { command: NODE_RUN.command, maxAbsDiff: diff, steps: rewards.length };
+    expect(NODE_RUN.rewards).toHaveLength(25);
     expect(rewards).toHaveLength(NODE_RUN.rewards.length);
     expect(rewards).toEqual(NODE_RUN.rewards);
   });
