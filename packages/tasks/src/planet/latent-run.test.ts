@@ -8,39 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPlanetCheckpoint, type PlanetCheckpoint, type PlanetEpisodeRecord } from './checkpoint.js';
+import { loadPlanetCheckpoint, type PlanetCheckpoint } from './checkpoint.js';
 import { runPlanet } from './run.js';
-import { type PlanetSettings, resolvePlanetSettings } from './settings.js';
+import { resolvePlanetSettings } from './settings.js';
+import { TINY_LATENT_RUN, timeless } from './tiny.test-utils.js';
 
 beforeAll(async () => {
   tf.enableProdMode();
   await tf.setBackend('cpu');
 });
 
-const LATENT: PlanetSettings = {
-  env: 'cartpole-swingup',
-  seed: 5,
-  episodes: 3,
-  seedEpisodes: 1,
-  steps: 6,
-  updatesPerEpisode: 2,
-  batchSize: 2,
-  sequenceLength: 4,
-  horizon: 3,
-  planner: 'latent',
-  samples: 8,
-  elites: 2,
-  iterations: 2,
-  model: { deterministic: 6, stochastic: 3, hidden: 6 },
-  latent: { dim: 2, hiddenSizes: [8], batchSize: 2, learningRate: 1e-2 },
-};
+const LATENT = TINY_LATENT_RUN;
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-planet-latent-'));
-
-function timeless(r: PlanetEpisodeRecord) {
-  const { environmentSeconds, planningSeconds, updateSeconds, ...rest } = r;
-  return rest;
-}
 
 function expectSameState(a: PlanetCheckpoint, b: PlanetCheckpoint) {
   expect(a.counters).toEqual(b.counters);

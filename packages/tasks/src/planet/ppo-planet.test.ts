@@ -18,24 +18,9 @@ import {
 } from './ppo-planet.js';
 import { runPlanet } from './run.js';
 import type { PlanetSettings } from './settings.js';
+import { TINY_LATENT_RUN } from './tiny.test-utils.js';
 
-const BASE: PlanetSettings = {
-  env: 'cartpole-swingup',
-  seed: 5,
-  episodes: 2,
-  seedEpisodes: 1,
-  steps: 6,
-  updatesPerEpisode: 2,
-  batchSize: 2,
-  sequenceLength: 4,
-  horizon: 3,
-  planner: 'latent',
-  samples: 8,
-  elites: 2,
-  iterations: 2,
-  model: { deterministic: 6, stochastic: 3, hidden: 6 },
-  latent: { dim: 2, hiddenSizes: [8], batchSize: 2, learningRate: 1e-2 },
-};
+const BASE: PlanetSettings = { ...TINY_LATENT_RUN, episodes: 2 };
 
 const PPO: PlanetPpoSettings = {
   seed: 1,

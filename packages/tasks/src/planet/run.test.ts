@@ -17,6 +17,7 @@ import { createPlanetAgent } from './plan-in-model.js';
 import { createRssm } from './rssm.js';
 import { runPlanet } from './run.js';
 import { type PlanetSettings, planetPlannerConfig } from './settings.js';
+import { timeless } from './tiny.test-utils.js';
 
 beforeAll(async () => {
   tf.enableProdMode();
@@ -40,12 +41,6 @@ const TINY: PlanetSettings = {
 };
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-planet-'));
-
-/** A record without its wall times (which differ between runs). */
-function timeless(r: PlanetEpisodeRecord) {
-  const { environmentSeconds, planningSeconds, updateSeconds, ...rest } = r;
-  return rest;
-}
 
 function expectSameState(a: PlanetCheckpoint, b: PlanetCheckpoint) {
   expect(a.counters).toEqual(b.counters);
