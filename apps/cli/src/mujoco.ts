@@ -14,14 +14,13 @@ import {
   runMujocoEpisodeJob,
   runMujocoEpisodes,
 } from '@dcem/tasks/mujoco';
+import { VEGA_LITE_SCHEMA } from './charts/schema.js';
 import type { RunContext } from './context.js';
 import { writeGif } from './gif.js';
 import type { ResultStore } from './jobs/store.js';
 import { executeStudy } from './jobs/study.js';
 import { type PlotSpec, svgToRgba, writePlot } from './plot.js';
 import { startProgress } from './progress.js';
-
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Settings of {@link runMujoco}: those of `runMujocoEpisodes` plus the GIF's frame budget. */
 export interface MujocoSettings extends MujocoEpisodeSettings {
@@ -52,7 +51,7 @@ function returnCurveSpec(title: string, records: MujocoEpisodeRecord[]): PlotSpe
     ];
   });
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 480,
     height: 280,

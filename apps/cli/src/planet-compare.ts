@@ -12,12 +12,11 @@ import {
   resolvePlanetComparison,
   runPlanetEvalEpisode,
 } from '@dcem/tasks/planet';
+import { VEGA_LITE_SCHEMA } from './charts/schema.js';
 import type { RunContext } from './context.js';
 import { executeStudy } from './jobs/study.js';
 import { type PlotSpec, writePlot } from './plot.js';
 import { type Progress, startProgress } from './progress.js';
-
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** The study's result file in the output folder (one record per (planner, episode) job). */
 export const PLANET_COMPARE_JOBS_FILE = 'planet-compare-jobs.jsonl';
@@ -40,7 +39,7 @@ export function compareBoxSpec(title: string, result: PlanetComparisonResult): P
   const values = result.rows.flatMap((r) => r.returns.map((ret) => ({ planner: r.planner, return: ret })));
   const x = { field: 'planner', type: 'nominal', title: 'planner', sort: order, axis: { labelAngle: 0 } };
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 120 * Math.max(2, order.length),
     height: 300,

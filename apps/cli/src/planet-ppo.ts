@@ -7,11 +7,10 @@ import {
   type PlanetPpoSettings,
   runPlanetPpo,
 } from '@dcem/tasks/planet';
+import { VEGA_LITE_SCHEMA } from './charts/schema.js';
 import type { RunContext } from './context.js';
 import { type PlotSpec, writePlot } from './plot.js';
 import { type Progress, startProgress } from './progress.js';
-
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Options of {@link runPlanetPpoCli} besides the phase's settings. */
 export interface PlanetPpoCliOptions {
@@ -36,7 +35,7 @@ export interface PlanetPpoCliResult {
 /** The PPO learning curve: each episode's return, and their mean, against the PPO step. */
 export function ppoCurveSpec(title: string, history: PlanetPpoRecord[]): PlotSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 480,
     height: 280,

@@ -8,12 +8,11 @@ import {
   type PlanetStudyGrid,
   planetStudyJobs,
 } from '@dcem/tasks/planet';
+import { VEGA_LITE_SCHEMA } from './charts/schema.js';
 import type { RunContext } from './context.js';
 import { executeStudy } from './jobs/study.js';
 import { type PlotSpec, writePlot } from './plot.js';
 import { type Progress, startProgress } from './progress.js';
-
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** The result file of a PlaNet study in its output folder (JSONL, one record per run). */
 export const PLANET_STUDY_FILE = 'planet-study-jobs.jsonl';
@@ -75,7 +74,7 @@ export function planetStudyRows(runs: readonly PlanetStudyRun[]): PlanetStudyRow
 /** The learning curves of every run: return against environment steps, a colour per planner, a line per seed. */
 export function planetStudySpec(title: string, runs: readonly PlanetStudyRun[]): PlotSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 480,
     height: 280,

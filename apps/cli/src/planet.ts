@@ -7,12 +7,11 @@ import {
   type PlanetSettings,
   runPlanet,
 } from '@dcem/tasks/planet';
+import { VEGA_LITE_SCHEMA } from './charts/schema.js';
 import type { RunContext } from './context.js';
 import { writeGif } from './gif.js';
 import { type PlotSpec, svgToRgba, writePlot } from './plot.js';
 import { type Progress, startProgress } from './progress.js';
-
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** Options of {@link runPlanetCli} besides the run's settings. */
 export interface PlanetCliOptions {
@@ -37,7 +36,7 @@ export interface PlanetCliResult {
 /** The learning curve: return against environment steps, one series per kind of episode. */
 export function learningCurveSpec(title: string, history: PlanetEpisodeRecord[]): PlotSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 480,
     height: 280,

@@ -1,6 +1,7 @@
 import type { Objective2D } from '@dcem/tasks/objectives';
 import * as tf from '@tensorflow/tfjs';
 import type { PlotSpec } from '../plot.js';
+import { VEGA_LITE_SCHEMA } from './schema.js';
 
 /** Values of f on a regular grid over the objective's box, as rectangles for a heat map. */
 export function gridCells(f: (samples: tf.Tensor) => tf.Tensor, box: Objective2D['box'], size = 70) {
@@ -124,7 +125,7 @@ export function iteratesSpec(options: {
     });
   }
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: options.title,
     width: size,
     height: size,
@@ -136,7 +137,7 @@ export function iteratesSpec(options: {
 /** A line chart of a loss per step with a log y axis. */
 export function lossSpec(title: string, losses: number[], yTitle = 'loss'): PlotSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     title,
     width: 460,
     height: 260,

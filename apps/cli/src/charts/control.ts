@@ -1,7 +1,6 @@
 // Vega-lite specs of the control experiments (pendulum swing-up, cart-pole latent embedding).
 import type { PlotSpec } from '../plot.js';
-
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+import { VEGA_LITE_SCHEMA } from './schema.js';
 
 /** One value of one trajectory at one time step. */
 export interface TrajectoryPoint {
@@ -70,7 +69,7 @@ export function pendulumSpec(options: {
     },
   };
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title: options.title,
     vconcat: [
       {
@@ -116,7 +115,7 @@ export function convergenceSpec(
   title: string | string[],
 ): PlotSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     data: { values: points },
     facet: {
@@ -162,7 +161,7 @@ export interface FactorBar {
 /** The improvement factor (embedded DCEM return / full-space CEM return) per latent size and τ. */
 export function improvementSpec(bars: FactorBar[], title: string | string[]): PlotSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     data: { values: bars },
     width: 360,
@@ -221,7 +220,7 @@ export function latentSurfaceSpec(
 ): PlotSpec {
   const axis = (t: string) => ({ scale: { domain: [-1, 1], nice: false, zero: false }, title: t });
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     hconcat: iterates.map((it) => ({
       title: `Iteration ${it.iteration} samples`,
@@ -276,7 +275,7 @@ export function controlIteratesSpec(
   title: string,
 ): PlotSpec {
   return {
-    $schema: SCHEMA,
+    $schema: VEGA_LITE_SCHEMA,
     title,
     vconcat: rows.map((row) => ({
       title: row.method,

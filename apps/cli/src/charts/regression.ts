@@ -1,5 +1,6 @@
 import type { EnergySurface, InnerIterationAblationPoint, RegressionEvaluation } from '@dcem/tasks';
 import type { PlotSpec } from '../plot.js';
+import { VEGA_LITE_SCHEMA } from './schema.js';
 
 /** Display names of the regression models. */
 export const MODEL_TITLES: Record<string, string> = {
@@ -19,7 +20,7 @@ export function lossChart(curves: { model: string; history: readonly RegressionE
     history.map((h) => ({ model, label: title(model), update: h.update, mse: h.mse })),
   );
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: 'Regression: full-data MSE during training',
     width: 520,
     height: 320,
@@ -66,7 +67,7 @@ export function ablationChart(
   };
   const x = { field: 'iterations', type: 'quantitative' as const, title: 'inner iterations at test time' };
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: `Regression: MSE against inner iterations (trained with ${trainedIterations})`,
     width: 520,
     height: 320,
@@ -192,7 +193,7 @@ export function surfaceChart(
     };
   });
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: VEGA_LITE_SCHEMA,
     title: {
       text: 'Learned energy surfaces',
       subtitle: 'black: target y = x sin x · red: predictions ŷ(x) · white: grid argmin_y E(x, y)',
