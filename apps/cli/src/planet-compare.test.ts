@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { createContext } from './context.js';
 import { JOBS } from './jobs/registry.js';
 import { runPlanetCli } from './planet.js';
+import { tinyLatentPlanet } from './planet.test-utils.js';
 import { PLANET_COMPARE_JOBS_FILE, runPlanetCompareCli } from './planet-compare.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-cli-planet-compare-'));
@@ -18,22 +19,7 @@ describe('dcem planet-compare', () => {
   it('compares the planners at a checkpoint, writes its files and resumes', async () => {
     const base = tmp();
     const baseCtx = await createContext({ backend: 'cpu', seed: 0, out: base, quiet: true, json: false });
-    await runPlanetCli(baseCtx, {
-      env: 'cartpole-swingup',
-      episodes: 2,
-      seedEpisodes: 1,
-      steps: 4,
-      updatesPerEpisode: 1,
-      batchSize: 2,
-      sequenceLength: 4,
-      horizon: 3,
-      planner: 'latent',
-      samples: 6,
-      elites: 2,
-      iterations: 2,
-      model: { deterministic: 6, stochastic: 3, hidden: 6 },
-      latent: { dim: 2, hiddenSizes: [8], batchSize: 2 },
-    });
+    await runPlanetCli(baseCtx, tinyLatentPlanet(4));
     const out = tmp();
     const ctx = await createContext({ backend: 'cpu', seed: 2, out, quiet: true, json: false });
     const settings = {

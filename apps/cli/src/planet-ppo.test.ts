@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { createContext } from './context.js';
 import { runPlanetCli } from './planet.js';
+import { tinyLatentPlanet } from './planet.test-utils.js';
 import { runPlanetPpoCli } from './planet-ppo.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-cli-planet-ppo-'));
@@ -16,22 +17,7 @@ describe('dcem planet-ppo', () => {
   it('fine-tunes a latent world-model run, writes its files and resumes', async () => {
     const base = tmp();
     const baseCtx = await createContext({ backend: 'cpu', seed: 0, out: base, quiet: true, json: false });
-    await runPlanetCli(baseCtx, {
-      env: 'cartpole-swingup',
-      episodes: 2,
-      seedEpisodes: 1,
-      steps: 5,
-      updatesPerEpisode: 1,
-      batchSize: 2,
-      sequenceLength: 4,
-      horizon: 3,
-      planner: 'latent',
-      samples: 6,
-      elites: 2,
-      iterations: 2,
-      model: { deterministic: 6, stochastic: 3, hidden: 6 },
-      latent: { dim: 2, hiddenSizes: [8], batchSize: 2 },
-    });
+    await runPlanetCli(baseCtx, tinyLatentPlanet(5));
     const out = tmp();
     const ctx = await createContext({ backend: 'cpu', seed: 0, out, quiet: true, json: false });
     const settings = {
