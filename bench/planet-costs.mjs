@@ -35,8 +35,12 @@ export const PAPER = Object.freeze({
 const BACKENDS = ['wasm', 'cpu', 'webgpu', 'tensorflow', 'tensorflow-gpu'];
 const MINIBATCH_MODES = ['derive', 'time'];
 
-/** Reads the options; every error names the option and the value. */
-export function parseArgs(argv, tasks) {
+/**
+ * Reads the options; every error names the option and the value. `tasks`:
+ * the valid `--env` values; `assertKnownOptions`: @dcem/errors' check (its
+ * did-you-mean message for an unknown option).
+ */
+export function parseArgs(argv, tasks, assertKnownOptions) {
   const opts = {
     env: 'cartpole-swingup',
     backend: 'wasm',
@@ -95,13 +99,9 @@ export function parseArgs(argv, tasks) {
       case '-h':
         opts.help = true;
         break;
-      default: {
-        const name = arg.split('=')[0];
-        const near = known.find((k) => k.startsWith(name.slice(0, 4)) && name.startsWith('--'));
-        throw new RangeError(
-          `unknown option ${JSON.stringify(arg)}${near === undefined ? '' : ` (did you mean ${near}?)`}; known: ${known.join(', ')}`,
-        );
-      }
+      default:
+        assertKnownOptions('planet-costs option', { [arg.split('=')[0]]: true }, known);
+        throw new RangeError(`${arg}: give the value after a space (${arg.split('=')[0]} VALUE)`);
     }
   }
   return opts;
@@ -141,9 +141,10 @@ export function human(ms) {
 async function main() {
   const tfjsDir = join(root, 'packages', 'tfjs');
   const mujoco = await load(join(root, 'packages', 'mujoco', 'dist', 'index.js'));
+  const errors = await load(join(root, 'packages', 'errors', 'dist', 'index.js'));
   let opts;
   try {
-    opts = parseArgs(process.argv.slice(2), mujoco.TASK_NAMES);
+    opts = parseArgs(process.argv.slice(2), mujoco.TASK_NAMES, errors.assertKnownOptions);
   } catch (e) {
     console.error(`planet-costs: ${e.message}`);
     process.exit(2);
@@ -234,12 +235,21 @@ async function main() {
   const measured = [];
   /** Times `fn` (warm-up runs first), checks no tensor leaked, and records the median. */
   const measure = (key, what, fn, { repeats = opts.repeats, per = 1 } = {}) => {
-    for (let i = 0; i < opts.warmup; i++) fn();
-    const before = tf.memory().numTensors;
+    // Tensors are counted after the first run (a planner keeps its state from then on).
+    let before;
+    for (let i = 0; i < opts.warmup; i++) {
+      fn();
+      before ??= tf.memory().numTensors;
+    }
     const times = [];
-    for (let r = 0; r < repeats; r++) times.push(timed(fn) / per);
+    for (let r = 0; r < repeats; r++) {
+      times.push(timed(fn) / per);
+      before ??= tf.memory().numTensors;
+    }
     const leaked = tf.memory().numTensors - before;
-    if (leaked !== 0) throw new Error(`planet-costs: ${key} leaked ${leaked} tensors over ${repeats} runs`);
+    if (leaked !== 0) {
+      throw new Error(`planet-costs: ${key} leaked ${leaked} tensors over ${opts.warmup + repeats - 1} runs`);
+    }
     const row = {
       kind: 'measured',
       key,
