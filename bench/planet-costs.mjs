@@ -50,7 +50,16 @@ export function parseArgs(argv, tasks, assertKnownOptions) {
     tiny: false,
     ppoMinibatch: 'derive',
   };
-  const known = ['--env', '--backend', '--repeats', '--warmup', '--json', '--tiny', '--ppo-minibatch', '--help'];
+  const known = [
+    '--env',
+    '--backend',
+    '--repeats',
+    '--warmup',
+    '--json',
+    '--tiny',
+    '--ppo-minibatch',
+    '--help',
+  ];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -304,11 +313,16 @@ async function main() {
     };
     const decoder = planet.createPlanetDecoder(rssm, latentPlan.horizon, latent, 0);
     decoders.push(decoder);
-    const budget = (p) => `${p.samples} samples, ${p.elites} elites, ${p.iterations} iterations, H = ${p.horizon}`;
+    const budget = (p) =>
+      `${p.samples} samples, ${p.elites} elites, ${p.iterations} iterations, H = ${p.horizon}`;
     const cem = agentFor(fullPlan);
-    const tCem = measure('decision_full_cem', `one decision, full CEM (${budget(fullPlan)})`, () => cem.act());
+    const tCem = measure('decision_full_cem', `one decision, full CEM (${budget(fullPlan)})`, () =>
+      cem.act(),
+    );
     const icem = agentFor(icemPlan);
-    const tIcem = measure('decision_icem', `one decision, icem preset (${budget(icemPlan)})`, () => icem.act());
+    const tIcem = measure('decision_icem', `one decision, icem preset (${budget(icemPlan)})`, () =>
+      icem.act(),
+    );
     const lat = agentFor(latentPlan, decoder);
     const tLatent = measure(
       'decision_latent',
@@ -326,7 +340,14 @@ async function main() {
       'decoder_step',
       `one decoder step (replayPosteriorStates of ${latent.batchSize} × ${base.sequenceLength} rows, planetDecoderStep through DCEM)`,
       () => {
-        const start = planet.replayPosteriorStates(rssm, replay, latent.batchSize, base.sequenceLength, d, base.filter);
+        const start = planet.replayPosteriorStates(
+          rssm,
+          replay,
+          latent.batchSize,
+          base.sequenceLength,
+          d,
+          base.filter,
+        );
         try {
           planet.planetDecoderStep(rssm, decoder, decoderAdam, start, {
             plan: latentPlan,
@@ -350,11 +371,13 @@ async function main() {
     for (let l = 0; l + 1 < widths.length; l++) {
       const limit = Math.sqrt(6 / (widths[l] + widths[l + 1]));
       valueVars.push(
-        tf.tidy(() => tf.variable(tf.randomUniform([widths[l], widths[l + 1]], -limit, limit, 'float32', 50 + l))),
+        tf.tidy(() =>
+          tf.variable(tf.randomUniform([widths[l], widths[l + 1]], -limit, limit, 'float32', 50 + l)),
+        ),
         tf.variable(tf.zeros([widths[l + 1]])),
       );
     }
-    const valueOf = (state) =>
+    const valueHead = (state) =>
       tf.tidy(() => {
         let x = tf.concat([state.h, state.s], 1);
         for (let l = 0; l < 3; l++) {
@@ -369,7 +392,7 @@ async function main() {
       });
       const mean = tf.reshape(tf.slice(r.controls, [0, 0, 0], [n, 1, A]), [n, A]);
       tf.dispose([r.latent, r.cost, r.controls]);
-      return { mean, value: valueOf(state) };
+      return { mean, value: valueHead(state) };
     };
     const rewardVars = rssm.variables.filter((_, i) => rssm.variableNames[i].startsWith('reward.'));
     const filtered = lat.state;
@@ -602,7 +625,9 @@ async function main() {
     };
     if (opts.json) console.log(JSON.stringify(facts));
     const out = [];
-    out.push(`## What the PlaNet experiment costs: ${opts.env} on tfjs-${facts.backend}${tiny ? ' (--tiny sizes)' : ''}`);
+    out.push(
+      `## What the PlaNet experiment costs: ${opts.env} on tfjs-${facts.backend}${tiny ? ' (--tiny sizes)' : ''}`,
+    );
     out.push('');
     out.push(
       `Model D = ${rssm.sizes.deterministic}, S = ${rssm.sizes.stochastic}, hidden ${rssm.sizes.hidden}; ` +
@@ -621,7 +646,9 @@ async function main() {
     out.push('|---|---|---|---|');
     for (const r of measured) out.push(`| ${r.key} | ${human(r.ms)} | ${human(r.ms_min)} | ${r.what} |`);
     out.push('');
-    out.push('Derived (sums and products of the measured medians; the counts are the settings and the paper):');
+    out.push(
+      'Derived (sums and products of the measured medians; the counts are the settings and the paper):',
+    );
     out.push('');
     out.push('| derived | time | formula | what |');
     out.push('|---|---|---|---|');
