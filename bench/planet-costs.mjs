@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, timed } from './timing.mjs';
+import { median, peakRss, timed } from './timing.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -137,6 +137,12 @@ const round = (x, digits = 1) => {
   return Math.round(x * f) / f;
 };
 
+/** Bytes in MiB or GiB for people ('–' for null). */
+export function gb(bytes) {
+  if (bytes === null) return '–';
+  return bytes < 2 ** 30 ? `${round(bytes / 2 ** 20, 1)} MiB` : `${round(bytes / 2 ** 30, 2)} GiB`;
+}
+
 /** A duration in ms for people: ms, s, min, h or days. */
 export function human(ms) {
   const s = ms / 1000;
@@ -182,6 +188,7 @@ async function main() {
   tf.env().set('PROD', true);
 
   const loadBefore = loadavg();
+  const commit = gitCommit();
   const started = performance.now();
 
   // ------------------------------------------------------------------------
@@ -243,11 +250,18 @@ async function main() {
 
   const measured = [];
   /** Times `fn` (warm-up runs first), checks no tensor leaked, and records the median. */
-  const measure = (key, what, fn, { repeats = opts.repeats, per = 1 } = {}) => {
+  const measure = async (key, what, fn, { repeats = opts.repeats, per = 1 } = {}) => {
     // Tensors are counted after the first run (a planner keeps its state from then on).
+    // The first warm-up run is profiled: the peak of the bytes of live tensors above those before it.
+    let peakTensorBytes = null;
     let before;
     for (let i = 0; i < opts.warmup; i++) {
-      fn();
+      if (i === 0) {
+        const bytes = tf.memory().numBytes;
+        const { peakBytes } = await tf.profile(fn);
+        // tf.profile reports -Infinity where no kernel ran (the environment step).
+        peakTensorBytes = Number.isFinite(peakBytes) ? Math.max(0, peakBytes - bytes) : 0;
+      } else fn();
       before ??= tf.memory().numTensors;
     }
     const times = [];
@@ -266,6 +280,7 @@ async function main() {
       ms: round(median(times), 3),
       ms_min: round(Math.min(...times), 3),
       repeats,
+      peak_tensor_bytes: peakTensorBytes,
     };
     measured.push(row);
     if (opts.json) console.log(JSON.stringify(row));
@@ -291,7 +306,7 @@ async function main() {
       }
       u++;
     };
-    const tUpdate = measure(
+    const tUpdate = await measure(
       'update',
       `one model update, B = ${base.batchSize}, L = ${base.sequenceLength} (replay sample, trainStep)`,
       update,
@@ -316,15 +331,15 @@ async function main() {
     const budget = (p) =>
       `${p.samples} samples, ${p.elites} elites, ${p.iterations} iterations, H = ${p.horizon}`;
     const cem = agentFor(fullPlan);
-    const tCem = measure('decision_full_cem', `one decision, full CEM (${budget(fullPlan)})`, () =>
+    const tCem = await measure('decision_full_cem', `one decision, full CEM (${budget(fullPlan)})`, () =>
       cem.act(),
     );
     const icem = agentFor(icemPlan);
-    const tIcem = measure('decision_icem', `one decision, icem preset (${budget(icemPlan)})`, () =>
+    const tIcem = await measure('decision_icem', `one decision, icem preset (${budget(icemPlan)})`, () =>
       icem.act(),
     );
     const lat = agentFor(latentPlan, decoder);
-    const tLatent = measure(
+    const tLatent = await measure(
       'decision_latent',
       `one decision, latent DCEM (${budget(latentPlan)}, τ = ${latentPlan.solver.temperature}, d = ${latent.dim}, decoder ${latent.hiddenSizes.join('×')})`,
       () => lat.act(),
@@ -336,7 +351,7 @@ async function main() {
       epsilon: latent.adamEpsilon,
     });
     let d = 0;
-    const tDecoder = measure(
+    const tDecoder = await measure(
       'decoder_step',
       `one decoder step (replayPosteriorStates of ${latent.batchSize} × ${base.sequenceLength} rows, planetDecoderStep through DCEM)`,
       () => {
@@ -422,7 +437,7 @@ async function main() {
     });
     learnerSample = makeLearner(1);
     const oneSample = ppoBatch(2);
-    const tPpoSample = measure(
+    const tPpoSample = await measure(
       'ppo_sample',
       'PPO: the gradient step of one sample re-planned under the tape (latent DCEM, value head, clipped loss, Adam)',
       () => learnerSample.update(oneSample, 3),
@@ -433,7 +448,7 @@ async function main() {
     if (opts.ppoMinibatch === 'time') {
       learnerMinibatch = makeLearner(M);
       const batch = ppoBatch(M);
-      tPpoMinibatch = measure(
+      tPpoMinibatch = await measure(
         'ppo_minibatch',
         `PPO: the gradient step of one minibatch of ${M} samples under the tape`,
         () => learnerMinibatch.update(batch, 3),
@@ -446,7 +461,7 @@ async function main() {
     const actE = tf.tensor2d(new Float32Array(E * A), [E, A]);
     const noiseE = tf.zeros([E, S]);
     let c = 0;
-    const tCollect = measure(
+    const tCollect = await measure(
       'ppo_collect_step',
       `PPO collection: one agent step of ${E} episodes in lockstep (controller and value on ${E} states, action draws, filtering ${E} rows)`,
       () => {
@@ -468,14 +483,14 @@ async function main() {
 
     // 5. Filtering one real observation (createPlanetAgent's observe).
     const action = new Float32Array(A).fill(0.1);
-    const tFilter = measure('filter', 'filtering one real observation (observeStep of the agent)', () =>
+    const tFilter = await measure('filter', 'filtering one real observation (observeStep of the agent)', () =>
       cem.observe(action, first),
     );
 
     // 6. One agent step of the environment (action repeat control steps of MuJoCo).
     env.reset();
     let envSteps = 0;
-    const tEnv = measure(
+    const tEnv = await measure(
       'env_step',
       `one agent step of the environment (${base.actionRepeat} control steps of MuJoCo)`,
       () => {
@@ -618,7 +633,8 @@ async function main() {
       loadavg_before: loadBefore.map((x) => round(x, 2)),
       loadavg_after: loadAfter.map((x) => round(x, 2)),
       node: process.version,
-      commit: gitCommit(),
+      commit,
+      peak_rss_bytes: peakRss(),
       wall_s: round((performance.now() - started) / 1000, 1),
       repeats: opts.repeats,
       warmup: opts.warmup,
@@ -639,12 +655,15 @@ async function main() {
       `Machine: ${facts.cores} cores, node ${facts.node}, commit ${facts.commit ?? 'unknown'}, ` +
         `DCEM_THREADS=${facts.dcem_threads_env ?? 'unset'}, matMul/dense threads ${facts.threads ?? 'unknown'}, ` +
         `load average before ${facts.loadavg_before.join(' ')}, after ${facts.loadavg_after.join(' ')}; ` +
-        `median of ${opts.repeats} runs after ${opts.warmup} warm-up (env_step: ${Math.max(opts.repeats, 20)}); ${facts.wall_s} s in all.`,
+        `median of ${opts.repeats} runs after ${opts.warmup} warm-up (env_step: ${Math.max(opts.repeats, 20)}); ` +
+        `${facts.wall_s} s and ${gb(facts.peak_rss_bytes)} of peak RSS in all.`,
     );
     out.push('');
-    out.push('| measured | median | min | what |');
-    out.push('|---|---|---|---|');
-    for (const r of measured) out.push(`| ${r.key} | ${human(r.ms)} | ${human(r.ms_min)} | ${r.what} |`);
+    out.push('| measured | median | min | peak tensors | what |');
+    out.push('|---|---|---|---|---|');
+    for (const r of measured) {
+      out.push(`| ${r.key} | ${human(r.ms)} | ${human(r.ms_min)} | ${gb(r.peak_tensor_bytes)} | ${r.what} |`);
+    }
     out.push('');
     out.push(
       'Derived (sums and products of the measured medians; the counts are the settings and the paper):',
