@@ -16,7 +16,7 @@
 // (medians), their minima, and with --torch the PyTorch medians and the
 // ratios ours/PyTorch; then a summary table on stderr. See bench/README.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +24,7 @@ import { buildConfig, CONFIGS, DCEM_ITERATIONS, OBJECTIVES, WITHOUT_TORCH } from
 import { benchJaxConfig, JAX_CONFIGS } from './jax.mjs';
 import { currentMalloc, MALLOC_MODES, mallocEnv, runUnderMalloc } from './malloc.mjs';
 import { benchMujocoRollout } from './mujoco.mjs';
-import { makeRunners, median, timed } from './timing.mjs';
+import { makeRunners, median, peakRss, resetPeakRss, timed } from './timing.mjs';
 
 // --malloc keep|default: both processes, ours and PyTorch's, run under the
 // same glibc setting (bench/malloc.mjs); 'keep' by default. Read before
@@ -226,26 +226,6 @@ const medianOrNull = (xs) => (xs.length === 0 ? null : round3(median(xs)));
 const minOrNull = (x) => (Number.isFinite(x) ? round3(x) : null);
 /** ours / PyTorch, or null where either is missing. */
 const ratio = (a, b) => (a === null || b === null || b === undefined ? null : round3(a / b));
-
-/** Peak resident set size of this process (VmHWM), in bytes; null where /proc is missing. */
-function peakRss() {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Resets VmHWM to the current RSS (Linux ≥ 4.0); false where not allowed. */
-function resetPeakRss() {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function torchAvailable(opts) {
   if (!existsSync(opts.torchScript)) return `no comparison script ${opts.torchScript}`;

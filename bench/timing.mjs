@@ -1,4 +1,5 @@
 // Timing helpers shared by the benchmark scripts.
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** Median of a non-empty list (the mean of the two middle values for an even count). */
 export function median(xs) {
@@ -39,4 +40,24 @@ export function makeRunners(tf, cfg) {
     tf.dispose(out);
   };
   return { fwd, fwdBwd };
+}
+
+/** Peak resident set size of this process (VmHWM), in bytes; null where /proc is missing. */
+export function peakRss() {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resets VmHWM to the current RSS (Linux ≥ 4.0); false where not allowed. */
+export function resetPeakRss() {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
