@@ -10,28 +10,14 @@ import { createJobRegistry, jobId } from '../jobs/jobs.js';
 import { PLANET_RUN_JOB, planetStudyJobs } from './job.js';
 import { runPlanet } from './run.js';
 import type { PlanetSettings } from './settings.js';
+import { TINY_RUN } from './tiny.test-utils.js';
 
 beforeAll(async () => {
   tf.enableProdMode();
   await tf.setBackend('cpu');
 });
 
-const TINY: PlanetSettings = {
-  env: 'cartpole-swingup',
-  seed: 4,
-  episodes: 3,
-  seedEpisodes: 1,
-  steps: 8,
-  updatesPerEpisode: 2,
-  batchSize: 3,
-  sequenceLength: 5,
-  horizon: 3,
-  samples: 12,
-  elites: 3,
-  iterations: 2,
-  evaluateEvery: 1,
-  model: { deterministic: 8, stochastic: 3, hidden: 8 },
-};
+const TINY: PlanetSettings = { ...TINY_RUN, seed: 4, episodes: 3, evaluateEvery: 1 };
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-planet-job-'));
 

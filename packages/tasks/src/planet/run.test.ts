@@ -16,29 +16,15 @@ import {
 import { createPlanetAgent } from './plan-in-model.js';
 import { createRssm } from './rssm.js';
 import { runPlanet } from './run.js';
-import { type PlanetSettings, planetPlannerConfig } from './settings.js';
-import { timeless } from './tiny.test-utils.js';
+import { planetPlannerConfig } from './settings.js';
+import { TINY_RUN, timeless } from './tiny.test-utils.js';
 
 beforeAll(async () => {
   tf.enableProdMode();
   await tf.setBackend('cpu');
 });
 
-const TINY: PlanetSettings = {
-  env: 'cartpole-swingup',
-  seed: 3,
-  episodes: 2,
-  seedEpisodes: 1,
-  steps: 8,
-  updatesPerEpisode: 2,
-  batchSize: 3,
-  sequenceLength: 5,
-  horizon: 3,
-  samples: 12,
-  elites: 3,
-  iterations: 2,
-  model: { deterministic: 8, stochastic: 3, hidden: 8 },
-};
+const TINY = TINY_RUN;
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dcem-planet-'));
 

@@ -3,6 +3,23 @@
 import type { PlanetEpisodeRecord } from './checkpoint.js';
 import type { PlanetSettings } from './settings.js';
 
+/** A two-episode cartpole-swingup run (one of random actions) with CEM in the model, at tiny sizes. */
+export const TINY_RUN: PlanetSettings = Object.freeze({
+  env: 'cartpole-swingup',
+  seed: 3,
+  episodes: 2,
+  seedEpisodes: 1,
+  steps: 8,
+  updatesPerEpisode: 2,
+  batchSize: 3,
+  sequenceLength: 5,
+  horizon: 3,
+  samples: 12,
+  elites: 3,
+  iterations: 2,
+  model: { deterministic: 8, stochastic: 3, hidden: 8 },
+});
+
 /** A three-episode cartpole-swingup run with the latent planner, at tiny sizes. */
 export const TINY_LATENT_RUN: PlanetSettings = Object.freeze({
   env: 'cartpole-swingup',
