@@ -521,6 +521,18 @@ describe('backend selection (tfjs-node and tfjs-node-gpu are not installed, wasm
   it("useBackend('bogus') rejects with a RangeError; useBackend('wasm') and ('cpu') work", async () => {
     await expect(useBackend('bogus' as never)).rejects.toThrow(RangeError);
     await expect(useBackend('bogus' as never)).rejects.toThrow(/"bogus"/);
+    // Arguments swapped (the tfjs namespace first, a circular object): still the RangeError naming the argument.
+    await expect(useBackend(tf as never, 'wasm' as never)).rejects.toThrow(
+      /backend must be one of .*received an object/,
+    );
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(selectBackend({ prefer: [circular as never] })).rejects.toThrow(
+      /prefer must list .*received an object/,
+    );
+    await expect(useBackend('cpu', tf, { reads: circular as never })).rejects.toThrow(
+      /reads must be .*received an object/,
+    );
     await useBackend('wasm');
     expect(tf.getBackend()).toBe('wasm');
     await useBackend('cpu');

@@ -1,3 +1,4 @@
+import { describeValue } from '@dcem/errors';
 import * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../backend.js';
 import {
@@ -121,7 +122,7 @@ export type ReadMode = 'sync' | 'async';
 
 function assertReadMode(reads: unknown): asserts reads is ReadMode {
   if (reads !== 'sync' && reads !== 'async') {
-    throw new TypeError(`reads must be 'sync' or 'async', received ${JSON.stringify(reads)}`);
+    throw new TypeError(`reads must be 'sync' or 'async', received ${describeValue(reads)}`);
   }
 }
 
@@ -217,7 +218,7 @@ export async function selectBackend(
   for (const name of order) {
     if (!BACKEND_ORDER.includes(name)) {
       throw new RangeError(
-        `prefer must list backends among ${BACKEND_ORDER.join(', ')}, received ${JSON.stringify(name)}`,
+        `prefer must list backends among ${BACKEND_ORDER.join(', ')}, received ${describeValue(name)}`,
       );
     }
   }
@@ -262,7 +263,7 @@ export async function useBackend(
 ): Promise<void> {
   if (!BACKEND_ORDER.includes(name)) {
     throw new RangeError(
-      `backend must be one of ${BACKEND_ORDER.join(', ')}, received ${JSON.stringify(name)}`,
+      `backend must be one of ${BACKEND_ORDER.join(', ')}, received ${describeValue(name)}`,
     );
   }
   const reads = options.reads ?? 'sync';
