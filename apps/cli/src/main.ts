@@ -25,6 +25,7 @@ if (process.argv[2] !== 'worker') {
     import('./commands/planet.js').then((m) => m.registerPlanet),
     import('./commands/planet-ppo.js').then((m) => m.registerPlanetPpo),
     import('./commands/planet-compare.js').then((m) => m.registerPlanetCompare),
+    import('./commands/planet-diagnose.js').then((m) => m.registerPlanetDiagnose),
   ]);
   for (const register of commands) register(program);
 }

@@ -54,6 +54,8 @@ export {
   runPlanetComparison,
   runPlanetEvalEpisode,
 } from './compare.js';
+export type { PlanetEpisodeRows, PlanetModelError, PlanetModelErrorOptions } from './diagnose.js';
+export { planetModelError } from './diagnose.js';
 export type { ElboOptions, ElboTerms, SequenceBatch } from './elbo.js';
 export { elbo, PLANET_FREE_NATS } from './elbo.js';
 export type { DiagGaussian } from './gaussian.js';

@@ -70,7 +70,8 @@ export interface ReplayState {
   readonly rewards: Float32Array;
 }
 
-function toFloat32(name: string, value: unknown, size: number): Float32Array {
+/** `value` (Float32Array, Float64Array or number[] of `size` finite numbers) as a new Float32Array. Internal. */
+export function toFloat32(name: string, value: unknown, size: number): Float32Array {
   if (!(value instanceof Float32Array) && !(value instanceof Float64Array) && !Array.isArray(value)) {
     throw new TypeError(
       `${name} must be a Float32Array, Float64Array or number[], received ${describeValue(value)}`,
