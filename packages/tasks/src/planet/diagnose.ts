@@ -28,11 +28,11 @@ export interface PlanetModelError {
   meanAbsReward: number;
   /** The mean of |r̂(hₜ, sₜ) − rₜ| over rows 1 … rows − 1, with (hₜ, sₜ) the filtered posterior after row t. */
   filteredRewardError: number;
-  /** [H]: entry k − 1 is the mean over the windows of |r̂ₜ₊ₖ − rₜ₊ₖ|, r̂ₜ₊ₖ predicted k steps open-loop from row t. */
+  /** Length H; entry k − 1 is the mean over the windows of |r̂ₜ₊ₖ − rₜ₊ₖ|, r̂ₜ₊ₖ predicted k steps open-loop from row t. */
   rewardError: number[];
-  /** [H]: entry k − 1 is the mean over the windows of r̂ₜ₊ₖ − rₜ₊ₖ. */
+  /** Length H; entry k − 1 is the mean over the windows of r̂ₜ₊ₖ − rₜ₊ₖ. */
   rewardBias: number[];
-  /** [H]: entry k − 1 is the root mean square over the windows and the O coordinates of ôₜ₊ₖ − oₜ₊ₖ. */
+  /** Length H; entry k − 1 is the root mean square over the windows and the O coordinates of ôₜ₊ₖ − oₜ₊ₖ. */
   observationError: number[];
   /** Per window, Σₖ r̂ₜ₊ₖ: the return the planner would have predicted for the actions taken. */
   predictedReturns: number[];
