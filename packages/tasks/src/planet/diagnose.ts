@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { assertInteger, assertObject, assertOptions, describeValue } from '@dcem/errors';
+import { assertInteger, assertOptions } from '@dcem/errors';
 import * as tf from '@tensorflow/tfjs';
-import { toFloat32 } from './replay.js';
+import { episodeRows, toFloat32 } from './replay.js';
 import { type Rssm, type RssmState, rssmParts } from './rssm.js';
 
 /** Options of {@link planetModelError}. */
@@ -89,22 +89,14 @@ export function planetModelError(
   const horizon = options.horizon ?? 12;
   assertInteger('options.horizon', horizon, 1);
   rssmParts(model); // throws unless model is an Rssm
-  assertOptions('episode', episode, ['observations', 'actions', 'rewards']);
-  assertObject('episode', episode);
+  const rows = episodeRows(episode);
   const { observationSize: O, actionSize: A } = model.sizes;
-  const r = episode.rewards;
-  if (!Array.isArray(r) && !(r instanceof Float32Array) && !(r instanceof Float64Array)) {
-    throw new TypeError(
-      `episode.rewards must be a Float32Array, Float64Array or number[], received ${describeValue(r)}`,
-    );
-  }
-  const rows = r.length;
   if (rows <= horizon) {
     throw new RangeError(
       `episode must have more rows than options.horizon (${horizon}), received ${rows} rows`,
     );
   }
-  const rewards = toFloat32('episode.rewards', r, rows);
+  const rewards = toFloat32('episode.rewards', episode.rewards, rows);
   const observations = toFloat32('episode.observations', episode.observations, rows * O);
   const actions = toFloat32('episode.actions', episode.actions, rows * A);
   const windows = rows - horizon;

@@ -70,6 +70,24 @@ export interface ReplayState {
   readonly rewards: Float32Array;
 }
 
+/**
+ * Checks that `episode` is an object of `observations`, `actions` and
+ * `rewards` only, with `rewards` array-like, and returns its row count
+ * (`rewards.length`); the arrays' contents are checked by
+ * {@link toFloat32}. Internal.
+ */
+export function episodeRows(episode: unknown): number {
+  assertOptions('episode', episode, ['observations', 'actions', 'rewards']);
+  assertObject('episode', episode);
+  const r = episode.rewards;
+  if (r === undefined || r === null || typeof (r as { length?: unknown }).length !== 'number') {
+    throw new TypeError(
+      `episode.rewards must be a Float32Array, Float64Array or number[], received ${describeValue(r)}`,
+    );
+  }
+  return (r as ArrayLike<number>).length;
+}
+
 /** `value` (Float32Array, Float64Array or number[] of `size` finite numbers) as a new Float32Array. Internal. */
 export function toFloat32(name: string, value: unknown, size: number): Float32Array {
   if (!(value instanceof Float32Array) && !(value instanceof Float64Array) && !Array.isArray(value)) {
@@ -160,15 +178,8 @@ export class ReplayBuffer {
     actions: ArrayLike<number>;
     rewards: ArrayLike<number>;
   }): void {
-    assertOptions('episode', episode, ['observations', 'actions', 'rewards']);
-    assertObject('episode', episode);
+    const rows = episodeRows(episode);
     const r = episode.rewards;
-    if (r === undefined || r === null || typeof (r as { length?: unknown }).length !== 'number') {
-      throw new TypeError(
-        `episode.rewards must be a Float32Array, Float64Array or number[], received ${describeValue(r)}`,
-      );
-    }
-    const rows = r.length;
     if (rows < 1) throw new RangeError('episode.rewards must have ≥ 1 row (row 0: the reset), received 0');
     const data: PlanetEpisodeData = {
       observations: toFloat32('episode.observations', episode.observations, rows * this.observationSize),
